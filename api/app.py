@@ -1,0 +1,34 @@
+"""The FastAPI application: thin routers under /api/v1 over the runtime's handlers."""
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from api.errors import install_error_handlers
+from api.idempotency import IdempotencyMiddleware
+from api.routers import (auth, contacts, customer_records, customers, definitions, documents, imports, incidents,
+                         instances, leads, messages, opportunities, price_lists, products, tasks)
+from kontor.bootstrap import Kontor
+
+
+def create_app(kontor: Kontor) -> FastAPI:
+    app = FastAPI(title="Kontor", version="0.1.0",
+                  description="Workflow-orchestrated back-office for sales teams. Every write accepts an "
+                              "`Idempotency-Key` header; the same key replays the first answer.")
+    app.state.kontor = kontor
+    v1 = APIRouter(prefix="/api/v1")
+    for module in (auth, definitions, instances, tasks, messages, incidents, customers, contacts, leads, opportunities,
+                   products, price_lists, documents):
+        v1.include_router(module.router)
+    for extra in (customer_records.router, customer_records.activities_router, customer_records.duplicates_router,
+                  price_lists.conditions_router, opportunities.phases_router, opportunities.groups_router,
+                  imports.router, imports.exports_router):
+        v1.include_router(extra)
+    app.include_router(v1)
+
+    @app.get("/healthz", include_in_schema=False)
+    def health():
+        return {"status": "ok"}
+
+    install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware, sessions=kontor.sessions, signing_key=kontor.settings.signing_key())
+    return app

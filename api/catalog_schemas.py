@@ -1,0 +1,148 @@
+"""Request and response bodies of the catalog."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+
+from api.customer_schemas import AmountOut, Currency, Strict
+from api.schemas import Text
+
+Visibility = Literal["public", "prices_after_login", "internal"]
+Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")]
+Price = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
+Quantity = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=4)]
+# Quantities leave the API as text without trailing zeros ("2.5", "10").
+QuantityOut = Annotated[Decimal, PlainSerializer(lambda v: format(v.normalize(), "f"), return_type=str)]
+TaxRate = Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=2)]
+
+
+class ProductIn(Strict):
+    sku: Sku
+    name_de: Text = Field(min_length=1, max_length=200)
+    name_en: Text | None = Field(default=None, max_length=200)
+    description_de: Text | None = Field(default=None, max_length=20_000)
+    description_en: Text | None = Field(default=None, max_length=20_000)
+    unit: Text = Field(default="piece", min_length=1, max_length=20)
+    tax_rate: TaxRate = Decimal("19")
+    cost: Price | None = None
+    sla_text: Text | None = Field(default=None, max_length=5_000)
+    visibility: Visibility = "prices_after_login"
+    active: bool = True
+
+
+class ProductPatch(Strict):
+    sku: Sku | None = None
+    name_de: Text | None = Field(default=None, min_length=1, max_length=200)
+    name_en: Text | None = Field(default=None, max_length=200)
+    description_de: Text | None = Field(default=None, max_length=20_000)
+    description_en: Text | None = Field(default=None, max_length=20_000)
+    unit: Text | None = Field(default=None, min_length=1, max_length=20)
+    tax_rate: TaxRate | None = None
+    cost: Price | None = None
+    sla_text: Text | None = Field(default=None, max_length=5_000)
+    visibility: Visibility | None = None
+    active: bool | None = None
+
+
+PRODUCT_NOT_NULL = {"sku", "name_de", "unit", "tax_rate", "visibility", "active"}
+
+
+class ProductOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    sku: str
+    name_de: str
+    name_en: str | None
+    description_de: str | None
+    description_en: str | None
+    unit: str
+    tax_rate: AmountOut
+    cost: AmountOut | None = Field(description="staff only; null for portal users")
+    sla_text: str | None
+    visibility: str
+    active: bool
+
+
+class PriceListIn(Strict):
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
+    name: Text = Field(min_length=1, max_length=200)
+    currency: Currency = "EUR"
+    is_default: bool = False
+
+
+class PriceListOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    code: str
+    name: str
+    currency: str
+    is_default: bool
+
+
+class TierIn(Strict):
+    min_quantity: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
+    unit_price: Price
+
+
+class PriceListItemIn(Strict):
+    product_id: int = Field(ge=1, le=2**31 - 1)
+    tiers: list[TierIn] = Field(min_length=1, max_length=20)
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+class TierOut(BaseModel):
+    min_quantity: str
+    unit_price: str
+
+
+class PriceListItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    price_list_id: int
+    product_id: int
+    tiers: list[TierOut]
+    valid_from: date | None
+    valid_to: date | None
+
+
+class SpecialConditionIn(Strict):
+    product_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="null: all products")
+    kind: Literal["fixed_price", "discount_percent"]
+    value: Price
+    currency: Currency | None = None
+    min_quantity: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)] = Decimal(0)
+    valid_from: date | None = None
+    valid_to: date | None = None
+    note: Text | None = Field(default=None, max_length=300)
+
+
+class SpecialConditionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    customer_id: int
+    product_id: int | None
+    kind: str
+    value: AmountOut
+    currency: str | None
+    min_quantity: QuantityOut
+    valid_from: date | None
+    valid_to: date | None
+    note: str | None
+    created_by: str
+
+
+class PriceOut(BaseModel):
+    customer_id: int
+    product_id: int
+    quantity: str
+    on: date
+    price_list: str
+    currency: str
+    list_price: AmountOut
+    unit_price: AmountOut
+    discount_percent: AmountOut
+    rule: str

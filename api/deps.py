@@ -1,0 +1,84 @@
+"""Dependencies of the routers: the unit of work, the current user and role checks."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Iterator
+
+import jwt
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.users import Principal, User, principal_of
+from kontor.bootstrap import Kontor
+from runtime.runtime import ProcessRuntime
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_kontor(request: Request) -> Kontor:
+    return request.app.state.kontor
+
+
+KontorDep = Annotated[Kontor, Depends(get_kontor)]
+
+
+def get_session(kontor: KontorDep) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, rolled back on error."""
+    with kontor.transaction() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_runtime(kontor: KontorDep) -> ProcessRuntime:
+    return kontor.runtime
+
+
+RuntimeDep = Annotated[ProcessRuntime, Depends(get_runtime)]
+
+
+def issue_token(kontor: Kontor, user: User) -> tuple[str, int]:
+    ttl = kontor.settings.token_ttl_minutes * 60
+    now = datetime.now(timezone.utc)
+    claims = {"sub": user.username, "iat": now, "exp": now + timedelta(seconds=ttl)}
+    return jwt.encode(claims, kontor.settings.signing_key(), algorithm="HS256"), ttl
+
+
+def _unauthenticated(message: str) -> HTTPException:
+    return HTTPException(status_code=401, detail=message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_principal(kontor: KontorDep, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
+    if not token:
+        raise _unauthenticated("not authenticated: send a bearer token from /api/v1/auth/token")
+    try:
+        claims = jwt.decode(token, kontor.settings.signing_key(), algorithms=["HS256"])
+    except jwt.ExpiredSignatureError:
+        raise _unauthenticated("the token has expired") from None
+    except jwt.PyJWTError:
+        raise _unauthenticated("the token is not valid") from None
+    with kontor.transaction() as session:
+        user = session.scalar(select(User).where(User.username == claims.get("sub"), User.active.is_(True)))
+        if user is None:
+            raise _unauthenticated("the user no longer exists or is inactive")
+        return principal_of(user)
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*groups: str):
+    """A dependency that lets only members of one of these groups (or admins) through."""
+
+    def check(user: CurrentUser) -> Principal:
+        if not user.has_any(*groups):
+            raise HTTPException(status_code=403, detail=f"this needs one of the roles: {', '.join(groups)}")
+        return user
+
+    return Depends(check)
+
+
+OpsUser = Annotated[Principal, require("ops")]

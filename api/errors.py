@@ -1,0 +1,72 @@
+"""One error shape for every failure: {"error": {"code", "message", "details": [{"field", "message"}], ...}}."""
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from runtime.errors import KontorError
+
+log = logging.getLogger("kontor.api")
+
+
+def error_body(code: str, message: str, details: list | None = None, **extra) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or [], **extra}}
+
+
+def _field(loc) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or ".".join(str(p) for p in loc)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(KontorError)
+    async def _kontor_error(_request: Request, exc: KontorError):
+        return JSONResponse(error_body(exc.code, exc.message, exc.details, **exc.extra), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError):
+        details = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors()]
+        return JSONResponse(error_body("validation_failed", "the request is not valid", details), status_code=422)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(_request: Request, _exc: StaleDataError):
+        return JSONResponse(error_body("conflict", "the process instance was changed by someone else at the same time; "
+                                                   "reload and try again"), status_code=409)
+
+    @app.exception_handler(OperationalError)
+    async def _operational(_request: Request, exc: OperationalError):
+        log.error("database unavailable: %s", exc)
+        return JSONResponse(error_body("unavailable", "the database is busy or unavailable; try again"),
+                            status_code=503, headers={"Retry-After": "1"})
+
+    @app.exception_handler(DataError)
+    async def _data(_request: Request, exc: DataError):
+        # The request's validation should have caught it; the database refused a value it cannot hold.
+        log.warning("database refused a value: %s", exc.orig)
+        return JSONResponse(error_body("validation_failed", "a value is out of range or not storable"),
+                            status_code=422)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, exc: IntegrityError):
+        # The domain checks first; two requests racing for the same unique value end here.
+        log.warning("integrity error: %s", exc.orig)
+        return JSONResponse(error_body("conflict", "the change clashes with data stored meanwhile; reload and try "
+                                                   "again"), status_code=409)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException):
+        codes = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+        return JSONResponse(error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
+                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception):
+        log.exception("unexpected error")
+        return JSONResponse(error_body("internal_error", "an unexpected error occurred; it has been logged"),
+                            status_code=500)

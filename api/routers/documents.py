@@ -1,0 +1,67 @@
+"""Documents attached to records: upload (multipart), list, metadata, download."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from pydantic import BaseModel, ConfigDict
+
+from api.deps import CurrentUser, KontorDep, SessionDep
+from api.params import OptionalId, RecordId
+from domain import documents
+
+router = APIRouter(prefix="/documents", tags=["customers"])
+OwnerType = Literal["customer", "contact", "opportunity", "lead", "product", "activity"]
+
+
+class DocumentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    owner_type: str
+    owner_id: int
+    customer_id: int | None
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    visible_to_customer: bool
+    uploaded_by: str
+    uploaded_at: datetime
+
+
+def store(kontor) -> documents.DocumentStore:
+    return documents.DocumentStore(kontor.settings.data_dir / "documents")
+
+
+@router.post("", response_model=DocumentOut, status_code=201,
+             summary="Attach a file to a record (type checked against the content, size limited)")
+async def upload(session: SessionDep, user: CurrentUser, kontor: KontorDep, file: Annotated[UploadFile, File()],
+                 owner_type: Annotated[OwnerType, Form()],
+                 owner_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
+                 visible_to_customer: Annotated[bool, Form()] = False):
+    limit = kontor.settings.document_max_bytes
+    content = await file.read(limit + 1)  # never more than one byte past the limit in memory
+    return documents.attach(session, store(kontor), user, owner_type, owner_id, file.filename or "",
+                            file.content_type, content, limit, visible_to_customer)
+
+
+@router.get("", response_model=list[DocumentOut], summary="Documents of a record or of a customer")
+def list_(session: SessionDep, user: CurrentUser, owner_type: OwnerType | None = None,
+          owner_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None, customer_id: OptionalId = None):
+    return documents.documents_of(session, user, owner_type, owner_id, customer_id)
+
+
+@router.get("/{document_id}", response_model=DocumentOut)
+def get(document_id: RecordId, session: SessionDep, user: CurrentUser):
+    return documents.readable_document(session, user, document_id)
+
+
+@router.get("/{document_id}/content", summary="The file, as an attachment", response_class=Response)
+def content(document_id: RecordId, session: SessionDep, user: CurrentUser, kontor: KontorDep):
+    document = documents.readable_document(session, user, document_id)
+    body = store(kontor).get(document.sha256)
+    quoted = document.filename.replace("\\", "_").replace('"', "_")
+    return Response(body, media_type=document.content_type, headers={
+        "Content-Disposition": f'attachment; filename="{quoted}"', "X-Content-Type-Options": "nosniff",
+        "ETag": f'"{document.sha256}"'})

@@ -1,0 +1,72 @@
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import AwareDatetime
+
+from api.deps import CurrentUser, RuntimeDep, SessionDep
+from api.params import Limit, Offset, OptionalId, Priority, RecordId
+from api.schemas import CompleteTask, DelegateTask, Page, TaskDetail, TaskOut
+from runtime import human_tasks as handlers
+from runtime.models import ProcessInstance
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+
+def task_out(task) -> TaskOut:
+    return TaskOut(id=task.id, instance_id=task.instance_id, process=task.process_key, name=task.spec_name,
+                   title=task.title, lane=task.lane, candidate_groups=task.candidate_groups or [],
+                   assignee=task.assignee, state=task.state, priority=task.priority, due_at=task.due_at,
+                   follow_up_at=task.follow_up_at, created_at=task.created_at, ended_at=task.ended_at,
+                   completed_by=task.completed_by)
+
+
+def _detail(session, task) -> TaskDetail:
+    instance = session.get(ProcessInstance, task.instance_id)
+    return TaskDetail(**task_out(task).model_dump(), documentation=task.documentation, form_schema=task.form_schema,
+                      ui_schema=task.ui_schema, instance_status=instance.status,
+                      instance_lock_version=instance.version)
+
+
+@router.get("", response_model=Page[TaskOut], summary="The inbox: my tasks and my groups' unclaimed tasks")
+def inbox(session: SessionDep, user: CurrentUser,
+          scope: Literal["all", "mine", "groups"] = "all",
+          state: Literal["open", "completed", "cancelled"] = "open",
+          process: str | None = None, priority_min: Priority = None,
+          due_before: AwareDatetime | None = None, follow_up_before: AwareDatetime | None = None,
+          instance_id: OptionalId = None,
+          sort: Literal["priority", "-priority", "due_at", "-due_at", "created_at", "-created_at",
+                        "follow_up_at", "-follow_up_at"] = "-priority",
+          limit: Limit = 50, offset: Offset = 0):
+    f = handlers.InboxFilter(scope=scope, process=process, state=state, priority_min=priority_min,
+                             due_before=due_before, follow_up_before=follow_up_before, instance_id=instance_id,
+                             sort=sort, limit=limit, offset=offset)
+    rows, total = handlers.inbox(session, user, f)
+    return Page(items=[task_out(t) for t in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{task_id}", response_model=TaskDetail, summary="A task with its form (JSON Schema)")
+def get(task_id: RecordId, session: SessionDep, user: CurrentUser):
+    return _detail(session, handlers.get_task(session, task_id, user))
+
+
+@router.post("/{task_id}/claim", response_model=TaskDetail)
+def claim(task_id: RecordId, session: SessionDep, user: CurrentUser):
+    return _detail(session, handlers.claim_task(session, task_id, user))
+
+
+@router.post("/{task_id}/unclaim", response_model=TaskDetail)
+def unclaim(task_id: RecordId, session: SessionDep, user: CurrentUser):
+    return _detail(session, handlers.unclaim_task(session, task_id, user))
+
+
+@router.post("/{task_id}/delegate", response_model=TaskDetail)
+def delegate(task_id: RecordId, body: DelegateTask, session: SessionDep, user: CurrentUser):
+    return _detail(session, handlers.delegate_task(session, task_id, user, body.assignee))
+
+
+@router.post("/{task_id}/complete", response_model=TaskDetail,
+             summary="Submit the form; 422 lists each bad field, 409 if someone else was faster")
+def complete(task_id: RecordId, body: CompleteTask, session: SessionDep, runtime: RuntimeDep, user: CurrentUser):
+    handlers.complete_task(session, runtime, task_id, user, body.data)
+    session.flush()
+    return _detail(session, handlers.get_task(session, task_id, user))

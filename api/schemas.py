@@ -1,0 +1,233 @@
+"""Request and response bodies of the runtime API."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+
+from runtime.errors import ValidationFailed
+
+T = TypeVar("T")
+MAX_JSON_DEPTH = 32
+
+
+def _storable(value: Any, path: str, depth: int = 0) -> None:
+    """Refuse what a database cannot store as JSON text: NUL characters (PostgreSQL rejects them),
+    lone surrogates (not UTF-8), numbers beyond 64 bits and absurd nesting."""
+    if depth > MAX_JSON_DEPTH:
+        raise ValueError(f"{path}: nested deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{path}: contains a NUL character")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{path}: contains a lone surrogate (not valid UTF-8)") from None
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise ValueError(f"{path}: number out of range (64-bit integers only)")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key, f"{path}.{key!r}", depth + 1)
+            _storable(item, f"{path}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _storable(item, f"{path}[{index}]", depth + 1)
+
+
+def _storable_object(value: dict[str, Any]) -> dict[str, Any]:
+    _storable(value, "$")
+    return value
+
+
+def _storable_text(value: str) -> str:
+    _storable(value, "text")
+    return value
+
+
+# Points in time sent by clients: with their offset (naive ones are refused), kept in UTC.
+def _iso_text(value):
+    if not isinstance(value, (str, datetime)):
+        raise ValueError("a date and time as ISO 8601 text with its offset, e.g. 2030-01-02T09:00:00+01:00")
+    return value
+
+
+# ISO 8601 text only (no numbers read as Unix seconds), with its offset (naive ones are refused), in UTC.
+UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_text),
+                        AfterValidator(lambda value: value.astimezone(timezone.utc))]
+
+# Free-form process data sent by clients: any JSON object the database can keep.
+JsonObject = Annotated[dict[str, Any], AfterValidator(_storable_object)]
+# Every text field of a request body (same rules, so SQLite and PostgreSQL answer alike).
+Text = Annotated[str, AfterValidator(_storable_text)]
+
+
+def patch_changes(body: BaseModel, not_null: set[str]) -> dict:
+    """The fields a PATCH sent; null for a field that must keep a value is a 422 naming each."""
+    changes = body.model_dump(exclude_unset=True)
+    nulls = sorted(name for name, value in changes.items() if value is None and name in not_null)
+    if nulls:
+        raise ValidationFailed("these fields cannot be emptied", [{"field": n, "message": "must not be null"}
+                                                                   for n in nulls])
+    return changes
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class DefinitionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    process_key: str
+    name: str
+    version: int
+    version_hash: str
+    source_file: str
+    deployed_at: datetime
+    is_latest: bool
+
+
+class StartInstance(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    process: Text = Field(min_length=1, max_length=200)
+    business_key: Text | None = Field(default=None, min_length=1, max_length=200)
+    data: JsonObject = Field(default_factory=dict)
+
+
+class InstanceOut(BaseModel):
+    id: int
+    process: str
+    version: int
+    business_key: str | None
+    status: str
+    started_by: str | None
+    started_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None
+    lock_version: int
+
+
+class TaskOut(BaseModel):
+    id: int
+    instance_id: int
+    process: str
+    name: str
+    title: str
+    lane: str | None
+    candidate_groups: list[str]
+    assignee: str | None
+    state: str
+    priority: int
+    due_at: datetime | None
+    follow_up_at: datetime | None
+    created_at: datetime
+    ended_at: datetime | None
+    completed_by: str | None
+
+
+class TaskDetail(TaskOut):
+    documentation: str | None
+    form_schema: dict | None
+    ui_schema: dict | None
+    instance_status: str
+    instance_lock_version: int
+
+
+class WaitingMessageOut(BaseModel):
+    name: str
+    element: str
+    correlation: dict
+
+
+class TimerOut(BaseModel):
+    element: str
+    kind: str
+    due_at: datetime
+
+
+class JobOut(BaseModel):
+    id: int
+    element: str
+    operation: str
+    state: str
+    attempts: int
+    max_attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+
+
+class AuditOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    kind: str
+    actor: str
+    at: datetime
+    task_spec: str | None
+    details: dict
+
+
+class InstanceDetail(InstanceOut):
+    tasks: list[TaskOut]
+    messages: list[WaitingMessageOut]
+    timers: list[TimerOut]
+    jobs: list[JobOut]
+    variables: dict | None = Field(description="null when the caller may not see this instance's variables")
+    audit: list[AuditOut]
+
+
+class CancelInstance(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Text | None = Field(default=None, max_length=1000)
+
+
+class CompleteTask(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    data: JsonObject = Field(default_factory=dict)
+
+
+class DelegateTask(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    assignee: Text = Field(min_length=1, max_length=100)
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Text = Field(min_length=1, max_length=200)
+    correlation: JsonObject = Field(default_factory=dict)
+    message_id: Text | None = Field(default=None, min_length=1, max_length=300)
+    data: JsonObject = Field(default_factory=dict)
+    ttl_seconds: int | None = Field(default=None, ge=0, le=366 * 24 * 3600)
+
+
+class MessageOut(BaseModel):
+    message_id: str
+    name: str
+    status: str
+    instance_id: int | None
+    duplicate: bool
+    expires_at: datetime
+
+
+class IncidentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    job_id: int
+    instance_id: int
+    operation: str
+    error: str
+    attempts: int
+    opened_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None

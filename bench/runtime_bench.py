@@ -1,0 +1,187 @@
+"""Runtime benchmarks without HTTP or Prefect: how many instances the runtime's handlers carry per
+second (start, service job, message, timer, each its own transaction), compared with SpiffWorkflow
+alone in memory; a 1000-iteration loop instance; and the same throughput again after 100,000
+finished instances are in the tables."""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timezone
+
+from sqlalchemy import func, insert, select
+
+from bench.common import stopwatch
+from domain.users import SYSTEM
+from runtime.instances import latest_definition, start_instance
+from runtime.jobs import claim_jobs, run_job
+from runtime.messages import correlate_message
+from runtime.models import AuditEvent, ProcessInstance, ServiceJob
+from runtime.timers import fire_due_timers
+
+PROCESS = "demo_request"  # the demonstration process; amounts below 1000 need no review
+MESSAGE = "demo_supplier_confirmation"
+
+
+def _request(n: int, run: str) -> dict:
+    return {"amount": 250 + n % 500, "request_id": f"{run}-{n}"}
+
+
+def lifecycle_throughput(kontor, instances: int, run: str = "a") -> dict:
+    """Each instance: start (script, DMN, gateway → service job), the job, the supplier's message
+    (and the cooling-off timer of PT0S behind it) → completed. Every step is its own transaction,
+    as in production."""
+    runtime, factory = kontor.runtime, kontor.sessions
+    steps: dict[str, float] = {}
+    with stopwatch() as total:
+        with stopwatch() as took:
+            for n in range(instances):
+                with kontor.transaction() as session:
+                    start_instance(session, runtime, SYSTEM, PROCESS, _request(n, run))
+        steps["start"] = took()
+        with stopwatch() as took:
+            # Driver processes running side by side claim each other's jobs too, as workers do:
+            # this step ends when no job is left unfinished, whoever ran it.
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline:
+                jobs = claim_jobs(factory, runtime, kontor.settings.job_batch_size)
+                for job in jobs:
+                    outcome = run_job(factory, runtime, job)
+                    if outcome.state != "done":
+                        raise RuntimeError(f"service job failed in the benchmark: {outcome}")
+                if not jobs:
+                    with kontor.transaction() as session:
+                        if not _unfinished_jobs(session):
+                            break
+                    time.sleep(0.005)
+            else:
+                raise RuntimeError("service jobs were still unfinished after 600 s")
+        steps["service_job"] = took()
+        with stopwatch() as took:
+            for n in range(instances):
+                with kontor.transaction() as session:
+                    correlate_message(session, runtime, SYSTEM, MESSAGE, {"request_id": f"{run}-{n}"},
+                                      message_id=f"bench-{run}-{n}")
+        steps["message"] = took()
+        while fire_due_timers(factory, runtime, kontor.settings.timer_batch_size):
+            pass  # the cooling-off timer (PT0S) is due at once and fires within the message step
+    with kontor.transaction() as session:
+        completed = session.query(ProcessInstance).filter(ProcessInstance.status == "completed",
+                                                          ProcessInstance.process_key == PROCESS).count()
+    if completed < instances:
+        raise RuntimeError(f"only {completed} of {instances} instances completed")
+    return {"instances": instances, "seconds": round(total(), 2),
+            "instances_per_s": round(instances / total(), 1),
+            "steps_per_s": {name: round(instances / secs, 1) for name, secs in steps.items()}}
+
+
+def _unfinished_jobs(session) -> int:
+    return session.scalar(select(func.count()).select_from(ServiceJob)
+                          .where(ServiceJob.state.in_(("ready", "running"))))
+
+
+def bare_spiffworkflow(kontor, instances: int) -> dict:
+    """The same lifecycle with SpiffWorkflow alone, in memory: no database, no serialization."""
+    engine = kontor.runtime.engine
+    with kontor.transaction() as session:
+        _, spec = kontor.runtime.spec_for(session, latest_definition(session, PROCESS).id)
+    with stopwatch() as total:
+        for n in range(instances):
+            workflow = engine.start(spec, _request(n, "bare"))
+            job = engine.snapshot(workflow, spec).service_jobs[0]
+            engine.complete_service_task(workflow, job.task_id, {"reservation_id": f"B-{n}"})
+            wait = engine.snapshot(workflow, spec).messages[0]
+            engine.deliver_message(workflow, wait.task_id, MESSAGE, {})
+            engine.fire_timers(workflow)
+            if not engine.snapshot(workflow, spec).completed:
+                raise RuntimeError("the in-memory instance did not complete")
+    return {"instances": instances, "seconds": round(total(), 2), "instances_per_s": round(instances / total(), 1)}
+
+
+def long_loop_instance(kontor, iterations: int = 1000, process: str = "bench_loop") -> dict:
+    """One instance whose script task runs `iterations` times before it ends (one transaction):
+    `bench_loop` uses a loop task, `bench_gateway_loop` a loop drawn with gateways."""
+    with stopwatch() as took:
+        with kontor.transaction() as session:
+            instance, _ = start_instance(session, kontor.runtime, SYSTEM, process, {"iterations": iterations})
+            status, size = instance.status, len(instance.state)
+    if status != "completed":
+        raise RuntimeError(f"the loop instance is {status}, not completed")
+    return {"iterations": iterations, "seconds": round(took(), 3), "state_kib": round(size / 1024, 1)}
+
+
+def add_finished_instances(kontor, count: int, chunk: int = 5000) -> float:
+    """Fill the tables with `count` finished instances (and one audit row each), as a year of use would."""
+    with kontor.transaction() as session:
+        definition_id = latest_definition(session, PROCESS).id
+    now = datetime.now(timezone.utc)
+    with stopwatch() as took:
+        for first in range(0, count, chunk):
+            rows = [{"process_key": PROCESS, "definition_id": definition_id, "business_key": f"old-{n}",
+                     "status": "completed", "state": "{}", "variables": {"amount": 100, "request_id": f"old-{n}"},
+                     "started_by": "system", "started_at": now, "updated_at": now, "ended_at": now, "version": 1}
+                    for n in range(first, min(count, first + chunk))]
+            with kontor.transaction() as session:
+                ids = session.scalars(insert(ProcessInstance).returning(ProcessInstance.id), rows).all()
+                session.execute(insert(AuditEvent), [{"instance_id": i, "kind": "instance_completed",
+                                                      "actor": "system", "details": {}, "at": now} for i in ids])
+    if kontor.engine.dialect.name == "postgresql":  # what autovacuum does after a bulk load, in production too
+        with kontor.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+    with kontor.transaction() as session:
+        total = session.scalar(select(ProcessInstance.id).order_by(ProcessInstance.id.desc()).limit(1))
+    if not total or total < count:
+        raise RuntimeError("the finished instances were not written")
+    return round(took(), 1)
+
+
+def warm_up(kontor) -> None:
+    """Parse caches, connection pool and first imports: not part of any figure."""
+    lifecycle_throughput(kontor, 5, run="warm")
+    time.sleep(0.1)
+
+
+def _lifecycle_in_process(url: str, data_dir: str, instances: int, run: str, barrier) -> dict:
+    from bench.common import BENCH_BPMN_DIR
+    from kontor.bootstrap import bootstrap, set_current
+    from kontor.settings import Settings
+
+    settings = Settings(database_url=url, data_dir=data_dir, secret_key="bench-secret-" + "x" * 24,
+                        bpmn_path=[BENCH_BPMN_DIR])
+    try:
+        kontor = bootstrap(settings, run_migrations=False)
+        set_current(kontor)
+        lifecycle_throughput(kontor, 5, run=f"{run}-warm")
+    except BaseException:
+        barrier.abort()  # the other drivers and the timer stop waiting; the error is reported
+        raise
+    barrier.wait(timeout=600)
+    try:
+        return lifecycle_throughput(kontor, instances, run=run)
+    finally:
+        kontor.dispose()
+
+
+def parallel_lifecycle(kontor, processes: int, instances: int) -> dict:
+    """The lifecycle driven by several processes at once on one database, as API and workers run
+    side by side in production; each process takes its share of the instances."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    share = instances // processes
+    with context.Manager() as manager:
+        barrier = manager.Barrier(processes + 1)
+        with ProcessPoolExecutor(processes, mp_context=context) as pool:
+            futures = [pool.submit(_lifecycle_in_process, kontor.settings.resolved_database_url,
+                                   str(kontor.settings.data_dir), share, f"par{n}", barrier)
+                       for n in range(processes)]
+            try:
+                barrier.wait(timeout=600)
+            except threading.BrokenBarrierError:
+                raise RuntimeError(f"a driver process failed: {[f.exception() for f in futures]}") from None
+            with stopwatch() as took:
+                results = [f.result() for f in futures]
+    total = share * processes
+    return {"processes": processes, "instances": total, "seconds": round(took(), 2),
+            "instances_per_s": round(total / took(), 1),
+            "per_process_instances_per_s": [r["instances_per_s"] for r in results]}

@@ -1,0 +1,1 @@
+"""The catalog: products and services, price lists with tiers, customers' special conditions."""

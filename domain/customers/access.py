@@ -1,0 +1,54 @@
+"""Who sees and who changes customer data. Staff see every customer; a portal user sees only
+its own; sales change the customers they own (or that have no owner yet), managers all."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from domain.customers.models import Customer
+from domain.users import STAFF_ROLES, Principal
+from runtime.errors import Forbidden, NotFound
+
+EDIT_ALL_ROLES = ("manager", "admin")
+CREATE_ROLES = ("sales", "manager")
+
+
+def may_read_customers(who: Principal) -> bool:
+    return who.is_portal or who.has_any(*STAFF_ROLES)
+
+
+def require_staff(who: Principal, what: str) -> None:
+    """Internal records (notes, activities, price lists, uploads): staff roles only, never portal users."""
+    if who.is_portal or not who.has_any(*STAFF_ROLES):
+        raise Forbidden(f"{what} are for staff")
+
+
+def readable_customer(session: Session, who: Principal, customer_id: int) -> Customer:
+    """The customer, if this user may see it; otherwise NotFound (a portal user does not learn
+    whether another customer exists)."""
+    customer = session.get(Customer, customer_id)
+    if customer is None or not may_read_customers(who) or (who.is_portal and who.customer_id != customer_id):
+        raise NotFound(f"customer {customer_id} not found")
+    return customer
+
+
+def may_edit(who: Principal, customer: Customer) -> bool:
+    if who.is_portal:
+        return False
+    if who.has_any(*EDIT_ALL_ROLES):
+        return True
+    return "sales" in who.groups and customer.owner in (None, who.username)
+
+
+def editable_customer(session: Session, who: Principal, customer_id: int) -> Customer:
+    customer = readable_customer(session, who, customer_id)
+    if customer.merged_into_id is not None:
+        raise NotFound(f"customer {customer_id} was merged into customer {customer.merged_into_id}",
+                       merged_into=customer.merged_into_id)
+    if not may_edit(who, customer):
+        raise Forbidden(f"customer {customer.number} belongs to {customer.owner}; only they or a manager change it")
+    return customer
+
+
+def require_creator(who: Principal) -> None:
+    if who.is_portal or not who.has_any(*CREATE_ROLES):
+        raise Forbidden("creating customers needs the role sales or manager")

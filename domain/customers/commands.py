@@ -1,0 +1,172 @@
+"""Commands of the customer center: create and change customers, sites, addresses and contacts.
+Each runs inside the caller's transaction; field errors are collected and raised together."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from domain.catalog.models import PriceList
+from domain.customers.access import editable_customer, require_creator
+from domain.customers.models import Address, Contact, Customer, Site
+from domain.customers.rules import check_payment_terms, check_tax_treatment, normalize_vat_id
+from domain.numbering import next_number
+from domain.users import Principal, User
+from kontor.db import utcnow
+from runtime.errors import Conflict, ValidationFailed
+
+
+def create_customer(session: Session, who: Principal, data: dict, home_country: str) -> Customer:
+    require_creator(who)
+    data = dict(data)
+    main_address = data.pop("main_address", None)
+    if data.get("owner") is None and "sales" in who.groups:
+        data["owner"] = who.username
+    if data.get("country") is None:
+        data["country"] = home_country
+    customer = Customer(**data)
+    _validate(session, customer, home_country)
+    customer.number = next_number(session, "customer")
+    session.add(customer)
+    session.flush()
+    if main_address:
+        session.add(Address(customer_id=customer.id, **{**main_address, "kind": "main", "is_default": True}))
+        session.flush()
+    refresh_search_text(session, customer)
+    return customer
+
+
+def update_customer(session: Session, who: Principal, customer_id: int, changes: dict, home_country: str,
+                    expected_version: int | None = None) -> Customer:
+    customer = editable_customer(session, who, customer_id)
+    if expected_version is not None and expected_version != customer.version:
+        raise Conflict(f"customer {customer.number} was changed meanwhile (version {customer.version}, "
+                       f"you edited {expected_version}); reload and try again", version=customer.version)
+    for field in ("preferred_contact_id", "preferred_site_id"):
+        if changes.get(field) is not None:
+            _require_own(session, Contact if field == "preferred_contact_id" else Site, changes[field], customer.id,
+                         field)
+    for name, value in changes.items():
+        setattr(customer, name, value)
+    _validate(session, customer, home_country)
+    refresh_search_text(session, customer)
+    return customer
+
+
+def add_site(session: Session, who: Principal, customer_id: int, data: dict, home_country: str) -> Site:
+    customer = editable_customer(session, who, customer_id)
+    site = Site(customer_id=customer.id, **data)
+    if site.vat_id:
+        site.vat_id = _valid_vat_id(site.vat_id, customer.country)
+    if site.tax_treatment:
+        _raise_if(check_tax_treatment(site.tax_treatment, customer.country, site.vat_id or customer.vat_id,
+                                      home_country))
+    session.add(site)
+    session.flush()
+    return site
+
+
+def add_address(session: Session, who: Principal, customer_id: int, data: dict) -> Address:
+    customer = editable_customer(session, who, customer_id)
+    address = Address(customer_id=customer.id, **data)
+    if address.site_id is not None:
+        _require_own(session, Site, address.site_id, customer.id, "site_id")
+    if address.kind == "main":
+        if session.scalar(select(Address.id).where(Address.customer_id == customer.id, Address.kind == "main")):
+            raise Conflict("the customer has a main address already; change that one")
+        address.is_default = True
+    if address.is_default:  # one default per kind (and site)
+        same_site = Address.site_id.is_(None) if address.site_id is None else Address.site_id == address.site_id
+        session.execute(update(Address).where(Address.customer_id == customer.id, Address.kind == address.kind,
+                                              same_site).values(is_default=False))
+    session.add(address)
+    session.flush()
+    refresh_search_text(session, customer)
+    return address
+
+
+def add_contact(session: Session, who: Principal, customer_id: int, data: dict) -> Contact:
+    customer = editable_customer(session, who, customer_id)
+    contact = Contact(customer_id=customer.id, **data)
+    if contact.site_id is not None:
+        _require_own(session, Site, contact.site_id, customer.id, "site_id")
+    if contact.marketing_consent != "unknown":
+        contact.consent_changed_at = utcnow()
+    session.add(contact)
+    session.flush()
+    if customer.preferred_contact_id is None:
+        customer.preferred_contact_id = contact.id
+    refresh_search_text(session, customer)
+    return contact
+
+
+def update_contact(session: Session, who: Principal, contact_id: int, changes: dict) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise ValidationFailed("no such contact", [{"field": "contact_id", "message": "not found"}])
+    customer = editable_customer(session, who, contact.customer_id)
+    if "marketing_consent" in changes and changes["marketing_consent"] != contact.marketing_consent:
+        contact.consent_changed_at = utcnow()
+    if changes.get("site_id") is not None:
+        _require_own(session, Site, changes["site_id"], customer.id, "site_id")
+    for name, value in changes.items():
+        setattr(contact, name, value)
+    refresh_search_text(session, customer)
+    return contact
+
+
+def refresh_search_text(session: Session, customer: Customer) -> None:
+    """What the full-text search of the customer list looks at, in lower case."""
+    session.flush()
+    contacts = session.execute(select(Contact.first_name, Contact.last_name, Contact.email)
+                               .where(Contact.customer_id == customer.id)).all()
+    cities = session.scalars(select(Address.city).where(Address.customer_id == customer.id)).all()
+    parts = [customer.number, customer.name, customer.vat_id, *cities]
+    for first, last, email in contacts:
+        parts += [first, last, email]
+    text = " ".join(p for p in parts if p).lower()
+    if text != customer.search_text:
+        customer.search_text = text
+    session.flush()  # the caller answers with the customer as stored (its version included)
+
+
+# ----------------------------------------------------------------- checks
+def _validate(session: Session, customer: Customer, home_country: str) -> None:
+    with session.no_autoflush:  # judge the changes before the database sees them
+        _raise_if(_errors(session, customer, home_country))
+
+
+def _errors(session: Session, customer: Customer, home_country: str) -> list[dict]:
+    errors = []
+    if customer.vat_id:
+        normalized, problem = normalize_vat_id(customer.vat_id, customer.country)
+        if problem:
+            errors.append({"field": "vat_id", "message": problem})
+        else:
+            customer.vat_id = normalized
+    if not errors:  # the tax treatment is judged on a valid VAT ID only
+        errors += check_tax_treatment(customer.tax_treatment, customer.country, customer.vat_id, home_country)
+    errors += check_payment_terms(customer.payment_days, customer.skonto_percent, customer.skonto_days)
+    if customer.price_list_id is not None and session.get(PriceList, customer.price_list_id) is None:
+        errors.append({"field": "price_list_id", "message": f"no price list {customer.price_list_id}"})
+    if customer.owner is not None and session.scalar(select(User.id).where(User.username == customer.owner,
+                                                                            User.active.is_(True))) is None:
+        errors.append({"field": "owner", "message": f"no active user {customer.owner!r}"})
+    return errors
+
+
+def _valid_vat_id(vat_id: str, country: str) -> str:
+    normalized, problem = normalize_vat_id(vat_id, country)
+    _raise_if([{"field": "vat_id", "message": problem}] if problem else [])
+    return normalized
+
+
+def _require_own(session: Session, model, record_id: int, customer_id: int, field: str) -> None:
+    owner = session.scalar(select(model.customer_id).where(model.id == record_id))
+    if owner != customer_id:
+        raise ValidationFailed(f"{field} is not one of this customer's",
+                               [{"field": field, "message": f"{record_id} does not belong to this customer"}])
+
+
+def _raise_if(errors: list[dict]) -> None:
+    if errors:
+        raise ValidationFailed("the customer data is not valid", errors)

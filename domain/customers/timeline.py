@@ -1,0 +1,145 @@
+"""The customer's timeline: traces of what happened (offer sent, reply received, invoice issued,
+payment, phase change, merge …), activities (calls, meetings, tasks, milestones) and notes."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from domain.customers.access import readable_customer, require_staff
+from domain.listing import sorted_page
+from domain.users import Principal
+from kontor.db import Base, utcnow
+from runtime.errors import Forbidden, NotFound
+
+ACTIVITY_KINDS = ("call", "meeting", "task", "milestone")
+# What the customer's own portal users do not see of their timeline.
+INTERNAL_TRACE_KINDS = ("note_added", "customer_merged", *(f"{kind}_done" for kind in ACTIVITY_KINDS))
+
+
+class Trace(Base):
+    __tablename__ = "customer_trace"
+    __table_args__ = (Index("ix_trace_customer_at", "customer_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    summary: Mapped[str] = mapped_column(String(500))
+    ref_type: Mapped[str | None] = mapped_column(String(40))  # e.g. "opportunity", "offer", "invoice"
+    ref_id: Mapped[int | None]
+    details: Mapped[dict] = mapped_column(default=dict)
+
+
+class Activity(Base):
+    __tablename__ = "activity"
+    __table_args__ = (Index("ix_activity_owner_due", "owner", "due_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    due_at: Mapped[datetime | None]
+    owner: Mapped[str] = mapped_column(String(100))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunity.id"))
+    done_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Note(Base):
+    __tablename__ = "note"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def record_trace(session: Session, customer_id: int, kind: str, actor: str, summary: str,
+                 ref_type: str | None = None, ref_id: int | None = None, **details) -> Trace:
+    """Called by the handler whose change it records, in the same transaction."""
+    trace = Trace(customer_id=customer_id, kind=kind, actor=actor, summary=summary[:500], ref_type=ref_type,
+                  ref_id=ref_id, details=details)
+    session.add(trace)
+    return trace
+
+
+def traces(session: Session, who: Principal, customer_id: int, kinds: list[str] | None = None,
+           limit: int = 50, offset: int = 0) -> tuple[list[Trace], int]:
+    readable_customer(session, who, customer_id)
+    statement = select(Trace).where(Trace.customer_id == customer_id)
+    if who.is_portal:
+        statement = statement.where(Trace.kind.not_in(INTERNAL_TRACE_KINDS))
+    if kinds:
+        statement = statement.where(Trace.kind.in_(kinds))
+    return sorted_page(session, statement, "-at", {"at": Trace.at}, Trace.id, limit, offset)
+
+
+def add_note(session: Session, who: Principal, customer_id: int, text: str) -> Note:
+    readable_customer(session, who, customer_id)  # notes: every salesperson may add one
+    _require_staff(who)
+    note = Note(customer_id=customer_id, text=text, author=who.username)
+    session.add(note)
+    session.flush()
+    record_trace(session, customer_id, "note_added", who.username, text[:120], "note", note.id)
+    return note
+
+
+def notes(session: Session, who: Principal, customer_id: int) -> list[Note]:
+    readable_customer(session, who, customer_id)
+    _require_staff(who)
+    return list(session.scalars(select(Note).where(Note.customer_id == customer_id).order_by(Note.id.desc())))
+
+
+def add_activity(session: Session, who: Principal, data: dict) -> Activity:
+    _require_staff(who)
+    readable_customer(session, who, data["customer_id"])
+    activity = Activity(**{"owner": who.username, **{k: v for k, v in data.items() if v is not None}})
+    session.add(activity)
+    session.flush()
+    return activity
+
+
+def complete_activity(session: Session, who: Principal, activity_id: int) -> Activity:
+    activity = get_activity(session, who, activity_id)
+    if activity.owner != who.username and not who.has_any("manager"):
+        raise Forbidden(f"the activity belongs to {activity.owner}")
+    if activity.done_at is None:
+        activity.done_at = utcnow()
+        record_trace(session, activity.customer_id, f"{activity.kind}_done", who.username, activity.subject,
+                     "activity", activity.id)
+    session.flush()
+    return activity
+
+
+def get_activity(session: Session, who: Principal, activity_id: int) -> Activity:
+    _require_staff(who)
+    activity = session.get(Activity, activity_id)
+    if activity is None:
+        raise NotFound(f"activity {activity_id} not found")
+    readable_customer(session, who, activity.customer_id)
+    return activity
+
+
+def list_activities(session: Session, who: Principal, customer_id: int | None = None, owner: str | None = None,
+                    open_only: bool = True, due_before: datetime | None = None, sort: str = "due_at",
+                    limit: int = 50, offset: int = 0) -> tuple[list[Activity], int]:
+    _require_staff(who)
+    statement = select(Activity)
+    if customer_id is not None:
+        statement = statement.where(Activity.customer_id == customer_id)
+    if owner:
+        statement = statement.where(Activity.owner == owner)
+    if open_only:
+        statement = statement.where(Activity.done_at.is_(None))
+    if due_before:
+        statement = statement.where(Activity.due_at < due_before)
+    sorts = {"due_at": Activity.due_at, "created_at": Activity.created_at}
+    return sorted_page(session, statement, sort, sorts, Activity.id, limit, offset)
+
+
+def _require_staff(who: Principal) -> None:
+    require_staff(who, "activities and notes")
+

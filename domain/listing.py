@@ -1,0 +1,27 @@
+"""Lists of records: sort by a whitelisted field (id breaks ties, so pages are stable), count and page."""
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from runtime.errors import ValidationFailed
+
+
+def sorted_page(session: Session, statement: Select, sort: str, allowed: dict, tiebreak, limit: int,
+                offset: int) -> tuple[list, int]:
+    """`sort` is a field name, '-' in front for descending; `allowed` maps names to columns."""
+    descending = sort.startswith("-")
+    column = allowed.get(sort.lstrip("-"))
+    if column is None:
+        raise ValidationFailed("unknown sort field", [{"field": "sort", "message": f"one of {', '.join(sorted(allowed))}, "
+                                                                                   "'-' in front for descending"}])
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    order = [column.desc(), tiebreak.desc()] if descending else [column.asc(), tiebreak.asc()]
+    rows = session.scalars(statement.order_by(*order).limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern that finds `text` anywhere, with LIKE's wildcards taken literally (escape '\\')."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

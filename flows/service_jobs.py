@@ -1,0 +1,35 @@
+"""Prefect flow that runs ready service jobs in batches: one flow run per batch, so Prefect's cost
+(about 0.1 s a flow run, tens of ms a task run) is paid per batch, not per job. Each job's outcome is
+a log line of the flow run (operation, job, attempt, result, duration); a job that fails for the last
+time is an incident in Kontor and an ERROR line here."""
+from __future__ import annotations
+
+import time
+
+from prefect import flow, get_run_logger
+
+from kontor.bootstrap import current
+from runtime.jobs import claim_jobs, run_job
+
+
+@flow(name="run-service-jobs", log_prints=False)
+def run_service_jobs(limit: int | None = None) -> dict:
+    kontor = current()
+    log = get_run_logger()
+    jobs = claim_jobs(kontor.sessions, kontor.runtime, limit or kontor.settings.job_batch_size)
+    summary = {"claimed": len(jobs), "done": 0, "failed": 0}
+    for job in jobs:
+        started = time.perf_counter()
+        outcome = run_job(kontor.sessions, kontor.runtime, job, log=log)
+        took_ms = (time.perf_counter() - started) * 1000
+        line = (f"job #{job.id} {job.operation} attempt {job.attempt} (instance {job.instance_id}): "
+                f"{outcome.state} in {took_ms:.0f} ms" + (f": {outcome.error}" if outcome.error else ""))
+        if outcome.state == "incident":
+            log.error(line)
+        elif outcome.state == "retry":
+            log.warning(line)
+        else:
+            log.info(line)
+        summary["failed" if outcome.state in ("retry", "incident") else "done"] += 1
+    log.info("service jobs: %s", summary)
+    return summary

@@ -1,0 +1,29 @@
+"""Prefect flows for time: fire due BPMN timers; expire buffered messages whose time-to-live ended."""
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+
+from kontor.bootstrap import current
+from runtime.messages import expire_buffered_messages
+from runtime.timers import fire_due_timers
+
+
+@flow(name="fire-due-timers", log_prints=False)
+def fire_timers(limit: int | None = None) -> dict:
+    kontor = current()
+    log = get_run_logger()
+    fired = fire_due_timers(kontor.sessions, kontor.runtime, limit or kontor.settings.timer_batch_size,
+                            on_error=lambda timer_id, exc: log.error("timer %s failed: %s", timer_id, exc))
+    for f in fired:
+        log.info("timer %s of instance %s fired %.3f s after its due time", f.spec_name, f.instance_id, f.lag_seconds)
+    lags = [f.lag_seconds for f in fired]
+    return {"fired": len(fired), "max_lag_seconds": max(lags) if lags else None}
+
+
+@flow(name="expire-buffered-messages", log_prints=False)
+def expire_messages() -> int:
+    kontor = current()
+    with kontor.transaction() as session:
+        count = expire_buffered_messages(session)
+    get_run_logger().info("%s buffered messages expired", count)
+    return count

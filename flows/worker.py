@@ -1,0 +1,85 @@
+"""The Kontor worker: watches the index for due timers and ready service jobs and runs the
+matching Prefect flow in this process when there is work (a flow run costs about 0.1 s, so no
+empty runs are made). Every run is a flow run in Prefect, with its task runs and logs."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from kontor.bootstrap import Kontor, set_current
+from kontor.db import utcnow
+from runtime.jobs import has_ready_jobs
+from runtime.timers import due_timer_ids, next_due_at
+
+log = logging.getLogger("kontor.worker")
+HOUSEKEEPING_SECONDS = 600
+
+
+def quiet_flow_settings():
+    """A sync flow run waits for its heartbeat thread (about 1 s) unless heartbeats are off."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    return temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+
+
+def work_once(kontor: Kontor) -> dict:
+    """One round: fire what is due, run what is ready. Returns what it did."""
+    from flows.service_jobs import run_service_jobs
+    from flows.timers import fire_timers
+
+    with kontor.transaction() as session:
+        timers_due = bool(due_timer_ids(session, 1))
+        jobs_ready = has_ready_jobs(session)
+    did = {"timers": None, "jobs": None}
+    if timers_due:
+        did["timers"] = fire_timers()
+    if jobs_ready:
+        did["jobs"] = run_service_jobs()
+    return did
+
+
+def run_worker(kontor: Kontor, stop: threading.Event, housekeeping: bool = True) -> None:
+    """The loop: until stop is set, look for work every poll interval and run the flows for it.
+    Housekeeping (expiring buffered messages) runs here too unless a served deployment does it."""
+    from flows.timers import expire_messages
+
+    set_current(kontor)
+    poll = kontor.settings.worker_poll_seconds
+    last_housekeeping = 0.0
+    log.info("worker started; polling every %.1f s", poll)
+    with quiet_flow_settings():
+        while not stop.is_set():
+            wait = poll
+            try:
+                did = work_once(kontor)
+                # Work done: look again at once (more may have fallen due meanwhile). Work found but
+                # none done (a timer whose instance fails): a full poll interval, no busy loop. Else
+                # sleep until the next timer is due, at most a poll interval (jobs come any time).
+                done = (did["jobs"] or {}).get("claimed", 0) + (did["timers"] or {}).get("fired", 0)
+                stuck = not done and (did["jobs"] is not None or did["timers"] is not None)
+                wait = 0.0 if done else poll if stuck else _idle_seconds(kontor, poll)
+                if housekeeping and time.monotonic() - last_housekeeping > HOUSEKEEPING_SECONDS:
+                    expire_messages()
+                    last_housekeeping = time.monotonic()
+            except Exception:  # noqa: BLE001 - the worker must outlive a bad round; Prefect has the details
+                log.exception("worker round failed")
+            if wait:
+                stop.wait(wait)
+    log.info("worker stopped")
+
+
+def _idle_seconds(kontor: Kontor, poll: float) -> float:
+    with kontor.transaction() as session:
+        due = next_due_at(session)
+    if due is None:
+        return poll
+    return min(poll, max(0.0, (due - utcnow()).total_seconds()))
+
+
+def start_worker_thread(kontor: Kontor, housekeeping: bool = True) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(target=run_worker, args=(kontor, stop, housekeeping), name="kontor-worker",
+                              daemon=True)
+    thread.start()
+    return thread, stop

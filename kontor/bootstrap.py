@@ -1,0 +1,72 @@
+"""The one wiring point: the API, the flows, the CLI and the tests all build Kontor here."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from kontor.db import make_engine, make_session_factory, migrate, transaction
+from kontor.settings import Settings
+from runtime.runtime import OperationRegistry, ProcessRuntime
+
+
+@dataclass
+class Kontor:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    runtime: ProcessRuntime
+    deployed: list = field(default_factory=list)
+
+    def transaction(self):
+        """One unit of work (commit on success, rollback on error)."""
+        return transaction(self.sessions)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def register_operations(operations: OperationRegistry) -> None:
+    """Every service-task operation Kontor offers, by name."""
+    from domain import demo_operations
+
+    demo_operations.register(operations)
+
+
+def bootstrap(settings: Settings | None = None, *, run_migrations: bool = True, deploy: bool = True) -> Kontor:
+    from runtime.deployment import deploy as deploy_specs
+
+    settings = settings or Settings()
+    url = settings.resolved_database_url
+    if run_migrations:
+        migrate(url)
+    engine = make_engine(url)
+    operations = OperationRegistry()
+    register_operations(operations)
+    kontor = Kontor(settings, engine, make_session_factory(engine), ProcessRuntime(settings, operations=operations))
+    if deploy:
+        with kontor.transaction() as session:
+            kontor.deployed = [(d.process_key, d.version) for d in deploy_specs(session, kontor.runtime,
+                                                                               settings.bpmn_dirs)]
+    return kontor
+
+
+_current: Kontor | None = None
+_lock = threading.Lock()
+
+
+def current() -> Kontor:
+    """The Kontor of this process (flows use it); built from the environment on first use."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = bootstrap()
+        return _current
+
+
+def set_current(kontor: Kontor | None) -> None:
+    global _current
+    with _lock:
+        _current = kontor

@@ -1,0 +1,183 @@
+"""`kontor` command line: serve, worker, migrate, deploy, user add."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import signal
+import sys
+
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+
+from kontor.settings import Settings
+
+
+def _bootstrap(settings: Settings):
+    from kontor.bootstrap import bootstrap
+    from runtime.errors import SpecError
+
+    try:
+        return bootstrap(settings)
+    except SpecError as exc:
+        print(f"kontor: cannot deploy {exc.file}: {exc.element}: {exc.reason}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_migrate(settings: Settings, _args) -> int:
+    from kontor.db import migrate
+
+    migrate(settings.resolved_database_url)
+    print(f"database at newest schema: {settings.resolved_database_url.split('@')[-1]}")
+    return 0
+
+
+def cmd_deploy(settings: Settings, _args) -> int:
+    kontor = _bootstrap(settings)
+    for key, version in kontor.deployed:
+        print(f"{key} version {version}")
+    return 0
+
+
+def cmd_user_add(settings: Settings, args) -> int:
+    from kontor.bootstrap import bootstrap
+    from domain.users import add_user
+    from runtime.errors import KontorError
+
+    kontor = bootstrap(settings, deploy=False)
+    try:
+        with kontor.transaction() as session:
+            add_user(session, args.name, args.password, args.groups.split(","), full_name=args.full_name,
+                     email=args.email)
+    except KontorError as exc:
+        print(f"kontor: {exc.message}" + (f" {exc.details}" if exc.details else ""), file=sys.stderr)
+        return 1
+    print(f"user {args.name} added with groups {args.groups}")
+    return 0
+
+
+def _ensure_first_admin(kontor) -> None:
+    """Embedded mode: a fresh database gets an admin whose password is written to the data folder once."""
+    from sqlalchemy import func, select
+
+    from domain.users import User, add_user
+
+    with kontor.transaction() as session:
+        if session.scalar(select(func.count()).select_from(User)):
+            return
+        password = secrets.token_urlsafe(12)
+        add_user(session, "admin", password, ["admin", "ops"])
+    path = kontor.settings.data_dir / "initial-admin-password"
+    path.write_text(password + "\n")
+    path.chmod(0o600)
+    print(f"created user 'admin'; its password is in {path}")
+
+
+def _exit_on_signal(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
+def cmd_serve(settings: Settings, args) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from kontor.embedded import start_prefect_server, stop_process
+
+    prefect_server = None
+    if args.embedded and not os.environ.get("PREFECT_API_URL"):
+        print(f"starting local Prefect server on http://127.0.0.1:{settings.prefect_port} ...")
+        prefect_server = start_prefect_server(settings)
+    kontor = _bootstrap(settings)
+    if args.embedded:
+        _ensure_first_admin(kontor)
+    worker = None
+    if args.embedded or args.with_worker:
+        from flows.worker import start_worker_thread
+
+        worker = start_worker_thread(kontor)
+    # uvicorn re-raises the signal that stopped it once it is done: let that end in our cleanup below.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        print(f"Kontor API on http://{args.host}:{args.port}/docs")
+        uvicorn.run(create_app(kontor), host=args.host, port=args.port, log_level="info")
+    finally:
+        if worker is not None:
+            worker[1].set()
+            worker[0].join(timeout=10)
+        if prefect_server is not None:
+            stop_process(prefect_server)
+        kontor.dispose()
+    return 0
+
+
+def cmd_worker(settings: Settings, _args) -> int:
+    import asyncio
+    import threading
+
+    from flows.deployments import serve
+    from kontor.bootstrap import set_current
+
+    if not os.environ.get("PREFECT_API_URL"):
+        print("kontor worker: set PREFECT_API_URL to the Prefect server the worker reports to "
+              "(scripts/start runs one for you)", file=sys.stderr)
+        return 2
+    kontor = _bootstrap(settings)
+    set_current(kontor)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        asyncio.run(serve(kontor, stop))
+    finally:
+        kontor.dispose()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kontor", description="Kontor back-office")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--embedded", action="store_true",
+                       help="newcomer mode: local Prefect server, in-process worker, first admin user")
+    serve.add_argument("--with-worker", action="store_true", help="run a worker thread inside the API process")
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("worker", help="fire due timers and run service jobs as Prefect flow runs").set_defaults(
+        func=cmd_worker)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("deploy", help="deploy the BPMN/DMN files and print the versions").set_defaults(func=cmd_deploy)
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="add a user")
+    add.add_argument("name")
+    add.add_argument("--password", required=True)
+    add.add_argument("--groups", default="sales", help="comma-separated roles and lanes, e.g. sales,approver")
+    add.add_argument("--full-name", default=None)
+    add.add_argument("--email", default=None)
+    add.set_defaults(func=cmd_user_add)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = "KONTOR_" + "_".join(str(part) for part in error["loc"][:1]).upper()
+            print(f"kontor: invalid settings: {field}: {error['msg']}", file=sys.stderr)
+        return 2
+    except SettingsError as exc:
+        print(f"kontor: invalid settings: {exc}", file=sys.stderr)
+        return 2
+    if getattr(args, "host", None) is None and hasattr(args, "host"):
+        args.host = settings.api_host
+    if getattr(args, "port", None) is None and hasattr(args, "port"):
+        args.port = settings.api_port
+    return args.func(settings, args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,174 @@
+"""Database engine, sessions and migrations: the same code for SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from decimal import Decimal
+
+from sqlalchemy import JSON, BigInteger, DateTime, Numeric, create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on both databases (SQLite keeps no zone)."""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given; Kontor stores aware UTC datetimes only")
+            value = value.astimezone(timezone.utc)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class ExactDecimal(TypeDecorator):
+    """Money and quantities as exact Decimals with 4 places on both databases: NUMERIC(18, 4) on
+    PostgreSQL, a scaled integer on SQLite (whose NUMERIC is a float). Floats are refused."""
+    impl = Numeric(18, 4)
+    cache_ok = True
+    PLACES = Decimal("0.0001")
+    _SCALE = 10_000
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(18, 4, asdecimal=True))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("amounts are Decimal, never float")
+        value = Decimal(value).quantize(self.PLACES)
+        return int(value * self._SCALE) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(value) / self._SCALE).quantize(self.PLACES)
+        return Decimal(value).quantize(self.PLACES)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict: JSON, list: JSON, Decimal: ExactDecimal}
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        _make_sqlite_transactional(engine)
+        return engine
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def _make_sqlite_transactional(engine: Engine) -> None:
+    """SQLite: WAL, foreign keys, and BEGIN IMMEDIATE so that writers queue instead of failing
+    half-way with 'database is locked' (the driver's lazy BEGIN is switched off)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commits when the block ends normally, rolls back otherwise."""
+    session = factory()
+    try:
+        with session.begin():
+            yield session
+    finally:
+        session.close()
+
+
+# PostgreSQL advisory lock keys: processes that start together migrate and deploy one after another.
+MIGRATE_LOCK = 0x4B4F4E01
+DEPLOY_LOCK = 0x4B4F4E02
+
+
+def lock_for_startup(session_or_connection, key: int) -> None:
+    """Hold a transaction-scoped advisory lock on PostgreSQL (SQLite serializes writers anyway)."""
+    bind = session_or_connection.get_bind() if hasattr(session_or_connection, "get_bind") else session_or_connection
+    if bind.dialect.name == "postgresql":
+        session_or_connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def dialect_insert(session: Session, entity):
+    """INSERT with the database's ON CONFLICT support (PostgreSQL and SQLite share the syntax)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(entity)
+
+
+CORRELATION_LOCKS = 0x4B4F  # namespace of the per-(message name, correlation) locks
+
+
+def lock_correlation(session: Session, message_name: str, correlation_key: str) -> None:
+    """Serialize, on PostgreSQL, a message looking for its subscriber with an instance opening that
+    subscription and looking for a buffered message: without it each could miss the other's
+    uncommitted row, and the message would stay buffered. SQLite's writers are serialized already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+                        {"space": CORRELATION_LOCKS, "key": f"{message_name}\x1f{correlation_key}"})
+
+
+def migrate(url: str) -> None:
+    """Bring the database to the newest schema (Alembic); safe when several processes start at once."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy.pool import NullPool
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            lock_for_startup(connection, MIGRATE_LOCK)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        engine.dispose()

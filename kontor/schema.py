@@ -1,0 +1,11 @@
+"""Every table of Kontor, registered on Base.metadata by importing its module: Alembic and the
+schema test import this one place."""
+import api.idempotency  # noqa: F401
+import domain.catalog.models  # noqa: F401
+import domain.customers.models  # noqa: F401
+import domain.customers.timeline  # noqa: F401
+import domain.documents  # noqa: F401
+import domain.numbering  # noqa: F401
+import domain.sales.models  # noqa: F401
+import domain.users  # noqa: F401
+import runtime.models  # noqa: F401

@@ -1,0 +1,437 @@
+"""The BPMN engine adapter: the only module of Kontor that imports SpiffWorkflow.
+
+It parses deployment bundles, runs a workflow until it waits, reports what it waits
+for (human tasks, messages, timers, service jobs) as plain data, applies outside
+events (a completed task, a message, a due timer, a service result) and turns a
+workflow into JSON and back. The parsed specs of a version are kept by the caller,
+so the stored state holds tasks and data only, never the spec.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION, BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.defaults import ServiceTask
+from SpiffWorkflow.util.task import TaskIterator, TaskState
+
+from runtime.errors import ProcessError, SpecError
+from runtime.groups import normalize_group
+from runtime.moments import parse_duration, resolve_moment, to_utc
+
+STATE_VERSION = f"kontor-1/spiff-{SPIFF_SERIALIZER_VERSION}"
+_RESULT_KEY = "kontor_service_result"
+RESERVED_IDS = {"Start", "End", "Root"}  # SpiffWorkflow's own task spec names
+
+
+def _walk_the_whole_task_tree() -> None:
+    """SpiffWorkflow's task iterators stop 1000 levels deep by default, and every round of a loop
+    modelled with gateways adds levels to the task tree: after about 330 rounds such a loop would
+    silently stall (its next ready task is never found). Kontor lets every walk reach the leaves."""
+    for iterator in (TaskIterator, BpmnTaskIterator):
+        with_defaults = [p.name for p in inspect.signature(iterator.__init__).parameters.values()
+                         if p.default is not p.empty and p.kind is p.POSITIONAL_OR_KEYWORD]
+        defaults = list(iterator.__init__.__defaults__)
+        defaults[with_defaults.index("max_depth")] = sys.maxsize
+        iterator.__init__.__defaults__ = tuple(defaults)
+
+
+def _bound_timer_durations() -> None:
+    """SpiffWorkflow counts a duration's months one by one (P99999999999Y would hang the worker) and
+    reports a malformed one with a bare Exception: check the text first, so both become ProcessError."""
+    original = TimerEventDefinition.parse_iso_duration
+
+    def parse_iso_duration(expression):
+        try:
+            parse_duration(str(expression).strip())
+        except ValueError as exc:
+            raise ProcessError(f"timer duration {str(expression)[:80]!r}: {exc}") from None
+        return original(expression)
+
+    TimerEventDefinition.parse_iso_duration = staticmethod(parse_iso_duration)
+
+
+_walk_the_whole_task_tree()
+_bound_timer_durations()
+
+
+class KontorServiceTask(ServiceTask):
+    """A service task the engine never runs by itself: Kontor turns it into a service job and
+    completes it with the job's result."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.manual = True
+
+    def _execute(self, task):
+        if _RESULT_KEY not in task.internal_data:
+            raise WorkflowException("a service task may only be completed with a job result", task_spec=self)
+        task.data[self.result_variable] = task.internal_data.pop(_RESULT_KEY)
+        return True
+
+
+class _Parser(SpiffBpmnParser):
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("serviceTask"): (ServiceTaskParser, KontorServiceTask),
+    }
+
+
+# ----------------------------------------------------------------- what a workflow waits for
+@dataclass
+class HumanTaskInfo:
+    task_id: str
+    spec_name: str
+    title: str
+    lane: str | None
+    candidate_groups: list[str]
+    form_schema: dict | None
+    ui_schema: dict | None
+    due_at: datetime | None
+    follow_up_at: datetime | None
+    priority: int
+    documentation: str | None
+
+
+@dataclass
+class MessageWaitInfo:
+    task_id: str
+    spec_name: str
+    message_name: str
+    correlation: dict
+
+
+@dataclass
+class TimerInfo:
+    task_id: str
+    spec_name: str
+    due_at: datetime
+    kind: str
+
+
+@dataclass
+class ServiceJobInfo:
+    task_id: str
+    spec_name: str
+    operation: str
+    params: dict
+    max_attempts: int | None
+    backoff_base: float | None
+
+
+@dataclass
+class Snapshot:
+    completed: bool
+    human_tasks: list[HumanTaskInfo] = field(default_factory=list)
+    messages: list[MessageWaitInfo] = field(default_factory=list)
+    timers: list[TimerInfo] = field(default_factory=list)
+    service_jobs: list[ServiceJobInfo] = field(default_factory=list)
+
+
+@dataclass
+class ProcessSpec:
+    """One parsed process of a deployed bundle."""
+    process_id: str
+    name: str
+    spec: Any
+    subprocess_specs: dict
+    forms: dict[str, dict]
+
+
+# ----------------------------------------------------------------- value helpers
+def _priority(value: Any) -> int:
+    """A task's priority: 0..1000, 50 when the model sets none."""
+    if value is None or value == "":
+        return 50
+    try:
+        return min(1000, max(0, int(value)))
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ProcessError(f"priority {str(value)[:40]!r} is not a whole number") from exc
+
+
+def canonical_correlation(values: dict) -> str:
+    """The one text form of a set of correlation values, used to match messages to subscribers."""
+    return json.dumps({str(k): v for k, v in values.items()}, sort_keys=True, separators=(",", ":"), default=str)
+
+
+class ProcessEngine:
+    """Wraps SpiffWorkflow: parser, script engine and serializer are set up once."""
+
+    def __init__(self, script_globals: dict | None = None):
+        env_globals = {"Decimal": Decimal, "datetime": datetime, "date": date, "timedelta": timedelta, "timezone": timezone}
+        env_globals.update(script_globals or {})
+        self.script_engine = PythonScriptEngine(environment=TaskDataEnvironment(env_globals))
+        self._registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+        self._registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
+        self._registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
+        self._encoder_cls = create_encoder(self._registry, None)
+        self._wf_converter = BpmnWorkflowConverter(BpmnWorkflow, self._registry)
+
+    # ------------------------------------------------------------- parsing
+    def parse_bundle(self, files: dict[str, bytes]) -> dict[str, ProcessSpec]:
+        """Parse one deployment: BPMN and DMN files plus the JSON form schemas they reference."""
+        parser = _Parser(validator=VALIDATOR)
+        forms: dict[str, dict] = {}
+        for name, content in sorted(files.items()):
+            if name.endswith(".json"):
+                try:
+                    forms[name.rsplit("/", 1)[-1]] = json.loads(content)
+                except ValueError as exc:
+                    raise SpecError(name, "(form schema)", f"not valid JSON: {exc}") from exc
+        for name, content in sorted(files.items()):
+            try:
+                if name.endswith(".dmn"):
+                    parser.add_dmn_str(content, filename=name)
+                elif name.endswith(".bpmn"):
+                    _check_ids(name, content)
+                    parser.add_bpmn_str(content, filename=name)
+            except ValidationException as exc:
+                raise SpecError(exc.file_name or name, _element(exc), str(exc)) from exc
+            except etree.XMLSyntaxError as exc:
+                raise SpecError(name, f"line {exc.lineno}", f"XML does not parse: {exc.msg}") from exc
+        result = {}
+        for process_id in parser.get_process_ids():
+            try:
+                spec = parser.get_spec(process_id)
+                subprocess_specs = parser.get_subprocess_specs(process_id)
+            except ValidationException as exc:
+                raise SpecError(exc.file_name or "?", _element(exc), str(exc)) from exc
+            except SpiffWorkflowException as exc:
+                raise SpecError(getattr(exc, "file_name", "?"), "?", str(exc)) from exc
+            for task_spec in spec.task_specs.values():
+                form_file = _properties(task_spec).get("formJsonSchemaFilename")
+                if form_file and form_file not in forms:
+                    raise SpecError(spec.file or process_id, task_spec.bpmn_id or task_spec.name,
+                                    f"form schema file {form_file!r} is not in the deployment")
+            result[process_id] = ProcessSpec(process_id, spec.description or process_id, spec, subprocess_specs, forms)
+        return result
+
+    # ------------------------------------------------------------- lifecycle
+    def start(self, process: ProcessSpec, data: dict) -> BpmnWorkflow:
+        workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=self.script_engine)
+        workflow.data.update(data)  # process variables visible to every task
+        start_task = workflow.task_tree
+        start_task.data.update(data)
+        self.run(workflow)
+        return workflow
+
+    def run(self, workflow: BpmnWorkflow) -> None:
+        """Run every task the engine can run by itself, until the workflow waits or ends."""
+        try:
+            workflow.do_engine_steps()
+        except ProcessError:
+            raise
+        except SpiffWorkflowException as exc:
+            raise ProcessError(_describe(exc)) from exc
+
+    def snapshot(self, workflow: BpmnWorkflow, process: ProcessSpec, now: datetime | None = None) -> Snapshot:
+        now = now or datetime.now(timezone.utc)
+        snap = Snapshot(completed=workflow.completed)
+        if workflow.completed:
+            return snap
+        for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+            spec = task.task_spec
+            if isinstance(spec, KontorServiceTask):
+                snap.service_jobs.append(self._service_job(task))
+            else:
+                snap.human_tasks.append(self._human_task(task, process, now))
+        for task in list(workflow.event_manager.tasks.values()):
+            definition = task.task_spec.event_definition
+            details = definition.details(task)
+            if isinstance(definition, TimerEventDefinition):
+                if isinstance(details.value, str):  # a finished cycle reports a dict
+                    snap.timers.append(TimerInfo(str(task.id), task.task_spec.bpmn_id or task.task_spec.name,
+                                                 to_utc(datetime.fromisoformat(details.value)), type(definition).__name__))
+            elif isinstance(definition, MessageEventDefinition):
+                keys = [k.strip() for k in _properties(task.task_spec).get("correlation", "").split(",") if k.strip()]
+                correlation = {key: task.data.get(key) for key in keys}
+                snap.messages.append(MessageWaitInfo(str(task.id), task.task_spec.bpmn_id or task.task_spec.name,
+                                                     definition.name, correlation))
+        return snap
+
+    def _human_task(self, task, process: ProcessSpec, now: datetime) -> HumanTaskInfo:
+        spec = task.task_spec
+        props = _properties(spec)
+        groups = [g for g in (props.get("candidateGroups") or "").split(",") if g.strip()]
+        if not groups and spec.lane:
+            groups = [spec.lane]
+        form_file = props.get("formJsonSchemaFilename")
+        ui_file = props.get("formUiSchemaFilename")
+        priority = self._evaluate(task, props.get("priority"))
+        return HumanTaskInfo(
+            task_id=str(task.id), spec_name=spec.bpmn_id or spec.name, title=spec.bpmn_name or spec.name,
+            lane=spec.lane, candidate_groups=[normalize_group(g) for g in groups],
+            form_schema=process.forms.get(form_file) if form_file else None,
+            ui_schema=process.forms.get(ui_file) if ui_file else None,
+            due_at=resolve_moment(self._evaluate(task, props.get("dueDate")), now),
+            follow_up_at=resolve_moment(self._evaluate(task, props.get("followUpDate")), now),
+            priority=_priority(priority),
+            documentation=getattr(spec, "documentation", None),
+        )
+
+    def _service_job(self, task) -> ServiceJobInfo:
+        spec = task.task_spec
+        try:
+            params = {name: p["value"] for name, p in spec.evaluate_params(task).items()}
+        except SpiffWorkflowException as exc:
+            raise ProcessError(_describe(exc)) from exc
+        return ServiceJobInfo(str(task.id), spec.bpmn_id or spec.name, spec.operation_name, params,
+                              spec.retries, float(spec.retry_backoff_base) if spec.retry_backoff_base else None)
+
+    def _evaluate(self, task, expression: str | None):
+        if not expression:
+            return None
+        try:
+            return self.script_engine.evaluate(task, expression)
+        except SpiffWorkflowException as exc:
+            raise ProcessError(_describe(exc)) from exc
+
+    # ------------------------------------------------------------- outside events
+    def _task(self, workflow: BpmnWorkflow, task_id: str):
+        task = workflow.get_task_from_id(UUID(task_id))
+        if task is None:
+            raise KeyError(task_id)
+        return task
+
+    def complete_human_task(self, workflow: BpmnWorkflow, task_id: str, data: dict) -> None:
+        task = self._task(workflow, task_id)
+        if task.state != TaskState.READY or isinstance(task.task_spec, KontorServiceTask):
+            raise KeyError(task_id)
+        task.data.update(data)
+        try:
+            task.run()
+        except SpiffWorkflowException as exc:
+            raise ProcessError(_describe(exc)) from exc
+        self.run(workflow)
+
+    def complete_service_task(self, workflow: BpmnWorkflow, task_id: str, result: Any) -> None:
+        task = self._task(workflow, task_id)
+        if task.state != TaskState.READY or not isinstance(task.task_spec, KontorServiceTask):
+            raise KeyError(task_id)
+        task.internal_data[_RESULT_KEY] = result
+        try:
+            task.run()
+        except SpiffWorkflowException as exc:
+            raise ProcessError(_describe(exc)) from exc
+        self.run(workflow)
+
+    def deliver_message(self, workflow: BpmnWorkflow, task_id: str, name: str, data: dict) -> None:
+        """Hand a correlated message to the one catch event that waits for it."""
+        task = self._task(workflow, task_id)
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, MessageEventDefinition) or definition.name != name \
+                or task.state != TaskState.WAITING:
+            raise KeyError(task_id)
+        event = BpmnEvent(definition, payload=dict(data))
+        task.task_spec.catch(task, event)
+        task.task_spec._update(task)
+        if getattr(definition, "message_var", None) is None:
+            task.data.update(data)
+        self.run(workflow)
+
+    def fire_timers(self, workflow: BpmnWorkflow) -> None:
+        workflow.refresh_timers()
+        self.run(workflow)
+
+    def cancel(self, workflow: BpmnWorkflow) -> None:
+        workflow.cancel()
+
+    def variables(self, workflow: BpmnWorkflow) -> dict:
+        """The process variables: the data of the last completed task merged over the start data."""
+        data = dict(workflow.data)
+        last = workflow.last_task
+        if last is not None:
+            data.update(last.data)
+        for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+            data.update(task.data)
+        return {k: v for k, v in data.items() if not callable(v)}
+
+    # ------------------------------------------------------------- state as JSON
+    def dump(self, workflow: BpmnWorkflow) -> str:
+        self._registry._encoder_mode = True
+        try:
+            conv = self._wf_converter
+            dct = WorkflowConverter.to_dict(conv, workflow)
+            dct["subprocesses"] = conv.mapping_to_dict(workflow.subprocesses)
+            dct["bpmn_events"] = self._registry.convert(workflow.bpmn_events)
+            dct["state_version"] = STATE_VERSION
+            return json.dumps(dct, cls=self._encoder_cls, separators=(",", ":"))
+        finally:
+            self._registry._encoder_mode = False
+
+    def load(self, state: str, process: ProcessSpec) -> BpmnWorkflow:
+        dct = json.loads(state)
+        version = dct.pop("state_version", None)
+        if version != STATE_VERSION:
+            raise ProcessError(f"stored state has version {version!r}, this Kontor reads {STATE_VERSION!r}")
+        conv = self._wf_converter
+        workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=self.script_engine,
+                                deserializing=True)
+        workflow.tasks = conv.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        conv.set_default_attributes(workflow, dct)
+        conv.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self._registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _check_ids(name: str, content: bytes) -> None:
+    """Checks the parser does not make, or reports confusingly: reserved ids and sequence flows whose
+    source or target is no element of the file."""
+    root = etree.fromstring(content)
+    ids = set()
+    for element in root.iterfind(".//*[@id]"):
+        if element.get("id") in RESERVED_IDS:
+            raise SpecError(name, f"{etree.QName(element).localname} {element.get('id')}",
+                            f"the id {element.get('id')!r} is reserved by the engine; rename the element")
+        ids.add(element.get("id"))
+    for flow in root.iterfind(".//{*}sequenceFlow"):
+        for end in ("sourceRef", "targetRef"):
+            ref = flow.get(end)
+            if ref not in ids:
+                raise SpecError(name, f"sequenceFlow {flow.get('id')} (line {flow.sourceline})",
+                                f"its {end} {ref!r} is no element of this file")
+
+
+def _properties(task_spec) -> dict:
+    return (getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {}
+
+
+def _element(exc: ValidationException) -> str:
+    parts = [p for p in (getattr(exc, "tag", ""), getattr(exc, "id", "")) if p]
+    line = getattr(exc, "line_number", "")
+    text = " ".join(parts) or "(document)"
+    return f"{text} (line {line})" if line else text
+
+
+def _describe(exc: SpiffWorkflowException) -> str:
+    task = getattr(exc, "task_spec", None) or getattr(getattr(exc, "task", None), "task_spec", None)
+    where = f"{getattr(task, 'bpmn_id', None) or getattr(task, 'name', '')}: " if task is not None else ""
+    return f"{where}{exc}"
+
+
+__all__ = [
+    "ProcessEngine", "ProcessSpec", "Snapshot", "HumanTaskInfo", "MessageWaitInfo", "TimerInfo",
+    "ServiceJobInfo", "ProcessError", "canonical_correlation", "normalize_group", "resolve_moment",
+]

@@ -1,0 +1,183 @@
+"""The task list: who may see and work a human task, claim/unclaim/delegate/complete, and the inbox query."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from jsonschema import Draft202012Validator
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from domain.users import Principal, User
+from kontor.db import utcnow
+from runtime.engine import ProcessError
+from runtime.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from runtime.models import HumanTask, HumanTaskGroup, ProcessInstance
+from runtime.progress import settled, audit, jsonable, load_workflow, require_running, save_progress
+from runtime.runtime import ProcessRuntime
+
+SUPERVISORS = ("ops", "admin")
+
+
+def may_see(task: HumanTask, who: Principal) -> bool:
+    return (who.has_any(*SUPERVISORS) or task.assignee == who.username or task.completed_by == who.username
+            or bool(set(task.candidate_groups or []) & who.groups))
+
+
+def may_work(task: HumanTask, who: Principal) -> bool:
+    """Claimed: only the assignee. Unclaimed: any member of a candidate group."""
+    if task.assignee is not None:
+        return task.assignee == who.username
+    return bool(set(task.candidate_groups or []) & who.groups) or "admin" in who.groups
+
+
+def get_task(session: Session, task_id: int, who: Principal, for_update: bool = False) -> HumanTask:
+    query = select(HumanTask).where(HumanTask.id == task_id)
+    if for_update:
+        query = query.with_for_update()
+    task = session.scalar(query)
+    if task is None or not may_see(task, who):
+        raise NotFound(f"task {task_id} not found")
+    return task
+
+
+def _open_task(session, task_id, who) -> HumanTask:
+    task = get_task(session, task_id, who, for_update=True)
+    if task.state != "open":
+        raise Conflict(f"task {task_id} is {task.state}", task_state=task.state)
+    return task
+
+
+def claim_task(session: Session, task_id: int, who: Principal) -> HumanTask:
+    task = _open_task(session, task_id, who)
+    if task.assignee == who.username:
+        return task
+    if task.assignee is not None:
+        raise Conflict(f"task {task_id} is claimed by {task.assignee}", assignee=task.assignee)
+    if not may_work(task, who):
+        raise Forbidden("you are in none of this task's candidate groups")
+    task.assignee = who.username
+    audit(session, task.instance_id, "task_claimed", who.username, task.spec_name, task=task.id)
+    return task
+
+
+def unclaim_task(session: Session, task_id: int, who: Principal) -> HumanTask:
+    task = _open_task(session, task_id, who)
+    if task.assignee is None:
+        return task
+    if task.assignee != who.username and not who.has_any(*SUPERVISORS):
+        raise Forbidden("only the assignee or ops can give a claimed task back")
+    audit(session, task.instance_id, "task_unclaimed", who.username, task.spec_name, task=task.id,
+          previous_assignee=task.assignee)
+    task.assignee = None
+    return task
+
+
+def delegate_task(session: Session, task_id: int, who: Principal, to_username: str) -> HumanTask:
+    task = _open_task(session, task_id, who)
+    if task.assignee != who.username and not who.has_any(*SUPERVISORS):
+        raise Forbidden("only the assignee or ops can delegate a task")
+    target = session.scalar(select(User).where(User.username == to_username, User.active.is_(True)))
+    if target is None:
+        raise ValidationFailed("unknown user", [{"field": "assignee", "message": f"no active user {to_username!r}"}])
+    audit(session, task.instance_id, "task_delegated", who.username, task.spec_name, task=task.id,
+          previous_assignee=task.assignee, assignee=to_username)
+    task.assignee = to_username
+    return task
+
+
+def validate_form(schema: dict | None, data: dict) -> None:
+    if not schema:
+        return
+    errors = sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        details = []
+        for error in errors:
+            path = ".".join(str(p) for p in error.absolute_path)
+            if error.validator == "required":
+                missing = error.message.split("'")[1] if "'" in error.message else ""
+                path = ".".join(p for p in (path, missing) if p)
+            details.append({"field": path or "(form)", "message": error.message})
+        raise ValidationFailed("the submitted form data is not valid", details)
+
+
+def complete_task(session: Session, runtime: ProcessRuntime, task_id: int, who: Principal, data: dict,
+                  expected_version: int | None = None) -> ProcessInstance:
+    """Validate the form data, complete the task and run the process on to its next wait.
+    Two completions of one task: the second gets Conflict (also via the instance's version)."""
+    task = _open_task(session, task_id, who)
+    if not may_work(task, who):
+        raise Forbidden("claim the task first" if task.assignee is None else f"task is claimed by {task.assignee}")
+    validate_form(task.form_schema, data)
+    instance = session.get(ProcessInstance, task.instance_id)
+    require_running(instance)
+    if expected_version is not None and expected_version != instance.version:
+        raise Conflict(f"the instance changed meanwhile (version {instance.version}, expected {expected_version})")
+    workflow, spec = load_workflow(session, runtime, instance)
+    try:
+        runtime.engine.complete_human_task(workflow, task.task_id, jsonable(data))
+    except KeyError:
+        raise Conflict(f"task {task_id} is no longer waiting") from None
+    except ProcessError as exc:
+        raise ValidationFailed(f"the process cannot go on with this data: {exc}",
+                               [{"field": "data", "message": str(exc)}]) from exc
+    task.state = "completed"
+    task.completed_by = who.username
+    task.ended_at = utcnow()
+    session.execute(HumanTaskGroup.__table__.delete().where(HumanTaskGroup.human_task_id == task.id))
+    settled(session, instance.id, task.task_id)
+    audit(session, instance.id, "task_completed", who.username, task.spec_name, task=task.id, data=data)
+    try:
+        save_progress(session, runtime, instance, workflow, spec, who.username)
+    except ProcessError as exc:  # e.g. the next task's due date expression does not give a date
+        raise ValidationFailed(f"the process cannot go on with this data: {exc}",
+                               [{"field": "data", "message": str(exc)}]) from exc
+    return instance
+
+
+@dataclass
+class InboxFilter:
+    scope: str = "all"  # mine | groups | all (all = mine + my groups; ops see every open task)
+    process: str | None = None
+    state: str = "open"
+    priority_min: int | None = None
+    due_before: datetime | None = None
+    follow_up_before: datetime | None = None
+    instance_id: int | None = None
+    sort: str = "-priority"
+    limit: int = 50
+    offset: int = 0
+
+
+SORTABLE = {"priority": HumanTask.priority, "due_at": HumanTask.due_at, "created_at": HumanTask.created_at,
+            "follow_up_at": HumanTask.follow_up_at, "id": HumanTask.id}
+
+
+def inbox(session: Session, who: Principal, f: InboxFilter) -> tuple[list[HumanTask], int]:
+    query = select(HumanTask).where(HumanTask.state == f.state)
+    in_my_groups = exists().where(HumanTaskGroup.human_task_id == HumanTask.id,
+                                  HumanTaskGroup.group_name.in_(sorted(who.groups) or [""]))
+    mine = HumanTask.assignee == who.username
+    if f.scope == "mine":
+        query = query.where(mine)
+    elif f.scope == "groups":
+        query = query.where(and_(HumanTask.assignee.is_(None), in_my_groups))
+    elif not who.has_any(*SUPERVISORS):
+        visible = or_(mine, in_my_groups, HumanTask.completed_by == who.username) if f.state != "open" \
+            else or_(mine, and_(HumanTask.assignee.is_(None), in_my_groups))
+        query = query.where(visible)
+    if f.process:
+        query = query.where(HumanTask.process_key == f.process)
+    if f.priority_min is not None:
+        query = query.where(HumanTask.priority >= f.priority_min)
+    if f.due_before is not None:
+        query = query.where(HumanTask.due_at < f.due_before)
+    if f.follow_up_before is not None:
+        query = query.where(HumanTask.follow_up_at < f.follow_up_before)
+    if f.instance_id is not None:
+        query = query.where(HumanTask.instance_id == f.instance_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    column = SORTABLE[f.sort.lstrip("-")]
+    order = column.desc() if f.sort.startswith("-") else column.asc()
+    rows = session.scalars(query.order_by(order, HumanTask.id).limit(f.limit).offset(f.offset)).all()
+    return list(rows), total

@@ -1,0 +1,133 @@
+"""Start, suspend, resume and cancel process instances: each function runs in the caller's transaction."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from domain.users import Principal
+from kontor.db import utcnow
+from runtime.engine import ProcessError
+from runtime.errors import Conflict, NotFound, ValidationFailed
+from runtime.models import (HumanTask, HumanTaskGroup, MessageSubscription, ProcessDefinition, ProcessInstance,
+                            ServiceJob, Timer)
+from runtime.progress import audit, jsonable, load_workflow, remember_waiting, save_progress
+from runtime.runtime import ProcessRuntime
+
+
+def latest_definition(session: Session, process_key: str) -> ProcessDefinition:
+    definition = session.scalar(select(ProcessDefinition).where(
+        ProcessDefinition.process_key == process_key, ProcessDefinition.is_latest.is_(True)))
+    if definition is None:
+        raise NotFound(f"no process {process_key!r} is deployed",
+                       [{"field": "process", "message": f"unknown process {process_key!r}"}])
+    return definition
+
+
+def start_instance(session: Session, runtime: ProcessRuntime, actor: Principal, process_key: str,
+                   data: dict, business_key: str | None = None) -> tuple[ProcessInstance, bool]:
+    """Start the newest version of a process. With a business key that was used before for this
+    process, the existing instance is returned (created=False) and nothing new starts."""
+    if business_key is not None:
+        existing = find_by_business_key(session, process_key, business_key)
+        if existing is not None:
+            return existing, False
+    definition = latest_definition(session, process_key)
+    spec = runtime.spec(session, definition.id)
+    data = jsonable(data)
+    try:
+        workflow = runtime.engine.start(spec, data)
+    except ProcessError as exc:
+        raise ValidationFailed(f"the process could not start with this data: {exc}",
+                               [{"field": "data", "message": str(exc)}]) from exc
+    instance = ProcessInstance(process_key=process_key, definition_id=definition.id, business_key=business_key,
+                               status="running", state="", variables={}, started_by=actor.username)
+    if business_key is None:
+        session.add(instance)
+        session.flush()
+    else:  # the same key started concurrently: the first instance counts
+        try:
+            with session.begin_nested():
+                session.add(instance)
+                session.flush()
+        except IntegrityError:
+            existing = find_by_business_key(session, process_key, business_key)
+            if existing is None:
+                raise
+            return existing, False
+    audit(session, instance.id, "instance_started", actor.username, version=definition.version,
+          business_key=business_key)
+    remember_waiting(session, instance.id, None)
+    try:
+        save_progress(session, runtime, instance, workflow, spec, actor.username)
+    except ProcessError as exc:  # e.g. a due date expression that does not give a date
+        raise ValidationFailed(f"the process could not start with this data: {exc}",
+                               [{"field": "data", "message": str(exc)}]) from exc
+    return instance, True
+
+
+def find_by_business_key(session: Session, process_key: str, business_key: str) -> ProcessInstance | None:
+    return session.scalar(select(ProcessInstance).where(
+        ProcessInstance.process_key == process_key, ProcessInstance.business_key == business_key))
+
+
+def get_instance(session: Session, instance_id: int) -> ProcessInstance:
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f"process instance {instance_id} not found")
+    return instance
+
+
+def suspend_instance(session: Session, actor: Principal, instance_id: int, expected_version: int | None = None):
+    instance = get_instance(session, instance_id)
+    _check_version(instance, expected_version)
+    if instance.status != "running":
+        raise Conflict(f"only a running instance can be suspended; this one is {instance.status}")
+    instance.status = "suspended"
+    instance.updated_at = utcnow()
+    audit(session, instance.id, "instance_suspended", actor.username)
+    return instance
+
+
+def resume_instance(session: Session, runtime: ProcessRuntime, actor: Principal, instance_id: int,
+                    expected_version: int | None = None):
+    instance = get_instance(session, instance_id)
+    _check_version(instance, expected_version)
+    if instance.status != "suspended":
+        raise Conflict(f"only a suspended instance can be resumed; this one is {instance.status}")
+    instance.status = "running"
+    audit(session, instance.id, "instance_resumed", actor.username)
+    workflow, spec = load_workflow(session, runtime, instance)
+    runtime.engine.fire_timers(workflow)  # what fell due while suspended fires now
+    save_progress(session, runtime, instance, workflow, spec, actor.username, recheck_buffered=True)
+    return instance
+
+
+def cancel_instance(session: Session, runtime: ProcessRuntime, actor: Principal, instance_id: int,
+                    reason: str | None = None, expected_version: int | None = None):
+    instance = get_instance(session, instance_id)
+    _check_version(instance, expected_version)
+    if instance.status not in ("running", "suspended"):
+        raise Conflict(f"the instance is {instance.status} already")
+    workflow, _ = load_workflow(session, runtime, instance)
+    runtime.engine.cancel(workflow)
+    now = utcnow()
+    instance.state = runtime.engine.dump(workflow)
+    instance.status = "cancelled"
+    instance.ended_at = instance.updated_at = now
+    open_ids = select(HumanTask.id).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+    session.execute(HumanTaskGroup.__table__.delete().where(HumanTaskGroup.human_task_id.in_(open_ids)))
+    session.execute(update(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+                    .values(state="cancelled", ended_at=now))
+    session.execute(update(ServiceJob).where(ServiceJob.instance_id == instance.id,
+                                             ServiceJob.state.in_(("ready", "running", "incident")))
+                    .values(state="cancelled", finished_at=now))
+    session.execute(Timer.__table__.delete().where(Timer.instance_id == instance.id))
+    session.execute(MessageSubscription.__table__.delete().where(MessageSubscription.instance_id == instance.id))
+    audit(session, instance.id, "instance_cancelled", actor.username, reason=reason)
+    return instance
+
+
+def _check_version(instance: ProcessInstance, expected: int | None) -> None:
+    if expected is not None and expected != instance.version:
+        raise Conflict(f"the instance changed meanwhile (version {instance.version}, expected {expected})")

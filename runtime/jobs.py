@@ -1,0 +1,155 @@
+"""Service jobs: a ready service task becomes a job; a worker claims it (with a lease), runs the
+named operation outside any transaction, and reports the outcome in one transaction. Failures
+retry with exponential backoff; after the last attempt the job becomes an incident that ops
+retry by hand after a fix. A worker that dies mid-job leaves a lease that runs out, and the job
+is claimed again: never lost (operations get a stable job key to make their effect idempotent)."""
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.users import SYSTEM, Principal
+from kontor.db import transaction, utcnow
+from runtime.engine import ProcessError
+from runtime.errors import Conflict, NotFound
+from runtime.models import Incident, ProcessInstance, ServiceJob
+from runtime.progress import settled, audit, jsonable, load_workflow, save_progress
+from runtime.runtime import JobContext, ProcessRuntime
+
+
+@dataclass
+class ClaimedJob:
+    id: int
+    instance_id: int
+    operation: str
+    params: dict
+    attempt: int
+    spec_name: str
+
+
+@dataclass
+class JobOutcome:
+    job_id: int
+    operation: str
+    state: str  # done | retry | incident | cancelled | lost
+    error: str | None = None
+
+
+def _claimable(now):
+    return and_(ProcessInstance.status == "running", or_(
+        and_(ServiceJob.state == "ready", ServiceJob.next_attempt_at <= now),
+        and_(ServiceJob.state == "running", ServiceJob.locked_until < now)))
+
+
+def has_ready_jobs(session: Session) -> bool:
+    now = utcnow()
+    return session.scalar(select(ServiceJob.id).join(ProcessInstance, ProcessInstance.id == ServiceJob.instance_id)
+                          .where(_claimable(now)).limit(1)) is not None
+
+
+def claim_jobs(factory: sessionmaker, runtime: ProcessRuntime, limit: int) -> list[ClaimedJob]:
+    now = utcnow()
+    lease = timedelta(seconds=runtime.settings.job_lease_seconds)
+    with transaction(factory) as session:
+        jobs = session.scalars(
+            select(ServiceJob).join(ProcessInstance, ProcessInstance.id == ServiceJob.instance_id)
+            .where(_claimable(now)).order_by(ServiceJob.next_attempt_at, ServiceJob.id).limit(limit)
+            .with_for_update(skip_locked=True, of=ServiceJob)).all()
+        claimed = []
+        for job in jobs:
+            job.state = "running"
+            job.attempts += 1
+            job.locked_until = now + lease
+            claimed.append(ClaimedJob(job.id, job.instance_id, job.operation, dict(job.params or {}),
+                                      job.attempts, job.spec_name))
+        return claimed
+
+
+def run_job(factory: sessionmaker, runtime: ProcessRuntime, job: ClaimedJob,
+            log: logging.Logger | logging.LoggerAdapter | None = None) -> JobOutcome:
+    """Run a claimed job's operation, then record its outcome. Raises nothing for operation errors."""
+    log = log or logging.getLogger("kontor.jobs")
+    context = JobContext(job.id, f"job-{job.id}", job.instance_id, job.attempt, log)
+    try:
+        operation = runtime.operations.get(job.operation)
+        result = jsonable(operation(job.params, context))
+    except Exception as exc:  # an operation may fail in any way; the job records it
+        error = f"{type(exc).__name__}: {exc}"
+        log.warning("job %s (%s) attempt %s failed: %s", job.id, job.operation, job.attempt, error)
+        return record_failure(factory, runtime, job, error, traceback.format_exc())
+    try:
+        return record_success(factory, runtime, job, result)
+    except ProcessError as exc:
+        error = f"the process could not go on after {job.operation}: {exc}"
+        log.warning("job %s: %s", job.id, error)
+        return record_failure(factory, runtime, job, error, traceback.format_exc())
+
+
+def record_success(factory, runtime, job: ClaimedJob, result) -> JobOutcome:
+    with transaction(factory) as session:
+        row = session.scalar(select(ServiceJob).where(ServiceJob.id == job.id).with_for_update())
+        if row is None or row.state != "running" or row.attempts != job.attempt:
+            return JobOutcome(job.id, job.operation, "lost", "the job was taken over or cancelled meanwhile")
+        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == row.instance_id)
+                                  .with_for_update())
+        workflow, spec = load_workflow(session, runtime, instance)
+        try:
+            runtime.engine.complete_service_task(workflow, row.task_id, result)
+        except KeyError:
+            row.state, row.finished_at = "cancelled", utcnow()
+            return JobOutcome(job.id, job.operation, "cancelled", "the service task no longer waits")
+        row.state, row.finished_at, row.locked_until, row.last_error = "done", utcnow(), None, None
+        settled(session, instance.id, row.task_id)
+        audit(session, instance.id, "job_completed", SYSTEM.username, row.spec_name, job=row.id,
+              operation=row.operation, attempt=row.attempts)
+        save_progress(session, runtime, instance, workflow, spec, SYSTEM.username)
+        return JobOutcome(job.id, job.operation, "done")
+
+
+def record_failure(factory, runtime, job: ClaimedJob, error: str, trace: str | None = None) -> JobOutcome:
+    with transaction(factory) as session:
+        row = session.scalar(select(ServiceJob).where(ServiceJob.id == job.id).with_for_update())
+        if row is None or row.state != "running" or row.attempts != job.attempt:
+            return JobOutcome(job.id, job.operation, "lost", error)
+        row.last_error = error if trace is None else f"{error}\n\n{trace[-4000:]}"
+        row.locked_until = None
+        audit(session, row.instance_id, "job_failed", SYSTEM.username, row.spec_name, job=row.id,
+              operation=row.operation, attempt=row.attempts, error=error)
+        if row.attempts >= row.max_attempts:
+            row.state = "incident"
+            session.add(Incident(job_id=row.id, instance_id=row.instance_id, operation=row.operation, error=error,
+                                 attempts=row.attempts))
+            audit(session, row.instance_id, "incident_opened", SYSTEM.username, row.spec_name, job=row.id,
+                  error=error, attempts=row.attempts)
+            return JobOutcome(job.id, job.operation, "incident", error)
+        delay = min(row.backoff_base * (2 ** (row.attempts - 1)), runtime.settings.job_backoff_max_seconds)
+        row.state = "ready"
+        row.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        return JobOutcome(job.id, job.operation, "retry", error)
+
+
+def retry_incident(session: Session, incident_id: int, who: Principal) -> Incident:
+    """After a fix: the job gets a fresh set of attempts, due now."""
+    incident = session.scalar(select(Incident).where(Incident.id == incident_id).with_for_update())
+    if incident is None:
+        raise NotFound(f"incident {incident_id} not found")
+    if incident.resolved_at is not None:
+        raise Conflict(f"incident {incident_id} was retried already by {incident.resolved_by}")
+    job = session.get(ServiceJob, incident.job_id)
+    if job.state != "incident":
+        raise Conflict(f"the job of incident {incident_id} is {job.state}")
+    job.state, job.attempts, job.next_attempt_at, job.locked_until = "ready", 0, utcnow(), None
+    incident.resolved_at, incident.resolved_by = utcnow(), who.username
+    audit(session, incident.instance_id, "incident_retried", who.username, job.spec_name, incident=incident.id,
+          job=job.id)
+    return incident
+
+
+def run_ready_jobs(factory: sessionmaker, runtime: ProcessRuntime, limit: int = 50) -> list[JobOutcome]:
+    """Claim a batch and run it here (the Prefect flow does the same, one task run per job)."""
+    return [run_job(factory, runtime, job) for job in claim_jobs(factory, runtime, limit)]

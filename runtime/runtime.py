@@ -1,0 +1,81 @@
+"""The process runtime's shared parts: engine, parsed specs per deployment, settings, operations."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from sqlalchemy.orm import Session
+
+from runtime.engine import ProcessEngine, ProcessSpec
+from runtime.errors import NotFound
+from runtime.models import Deployment, ProcessDefinition
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a service operation learns about the job it runs: use job_key to make its effect idempotent."""
+    job_id: int
+    job_key: str
+    instance_id: int
+    attempt: int
+    log: Any
+
+
+Operation = Callable[[dict, JobContext], Any]
+
+
+class OperationRegistry:
+    """Named Python operations that service tasks call (`serviceTaskOperator id` in the BPMN)."""
+
+    def __init__(self):
+        self._operations: dict[str, Operation] = {}
+
+    def register(self, name: str, operation: Operation) -> None:
+        self._operations[name] = operation
+
+    def get(self, name: str) -> Operation:
+        try:
+            return self._operations[name]
+        except KeyError:
+            raise LookupError(f"no operation named {name!r} is registered") from None
+
+    def names(self) -> list[str]:
+        return sorted(self._operations)
+
+
+class ProcessRuntime:
+    def __init__(self, settings, engine: ProcessEngine | None = None, operations: OperationRegistry | None = None):
+        self.settings = settings
+        self.engine = engine or ProcessEngine()
+        self.operations = operations or OperationRegistry()
+        self._bundles: dict[int, dict[str, ProcessSpec]] = {}
+        self._definitions: dict[int, tuple[int, str]] = {}  # definition id -> (deployment id, process key)
+        self._lock = threading.Lock()
+
+    def spec_for(self, session: Session, definition_id: int) -> tuple[ProcessDefinition, ProcessSpec]:
+        definition = session.get(ProcessDefinition, definition_id)
+        if definition is None:
+            raise NotFound(f"process definition {definition_id} not found")
+        bundle = self._bundles.get(definition.deployment_id)
+        if bundle is None:
+            deployment = session.get(Deployment, definition.deployment_id)
+            files = {name: text.encode() for name, text in deployment.files.items()}
+            bundle = self.engine.parse_bundle(files)
+            with self._lock:
+                self._bundles[definition.deployment_id] = bundle
+        return definition, bundle[definition.process_key]
+
+    def spec(self, session: Session, definition_id: int) -> ProcessSpec:
+        """The parsed spec of a definition (definitions never change, so they are looked up once)."""
+        known = self._definitions.get(definition_id)
+        if known is not None and known[0] in self._bundles:
+            return self._bundles[known[0]][known[1]]
+        definition, spec = self.spec_for(session, definition_id)
+        with self._lock:
+            self._definitions[definition_id] = (definition.deployment_id, definition.process_key)
+        return spec
+
+    def remember_bundle(self, deployment_id: int, bundle: dict[str, ProcessSpec]) -> None:
+        with self._lock:
+            self._bundles[deployment_id] = bundle

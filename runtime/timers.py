@@ -1,0 +1,80 @@
+"""Fire due timers. Each timer is claimed in its own transaction (FOR UPDATE SKIP LOCKED on
+PostgreSQL; SQLite serializes writers), so two workers racing fire it once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.users import SYSTEM
+from kontor.db import transaction, utcnow
+from runtime.models import ProcessInstance, Timer
+from runtime.progress import audit, load_workflow, save_progress
+from runtime.runtime import ProcessRuntime
+
+
+@dataclass
+class FiredTimer:
+    timer_id: int
+    instance_id: int
+    spec_name: str
+    due_at: datetime
+    fired_at: datetime
+
+    @property
+    def lag_seconds(self) -> float:
+        return (self.fired_at - self.due_at).total_seconds()
+
+
+def due_timer_ids(session: Session, limit: int, now: datetime | None = None) -> list[int]:
+    now = now or utcnow()
+    return list(session.scalars(
+        select(Timer.id).join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+        .where(Timer.due_at <= now, ProcessInstance.status == "running")
+        .order_by(Timer.due_at).limit(limit)))
+
+
+def next_due_at(session: Session) -> datetime | None:
+    return session.scalar(select(Timer.due_at).join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+                          .where(ProcessInstance.status == "running").order_by(Timer.due_at).limit(1))
+
+
+def fire_timer(session: Session, runtime: ProcessRuntime, timer_id: int) -> FiredTimer | None:
+    """Fire one timer (and whatever else of its instance is due). None: another worker had it."""
+    timer = session.scalar(select(Timer).where(Timer.id == timer_id).with_for_update(skip_locked=True))
+    if timer is None:
+        return None
+    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == timer.instance_id)
+                              .with_for_update(skip_locked=True))
+    if instance is None or instance.status != "running":
+        return None
+    fired = FiredTimer(timer.id, instance.id, timer.spec_name, timer.due_at, utcnow())
+    workflow, spec = load_workflow(session, runtime, instance)
+    runtime.engine.fire_timers(workflow)
+    audit(session, instance.id, "timer_fired", SYSTEM.username, timer.spec_name,
+          due_at=timer.due_at.isoformat(), lag_seconds=round(fired.lag_seconds, 3))
+    save_progress(session, runtime, instance, workflow, spec, SYSTEM.username)
+    return fired
+
+
+def fire_due_timers(factory: sessionmaker, runtime: ProcessRuntime, limit: int = 100,
+                    on_error=None) -> list[FiredTimer]:
+    """Fire each due timer in its own transaction; one that fails (a script error after it, a lost
+    race) stays due and is tried again on the next round, without stopping the others."""
+    with transaction(factory) as session:
+        ids = due_timer_ids(session, limit)
+    fired = []
+    for timer_id in ids:
+        try:
+            with transaction(factory) as session:
+                result = fire_timer(session, runtime, timer_id)
+        except Exception as exc:  # noqa: BLE001 - reported, and the timer stays due
+            if on_error is None:
+                raise
+            on_error(timer_id, exc)
+            continue
+        if result is not None:
+            fired.append(result)
+    return fired

@@ -1,0 +1,134 @@
+"""Test fixtures: every integration test runs on SQLite and on PostgreSQL (127.0.0.1:5432, user postgres).
+A database or Prefect that cannot start fails the test with a clear message; nothing is skipped."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+# Prefect reads these at import: keep its home and temp files out of the user's.
+_PREFECT_TMP = Path(tempfile.mkdtemp(prefix="kontor-prefect-"))
+os.environ.setdefault("PREFECT_HOME", str(_PREFECT_TMP / "home"))
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.setdefault("PREFECT_LOGGING_TO_API_BATCH_INTERVAL", "0.3")
+os.environ.pop("PREFECT_API_URL", None)
+
+import pytest  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from tests.support import API, PG_ADMIN_URL, TEST_USERS, create_pg_database, drop_pg_database  # noqa: E402
+
+TEST_BPMN_DIR = Path(__file__).parent / "bpmn"  # test-only processes, deployed like an adopter's extra folder
+RUNTIME_TABLES = ["audit_event", "incident", "service_job", "timer", "message", "message_subscription",
+                  "human_task_group", "human_task", "process_instance", "idempotency_record"]
+# Customer data: emptied with DELETE in this order (portal users and customers refer to each other).
+CUSTOMER_CLEANUP = [
+    "DELETE FROM document", "DELETE FROM activity", "DELETE FROM note", "DELETE FROM customer_trace", "DELETE FROM opportunity", "DELETE FROM opportunity_group", "DELETE FROM lead",
+    "DELETE FROM opportunity_phase WHERE key NOT IN ('qualification', 'analysis', 'offer', 'negotiation', 'won', "
+    "'lost')",
+    "DELETE FROM special_condition", "DELETE FROM app_user WHERE customer_id IS NOT NULL",
+    "UPDATE customer SET preferred_contact_id = NULL, preferred_site_id = NULL, merged_into_id = NULL, "
+    "price_list_id = NULL",
+    "DELETE FROM price_list_item", "DELETE FROM price_list", "DELETE FROM product",
+    "DELETE FROM contact", "DELETE FROM address", "DELETE FROM site", "DELETE FROM customer",
+    "DELETE FROM number_series",
+]
+
+
+def _worker_id(config) -> str:
+    return getattr(config, "workerinput", {}).get("workerid", "main")
+
+
+@pytest.fixture(scope="session")
+def worker_id(request) -> str:
+    return _worker_id(request.config)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory, worker_id):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'kontor.sqlite3'}"
+        return
+    name = f"kontor_test_{worker_id}_{os.getpid()}"
+    try:
+        url = create_pg_database(name)
+    except Exception as exc:  # noqa: BLE001
+        pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is required for the integration tests and did not answer: {exc}",
+                    pytrace=False)
+    yield url
+    drop_pg_database(name)
+
+
+@pytest.fixture(scope="session")
+def kontor_app(database_url, tmp_path_factory):
+    """A Kontor on this database: migrated, processes deployed, test users created once."""
+    from domain.users import add_user
+    from kontor.bootstrap import bootstrap, set_current
+    from kontor.settings import Settings
+
+    data_dir = tmp_path_factory.mktemp("data")
+    settings = Settings(database_url=database_url, data_dir=data_dir, secret_key="test-secret-" + "x" * 20,
+                        bpmn_path=[TEST_BPMN_DIR],
+                        job_backoff_base_seconds=0.05, job_backoff_max_seconds=0.2, worker_poll_seconds=0.2)
+    kontor = bootstrap(settings)
+    with kontor.transaction() as session:
+        for name, groups in TEST_USERS.items():
+            add_user(session, name, f"{name}-password", groups)
+    set_current(kontor)
+    yield kontor
+    set_current(None)
+    kontor.dispose()
+
+
+@pytest.fixture
+def kontor(kontor_app):
+    """Per test: no instances, tasks, messages or jobs left from the test before."""
+    from domain.demo_operations import budget_office
+    from kontor.bootstrap import set_current
+
+    with kontor_app.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(RUNTIME_TABLES)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in RUNTIME_TABLES:
+                conn.execute(text(f"DELETE FROM {table}"))
+        for statement in CUSTOMER_CLEANUP:
+            conn.execute(text(statement))
+    budget_office.limit = budget_office.__class__().limit
+    budget_office.reservations.clear()
+    set_current(kontor_app)
+    return kontor_app
+
+
+@pytest.fixture
+def client(kontor):
+    from api.app import create_app
+
+    with TestClient(create_app(kontor), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def api(client) -> API:
+    return API(client)
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """A real Prefect server for this test session (temporary database, started once per worker)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    try:
+        with prefect_test_harness(server_startup_timeout=120):
+            yield
+    except Exception as exc:  # noqa: BLE001
+        pytest.fail(f"the Prefect test server did not start: {exc}", pytrace=False)
+
+
+@pytest.fixture
+def prefect(prefect_server):
+    from flows.worker import quiet_flow_settings
+
+    with quiet_flow_settings():
+        yield

@@ -1,0 +1,83 @@
+"""Helpers for the tests: PostgreSQL databases per test worker and an API client that logs in as named users."""
+from __future__ import annotations
+
+import os
+import time
+
+import psycopg
+from psycopg import sql
+
+PG_ADMIN_URL = os.environ.get("KONTOR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+TEST_USERS = {
+    "rita": ["reviewer", "sales"],   # reviewer who also sells
+    "rolf": ["reviewer"],            # second reviewer
+    "sam": ["sales"],                # salesperson, not a reviewer
+    "olga": ["ops"],                 # operations
+    "ivan": ["integration"],         # the mail intake / integrations
+    "mona": ["manager"],             # sales manager: changes every customer
+}
+
+
+def _sqlalchemy_url(dbname: str) -> str:
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return base.replace("postgresql://", "postgresql+psycopg://", 1) + f"/{dbname}"
+
+
+def create_pg_database(name: str) -> str:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return _sqlalchemy_url(name)
+
+
+def drop_pg_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+class API:
+    """Calls /api/v1 as a named test user (tokens are fetched once per user)."""
+
+    def __init__(self, client):
+        self.client = client
+        self._tokens: dict[str, str] = {}
+
+    def token(self, user: str) -> str:
+        if user not in self._tokens:
+            response = self.client.post("/api/v1/auth/token",
+                                        data={"username": user, "password": f"{user}-password"})
+            assert response.status_code == 200, response.text
+            self._tokens[user] = response.json()["access_token"]
+        return self._tokens[user]
+
+    def headers(self, user: str | None, extra: dict | None = None) -> dict:
+        headers = {"Authorization": f"Bearer {self.token(user)}"} if user else {}
+        headers.update(extra or {})
+        return headers
+
+    def get(self, path: str, user: str | None = "olga", **kwargs):
+        return self.client.get(f"/api/v1{path}", headers=self.headers(user, kwargs.pop("headers", None)), **kwargs)
+
+    def post(self, path: str, json=None, user: str | None = "olga", **kwargs):
+        return self.client.post(f"/api/v1{path}", json=json, headers=self.headers(user, kwargs.pop("headers", None)),
+                                **kwargs)
+
+    # ---- shortcuts for the demonstration process
+    def start_demo(self, user: str = "sam", business_key: str | None = None, **data):
+        data.setdefault("request_id", f"R-{time.monotonic_ns()}")
+        data.setdefault("amount", 5000)
+        response = self.post("/process-instances", {"process": "demo_request", "business_key": business_key,
+                                                    "data": data}, user=user)
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    def instance(self, instance_id: int, user: str = "olga") -> dict:
+        response = self.get(f"/process-instances/{instance_id}", user=user)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def open_task(self, instance_id: int, user: str = "olga") -> dict:
+        tasks = self.instance(instance_id, user)["tasks"]
+        assert len(tasks) == 1, tasks
+        return tasks[0]

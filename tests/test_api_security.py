@@ -1,0 +1,358 @@
+"""Every route of the API under /api/v1: authentication, ops-only roles, malformed bodies and the
+OpenAPI document, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+
+import jwt
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+
+TOKEN_ROUTE = ("POST", "/api/v1/auth/token")
+OPS_ONLY = {
+    ("POST", "/api/v1/process-instances/{instance_id}/suspend"),
+    ("POST", "/api/v1/process-instances/{instance_id}/resume"),
+    ("POST", "/api/v1/process-instances/{instance_id}/cancel"),
+    ("GET", "/api/v1/incidents"),
+    ("POST", "/api/v1/incidents/{incident_id}/retry"),
+}
+REQUIRED_PATHS = {
+    "/api/v1/auth/token": {"post"},
+    "/api/v1/process-definitions": {"get"},
+    "/api/v1/process-instances": {"get", "post"},
+    "/api/v1/process-instances/{instance_id}": {"get"},
+    "/api/v1/process-instances/{instance_id}/suspend": {"post"},
+    "/api/v1/process-instances/{instance_id}/resume": {"post"},
+    "/api/v1/process-instances/{instance_id}/cancel": {"post"},
+    "/api/v1/tasks": {"get"},
+    "/api/v1/tasks/{task_id}": {"get"},
+    "/api/v1/tasks/{task_id}/claim": {"post"},
+    "/api/v1/tasks/{task_id}/unclaim": {"post"},
+    "/api/v1/tasks/{task_id}/delegate": {"post"},
+    "/api/v1/tasks/{task_id}/complete": {"post"},
+    "/api/v1/messages": {"post"},
+    "/api/v1/incidents": {"get"},
+    "/api/v1/incidents/{incident_id}/retry": {"post"},
+    "/api/v1/customers": {"get", "post"},
+    "/api/v1/customers/{customer_id}": {"get", "patch"},
+    "/api/v1/customers/{customer_id}/sites": {"get", "post"},
+    "/api/v1/customers/{customer_id}/addresses": {"get", "post"},
+    "/api/v1/customers/{customer_id}/contacts": {"get", "post"},
+    "/api/v1/contacts": {"get"},
+    "/api/v1/contacts/{contact_id}": {"get", "patch"},
+    "/api/v1/customers/{customer_id}/special-conditions": {"get", "post"},
+    "/api/v1/products": {"get", "post"},
+    "/api/v1/products/{product_id}": {"get", "patch"},
+    "/api/v1/products/{product_id}/price": {"get"},
+    "/api/v1/price-lists": {"get", "post"},
+    "/api/v1/price-lists/{price_list_id}": {"get"},
+    "/api/v1/price-lists/{price_list_id}/items": {"get", "post"},
+    "/api/v1/leads": {"get", "post"},
+    "/api/v1/leads/{lead_id}": {"get", "patch"},
+    "/api/v1/leads/{lead_id}/convert": {"post"},
+    "/api/v1/opportunities": {"get", "post"},
+    "/api/v1/opportunities/pipeline": {"get"},
+    "/api/v1/opportunities/{opportunity_id}": {"get", "patch"},
+    "/api/v1/opportunities/{opportunity_id}/move": {"post"},
+    "/api/v1/opportunity-phases": {"get"},
+    "/api/v1/opportunity-phases/{key}": {"put"},
+    "/api/v1/opportunity-groups": {"post"},
+    "/api/v1/customers/{customer_id}/overview": {"get"},
+    "/api/v1/customers/{customer_id}/traces": {"get"},
+    "/api/v1/customers/{customer_id}/notes": {"get", "post"},
+    "/api/v1/customers/{customer_id}/duplicates": {"get"},
+    "/api/v1/customers/{customer_id}/merge": {"post"},
+    "/api/v1/duplicates": {"get"},
+    "/api/v1/activities": {"get", "post"},
+    "/api/v1/activities/{activity_id}/done": {"post"},
+    "/api/v1/imports": {"post"},
+    "/api/v1/exports/{kind}.{fmt}": {"get"},
+    "/api/v1/documents": {"get", "post"},
+    "/api/v1/documents/{document_id}": {"get"},
+    "/api/v1/documents/{document_id}/content": {"get"},
+}
+
+
+def api_routes(app) -> list[tuple[str, str]]:
+    """(method, path template) of every route under /api/v1, from the application's routes."""
+    found = set()
+    for route in iter_route_contexts(app.routes):
+        if isinstance(route.original_route, APIRoute) and route.path.startswith("/api/v1/"):
+            found |= {(method, route.path) for method in route.methods - {"HEAD", "OPTIONS"}}
+    return sorted(found)
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+def call(client, method: str, path: str, headers: dict | None = None, **kwargs):
+    return client.request(method, concrete(path), headers=headers or {}, **kwargs)
+
+
+def assert_error_shape(response, code: str | None = None) -> dict:
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert {"code", "message", "details"} <= set(error), error
+    assert isinstance(error["code"], str) and isinstance(error["message"], str) and error["message"]
+    assert isinstance(error["details"], list)
+    if code is not None:
+        assert error["code"] == code, error
+    return error
+
+
+def test_the_route_list_covers_the_whole_api(client):
+    routes = api_routes(client.app)
+    assert {(m.lower(), p) for m, p in routes} == {(m, p) for p, ms in REQUIRED_PATHS.items() for m in ms}
+
+
+# ----------------------------------------------------------------- authentication
+def _token(kontor, variant: str) -> str | None:
+    now = datetime.now(timezone.utc)
+    claims = {"sub": "olga", "iat": now - timedelta(hours=2), "exp": now - timedelta(minutes=1)}
+    return {
+        "none": None,
+        "garbage": "not-a-jwt",
+        "expired": jwt.encode(claims, kontor.settings.signing_key(), algorithm="HS256"),
+        "other_key": jwt.encode({**claims, "exp": now + timedelta(hours=1)}, "another-secret-" + "y" * 20,
+                                algorithm="HS256"),
+        "unsigned": jwt.encode({**claims, "exp": now + timedelta(hours=1)}, None, algorithm="none"),
+        "unknown_user": jwt.encode({**claims, "sub": "mallory", "exp": now + timedelta(hours=1)},
+                                   kontor.settings.signing_key(), algorithm="HS256"),
+    }[variant]
+
+
+MESSAGES = {"none": "not authenticated", "garbage": "not valid", "expired": "expired", "other_key": "not valid",
+            "unsigned": "not valid", "unknown_user": "no longer exists"}
+
+
+@pytest.mark.parametrize("variant", list(MESSAGES))
+def test_every_route_but_the_token_route_refuses_a_missing_or_bad_token(client, kontor, variant):
+    token = _token(kontor, variant)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    answers = {}
+    for method, path in api_routes(client.app):
+        if (method, path) == TOKEN_ROUTE:
+            continue
+        response = call(client, method, path, headers)
+        answers[(method, path)] = response.status_code
+        if response.status_code == 401:
+            assert MESSAGES[variant] in assert_error_shape(response, "unauthenticated")["message"]
+            assert response.headers["www-authenticate"] == "Bearer"
+    assert len(answers) == sum(len(methods) for methods in REQUIRED_PATHS.values()) - 1
+    assert {route: code for route, code in answers.items() if code != 401} == {}
+
+
+def test_the_token_route_needs_no_token_but_the_right_password(client):
+    wrong = client.post("/api/v1/auth/token", data={"username": "olga", "password": "guess-password"})
+    assert wrong.status_code == 401 and assert_error_shape(wrong, "unauthenticated")
+    unknown = client.post("/api/v1/auth/token", data={"username": "nobody", "password": "olga-password"})
+    assert unknown.status_code == 401
+    right = client.post("/api/v1/auth/token", data={"username": "olga", "password": "olga-password"})
+    assert right.status_code == 200 and right.json()["token_type"] == "bearer"
+    headers = {"Authorization": f"Bearer {right.json()['access_token']}"}
+    assert client.get("/api/v1/process-definitions", headers=headers).status_code == 200
+
+
+# ----------------------------------------------------------------- roles
+def forbidden_routes(api, user: str) -> set[tuple[str, str]]:
+    refused = set()
+    for method, path in api_routes(api.client.app):
+        if (method, path) == TOKEN_ROUTE:
+            continue
+        response = call(api.client, method, path, api.headers(user))
+        assert response.status_code < 500, (method, path, response.text)
+        if response.status_code == 403:
+            assert_error_shape(response, "forbidden")
+            refused.add((method, path))
+    return refused
+
+
+def test_ops_only_routes_refuse_a_salesperson_and_nothing_else_does(api):
+    assert forbidden_routes(api, "sam") == OPS_ONLY
+
+
+def test_a_reviewer_may_not_send_messages_either(api):
+    assert forbidden_routes(api, "rolf") == OPS_ONLY | {("POST", "/api/v1/messages")}
+
+
+def test_ops_pass_the_role_check(api):
+    assert forbidden_routes(api, "olga") == set()
+
+
+def test_ops_routes_refuse_sam_on_a_real_instance(api):
+    started = api.start_demo(user="sam")
+    for action in ("suspend", "resume", "cancel"):
+        response = api.post(f"/process-instances/{started['id']}/{action}", user="sam")
+        assert response.status_code == 403, response.text
+    assert api.instance(started["id"])["status"] == "running"
+
+
+# ----------------------------------------------------------------- malformed bodies
+def _request_schema(openapi: dict, method: str, path: str) -> dict | None:
+    body = openapi["paths"][path][method.lower()].get("requestBody")
+    if body is None or "application/json" not in body["content"]:
+        return None
+    schema = body["content"]["application/json"]["schema"]
+    for option in schema.get("anyOf", [schema]):
+        if "$ref" in option:
+            return openapi["components"]["schemas"][option["$ref"].rsplit("/", 1)[-1]]
+    raise AssertionError(f"no schema for {method} {path}: {schema}")
+
+
+def _wrong_value(prop: dict):
+    allowed = {option.get("type") for option in prop.get("anyOf", [prop])}
+    candidates = [("string", "text"), ("number", 12.5), ("object", {"k": "v"}), ("array", [1, 2])]
+    return next(value for kind, value in candidates if kind not in allowed)
+
+
+MALFORMED = {
+    "invalid_json": b'{"process": "demo_request", ',
+    "not_utf8": b"\xff\xfe\x00",
+    "array": b"[1, 2, 3]",
+    "string": b'"just text"',
+    "number": b"42",
+    "boolean": b"true",
+    "huge_integer": b'{"ttl_seconds": ' + b"9" * 400 + b"}",
+    "overflowing_float": b'{"ttl_seconds": 1e999}',
+    "too_many_digits": b'{"data": {"n": ' + b"7" * 5000 + b"}}",
+    "deep_nesting": b'{"data": ' + b"[" * 20000 + b"]" * 20000 + b"}",
+}
+
+
+@pytest.mark.parametrize("kind", list(MALFORMED))
+def test_malformed_bodies_never_give_500_and_keep_the_error_shape(api, kind):
+    openapi = api.client.get("/openapi.json").json()
+    for method, path in api_routes(api.client.app):
+        if method != "POST":
+            continue
+        response = call(api.client, method, path, api.headers("olga", {"content-type": "application/json"}),
+                        content=MALFORMED[kind])
+        assert 400 <= response.status_code < 500, (path, response.status_code, response.text)
+        error = assert_error_shape(response)
+        form = "multipart/form-data" in openapi["paths"][path][method.lower()].get("requestBody", {}).get("content", {})
+        if _request_schema(openapi, method, path) is not None or (method, path) == TOKEN_ROUTE or form:
+            assert response.status_code in (400, 422), (path, error)
+        else:  # no body to read: the missing object answers
+            assert (response.status_code, error["code"]) == (404, "not_found"), (path, error)
+
+
+def test_wrong_types_and_huge_numbers_are_listed_per_field(api):
+    openapi = api.client.get("/openapi.json").json()
+    checked = 0
+    for method, path in api_routes(api.client.app):
+        schema = _request_schema(openapi, method, path) if method == "POST" else None
+        if schema is None:
+            continue
+        props = schema["properties"]
+        for body in ({name: _wrong_value(prop) for name, prop in props.items()},
+                     {name: 10 ** 400 for name in props}):
+            response = api.post(concrete(path).removeprefix("/api/v1"), body)
+            assert response.status_code == 422, (path, body, response.text)
+            error = assert_error_shape(response, "validation_failed")
+            fields = {detail["field"] for detail in error["details"]}
+            assert set(props) <= fields, (path, error["details"])
+            checked += 1
+    # start, cancel, delegate, complete, messages, customer, site, address, contact, product, price list,
+    # price list item, special condition, lead, convert, opportunity, move, opportunity group, note, merge,
+    # activity
+    assert checked == 2 * 21
+
+
+# ----------------------------------------------------------------- OpenAPI
+def test_openapi_lists_every_route_with_bearer_security(client):
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    openapi = response.json()
+    paths = {path: set(ops) for path, ops in openapi["paths"].items() if path.startswith("/api/v1/")}
+    assert paths == REQUIRED_PATHS
+    schemes = openapi["components"]["securitySchemes"]
+    [(scheme_name, scheme)] = schemes.items()
+    assert scheme["type"] == "oauth2" and scheme["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
+    for path, methods in REQUIRED_PATHS.items():
+        for method in methods:
+            security = openapi["paths"][path][method].get("security")
+            if (method.upper(), path) == TOKEN_ROUTE:
+                assert security is None
+            else:
+                assert security == [{scheme_name: []}], (method, path)
+    assert "/healthz" not in openapi["paths"]
+
+
+# ----------------------------------------------------------------- hostile values
+ID_ROUTES = ["/process-instances/{n}", "/tasks/{n}"]
+
+
+@pytest.mark.parametrize("number", [0, -1, 2**31, 2**63, 10**30])
+def test_ids_beyond_the_columns_range_are_refused_by_field(api, number):
+    for path in ID_ROUTES:
+        response = api.get(path.format(n=number))
+        assert response.status_code == 422, (path, response.text)
+        [detail] = assert_error_shape(response, "validation_failed")["details"]
+        assert detail["field"] in ("instance_id", "task_id"), detail
+    for path in ("/tasks/{n}/claim", "/incidents/{n}/retry", "/process-instances/{n}/suspend"):
+        response = api.post(path.format(n=number))
+        assert response.status_code == 422, (path, response.text)
+
+
+@pytest.mark.parametrize("query", ["limit=1000", "offset=-1", f"offset={2**63}", f"instance_id={2**40}",
+                                   f"priority_min={10**20}", "limit=1e3"])
+def test_query_numbers_out_of_range_are_refused(api, query):
+    response = api.get(f"/tasks?{query}")
+    assert response.status_code == 422, (query, response.text)
+    assert assert_error_shape(response, "validation_failed")["details"]
+
+
+HOSTILE_TEXT = {
+    "nul": "Müller\x00GmbH",
+    "lone_surrogate": "half \ud800 a pair",
+}
+
+
+def post_ascii_json(api, path: str, user: str, body: dict):
+    """JSON with \\u escapes, the way a client sends text that is no valid UTF-8."""
+    return api.client.post(f"/api/v1{path}", content=json.dumps(body).encode(),
+                           headers=api.headers(user, {"content-type": "application/json"}))
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE_TEXT))
+def test_text_the_database_cannot_store_is_a_422_naming_the_field(api, kind):
+    text = HOSTILE_TEXT[kind]
+    response = post_ascii_json(api, "/process-instances", "sam",
+                               {"process": "demo_request", "data": {"request_id": "R-1", "amount": 10, "note": text}})
+    assert response.status_code == 422, response.text
+    [detail] = assert_error_shape(response, "validation_failed")["details"]
+    assert detail["field"] == "data" and "$.note" in detail["message"], detail
+    response = post_ascii_json(api, "/messages", "ivan",
+                               {"name": "demo_goods_received", "correlation": {"request_id": text}})
+    assert response.status_code == 422, response.text
+    assert assert_error_shape(response)["details"][0]["field"] == "correlation"
+    assert api.get("/process-instances").json()["total"] == 0
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE_TEXT))
+def test_hostile_text_in_plain_string_fields_is_not_a_500(api, kind):
+    response = post_ascii_json(api, "/process-instances", "sam", {
+        "process": "demo_request", "business_key": HOSTILE_TEXT[kind], "data": {"request_id": "R-2", "amount": 10}})
+    assert response.status_code == 422, response.text
+    assert_error_shape(response, "validation_failed")
+    raw_name = {"nul": "M%C3%BCller%00GmbH", "lone_surrogate": "half%20%ED%A0%80"}[kind]  # as a browser encodes it
+    response = api.client.post("/api/v1/auth/token", content=f"username={raw_name}&password=xxxxxxxxx",
+                               headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code in (401, 422), response.text
+
+
+@pytest.mark.parametrize("field, value", [("review_due", "next tuesday"), ("review_due", "P99999999999Y"),
+                                          ("reminder_after", "soon")])
+def test_a_date_expression_that_gives_no_date_is_a_422_and_starts_nothing(api, field, value):
+    response = api.post("/process-instances", {"process": "demo_request", "business_key": f"bad-{field}",
+                                               "data": {"request_id": "R-3", "amount": 50000, field: value}},
+                        user="sam")
+    assert response.status_code == 422, response.text
+    error = assert_error_shape(response, "validation_failed")
+    assert error["details"][0]["field"] == "data" and value[:8] in error["message"] + str(error["details"])
+    listed = api.get("/process-instances", params={"process": "demo_request"}).json()
+    assert listed["total"] == 0, listed

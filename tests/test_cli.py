@@ -1,0 +1,189 @@
+"""The `kontor` command line as a subprocess: migrate, deploy, user add and the refusals, on a SQLite
+file in a temporary data folder and on a fresh PostgreSQL database."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session
+
+from domain.users import User, authenticate
+from tests.support import create_pg_database, drop_pg_database
+
+pytestmark = pytest.mark.xdist_group("cli")
+
+KONTOR = Path(sys.executable).with_name("kontor")
+PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  id="Defs_cli" targetNamespace="http://kontor.example/bpmn">
+  <bpmn:process id="cli_process" name="CLI test process" isExecutable="true">
+    <bpmn:startEvent id="Begin"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="{target}"/>
+    <bpmn:endEvent id="Finish"><bpmn:incoming>F1</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def run(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(KONTOR), *args], env=env, capture_output=True, text=True, timeout=120,
+                          cwd=env["KONTOR_DATA_DIR"])
+
+
+def ok(env: dict, *args: str) -> str:
+    result = run(env, *args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def base_env(tmp_path: Path, **extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KONTOR_")}
+    env.update(KONTOR_DATA_DIR=str(tmp_path / "data"), **extra)
+    (tmp_path / "data").mkdir(exist_ok=True)
+    return env
+
+
+def extra_folder(tmp_path: Path, target: str = "Finish") -> Path:
+    folder = tmp_path / "processes"
+    folder.mkdir(exist_ok=True)
+    (folder / "cli_process.bpmn").write_text(PROCESS.format(target=target))
+    return folder
+
+
+def folders_setting(*folders: Path) -> str:
+    return ":".join(str(folder) for folder in folders)  # the documented PATH-like form
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def cli_env(request, tmp_path, worker_id):
+    if request.param == "sqlite":
+        yield base_env(tmp_path)
+        return
+    name = f"kontor_cli_{worker_id}_{os.getpid()}"
+    url = create_pg_database(name)
+    try:
+        yield base_env(tmp_path, KONTOR_DATABASE_URL=url)
+    finally:
+        drop_pg_database(name)
+
+
+def database_url(env: dict) -> str:
+    return env.get("KONTOR_DATABASE_URL") or f"sqlite:///{Path(env['KONTOR_DATA_DIR']) / 'kontor.sqlite3'}"
+
+
+def query(env: dict, sql: str) -> list[tuple]:
+    engine = create_engine(database_url(env))
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+def test_migrate_deploy_and_add_users(cli_env, tmp_path):
+    out = ok(cli_env, "migrate")
+    assert out.startswith("database at newest schema:")
+    assert "kontor.sqlite3" in out if "KONTOR_DATABASE_URL" not in cli_env else "kontor_cli_" in out
+    assert query(cli_env, "SELECT count(*) FROM alembic_version") == [(1,)]
+    assert query(cli_env, "SELECT count(*) FROM process_definition") == [(0,)]
+
+    env = {**cli_env, "KONTOR_BPMN_PATH": folders_setting(extra_folder(tmp_path))}
+    deployed = ok(env, "deploy").splitlines()
+    assert sorted(deployed) == ["cli_process version 1", "demo_request version 1"]
+    assert sorted(ok(env, "deploy").splitlines()) == sorted(deployed)  # unchanged files: same versions
+    (tmp_path / "processes" / "cli_process.bpmn").write_text(
+        PROCESS.format(target="Finish").replace("CLI test process", "CLI test process, renamed"))
+    assert sorted(ok(env, "deploy").splitlines()) == ["cli_process version 2", "demo_request version 1"]
+    assert query(cli_env, "SELECT version, is_latest FROM process_definition WHERE process_key = 'cli_process' "
+                          "ORDER BY version") == [(1, False), (2, True)]
+
+    added = ok(cli_env, "user", "add", "carla", "--password", "carla-secret-1", "--groups", "sales,Sales Manager",
+               "--full-name", "Carla C", "--email", "carla@example.com")
+    assert added.strip() == "user carla added with groups sales,Sales Manager"
+    engine = create_engine(database_url(cli_env))
+    try:
+        with Session(engine) as session:
+            user = session.scalar(select(User).where(User.username == "carla"))
+            assert (user.groups, user.full_name, user.email) == (["sales", "sales_manager"], "Carla C",
+                                                                  "carla@example.com")
+            assert authenticate(session, "carla", "carla-secret-1") is not None
+            assert authenticate(session, "carla", "wrong-password") is None
+    finally:
+        engine.dispose()
+
+    again = run(cli_env, "user", "add", "carla", "--password", "another-secret-2")
+    assert again.returncode != 0
+    assert "kontor: user 'carla' exists already" in again.stderr
+    assert "Traceback" not in again.stderr
+    assert query(cli_env, "SELECT count(*) FROM app_user WHERE username = 'carla'") == [(1,)]
+
+
+def test_a_too_short_password_is_refused(tmp_path):
+    env = base_env(tmp_path)
+    result = run(env, "user", "add", "shorty", "--password", "1234567")
+    assert result.returncode != 0
+    assert "kontor: invalid user" in result.stderr and "at least 8 characters" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert query(env, "SELECT count(*) FROM app_user") == [(0,)]
+    assert ok(env, "user", "add", "longer", "--password", "12345678").startswith("user longer added")
+
+
+@pytest.mark.parametrize("secret", ["changeme", "CHANGEME", "short-secret"])
+def test_a_default_or_short_secret_key_is_refused(tmp_path, secret):
+    env = base_env(tmp_path, KONTOR_SECRET_KEY=secret)
+    result = run(env, "migrate")
+    assert result.returncode == 2
+    assert "kontor: invalid settings: KONTOR_SECRET_KEY:" in result.stderr
+    assert "a default or too short (at least 16 characters)" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert not (tmp_path / "data" / "kontor.sqlite3").exists()  # refused before touching the database
+
+
+def test_a_malformed_number_setting_is_named_without_a_traceback(tmp_path):
+    result = run(base_env(tmp_path, KONTOR_API_PORT="eighty"), "migrate")
+    assert result.returncode == 2
+    assert "kontor: invalid settings: KONTOR_API_PORT:" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_a_strong_secret_key_is_accepted(tmp_path):
+    env = base_env(tmp_path, KONTOR_SECRET_KEY="a-long-enough-secret-key")
+    assert "database at newest schema" in ok(env, "migrate")
+
+
+@pytest.mark.parametrize("target, element, reason", [
+    ("Nowhere", "sequenceFlow F1 (line 6)", "targetRef 'Nowhere' is no element of this file"),
+    ("End", "endEvent End", "reserved by the engine"),
+])
+def test_a_broken_bpmn_file_stops_deploy_naming_file_element_and_reason(tmp_path, target, element, reason):
+    folder = extra_folder(tmp_path, target)
+    if target == "End":
+        bpmn = folder / "cli_process.bpmn"
+        bpmn.write_text(bpmn.read_text().replace('"Finish"', '"End"'))
+    env = base_env(tmp_path, KONTOR_BPMN_PATH=folders_setting(folder))
+    result = run(env, "deploy")
+    assert result.returncode == 2, result.stderr[-2000:]
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("kontor: cannot deploy")]
+    assert line.startswith("kontor: cannot deploy cli_process.bpmn: ")
+    assert element in line and reason in line
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert query(env, "SELECT count(*) FROM process_definition") == [(0,)]
+
+
+def test_malformed_xml_stops_deploy_with_the_line(tmp_path):
+    folder = extra_folder(tmp_path)
+    (folder / "cli_process.bpmn").write_text(PROCESS.format(target="Finish").replace("</bpmn:process>", ""))
+    result = run(base_env(tmp_path, KONTOR_BPMN_PATH=folders_setting(folder)), "deploy")
+    assert result.returncode == 2
+    assert "kontor: cannot deploy cli_process.bpmn: line 9: XML does not parse:" in result.stderr
+
+
+def test_a_missing_extra_folder_stops_deploy(tmp_path):
+    missing = tmp_path / "no-such-folder"
+    result = run(base_env(tmp_path, KONTOR_BPMN_PATH=folders_setting(missing)), "deploy")
+    assert result.returncode == 2
+    assert f"kontor: cannot deploy {missing}: (folder): process folder does not exist" in result.stderr

@@ -1,0 +1,170 @@
+"""The background work as real Prefect flow runs: visible runs and task runs, racing timer workers,
+a worker that dies mid-job, and the worker loop itself. Runs on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from domain.users import SYSTEM
+from flows.worker import start_worker_thread, work_once
+from runtime.instances import start_instance
+from runtime.jobs import claim_jobs, record_success, run_job
+from runtime.models import AuditEvent, ServiceJob, Timer
+from runtime.timers import fire_due_timers
+
+pytestmark = pytest.mark.usefixtures("prefect")
+
+
+def start_demo(kontor, **data):
+    data.setdefault("amount", 100)
+    data.setdefault("request_id", f"R-{time.monotonic_ns()}")
+    with kontor.transaction() as session:
+        instance, _ = start_instance(session, kontor.runtime, SYSTEM, "demo_request", data)
+        return instance.id
+
+
+def count_audit(kontor, kind, instance_id=None) -> int:
+    with kontor.transaction() as session:
+        query = select(func.count()).select_from(AuditEvent).where(AuditEvent.kind == kind)
+        if instance_id is not None:
+            query = query.where(AuditEvent.instance_id == instance_id)
+        return session.scalar(query)
+
+
+async def _flow_runs(flow_name: str, since: datetime):
+    """Runs of this flow that started since the given moment (the Prefect server lives for the whole session)."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import (FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterId,
+                                                FlowRunFilterStartTime)
+    from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
+
+    async with get_client() as client:
+        runs = await client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])),
+                                           flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(
+                                               after_=since)),
+                                           sort=FlowRunSort.START_TIME_DESC, limit=200)
+        result = []
+        for run in runs:
+            tasks = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])),
+                                                sort=TaskRunSort.EXPECTED_START_TIME_DESC, limit=200)
+            result.append((run, tasks))
+        return result
+
+
+def flow_run_log_lines(flow_name: str, wanted: list[str], since: datetime, timeout: float = 20) -> list[str]:
+    """The log lines of this flow's runs since the given moment; logs reach the server in batches."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    async def lines() -> list[str]:
+        runs = await _flow_runs(flow_name, since)
+        async with get_client() as client:
+            logs = await client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(
+                any_=[run.id for run, _ in runs])), limit=200, offset=0)
+        return [f"{entry.level} {entry.message}" for entry in logs]
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = asyncio.run(lines())
+        if all(any(w in line for line in found) for w in wanted) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.3)
+
+
+def test_service_jobs_run_in_one_flow_run_with_a_log_line_per_job(kontor):
+    from domain.demo_operations import budget_office
+
+    since = datetime.now(timezone.utc)
+    ok = start_demo(kontor, amount=100)
+    budget_office.limit = Decimal("200")
+    failing = start_demo(kontor, amount=900)
+    summary = work_once(kontor)["jobs"]
+    assert summary == {"claimed": 2, "done": 1, "failed": 1}
+    with kontor.transaction() as session:
+        jobs = {j.instance_id: j.id for j in session.scalars(select(ServiceJob))}
+    wanted = [f"job #{jobs[ok]} demo.reserve_budget attempt 1 (instance {ok}): done",
+              f"job #{jobs[failing]} demo.reserve_budget attempt 1 (instance {failing}): retry"]
+    lines = flow_run_log_lines("run-service-jobs", wanted, since)
+    [done] = [line for line in lines if wanted[0] in line]
+    [retry] = [line for line in lines if wanted[1] in line]
+    assert done.startswith("20 ") and retry.startswith("30 ")  # INFO and WARNING
+    assert "budget" in retry  # the operation's error text
+    runs = asyncio.run(_flow_runs("run-service-jobs", since))
+    assert len(runs) == 1 and runs[0][0].state.is_completed()
+
+
+def test_timers_fire_as_flow_run_with_their_lag_logged(kontor):
+    since = datetime.now(timezone.utc)
+    instance_id = start_demo(kontor, amount=5000, reminder_after="PT0.2S")
+    time.sleep(0.3)
+    result = work_once(kontor)["timers"]
+    assert result["fired"] == 1 and 0 <= result["max_lag_seconds"] < 5
+    runs = asyncio.run(_flow_runs("fire-due-timers", since))
+    assert any(run.state.is_completed() for run, _ in runs)
+    assert count_audit(kontor, "timer_fired", instance_id) == 1
+
+
+def test_two_workers_racing_fire_each_timer_once(kontor):
+    ids = [start_demo(kontor, amount=5000, reminder_after="PT0.3S") for _ in range(8)]
+    time.sleep(0.4)
+    barrier = threading.Barrier(2)
+
+    def worker():
+        barrier.wait()
+        return fire_due_timers(kontor.sessions, kontor.runtime, limit=100)
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: worker(), range(2)))
+    assert sum(len(r) for r in results) == 8
+    assert all(count_audit(kontor, "timer_fired", i) == 1 for i in ids)
+    with kontor.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Timer).where(
+            Timer.spec_name == "Boundary_review_reminder")) == 0
+
+
+def test_worker_that_dies_mid_job_leaves_it_runnable_and_the_effect_happens_once(kontor):
+    from domain.demo_operations import budget_office
+
+    instance_id = start_demo(kontor, amount=100)
+    lease = kontor.settings.job_lease_seconds
+    kontor.settings.job_lease_seconds = 0.2
+    try:
+        dead = claim_jobs(kontor.sessions, kontor.runtime, 10)  # claimed by a worker that then dies
+        assert len(dead) == 1
+        assert claim_jobs(kontor.sessions, kontor.runtime, 10) == []  # leased: nobody else takes it yet
+        time.sleep(0.3)
+        again = claim_jobs(kontor.sessions, kontor.runtime, 10)
+        assert [j.id for j in again] == [dead[0].id] and again[0].attempt == 2
+        assert run_job(kontor.sessions, kontor.runtime, again[0]).state == "done"
+        # the dead worker wakes up late and reports: no second effect
+        late = record_success(kontor.sessions, kontor.runtime, dead[0], {"reservation_id": "late"})
+        assert late.state == "lost"
+    finally:
+        kontor.settings.job_lease_seconds = lease
+    assert len(budget_office.reservations) == 1
+    assert count_audit(kontor, "job_completed", instance_id) == 1
+
+
+def test_worker_thread_runs_jobs_and_timers_until_stopped(kontor):
+    thread, stop = start_worker_thread(kontor)
+    try:
+        instance_id = start_demo(kontor, amount=5000, reminder_after="PT0.2S")
+        other = start_demo(kontor, amount=100)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if count_audit(kontor, "timer_fired", instance_id) and count_audit(kontor, "job_completed", other):
+                break
+            time.sleep(0.1)
+        assert count_audit(kontor, "timer_fired", instance_id) == 1
+        assert count_audit(kontor, "job_completed", other) == 1
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
