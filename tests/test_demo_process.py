@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,11 @@ pytestmark = pytest.mark.usefixtures("prefect")
 
 def run_worker_round(kontor):
     return work_once(kontor)
+
+
+def sleep_until(due_at: str) -> None:
+    remaining = (datetime.fromisoformat(due_at) - datetime.now(timezone.utc)).total_seconds()
+    time.sleep(max(0.0, remaining) + 0.05)
 
 
 def wait_until(predicate, timeout=10.0, step=0.05):
@@ -194,15 +200,17 @@ def test_failing_service_task_becomes_incident_and_ops_retry_after_a_fix(api, ko
 
 
 def test_boundary_timers_remind_without_interrupting_then_expire_the_review(api, kontor):
-    started = api.start_demo(amount=5000, reminder_after="PT0.3S", review_timeout="PT1.2S")
-    timers = {t["element"] for t in api.instance(started["id"])["timers"]}
-    assert timers == {"Boundary_review_reminder", "Boundary_review_overdue"}
-    time.sleep(0.4)
-    assert run_worker_round(kontor)["timers"]["fired"] >= 1
+    # The reminder and the expiry lie far enough apart that a slow flow-run start cannot fire both
+    # in one round; each wait reads the due time from the instance instead of guessing it.
+    started = api.start_demo(amount=5000, reminder_after="PT0.3S", review_timeout="PT5S")
+    timers = {t["element"]: t["due_at"] for t in api.instance(started["id"])["timers"]}
+    assert set(timers) == {"Boundary_review_reminder", "Boundary_review_overdue"}
+    sleep_until(timers["Boundary_review_reminder"])
+    assert run_worker_round(kontor)["timers"]["fired"] == 1
     after_reminder = api.instance(started["id"])
     assert len(after_reminder["tasks"]) == 1  # non-interrupting: the review is still open
     assert {t["element"] for t in after_reminder["timers"]} == {"Boundary_review_overdue"}
-    time.sleep(1.0)
+    sleep_until(timers["Boundary_review_overdue"])
     wait_until(lambda: run_worker_round(kontor)["timers"], timeout=5)
     expired = api.instance(started["id"])
     assert expired["status"] == "completed" and expired["tasks"] == []

@@ -134,12 +134,12 @@ def test_worker_that_dies_mid_job_leaves_it_runnable_and_the_effect_happens_once
 
     instance_id = start_demo(kontor, amount=100)
     lease = kontor.settings.job_lease_seconds
-    kontor.settings.job_lease_seconds = 0.2
+    kontor.settings.job_lease_seconds = 1.0
     try:
         dead = claim_jobs(kontor.sessions, kontor.runtime, 10)  # claimed by a worker that then dies
         assert len(dead) == 1
         assert claim_jobs(kontor.sessions, kontor.runtime, 10) == []  # leased: nobody else takes it yet
-        time.sleep(0.3)
+        time.sleep(1.1)
         again = claim_jobs(kontor.sessions, kontor.runtime, 10)
         assert [j.id for j in again] == [dead[0].id] and again[0].attempt == 2
         assert run_job(kontor.sessions, kontor.runtime, again[0]).state == "done"
