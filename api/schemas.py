@@ -81,6 +81,12 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
+def page_out(schema: type[BaseModel], found: tuple[list, int], page) -> Page:
+    """A Page of `schema` from a domain query's (rows, total) and the PageRequest it answered."""
+    rows, total = found
+    return Page(items=[schema.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+
+
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"

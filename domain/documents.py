@@ -19,6 +19,7 @@ from domain.catalog.models import Product
 from domain.customers.access import readable_customer, require_staff
 from domain.customers.models import Contact
 from domain.customers.timeline import Activity
+from domain.listing import PageRequest, page_of
 from domain.sales.models import Lead, Opportunity
 from domain.users import Principal
 from kontor.db import Base, utcnow
@@ -168,8 +169,12 @@ def readable_document(session: Session, who: Principal, document_id: int) -> Doc
     return document
 
 
-def documents_of(session: Session, who: Principal, owner_type: str | None = None, owner_id: int | None = None,
-                 customer_id: int | None = None) -> list[Document]:
+DOCUMENT_SORTS = {"id": Document.id, "uploaded_at": Document.uploaded_at, "filename": Document.filename,
+                  "size": Document.size, "content_type": Document.content_type}
+
+
+def documents_of(session: Session, who: Principal, page: PageRequest, owner_type: str | None = None,
+                 owner_id: int | None = None, customer_id: int | None = None) -> tuple[list[Document], int]:
     if not who.is_portal:
         require_staff(who, "documents")
     statement = select(Document)
@@ -181,4 +186,4 @@ def documents_of(session: Session, who: Principal, owner_type: str | None = None
         statement = statement.where(Document.owner_type == owner_type)
     if owner_id is not None:
         statement = statement.where(Document.owner_id == owner_id)
-    return list(session.scalars(statement.order_by(Document.uploaded_at.desc(), Document.id.desc()).limit(500)))
+    return page_of(session, statement, page, DOCUMENT_SORTS, Document.id)

@@ -59,7 +59,7 @@ def test_special_conditions_lower_the_price_never_raise_it(api, catalog):
     assert (special["unit_price"], special["rule"]) == ("100.00", "special price for customer")
     assert quote(api, catalog, quantity="40", on="2026-05-04")["unit_price"] == "99.99"  # the tier is lower still
     assert quote(api, catalog, quantity="1", on="2026-07-01")["unit_price"] == "114.00"  # special price expired
-    conditions = ok(api.get(f"/customers/{cid}/special-conditions", user="sam"))
+    conditions = ok(api.get(f"/customers/{cid}/special-conditions", user="sam"))["items"]
     assert [(c["kind"], c["created_by"]) for c in conditions] == [("discount_percent", "sam"), ("fixed_price", "sam")]
 
 

@@ -24,15 +24,15 @@ def test_creating_a_likely_duplicate_names_the_candidates(api):
     by_vat = customer(api, {"name": "Ganz anderer Name", "vat_id": "DE136695976"})["possible_duplicates"]
     assert [(c["customer_id"], c["score"]) for c in by_vat] == [(first["id"], 100)]
     found = ok(api.get("/duplicates", params={"name": "Völlig neu", "email": ["anna@mueller-dt.example"],
-                                              "phone": ["+49 89 1234567"]}, user="sam"))
+                                              "phone": ["+49 89 1234567"]}, user="sam"))["items"]
     assert found[0]["customer_id"] == first["id"]
     assert set(found[0]["reasons"]) == {"a contact's e-mail at mueller-dt.example", "the same phone number"}
     assert found[0]["score"] == 85  # 75 for the phone, +10 for a second signal
-    freemail = ok(api.get("/duplicates", params={"name": "Niemand", "email": ["x@gmail.com"]}, user="sam"))
+    freemail = ok(api.get("/duplicates", params={"name": "Niemand", "email": ["x@gmail.com"]}, user="sam"))["items"]
     assert api.get("/duplicates", params={"name": "x"}, user="ivan").status_code == 403
     assert freemail == []
     assert customer(api, {"name": "Beta Systems"})["possible_duplicates"] == []
-    again = ok(api.get(f"/customers/{second['id']}/duplicates"))
+    again = ok(api.get(f"/customers/{second['id']}/duplicates"))["items"]
     assert [c["customer_id"] for c in again] == [first["id"]]
 
 
@@ -53,7 +53,7 @@ def test_merging_moves_everything_to_the_survivor_and_leaves_a_redirect(api):
     assert (gone["merged_into_id"], gone["status"]) == (survivor["id"], "passive")
     assert [c["last_name"] for c in ok(api.get(f"/customers/{survivor['id']}/contacts"))["items"]] == ["Alt"]
     assert ok(api.get(f"/opportunities/{opp['id']}"))["customer_id"] == survivor["id"]
-    assert ok(api.get(f"/customers/{survivor['id']}/addresses", params={"kind": "delivery"}))[0]["city"] == "Hof"
+    assert ok(api.get(f"/customers/{survivor['id']}/addresses", params={"kind": "delivery"}))["items"][0]["city"] == "Hof"
     names = [c["name"] for c in ok(api.get("/customers"))["items"]]
     assert names == ["ACME GmbH"]  # the merged one is only a redirect now
     assert ok(api.get("/customers", params={"q": "alt@acme"}))["items"][0]["id"] == survivor["id"]

@@ -27,7 +27,7 @@ def test_a_customer_gets_the_next_number_with_its_master_data(api):
     assert (acme["credit_limit"], acme["skonto_percent"]) == ("25000.50", "2.00")  # exact, as text
     second = create(api, {"name": "Beta AG"})
     assert second["number"] == "V-000002" and second["status"] == "lead"
-    [address] = api.get(f"/customers/{acme['id']}/addresses").json()
+    [address] = api.get(f"/customers/{acme['id']}/addresses").json()["items"]
     assert (address["kind"], address["city"], address["is_default"]) == ("main", "München", True)
 
 
@@ -103,7 +103,7 @@ def test_sites_addresses_and_contacts_with_the_preferred_defaults(api):
     assert api.get(f"/customers/{cid}").json()["preferred_contact_id"] == anna.json()["id"]  # the first one
     invoices = api.get(f"/customers/{cid}/contacts", params={"receives": "invoices"}).json()
     assert [c["full_name"] for c in invoices["items"]] == ["Anna Berger"]
-    assert api.get(f"/customers/{cid}/addresses", params={"kind": "billing"}).json()[0]["recipient"] == "Buchhaltung"
+    assert api.get(f"/customers/{cid}/addresses", params={"kind": "billing"}).json()["items"][0]["recipient"] == "Buchhaltung"
     other = create(api, {"name": "Other"})
     foreign_site = api.post(f"/customers/{other['id']}/sites", {"name": "Fremd"}, user="sam").json()
     wrong = api.client.patch(f"/api/v1/customers/{cid}", json={"preferred_site_id": foreign_site["id"]},

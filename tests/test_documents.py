@@ -42,10 +42,10 @@ def test_a_document_is_stored_once_with_its_hash_and_comes_back_unchanged(api, k
     assert again["customer_id"] == acme["id"] and again["sha256"] == document["sha256"]
     stored = list((kontor.settings.data_dir / "documents").rglob(document["sha256"]))
     assert len(stored) == 1 and stored[0].read_bytes() == PDF  # the same content is kept once
-    listed = ok(api.get("/documents", params={"customer_id": acme["id"]}))
+    listed = ok(api.get("/documents", params={"customer_id": acme["id"]}))["items"]
     assert [d["filename"] for d in listed] == ["copy.pdf", "Rahmenvertrag.pdf"]
     assert [d["id"] for d in ok(api.get("/documents", params={"owner_type": "contact",
-                                                              "owner_id": contact["id"]}))] == [again["id"]]
+                                                              "owner_id": contact["id"]}))["items"]] == [again["id"]]
 
 
 def test_content_that_does_not_fit_its_name_or_type_is_refused(api, kontor):
@@ -65,8 +65,8 @@ def test_content_that_does_not_fit_its_name_or_type_is_refused(api, kontor):
     assert ok(upload(api, "customer", cid, "notes.txt", "Grüße".encode(), "text/plain"), 201)["size"] == 7
     assert upload(api, "customer", 999999, "x.pdf", PDF).status_code == 404
     assert upload(api, "invoice", cid, "x.pdf", PDF).status_code == 422
-    assert ok(api.get("/documents", params={"customer_id": cid}))[0]["filename"] == "notes.txt"
-    assert len(ok(api.get("/documents", params={"customer_id": cid}))) == 2  # nothing of the refused ones
+    assert ok(api.get("/documents", params={"customer_id": cid}))["items"][0]["filename"] == "notes.txt"
+    assert ok(api.get("/documents", params={"customer_id": cid}))["total"] == 2  # nothing of the refused ones
 
 
 def test_portal_users_read_only_their_customers_shared_documents(api, kontor):
@@ -79,7 +79,7 @@ def test_portal_users_read_only_their_customers_shared_documents(api, kontor):
     foreign = ok(upload(api, "customer", other["id"], "Fremd.pdf", PDF, visible_to_customer="true"), 201)
     with kontor.transaction() as session:
         add_user(session, "pia", "pia-password", ["portal"], customer_id=own["id"])
-    assert [d["id"] for d in ok(api.get("/documents", user="pia"))] == [shared["id"]]
+    assert [d["id"] for d in ok(api.get("/documents", user="pia"))["items"]] == [shared["id"]]
     assert api.client.get(f"/api/v1/documents/{shared['id']}/content", headers=api.headers("pia")).content == PDF
     for hidden in (internal, foreign):
         assert api.get(f"/documents/{hidden['id']}", user="pia").status_code == 404

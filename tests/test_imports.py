@@ -150,11 +150,11 @@ def test_a_clean_import_writes_every_row_in_file_order_with_exact_amounts(api, k
                                                                              "ATU13585627")
     with kontor.transaction() as session:
         assert session.get(Customer, alpha["id"]).credit_limit == Decimal("1234.5600")
-    [address] = api.get(f"/customers/{alpha['id']}/addresses").json()
+    [address] = api.get(f"/customers/{alpha['id']}/addresses").json()["items"]
     assert (address["kind"], address["street"], address["postal_code"], address["city"], address["country"],
             address["is_default"]) == ("main", "Hauptstraße 1", "80331", "München", "DE", True)
-    assert api.get(f"/customers/{beta['id']}/addresses").json() == []
-    assert api.get(f"/customers/{wien['id']}/addresses").json()[0]["country"] == "AT"
+    assert api.get(f"/customers/{beta['id']}/addresses").json()["items"] == []
+    assert api.get(f"/customers/{wien['id']}/addresses").json()["items"][0]["country"] == "AT"
 
 
 def test_an_xlsx_import_reads_number_cells_exactly(api):
@@ -163,7 +163,7 @@ def test_an_xlsx_import_reads_number_cells_exactly(api):
     report(upload(api, "customers", "zahlen.XLSX", content, dry_run=False), 201)
     [stored] = customers(api)
     assert (stored["credit_limit"], stored["payment_days"]) == ("1234.56", 30)
-    assert api.get(f"/customers/{stored['id']}/addresses").json()[0]["postal_code"] == "1067"
+    assert api.get(f"/customers/{stored['id']}/addresses").json()["items"][0]["postal_code"] == "1067"
 
 
 def test_a_windows_1252_csv_keeps_its_umlauts(api):
@@ -175,7 +175,7 @@ def test_a_windows_1252_csv_keeps_its_umlauts(api):
     report(upload(api, "customers", "kunden-windows.csv", content, dry_run=False), 201)
     [stored] = customers(api)
     assert stored["name"] == "Müller Bäckerei GmbH"
-    [address] = api.get(f"/customers/{stored['id']}/addresses").json()
+    [address] = api.get(f"/customers/{stored['id']}/addresses").json()["items"]
     assert (address["city"], address["street"]) == ("Köln", "Große Straße 5")
 
 

@@ -9,18 +9,20 @@ from pydantic import AwareDatetime, BaseModel
 from api.customer_schemas import (ActivityIn, ActivityOut, AddressOut, AmountOut, ContactOut, CustomerOut,
                                   DuplicateOut, MergeIn, NoteIn, NoteOut, TraceOut)
 from api.deps import CurrentUser, SessionDep
-from api.params import Limit, Offset, OptionalId, RecordId
+from api.params import Limit, Offset, OptionalId, RecordId, paging
 from api.routers.opportunities import opportunity_out
 from api.sales_schemas import OpportunityOut
-from api.schemas import Page
+from api.schemas import Page, page_out
 from domain.customers import timeline
 from domain.customers.duplicates import duplicates_before_create, duplicates_for
 from domain.customers.merge import merge_customers
 from domain.customers.overview import customer_overview
+from domain.listing import PageRequest, page_of_list
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 activities_router = APIRouter(prefix="/activities", tags=["customers"])
 duplicates_router = APIRouter(prefix="/duplicates", tags=["customers"])
+NotePage = paging("-created_at", *timeline.NOTE_SORTS)
 
 
 class OverviewOut(BaseModel):
@@ -36,6 +38,12 @@ class OverviewOut(BaseModel):
 def duplicate_out(candidate) -> DuplicateOut:
     return DuplicateOut(customer_id=candidate.customer.id, number=candidate.customer.number,
                         name=candidate.customer.name, score=candidate.score, reasons=candidate.reasons)
+
+
+def duplicates_page(candidates: list, limit: int, offset: int) -> Page[DuplicateOut]:
+    """Ranked candidates keep their order (best score first); the page cuts that ranking."""
+    rows, total = page_of_list(candidates, PageRequest("score", limit, offset))
+    return Page(items=[duplicate_out(c) for c in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{customer_id}/overview", response_model=OverviewOut, summary="The customer's dashboard")
@@ -57,9 +65,10 @@ def traces(customer_id: RecordId, session: SessionDep, user: CurrentUser,
     return Page(items=[TraceOut.model_validate(t) for t in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/{customer_id}/notes", response_model=list[NoteOut])
-def notes(customer_id: RecordId, session: SessionDep, user: CurrentUser):
-    return timeline.notes(session, user, customer_id)
+@router.get("/{customer_id}/notes", response_model=Page[NoteOut], summary="Notes, newest first")
+def notes(customer_id: RecordId, session: SessionDep, user: CurrentUser,
+          page: NotePage):
+    return page_out(NoteOut, timeline.notes(session, user, customer_id, page), page)
 
 
 @router.post("/{customer_id}/notes", response_model=NoteOut, status_code=201)
@@ -67,9 +76,10 @@ def add_note(customer_id: RecordId, body: NoteIn, session: SessionDep, user: Cur
     return timeline.add_note(session, user, customer_id, body.text)
 
 
-@router.get("/{customer_id}/duplicates", response_model=list[DuplicateOut], summary="Candidate duplicates")
-def duplicates(customer_id: RecordId, session: SessionDep, user: CurrentUser):
-    return [duplicate_out(c) for c in duplicates_for(session, user, customer_id)]
+@router.get("/{customer_id}/duplicates", response_model=Page[DuplicateOut],
+            summary="Candidate duplicates, best first")
+def duplicates(customer_id: RecordId, session: SessionDep, user: CurrentUser, limit: Limit = 50, offset: Offset = 0):
+    return duplicates_page(duplicates_for(session, user, customer_id), limit, offset)
 
 
 @router.post("/{customer_id}/merge", response_model=CustomerOut,
@@ -78,13 +88,13 @@ def merge(customer_id: RecordId, body: MergeIn, session: SessionDep, user: Curre
     return merge_customers(session, user, customer_id, body.merged_id)
 
 
-@duplicates_router.get("", response_model=list[DuplicateOut],
-                       summary="Customers that may be the one described (before creating it)")
+@duplicates_router.get("", response_model=Page[DuplicateOut],
+                       summary="Customers that may be the one described (before creating it), best first")
 def find(session: SessionDep, user: CurrentUser, name: Annotated[str, Query(min_length=1, max_length=200)],
          vat_id: Annotated[str | None, Query(max_length=20)] = None,
          email: Annotated[list[str] | None, Query(max_length=10)] = None,
-         phone: Annotated[list[str] | None, Query(max_length=10)] = None):
-    return [duplicate_out(c) for c in duplicates_before_create(session, user, name, vat_id, email, phone)]
+         phone: Annotated[list[str] | None, Query(max_length=10)] = None, limit: Limit = 50, offset: Offset = 0):
+    return duplicates_page(duplicates_before_create(session, user, name, vat_id, email, phone), limit, offset)
 
 
 @activities_router.post("", response_model=ActivityOut, status_code=201)

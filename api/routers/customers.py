@@ -8,13 +8,15 @@ from fastapi import APIRouter, Query
 from api.customer_schemas import (NOT_NULL_FIELDS, AddressIn, AddressOut, ContactIn, ContactOut, CustomerCreated,
                                   CustomerIn, CustomerOut, CustomerPatch, DuplicateOut, SiteIn, SiteOut)
 from api.deps import CurrentUser, KontorDep, SessionDep
-from api.params import Limit, Offset, RecordId
-from api.schemas import Page, patch_changes
+from api.params import Limit, Offset, RecordId, paging
+from api.schemas import Page, page_out, patch_changes
 from domain.customers import commands, queries
 from domain.customers.access import readable_customer
 from domain.customers.duplicates import find_duplicates
 
 router = APIRouter(prefix="/customers", tags=["customers"])
+SitePage = paging("name", *queries.SITE_SORTS)
+AddressPage = paging("kind", *queries.ADDRESS_SORTS)
 SearchText = Annotated[str | None, Query(max_length=200, description="searches number, name, VAT ID, contacts, cities")]
 
 
@@ -58,9 +60,9 @@ def patch(customer_id: RecordId, body: CustomerPatch, session: SessionDep, user:
     return commands.update_customer(session, user, customer_id, changes, kontor.settings.company_country, version)
 
 
-@router.get("/{customer_id}/sites", response_model=list[SiteOut])
-def sites(customer_id: RecordId, session: SessionDep, user: CurrentUser):
-    return queries.customer_sites(session, user, customer_id)
+@router.get("/{customer_id}/sites", response_model=Page[SiteOut])
+def sites(customer_id: RecordId, session: SessionDep, user: CurrentUser, page: SitePage):
+    return page_out(SiteOut, queries.customer_sites(session, user, customer_id, page), page)
 
 
 @router.post("/{customer_id}/sites", response_model=SiteOut, status_code=201)
@@ -69,10 +71,10 @@ def add_site(customer_id: RecordId, body: SiteIn, session: SessionDep, user: Cur
                              kontor.settings.company_country)
 
 
-@router.get("/{customer_id}/addresses", response_model=list[AddressOut])
-def addresses(customer_id: RecordId, session: SessionDep, user: CurrentUser,
+@router.get("/{customer_id}/addresses", response_model=Page[AddressOut])
+def addresses(customer_id: RecordId, session: SessionDep, user: CurrentUser, page: AddressPage,
               kind: Literal["main", "billing", "delivery"] | None = None):
-    return queries.customer_addresses(session, user, customer_id, kind)
+    return page_out(AddressOut, queries.customer_addresses(session, user, customer_id, page, kind), page)
 
 
 @router.post("/{customer_id}/addresses", response_model=AddressOut, status_code=201)

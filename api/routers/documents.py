@@ -4,14 +4,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel, ConfigDict
 
 from api.deps import CurrentUser, KontorDep, SessionDep
-from api.params import OptionalId, RecordId
+from api.params import OptionalId, RecordId, paging
+from api.schemas import Page, page_out
 from domain import documents
 
 router = APIRouter(prefix="/documents", tags=["customers"])
+DocumentPage = paging("-uploaded_at", *documents.DOCUMENT_SORTS)
 OwnerType = Literal["customer", "contact", "opportunity", "lead", "product", "activity"]
 
 
@@ -46,10 +48,10 @@ async def upload(session: SessionDep, user: CurrentUser, kontor: KontorDep, file
                             file.content_type, content, limit, visible_to_customer)
 
 
-@router.get("", response_model=list[DocumentOut], summary="Documents of a record or of a customer")
-def list_(session: SessionDep, user: CurrentUser, owner_type: OwnerType | None = None,
-          owner_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None, customer_id: OptionalId = None):
-    return documents.documents_of(session, user, owner_type, owner_id, customer_id)
+@router.get("", response_model=Page[DocumentOut], summary="Documents of a record or of a customer, newest first")
+def list_(session: SessionDep, user: CurrentUser, page: DocumentPage,
+          owner_type: OwnerType | None = None, owner_id: OptionalId = None, customer_id: OptionalId = None):
+    return page_out(DocumentOut, documents.documents_of(session, user, page, owner_type, owner_id, customer_id), page)
 
 
 @router.get("/{document_id}", response_model=DocumentOut)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from domain import pricing
 from domain.catalog.models import PriceList, PriceListItem, Product, SpecialCondition
 from domain.customers.access import readable_customer, require_staff
-from domain.listing import like_pattern, sorted_page
+from domain.listing import PageRequest, like_pattern, page_of, sorted_page
 from domain.users import STAFF_ROLES, Principal
 from runtime.errors import Forbidden, NotFound, ValidationFailed
 
@@ -94,15 +94,30 @@ def price_for(session: Session, who: Principal, customer_id: int, product_id: in
         raise ValidationFailed(str(exc), [{"field": "product_id", "message": str(exc)}]) from exc
 
 
-def special_conditions(session: Session, who: Principal, customer_id: int) -> list[SpecialCondition]:
+CONDITION_SORTS = {"id": SpecialCondition.id, "product_id": SpecialCondition.product_id,
+                   "valid_from": SpecialCondition.valid_from, "kind": SpecialCondition.kind}
+PRICE_LIST_SORTS = {"id": PriceList.id, "code": PriceList.code, "name": PriceList.name,
+                    "currency": PriceList.currency}
+ITEM_SORTS = {"id": PriceListItem.id, "product_id": PriceListItem.product_id,
+              "valid_from": PriceListItem.valid_from}
+
+
+def special_conditions(session: Session, who: Principal, customer_id: int, page: PageRequest,
+                       product_id: int | None = None) -> tuple[list[SpecialCondition], int]:
     readable_customer(session, who, customer_id)
-    return list(session.scalars(select(SpecialCondition).where(SpecialCondition.customer_id == customer_id)
-                                .order_by(SpecialCondition.id)))
+    statement = select(SpecialCondition).where(SpecialCondition.customer_id == customer_id)
+    if product_id is not None:
+        statement = statement.where(SpecialCondition.product_id == product_id)
+    return page_of(session, statement, page, CONDITION_SORTS, SpecialCondition.id)
 
 
-def price_lists(session: Session, who: Principal) -> list[PriceList]:
+def price_lists(session: Session, who: Principal, page: PageRequest,
+                currency: str | None = None) -> tuple[list[PriceList], int]:
     require_staff(who, "price lists")
-    return list(session.scalars(select(PriceList).order_by(PriceList.code)))
+    statement = select(PriceList)
+    if currency:
+        statement = statement.where(PriceList.currency == currency.upper())
+    return page_of(session, statement, page, PRICE_LIST_SORTS, PriceList.id)
 
 
 def readable_price_list(session: Session, who: Principal, price_list_id: int) -> PriceList:
@@ -113,7 +128,10 @@ def readable_price_list(session: Session, who: Principal, price_list_id: int) ->
     return price_list
 
 
-def price_list_items(session: Session, who: Principal, price_list_id: int) -> list[PriceListItem]:
+def price_list_items(session: Session, who: Principal, price_list_id: int, page: PageRequest,
+                     product_id: int | None = None) -> tuple[list[PriceListItem], int]:
     readable_price_list(session, who, price_list_id)
-    return list(session.scalars(select(PriceListItem).where(PriceListItem.price_list_id == price_list_id)
-                                .order_by(PriceListItem.product_id, PriceListItem.valid_from)))
+    statement = select(PriceListItem).where(PriceListItem.price_list_id == price_list_id)
+    if product_id is not None:
+        statement = statement.where(PriceListItem.product_id == product_id)
+    return page_of(session, statement, page, ITEM_SORTS, PriceListItem.id)

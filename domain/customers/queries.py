@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from domain.customers.access import may_read_customers, readable_customer
 from domain.customers.models import Address, Contact, Customer, Site
-from domain.listing import like_pattern, sorted_page
+from domain.listing import PageRequest, like_pattern, page_of, sorted_page
 from domain.users import Principal
 from runtime.errors import Forbidden, NotFound
 
@@ -50,17 +50,23 @@ def list_customers(session: Session, who: Principal, f: CustomerFilter) -> tuple
     return sorted_page(session, statement, f.sort, CUSTOMER_SORTS, Customer.id, f.limit, f.offset)
 
 
-def customer_sites(session: Session, who: Principal, customer_id: int) -> list[Site]:
+SITE_SORTS = {"id": Site.id, "name": Site.name, "created_at": Site.created_at}
+ADDRESS_SORTS = {"id": Address.id, "kind": Address.kind, "city": Address.city, "postal_code": Address.postal_code,
+                 "country": Address.country}
+
+
+def customer_sites(session: Session, who: Principal, customer_id: int, page: PageRequest) -> tuple[list[Site], int]:
     readable_customer(session, who, customer_id)
-    return list(session.scalars(select(Site).where(Site.customer_id == customer_id).order_by(Site.id)))
+    return page_of(session, select(Site).where(Site.customer_id == customer_id), page, SITE_SORTS, Site.id)
 
 
-def customer_addresses(session: Session, who: Principal, customer_id: int, kind: str | None = None) -> list[Address]:
+def customer_addresses(session: Session, who: Principal, customer_id: int, page: PageRequest,
+                       kind: str | None = None) -> tuple[list[Address], int]:
     readable_customer(session, who, customer_id)
     statement = select(Address).where(Address.customer_id == customer_id)
     if kind:
         statement = statement.where(Address.kind == kind)
-    return list(session.scalars(statement.order_by(Address.kind, Address.id)))
+    return page_of(session, statement, page, ADDRESS_SORTS, Address.id)
 
 
 @dataclass

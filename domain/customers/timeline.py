@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.customers.access import readable_customer, require_staff
-from domain.listing import sorted_page
+from domain.listing import PageRequest, page_of, sorted_page
 from domain.users import Principal
 from kontor.db import Base, utcnow
 from runtime.errors import Forbidden, NotFound
@@ -87,10 +87,13 @@ def add_note(session: Session, who: Principal, customer_id: int, text: str) -> N
     return note
 
 
-def notes(session: Session, who: Principal, customer_id: int) -> list[Note]:
+NOTE_SORTS = {"id": Note.id, "created_at": Note.created_at}
+
+
+def notes(session: Session, who: Principal, customer_id: int, page: PageRequest) -> tuple[list[Note], int]:
     readable_customer(session, who, customer_id)
     _require_staff(who)
-    return list(session.scalars(select(Note).where(Note.customer_id == customer_id).order_by(Note.id.desc())))
+    return page_of(session, select(Note).where(Note.customer_id == customer_id), page, NOTE_SORTS, Note.id)
 
 
 def add_activity(session: Session, who: Principal, data: dict) -> Activity:
