@@ -9,28 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstr
 
 from api.customer_schemas import AmountOut, Currency, Strict
 from api.schemas import Text
+from domain.catalog.inputs import ProductIn  # noqa: F401
+from domain.fields import Price, Quantity, Sku, TaxRate, Visibility  # noqa: F401
 
-Visibility = Literal["public", "prices_after_login", "internal"]
-Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")]
-Price = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
-Quantity = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=4)]
 # Quantities leave the API as text without trailing zeros ("2.5", "10").
 QuantityOut = Annotated[Decimal, PlainSerializer(lambda v: format(v.normalize(), "f"), return_type=str)]
-TaxRate = Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=2)]
 
-
-class ProductIn(Strict):
-    sku: Sku
-    name_de: Text = Field(min_length=1, max_length=200)
-    name_en: Text | None = Field(default=None, max_length=200)
-    description_de: Text | None = Field(default=None, max_length=20_000)
-    description_en: Text | None = Field(default=None, max_length=20_000)
-    unit: Text = Field(default="piece", min_length=1, max_length=20)
-    tax_rate: TaxRate = Decimal("19")
-    cost: Price | None = None
-    sla_text: Text | None = Field(default=None, max_length=5_000)
-    visibility: Visibility = "prices_after_login"
-    active: bool = True
 
 
 class ProductPatch(Strict):

@@ -5,44 +5,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from api.schemas import Text, UtcDatetime
+from domain.customers.inputs import AddressIn, ContactIn, CustomerFields, CustomerIn, MainAddressIn  # noqa: F401
+from domain.fields import (Amount, Consent, Country, Currency, DocumentKind, Email, Language, Percent,  # noqa: F401
+                           Phone, Size, Status, Strict, TaxTreatment)
 
-Status = Literal["lead", "active", "passive"]
-Size = Literal["micro", "small", "medium", "large", "enterprise"]
-TaxTreatment = Literal["domestic", "eu_reverse_charge", "export"]
-Language = Literal["de", "en"]
-Consent = Literal["unknown", "granted", "declined", "revoked"]
-DocumentKind = Literal["offers", "invoices", "dunning"]
-Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
-Percent = Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
 # Amounts leave the API as text with two decimals ("5000.00"): exact, and no client parses a float.
 AmountOut = Annotated[Decimal, PlainSerializer(lambda v: str(v.quantize(Decimal("0.01"))), return_type=str)]
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
-Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()/\-.]{3,40}$")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class AddressIn(Strict):
-    kind: Literal["main", "billing", "delivery"] = "main"
-    site_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    is_default: bool = False
-    recipient: Text | None = Field(default=None, max_length=200)
-    street: Text = Field(min_length=1, max_length=200)
-    street2: Text | None = Field(default=None, max_length=200)
-    postal_code: Text = Field(min_length=1, max_length=20)
-    city: Text = Field(min_length=1, max_length=100)
-    country: Country = "DE"
-
-
-class MainAddressIn(AddressIn):
-    kind: Literal["main"] = "main"
 
 
 class AddressOut(BaseModel):
@@ -58,29 +29,6 @@ class AddressOut(BaseModel):
     postal_code: str
     city: str
     country: str
-
-
-class CustomerFields(Strict):
-    name: Text = Field(min_length=1, max_length=200)
-    status: Status = "lead"
-    industry: Text | None = Field(default=None, max_length=100)
-    size: Size | None = None
-    country: Country | None = Field(default=None, description="default: the company's own country")
-    vat_id: Text | None = Field(default=None, max_length=20)
-    tax_treatment: TaxTreatment = "domestic"
-    currency: Currency = "EUR"
-    price_list_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    payment_days: int = Field(default=14, ge=0, le=365)
-    skonto_percent: Percent | None = None
-    skonto_days: int | None = Field(default=None, ge=1, le=365)
-    delivery_terms: Text | None = Field(default=None, max_length=200)
-    credit_limit: Amount | None = None
-    no_contact: bool = False
-    owner: Text | None = Field(default=None, max_length=100, description="default: the salesperson creating it")
-
-
-class CustomerIn(CustomerFields):
-    main_address: MainAddressIn | None = None
 
 
 class CustomerPatch(Strict):
@@ -150,21 +98,6 @@ class SiteOut(BaseModel):
     name: str
     vat_id: str | None
     tax_treatment: str | None
-
-
-class ContactIn(Strict):
-    site_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    salutation: Text | None = Field(default=None, max_length=30)
-    first_name: Text | None = Field(default=None, max_length=100)
-    last_name: Text = Field(min_length=1, max_length=100)
-    role: Text | None = Field(default=None, max_length=100)
-    email: Email | None = None
-    phone: Phone | None = None
-    mobile: Phone | None = None
-    language: Language = "de"
-    marketing_consent: Consent = "unknown"
-    receives: list[DocumentKind] = Field(default_factory=list, max_length=3)
-    no_contact: bool = False
 
 
 class ContactPatch(Strict):

@@ -1,69 +1,15 @@
 """Request and response bodies of the runtime API."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Annotated, Any, Generic, TypeVar
+from datetime import datetime
+from typing import Generic, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from domain.fields import JsonObject, Text, UtcDatetime  # noqa: F401 - the field types of the request bodies
 from runtime.errors import ValidationFailed
 
 T = TypeVar("T")
-MAX_JSON_DEPTH = 32
-
-
-def _storable(value: Any, path: str, depth: int = 0) -> None:
-    """Refuse what a database cannot store as JSON text: NUL characters (PostgreSQL rejects them),
-    lone surrogates (not UTF-8), numbers beyond 64 bits and absurd nesting."""
-    if depth > MAX_JSON_DEPTH:
-        raise ValueError(f"{path}: nested deeper than {MAX_JSON_DEPTH} levels")
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError(f"{path}: contains a NUL character")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError(f"{path}: contains a lone surrogate (not valid UTF-8)") from None
-    elif isinstance(value, bool):
-        return
-    elif isinstance(value, int) and not -(2**63) <= value < 2**63:
-        raise ValueError(f"{path}: number out of range (64-bit integers only)")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _storable(key, f"{path}.{key!r}", depth + 1)
-            _storable(item, f"{path}.{key}", depth + 1)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _storable(item, f"{path}[{index}]", depth + 1)
-
-
-def _storable_object(value: dict[str, Any]) -> dict[str, Any]:
-    _storable(value, "$")
-    return value
-
-
-def _storable_text(value: str) -> str:
-    _storable(value, "text")
-    return value
-
-
-# Points in time sent by clients: with their offset (naive ones are refused), kept in UTC.
-def _iso_text(value):
-    if not isinstance(value, (str, datetime)):
-        raise ValueError("a date and time as ISO 8601 text with its offset, e.g. 2030-01-02T09:00:00+01:00")
-    return value
-
-
-# ISO 8601 text only (no numbers read as Unix seconds), with its offset (naive ones are refused), in UTC.
-UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_text),
-                        AfterValidator(lambda value: value.astimezone(timezone.utc))]
-
-# Free-form process data sent by clients: any JSON object the database can keep.
-JsonObject = Annotated[dict[str, Any], AfterValidator(_storable_object)]
-# Every text field of a request body (same rules, so SQLite and PostgreSQL answer alike).
-Text = Annotated[str, AfterValidator(_storable_text)]
-
-
 def patch_changes(body: BaseModel, not_null: set[str]) -> dict:
     """The fields a PATCH sent; null for a field that must keep a value is a 422 naming each."""
     changes = body.model_dump(exclude_unset=True)

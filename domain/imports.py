@@ -19,12 +19,12 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.catalog_schemas import ProductIn  # the API's field rules, so an import checks exactly what a form does
-from api.customer_schemas import ContactIn, CustomerIn
+from domain.catalog.inputs import ProductIn  # the same rules as the API's forms
 from domain.catalog.commands import create_product, require_catalog_maintainer
 from domain.catalog.models import Product
 from domain.customers.access import require_creator
 from domain.customers.commands import add_contact, create_customer
+from domain.customers.inputs import ContactIn, CustomerIn
 from domain.customers.duplicates import NameIndex, find_duplicates
 from domain.customers.models import Address, Contact, Customer
 from domain.users import STAFF_ROLES, Principal

@@ -89,3 +89,11 @@ def _source_file(process, files: dict[str, bytes]) -> str:
         if name.endswith(".bpmn") and f'id="{process.process_id}"'.encode() in files[name]:
             return name
     raise SpecError(str(file), process.process_id, "cannot tell which file defines this process")
+
+
+def deployed_definitions(session: Session, all_versions: bool = False) -> list[ProcessDefinition]:
+    """Deployed processes by key, newest version first; only each key's latest unless all are asked for."""
+    query = select(ProcessDefinition).order_by(ProcessDefinition.process_key, ProcessDefinition.version.desc())
+    if not all_versions:
+        query = query.where(ProcessDefinition.is_latest.is_(True))
+    return list(session.scalars(query))
