@@ -5,8 +5,8 @@ from fastapi import APIRouter, FastAPI
 
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
-from api.routers import (auth, contacts, customer_records, customers, definitions, documents, imports, incidents,
-                         instances, leads, messages, opportunities, price_lists, products, tasks)
+from api.routers import (auth, contacts, customer_records, customers, definitions, documents, imports, inbound_mails,
+                         incidents, instances, leads, messages, opportunities, outbox, price_lists, products, tasks)
 from kontor.bootstrap import Kontor
 
 
@@ -17,7 +17,7 @@ def create_app(kontor: Kontor) -> FastAPI:
     app.state.kontor = kontor
     v1 = APIRouter(prefix="/api/v1")
     for module in (auth, definitions, instances, tasks, messages, incidents, customers, contacts, leads, opportunities,
-                   products, price_lists, documents):
+                   products, price_lists, documents, outbox, inbound_mails):
         v1.include_router(module.router)
     for extra in (customer_records.router, customer_records.activities_router, customer_records.duplicates_router,
                   price_lists.conditions_router, opportunities.phases_router, opportunities.groups_router,

@@ -137,6 +137,7 @@ class ContactOut(BaseModel):
     consent_changed_at: datetime | None
     receives: list[str]
     no_contact: bool
+    email_bounced_at: datetime | None = Field(description="mail to the address came back")
     active: bool
 
 

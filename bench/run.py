@@ -12,13 +12,14 @@ import os
 import sys
 from pathlib import Path
 
-SECTIONS = ("runtime", "loop", "http", "worker", "history", "customers")
+SECTIONS = ("runtime", "loop", "http", "worker", "history", "customers", "mail")
 TARGETS = {  # what Kontor promises; a figure that misses it makes the run exit non-zero
     "postgresql instances/s": 200.0,
     "loop seconds": 2.0,
     "timer lag p99 s": 5.0,
     "history slowdown": 1.25,  # per-step cost with 100,000 finished instances / without
     "postgresql customer list p95 ms": 100.0,  # filtered lists over 100,000 customers, through HTTP
+    "mail taken in/s": 100.0,  # received messages read from IMAP, stored and routed
 }
 UNTARGETED_QUERIES = {"deep page (offset 50,000)"}  # reported: offset paging is linear in the offset
 
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history", type=int, default=100_000, help="finished instances added for 'history'")
     parser.add_argument("--timers", type=int, default=300, help="timers in the spread and burst lag runs")
     parser.add_argument("--customers", type=int, default=100_000, help="customers for the 'customers' list section")
+    parser.add_argument("--mails", type=int, default=1000, help="messages sent and taken in for 'mail'")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -83,6 +85,9 @@ def run_database(kind: str, sections: list[str], args) -> dict:
         if "customers" in sections:
             from bench.customers_bench import customer_list_latency
             out["customer_list"] = customer_list_latency(kontor, args.customers)
+        if "mail" in sections:
+            from bench.mail_bench import mail_throughput
+            out["mail"] = mail_throughput(kontor, args.mails)
         out["peak_rss_mib"] = peak_rss_mib()
     finally:
         kontor.dispose()
@@ -123,6 +128,8 @@ def check_targets(figures: dict) -> list[str]:
             before, after = out["lifecycle"]["instances_per_s"], out["lifecycle_after_history"]["instances_per_s"]
             if after < before / TARGETS["history slowdown"]:
                 missed.append(f"{kind}: {after} instances/s after the history, {before} before (per-step cost grew)")
+        if "mail" in out and out["mail"]["taken_in_per_s"] < TARGETS["mail taken in/s"]:
+            missed.append(f"{kind}: {out['mail']['taken_in_per_s']} mails taken in/s (target 100)")
         if "loop_1000" in out and out["loop_1000"]["seconds"] >= TARGETS["loop seconds"]:
             missed.append(f"{kind} 1000-iteration instance took {out['loop_1000']['seconds']} s (target < 2 s)")
         for label, lag in out.get("timer_lag", {}).items():

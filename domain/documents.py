@@ -22,11 +22,12 @@ from domain.customers.timeline import Activity
 from domain.listing import PageRequest, page_of
 from domain.sales.models import Lead, Opportunity
 from domain.users import Principal
+from mailers.inbound_models import InboundMail
 from kontor.db import Base, utcnow
 from runtime.errors import NotFound, ValidationFailed
 
 OWNER_TYPES = {"customer": None, "contact": Contact, "opportunity": Opportunity, "lead": Lead, "product": Product,
-               "activity": Activity}
+               "activity": Activity, "inbound_mail": InboundMail}
 # content type -> file name endings it may have
 ALLOWED_TYPES = {
     "application/pdf": (".pdf",),
@@ -80,6 +81,18 @@ class DocumentStore:
 
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
+
+    @classmethod
+    def under(cls, data_dir: Path) -> "DocumentStore":
+        """The store of a Kontor installation: documents/ in its data folder."""
+        return cls(data_dir / "documents")
+
+    def load(self, session: Session, document_id: int) -> tuple[str, str, bytes]:
+        """(filename, content type, content) of a stored document; KeyError if there is none."""
+        document = session.get(Document, document_id)
+        if document is None:
+            raise KeyError(f"document {document_id}")
+        return document.filename, document.content_type, self.get(document.sha256)
 
 
 def sniff_type(content: bytes, filename: str) -> str | None:

@@ -1,6 +1,6 @@
-"""The Kontor worker: watches the index for due timers and ready service jobs and runs the
-matching Prefect flow in this process when there is work (a flow run costs about 0.1 s, so no
-empty runs are made). Every run is a flow run in Prefect, with its task runs and logs."""
+"""The Kontor worker: watches the index for due timers, ready service jobs and due outbox mail, and
+runs the matching Prefect flow in this process when there is work (a flow run costs about 0.1 s, so
+no empty runs are made). Every run is a flow run in Prefect, with its task runs and logs."""
 from __future__ import annotations
 
 import logging
@@ -9,6 +9,7 @@ import time
 
 from kontor.bootstrap import Kontor, set_current
 from kontor.db import utcnow
+from mailers.outbox import has_due_mail
 from runtime.jobs import has_ready_jobs
 from runtime.timers import due_timer_ids, next_due_at
 
@@ -25,28 +26,33 @@ def quiet_flow_settings():
 
 def work_once(kontor: Kontor) -> dict:
     """One round: fire what is due, run what is ready. Returns what it did."""
+    from flows.mail import send_outbox
     from flows.service_jobs import run_service_jobs
     from flows.timers import fire_timers
 
     with kontor.transaction() as session:
         timers_due = bool(due_timer_ids(session, 1))
         jobs_ready = has_ready_jobs(session)
-    did = {"timers": None, "jobs": None}
+        mail_due = has_due_mail(session)
+    did = {"timers": None, "jobs": None, "mail": None}
     if timers_due:
         did["timers"] = fire_timers()
     if jobs_ready:
         did["jobs"] = run_service_jobs()
+    if mail_due:
+        did["mail"] = send_outbox()
     return did
 
 
 def run_worker(kontor: Kontor, stop: threading.Event, housekeeping: bool = True) -> None:
     """The loop: until stop is set, look for work every poll interval and run the flows for it.
     Housekeeping (expiring buffered messages) runs here too unless a served deployment does it."""
+    from flows.mail import read_mailboxes
     from flows.timers import expire_messages
 
     set_current(kontor)
     poll = kontor.settings.worker_poll_seconds
-    last_housekeeping = 0.0
+    last_housekeeping = last_mail_read = 0.0
     log.info("worker started; polling every %.1f s", poll)
     with quiet_flow_settings():
         while not stop.is_set():
@@ -56,9 +62,14 @@ def run_worker(kontor: Kontor, stop: threading.Event, housekeeping: bool = True)
                 # Work done: look again at once (more may have fallen due meanwhile). Work found but
                 # none done (a timer whose instance fails): a full poll interval, no busy loop. Else
                 # sleep until the next timer is due, at most a poll interval (jobs come any time).
-                done = (did["jobs"] or {}).get("claimed", 0) + (did["timers"] or {}).get("fired", 0)
-                stuck = not done and (did["jobs"] is not None or did["timers"] is not None)
+                done = (did["jobs"] or {}).get("claimed", 0) + (did["timers"] or {}).get("fired", 0) \
+                    + (did["mail"] or {}).get("sent", 0)
+                stuck = not done and any(did[kind] is not None for kind in did)
                 wait = 0.0 if done else poll if stuck else _idle_seconds(kontor, poll)
+                if kontor.settings.mailboxes and \
+                        time.monotonic() - last_mail_read > kontor.settings.mail_poll_seconds:
+                    last_mail_read = time.monotonic()
+                    read_mailboxes()
                 if housekeeping and time.monotonic() - last_housekeeping > HOUSEKEEPING_SECONDS:
                     expire_messages()
                     last_housekeeping = time.monotonic()

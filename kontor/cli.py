@@ -57,6 +57,34 @@ def cmd_user_add(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_mail_test(settings: Settings, args) -> int:
+    """Queue a test mail and send it at once: checks the SMTP settings end to end, through the outbox."""
+    from domain.users import SYSTEM
+    from kontor.bootstrap import bootstrap
+    from mailers.dispatch import send_due_mail
+    from mailers.outbox import OutboxMail, Recipient, queue_mail
+
+    kontor = bootstrap(settings, deploy=False)
+    try:
+        with kontor.transaction() as session:
+            german = args.language == "de"
+            row = queue_mail(session, settings, who=SYSTEM, template="notice",
+                             recipient=Recipient(args.to, language=args.language),
+                             context={"subject": "Kontor: Testnachricht" if german else "Kontor: test mail",
+                                      "text": "Diese Nachricht prüft den Versand." if german
+                                      else "This message checks that mail goes out.",
+                                      "sender_name": "Kontor", "salutation": None})
+            outbox_id = row.id
+        send_due_mail(kontor.sessions, settings)
+        with kontor.transaction() as session:
+            row = session.get(OutboxMail, outbox_id)
+            print(f"mail {row.id} to {row.to_address}: {row.state}"
+                  + (f" ({row.last_error})" if row.last_error else ""))
+            return 0 if row.state == "sent" else 1
+    finally:
+        kontor.dispose()
+
+
 def _ensure_first_admin(kontor) -> None:
     """Embedded mode: a fresh database gets an admin whose password is written to the data folder once."""
     from sqlalchemy import func, select
@@ -82,23 +110,30 @@ def cmd_serve(settings: Settings, args) -> int:
     import uvicorn
 
     from api.app import create_app
-    from kontor.embedded import start_prefect_server, stop_process
+    from kontor.embedded import local_mailboxes, start_local_mail, start_prefect_server, stop_process
 
-    prefect_server = None
-    if args.embedded and not os.environ.get("PREFECT_API_URL"):
-        print(f"starting local Prefect server on http://127.0.0.1:{settings.prefect_port} ...")
-        prefect_server = start_prefect_server(settings)
-    kontor = _bootstrap(settings)
-    if args.embedded:
-        _ensure_first_admin(kontor)
-    worker = None
-    if args.embedded or args.with_worker:
-        from flows.worker import start_worker_thread
-
-        worker = start_worker_thread(kontor)
-    # uvicorn re-raises the signal that stopped it once it is done: let that end in our cleanup below.
-    signal.signal(signal.SIGTERM, _exit_on_signal)
+    prefect_server = local_mail = kontor = worker = None
     try:
+        if args.embedded and not os.environ.get("PREFECT_API_URL"):
+            print(f"starting local Prefect server on http://127.0.0.1:{settings.prefect_port} ...")
+            prefect_server = start_prefect_server(settings)
+        if args.embedded:
+            local_mail = start_local_mail(settings)
+            if local_mail is not None and not settings.mailboxes:
+                settings.mailboxes = local_mailboxes(settings, local_mail)
+            if local_mail is not None:
+                print(f"local mail: SMTP on 127.0.0.1:{local_mail.smtp.port}, read it over IMAP on "
+                      f"127.0.0.1:{local_mail.dovecot.imap_port} (user: the address, password: "
+                      f"{local_mail.dovecot.password})")
+        kontor = _bootstrap(settings)
+        if args.embedded:
+            _ensure_first_admin(kontor)
+        if args.embedded or args.with_worker:
+            from flows.worker import start_worker_thread
+
+            worker = start_worker_thread(kontor)
+        # uvicorn re-raises the signal that stopped it once it is done: let that end in our cleanup below.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
         print(f"Kontor API on http://{args.host}:{args.port}/docs")
         uvicorn.run(create_app(kontor), host=args.host, port=args.port, log_level="info")
     finally:
@@ -107,7 +142,10 @@ def cmd_serve(settings: Settings, args) -> int:
             worker[0].join(timeout=10)
         if prefect_server is not None:
             stop_process(prefect_server)
-        kontor.dispose()
+        if local_mail is not None:
+            local_mail.stop()
+        if kontor is not None:
+            kontor.dispose()
     return 0
 
 
@@ -148,6 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("deploy", help="deploy the BPMN/DMN files and print the versions").set_defaults(func=cmd_deploy)
+    mail = sub.add_parser("mail", help="mail").add_subparsers(dest="mail_command", required=True)
+    test_mail = mail.add_parser("test", help="send a test mail through the outbox now (checks the SMTP settings)")
+    test_mail.add_argument("to")
+    test_mail.add_argument("--language", choices=["de", "en"], default="de")
+    test_mail.set_defaults(func=cmd_mail_test)
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="add a user")
     add.add_argument("name")

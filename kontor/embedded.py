@@ -60,3 +60,32 @@ def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def start_local_mail(settings: Settings):
+    """The mail pair of embedded mode: whatever Kontor sends lands in Dovecot's mailboxes under
+    data_dir/maildirs, readable with any mail client over IMAP (127.0.0.1, any address as the user,
+    the password of mailers.local_servers.Dovecot). None when a real SMTP server is configured or
+    Dovecot is missing (mail then waits in the outbox)."""
+    from mailers.local_servers import LocalMail, MailServerError
+
+    if settings.smtp_host not in ("127.0.0.1", "localhost"):
+        return None
+    try:
+        return LocalMail.start(settings.data_dir / "mailservers", smtp_port=settings.smtp_port,
+                               imap_port=settings.local_imap_port, mail_root=settings.data_dir / "maildirs")
+    except (MailServerError, OSError) as exc:
+        print(f"local mail servers not started ({exc}); mail stays in the outbox", file=sys.stderr)
+        return None
+
+
+def local_mailboxes(settings: Settings, servers) -> list:
+    """Embedded mode reads its own reply mailbox and a leads mailbox (anfragen@<reply domain>) on the
+    local Dovecot, unless mailboxes are configured."""
+    from kontor.settings import MailboxConfig
+
+    password = servers.dovecot.password
+    return [MailboxConfig(name="antwort", port=servers.dovecot.imap_port, password=password,
+                          username=f"{settings.reply_local}@{settings.reply_domain}"),
+            MailboxConfig(name="anfragen", port=servers.dovecot.imap_port, password=password, purpose="leads",
+                          username=f"anfragen@{settings.reply_domain}")]

@@ -8,4 +8,6 @@ import domain.documents  # noqa: F401
 import domain.numbering  # noqa: F401
 import domain.sales.models  # noqa: F401
 import domain.users  # noqa: F401
+import mailers.inbound_models  # noqa: F401
+import mailers.outbox  # noqa: F401
 import runtime.models  # noqa: F401

@@ -3,8 +3,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-# Debian packages Kontor's tests and embedded mode need (empty entries are fine).
-DEBIAN_PACKAGES=(${KONTOR_DEBIAN_PACKAGES:-})
+# Debian packages Kontor's tests and embedded mode need: Dovecot is the IMAP server (and, over LMTP,
+# the mailbox the local SMTP server delivers into). KONTOR_DEBIAN_PACKAGES adds more.
+DEBIAN_PACKAGES=(dovecot-imapd dovecot-lmtpd ${KONTOR_DEBIAN_PACKAGES:-})
 
 install_debian_packages() {
   local missing=()

@@ -20,7 +20,7 @@ from sqlalchemy import text  # noqa: E402
 from tests.support import API, PG_ADMIN_URL, TEST_USERS, create_pg_database, drop_pg_database  # noqa: E402
 
 TEST_BPMN_DIR = Path(__file__).parent / "bpmn"  # test-only processes, deployed like an adopter's extra folder
-RUNTIME_TABLES = ["audit_event", "incident", "service_job", "timer", "message", "message_subscription",
+RUNTIME_TABLES = ["inbound_mail", "outbox", "audit_event", "incident", "service_job", "timer", "message", "message_subscription",
                   "human_task_group", "human_task", "process_instance", "idempotency_record"]
 # Customer data: emptied with DELETE in this order (portal users and customers refer to each other).
 CUSTOMER_CLEANUP = [
@@ -132,3 +132,34 @@ def prefect(prefect_server):
 
     with quiet_flow_settings():
         yield
+
+
+@pytest.fixture(scope="session")
+def mail_servers(tmp_path_factory):
+    """Real Dovecot (IMAP, LMTP) and an SMTP server delivering into it, once per test worker."""
+    from mailers.local_servers import LocalMail, MailServerError
+
+    try:
+        servers = LocalMail.start(tmp_path_factory.mktemp("mailservers"))
+    except (MailServerError, OSError) as exc:
+        pytest.fail(f"the local mail servers did not start: {exc}", pytrace=False)
+    yield servers
+    servers.stop()
+
+
+@pytest.fixture
+def mail(kontor, mail_servers, prefect):
+    """Kontor sending to the test SMTP server, with short retry delays; the SMTP server runs again
+    afterwards even if a test stopped it."""
+    saved = kontor.settings.model_dump()
+    kontor.settings.smtp_host, kontor.settings.smtp_port = "127.0.0.1", mail_servers.smtp.port
+    kontor.settings.smtp_security, kontor.settings.smtp_username, kontor.settings.smtp_password = "none", None, None
+    kontor.settings.outbox_backoff_base_seconds = 0.2
+    kontor.settings.outbox_backoff_max_seconds = 1.0
+    yield mail_servers
+    for name in ("smtp_host", "smtp_port", "smtp_security", "smtp_username", "smtp_password", "smtp_ca_file",
+                 "outbox_max_attempts",
+                 "outbox_backoff_base_seconds", "outbox_backoff_max_seconds", "outbox_lease_seconds"):
+        setattr(kontor.settings, name, saved[name])
+    if not mail_servers.smtp.running:
+        mail_servers.smtp.start()

@@ -63,6 +63,10 @@ class API:
         return self.client.post(f"/api/v1{path}", json=json, headers=self.headers(user, kwargs.pop("headers", None)),
                                 **kwargs)
 
+    def patch(self, path: str, json=None, user: str | None = "olga", **kwargs):
+        return self.client.patch(f"/api/v1{path}", json=json, headers=self.headers(user, kwargs.pop("headers", None)),
+                                 **kwargs)
+
     # ---- shortcuts for the demonstration process
     def start_demo(self, user: str = "sam", business_key: str | None = None, **data):
         data.setdefault("request_id", f"R-{time.monotonic_ns()}")

@@ -17,6 +17,9 @@ OPS_ONLY = {
     ("POST", "/api/v1/process-instances/{instance_id}/cancel"),
     ("GET", "/api/v1/incidents"),
     ("POST", "/api/v1/incidents/{incident_id}/retry"),
+    ("GET", "/api/v1/outbox"),  # and managers
+    ("GET", "/api/v1/outbox/{outbox_id}"),  # and managers
+    ("POST", "/api/v1/outbox/{outbox_id}/requeue"),
 }
 REQUIRED_PATHS = {
     "/api/v1/auth/token": {"post"},
@@ -35,6 +38,13 @@ REQUIRED_PATHS = {
     "/api/v1/messages": {"post"},
     "/api/v1/incidents": {"get"},
     "/api/v1/incidents/{incident_id}/retry": {"post"},
+    "/api/v1/outbox": {"get"},
+    "/api/v1/outbox/{outbox_id}": {"get"},
+    "/api/v1/outbox/{outbox_id}/requeue": {"post"},
+    "/api/v1/inbound-mails": {"get"},
+    "/api/v1/inbound-mails/{inbound_id}": {"get"},
+    "/api/v1/inbound-mails/{inbound_id}/source": {"get"},
+    "/api/v1/inbound-mails/{inbound_id}/route": {"post"},
     "/api/v1/customers": {"get", "post"},
     "/api/v1/customers/{customer_id}": {"get", "patch"},
     "/api/v1/customers/{customer_id}/sites": {"get", "post"},
@@ -259,7 +269,7 @@ def test_wrong_types_and_huge_numbers_are_listed_per_field(api):
     # start, cancel, delegate, complete, messages, customer, site, address, contact, product, price list,
     # price list item, special condition, lead, convert, opportunity, move, opportunity group, note, merge,
     # activity
-    assert checked == 2 * 21
+    assert checked == 2 * 22
 
 
 # ----------------------------------------------------------------- OpenAPI

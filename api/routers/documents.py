@@ -15,6 +15,8 @@ from domain import documents
 router = APIRouter(prefix="/documents", tags=["customers"])
 DocumentPage = paging("-uploaded_at", *documents.DOCUMENT_SORTS)
 OwnerType = Literal["customer", "contact", "opportunity", "lead", "product", "activity"]
+# what documents are listed by: also the attachments of received mail, which nobody uploads
+ListedOwnerType = Literal["customer", "contact", "opportunity", "lead", "product", "activity", "inbound_mail"]
 
 
 class DocumentOut(BaseModel):
@@ -33,7 +35,7 @@ class DocumentOut(BaseModel):
 
 
 def store(kontor) -> documents.DocumentStore:
-    return documents.DocumentStore(kontor.settings.data_dir / "documents")
+    return documents.DocumentStore.under(kontor.settings.data_dir)
 
 
 @router.post("", response_model=DocumentOut, status_code=201,
@@ -50,7 +52,7 @@ async def upload(session: SessionDep, user: CurrentUser, kontor: KontorDep, file
 
 @router.get("", response_model=Page[DocumentOut], summary="Documents of a record or of a customer, newest first")
 def list_(session: SessionDep, user: CurrentUser, page: DocumentPage,
-          owner_type: OwnerType | None = None, owner_id: OptionalId = None, customer_id: OptionalId = None):
+          owner_type: ListedOwnerType | None = None, owner_id: OptionalId = None, customer_id: OptionalId = None):
     return page_out(DocumentOut, documents.documents_of(session, user, page, owner_type, owner_id, customer_id), page)
 
 

@@ -109,6 +109,7 @@ class Contact(Base):
     receives_invoices: Mapped[bool] = mapped_column(Boolean, default=False)
     receives_dunning: Mapped[bool] = mapped_column(Boolean, default=False)
     no_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    email_bounced_at: Mapped[datetime | None]  # mail to the address came back as undeliverable
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

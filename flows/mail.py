@@ -1,0 +1,39 @@
+"""Prefect flows for mail: sending due outbox mail in batches (one log line per mail: INFO sent,
+WARNING retry, ERROR dead letter) and reading the configured mailboxes (one line per message), so ops
+see every attempt in Prefect."""
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+
+from imapclient.exceptions import IMAPClientError
+
+from kontor.bootstrap import current
+from mailers.dispatch import send_due_mail
+from mailers.imap_reader import read_mailbox
+
+
+@flow(name="send-outbox", log_prints=False)
+def send_outbox(limit: int | None = None) -> dict:
+    kontor = current()
+    log = get_run_logger()
+    summary = send_due_mail(kontor.sessions, kontor.settings, limit, log=log).as_dict()
+    log.info("outbox: %s", summary)
+    return summary
+
+
+@flow(name="read-mailboxes", log_prints=False)
+def read_mailboxes() -> list[dict]:
+    """Every configured mailbox, one after the other; a mailbox that cannot be reached is an ERROR line
+    and the others are still read."""
+    kontor = current()
+    log = get_run_logger()
+    summaries = []
+    for config in kontor.settings.mailboxes:
+        try:
+            summary = read_mailbox(kontor.sessions, kontor.runtime, kontor.settings, config, log=log).as_dict()
+        except (OSError, IMAPClientError) as exc:
+            log.error("mailbox %s at %s:%s cannot be read: %s", config.name, config.host, config.port, exc)
+            summary = {"mailbox": config.name, "error": str(exc)}
+        summaries.append(summary)
+    log.info("mailboxes: %s", summaries)
+    return summaries

@@ -1,0 +1,67 @@
+"""One round of the outbox: claim due mail, compose it, send it over one SMTP connection, record each
+outcome. Composing failures (a broken template, a lost attachment) are dead letters at once."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import sessionmaker
+
+from domain.documents import DocumentStore
+from kontor.db import transaction
+from kontor.settings import Settings
+from mailers.compose import ComposeError, compose
+from mailers.outbox import MailPolicy, OutboxMail, claim_mail, record_failure, record_sent
+from mailers.smtp import send_messages
+
+
+@dataclass
+class DispatchSummary:
+    claimed: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def count(self, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+    def as_dict(self) -> dict:
+        return {"claimed": self.claimed, **self.outcomes}
+
+
+def policy_of(settings: Settings) -> MailPolicy:
+    return MailPolicy(settings.outbox_max_attempts, settings.outbox_backoff_base_seconds,
+                      settings.outbox_backoff_max_seconds, settings.outbox_lease_seconds)
+
+
+def send_due_mail(factory: sessionmaker, settings: Settings, limit: int | None = None,
+                  log: logging.Logger | logging.LoggerAdapter | None = None) -> DispatchSummary:
+    log = log or logging.getLogger("kontor.mail")
+    policy = policy_of(settings)
+    claims = claim_mail(factory, policy, limit or settings.outbox_batch_size)
+    summary = DispatchSummary(claimed=len(claims))
+    store = DocumentStore.under(settings.data_dir)
+    ready = []
+    for claim in claims:
+        problem = None
+        with transaction(factory) as session:
+            row = session.get(OutboxMail, claim.id)
+            to = row.to_address
+            try:
+                message = compose(row, settings.mail_from, lambda document_id: store.load(session, document_id))
+            except ComposeError as exc:
+                problem = str(exc)
+        if problem is not None:
+            log.error("mail %s cannot be built: %s", claim.id, problem)
+            summary.count(record_failure(factory, policy, claim, problem, permanent=True))
+            continue
+        ready.append((claim, message, to))
+    results = send_messages(settings, [message for _, message, _ in ready])
+    for (claim, message, to), result in zip(ready, results):
+        if result.ok:
+            outcome = record_sent(factory, claim)
+            log.info("mail %s to %s sent as %s", claim.id, to, message["Message-ID"])
+        else:
+            outcome = record_failure(factory, policy, claim, result.error or "unknown", result.permanent)
+            level = logging.ERROR if outcome == "dead" else logging.WARNING
+            log.log(level, "mail %s to %s attempt %s: %s (%s)", claim.id, to, claim.attempt, result.error, outcome)
+        summary.count(outcome)
+    return summary

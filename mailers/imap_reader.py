@@ -1,0 +1,127 @@
+"""Reading a mailbox over IMAP (imapclient): every message not yet marked as taken in, by UID, fetched
+in chunks, one transaction per chunk and a savepoint per message; the mark (a keyword, and \\Seen) is set on the server only after the
+commits of its chunk. A crash in between leaves the message unmarked: the next round finds its Message-ID stored already and
+only marks it, so nothing is taken in twice. A message that cannot be taken in at all is kept in
+quarantine with the error, never dropped."""
+from __future__ import annotations
+
+import logging
+import ssl
+from dataclasses import dataclass, field
+
+from imapclient import IMAPClient
+from sqlalchemy.orm import sessionmaker
+
+from domain.documents import DocumentStore
+from kontor.db import transaction
+from kontor.settings import MailboxConfig, Settings
+from mailers.inbound_models import InboundMail
+from mailers.intake import Mailbox, take_in
+from mailers.parse import parse
+from runtime.runtime import ProcessRuntime
+
+TAKEN_IN = "KontorTakenIn"  # the IMAP keyword of messages Kontor has stored
+
+
+@dataclass
+class ReadSummary:
+    mailbox: str
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def count(self, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+    def as_dict(self) -> dict:
+        return {"mailbox": self.mailbox, **self.outcomes}
+
+
+def connect(config: MailboxConfig, timeout: float = 30) -> IMAPClient:
+    client = IMAPClient(config.host, config.port, ssl=config.security == "tls", timeout=timeout,
+                        ssl_context=ssl.create_default_context() if config.security == "tls" else None)
+    if config.security == "starttls":
+        client.starttls(ssl.create_default_context())
+    client.login(config.username, config.password.get_secret_value())
+    return client
+
+
+def read_mailbox(factory: sessionmaker, runtime: ProcessRuntime, settings: Settings, config: MailboxConfig,
+                 limit: int | None = None, log: logging.Logger | logging.LoggerAdapter | None = None,
+                 after_commit=None) -> ReadSummary:
+    """`after_commit(uid)` runs between a chunk's commit and its mark (tests use it to stand for a crash)."""
+    log = log or logging.getLogger("kontor.mail")
+    store = DocumentStore.under(settings.data_dir)
+    mailbox = Mailbox(config.name, leads=config.purpose == "leads")
+    summary = ReadSummary(config.name)
+    with connect(config) as client:
+        client.select_folder(config.folder)
+        uids = sorted(client.search(["UNKEYWORD", TAKEN_IN]))[:limit or settings.inbound_batch_size]
+        sizes = {uid: data.get(b"RFC822.SIZE", 0) for uid, data in client.fetch(uids, ["RFC822.SIZE"]).items()} \
+            if uids else {}
+        for chunk in _chunks(uids, sizes, settings.inbound_max_bytes):
+            whole = [uid for uid in chunk if sizes.get(uid, 0) <= settings.inbound_max_bytes]
+            bodies = client.fetch(whole, [b"BODY.PEEK[]"]) if whole else {}
+            heads = client.fetch([u for u in chunk if u not in whole], [b"BODY.PEEK[HEADER]"]) \
+                if len(whole) < len(chunk) else {}
+            outcomes = _take_in_chunk(factory, runtime, settings, store, mailbox, chunk, whole, bodies, heads,
+                                      sizes, log)
+            for uid, outcome in outcomes:
+                summary.count(outcome)
+                if after_commit is not None:
+                    after_commit(uid)
+            # Marked after the chunk's commit: a crash before this leaves stored messages unmarked,
+            # which the next round recognises by their Message-ID and only marks.
+            client.add_flags(chunk, [TAKEN_IN, b"\\Seen"])
+    return summary
+
+
+def _chunks(uids: list[int], sizes: dict[int, int], max_bytes: int, budget: int = 16 * 1024 * 1024,
+            most: int = 50) -> list[list[int]]:
+    """UIDs in groups fetched with one command each: at most `most` messages and about `budget` bytes."""
+    chunks, current, used = [], [], 0
+    for uid in uids:
+        size = min(sizes.get(uid, 0), max_bytes)
+        if current and (len(current) >= most or used + size > budget):
+            chunks.append(current)
+            current, used = [], 0
+        current.append(uid)
+        used += size
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _take_in_chunk(factory, runtime, settings, store, mailbox, chunk, whole, bodies, heads, sizes,
+                   log) -> list[tuple[int, str]]:
+    """One transaction for the chunk, a savepoint per message: a message that fails is rolled back
+    alone and kept in quarantine with the error; the others go on."""
+    outcomes = []
+    with transaction(factory) as session:
+        for uid in chunk:
+            oversized = uid not in whole
+            raw = (heads if oversized else bodies).get(uid, {}).get(b"BODY[HEADER]" if oversized else b"BODY[]")
+            if raw is None:
+                continue  # expunged meanwhile
+            size = sizes.get(uid, 0)
+            try:
+                with session.begin_nested():
+                    mail, new = take_in(session, runtime, settings, store, mailbox, uid, raw, size, oversized)
+                outcome = mail.state if new else "duplicate"
+                log.info("mail %s (uid %s) from %s: %s via %s%s", mail.id, uid, mail.sender, outcome, mail.route,
+                         f" ({mail.reason})" if mail.reason and new else "")
+            except Exception as exc:  # noqa: BLE001 - whatever went wrong, the message is kept and shown
+                log.error("mail uid %s of %s could not be taken in: %s: %s", uid, mailbox.name,
+                          type(exc).__name__, exc)
+                _keep_failed(session, store, mailbox, uid, raw, size, exc)
+                outcome = "quarantined"
+            outcomes.append((uid, outcome))
+    return outcomes
+
+
+def _keep_failed(session, store, mailbox, uid, raw, size, exc) -> None:
+    parsed = parse(raw)
+    if session.query(InboundMail.id).filter_by(message_id=parsed.message_id).first() is None:
+        session.add(InboundMail(mailbox=mailbox.name, uid=uid, message_id=parsed.message_id, size=size,
+                                raw_sha256=store.put(raw), sender=parsed.sender, subject=parsed.subject,
+                                state="quarantined", route="quarantine",
+                                reason=f"could not be taken in: {type(exc).__name__}: {exc}"[:500]))
+        session.flush()

@@ -1,0 +1,75 @@
+"""Received mail for people: the list (quarantine first of all), one message, and routing a message
+by hand, which goes through the same steps as the automatic routing (trace, BPMN message)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.customers.access import readable_customer, require_staff
+from domain.documents import DocumentStore
+from domain.listing import PageRequest, page_of
+from domain.users import Principal
+from mailers.inbound_models import InboundMail
+from mailers.intake import apply_route
+from mailers.outbox import OutboxMail
+from mailers.routing import Route
+from runtime.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from runtime.runtime import ProcessRuntime
+
+INBOUND_SORTS = {"id": InboundMail.id, "received_at": InboundMail.received_at, "sender": InboundMail.sender,
+                 "subject": InboundMail.subject}
+
+
+def list_inbound(session: Session, who: Principal, page: PageRequest, state: str | None = None,
+                 route: str | None = None, customer_id: int | None = None) -> tuple[list[InboundMail], int]:
+    require_staff(who, "received mails")
+    statement = select(InboundMail)
+    if state:
+        statement = statement.where(InboundMail.state == state)
+    if route:
+        statement = statement.where(InboundMail.route == route)
+    if customer_id is not None:
+        statement = statement.where(InboundMail.customer_id == customer_id)
+    return page_of(session, statement, page, INBOUND_SORTS, InboundMail.id)
+
+
+def readable_inbound(session: Session, who: Principal, inbound_id: int) -> InboundMail:
+    require_staff(who, "received mails")
+    mail = session.get(InboundMail, inbound_id)
+    if mail is None:
+        raise NotFound(f"received mail {inbound_id} not found")
+    return mail
+
+
+def raw_source(session: Session, store: DocumentStore, who: Principal, inbound_id: int) -> bytes:
+    mail = readable_inbound(session, who, inbound_id)
+    if mail.raw_sha256 is None:
+        raise NotFound(f"received mail {inbound_id} was not kept whole ({mail.reason})")
+    return store.get(mail.raw_sha256)
+
+
+def route_by_hand(session: Session, runtime: ProcessRuntime, who: Principal, inbound_id: int,
+                  outbox_id: int | None = None, customer_id: int | None = None) -> InboundMail:
+    """A quarantined message goes where a person says: as the answer to a sent mail (and so to its
+    record and process), or to a customer."""
+    if not who.has_any("sales", "manager", "ops") or who.is_portal:
+        raise Forbidden("routing received mail is for sales, managers and ops")
+    mail = session.scalar(select(InboundMail).where(InboundMail.id == inbound_id).with_for_update())
+    if mail is None:
+        raise NotFound(f"received mail {inbound_id} not found")
+    if mail.state != "quarantined":
+        raise Conflict(f"received mail {inbound_id} is {mail.state}; only quarantined mail is routed by hand")
+    if (outbox_id is None) == (customer_id is None):
+        raise ValidationFailed("say where the mail belongs", [
+            {"field": "outbox_id", "message": "give either the sent mail it answers or the customer"}])
+    if outbox_id is not None:
+        sent = session.get(OutboxMail, outbox_id)
+        if sent is None:
+            raise ValidationFailed("no such sent mail", [{"field": "outbox_id", "message": f"{outbox_id} not found"}])
+        decided = Route("manual", outbox_id=sent.id, customer_id=sent.customer_id, contact_id=sent.contact_id,
+                        record_type=sent.record_type, record_id=sent.record_id)
+    else:
+        readable_customer(session, who, customer_id)
+        decided = Route("manual", customer_id=customer_id)
+    mail.routed_by = who.username
+    return apply_route(session, runtime, mail, decided, who)

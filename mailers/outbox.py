@@ -1,0 +1,212 @@
+"""The transactional outbox. The business change that decides to send writes an `outbox` row in its
+own transaction (`queue_mail`); the send flow claims due rows with a lease, sends them and records
+the outcome: sent, retry with exponential backoff, or dead letter after the last attempt (ops see it
+and queue it again after a fix).
+
+Every row gets its Message-ID and its signed reply token when it is queued, so a retry sends the very
+same message. SMTP offers no exactly-once hand-over: a crash after the server accepted a message and
+before `sent` was recorded sends it again with the same Message-ID, which mail clients fold into one.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ForeignKey, Index, String, Text, and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from domain.listing import PageRequest, page_of
+from domain.users import Principal
+from kontor.db import Base, transaction, utcnow
+from kontor.settings import Settings
+from mailers import tokens
+from runtime.errors import Conflict, Forbidden, NotFound, ValidationFailed
+
+PURPOSES = ("transactional", "marketing")
+STATES = ("pending", "sending", "sent", "dead", "suppressed")
+
+
+class OutboxMail(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)  # one mail per business decision
+    purpose: Mapped[str] = mapped_column(String(20))  # transactional | marketing
+    template: Mapped[str] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(2))
+    context: Mapped[dict] = mapped_column(default=dict)
+    to_address: Mapped[str] = mapped_column(String(254))
+    to_name: Mapped[str | None] = mapped_column(String(200))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
+    record_type: Mapped[str | None] = mapped_column(String(30))  # what the mail is about, e.g. offer
+    record_id: Mapped[int | None]
+    subject_tag: Mapped[str | None] = mapped_column(String(40))  # e.g. OFF-2026-0012, shown as [..]
+    attachments: Mapped[list] = mapped_column(default=list)  # document ids
+    message_id: Mapped[str] = mapped_column(String(250), unique=True)
+    reply_token: Mapped[str] = mapped_column(String(60))
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str
+    name: str | None = None
+    language: str = "de"
+    customer_id: int | None = None
+    contact_id: int | None = None
+    marketing_block: str | None = None  # why no marketing mail may go to this recipient; None: it may
+
+
+@dataclass
+class ClaimedMail:
+    id: int
+    attempt: int
+
+
+@dataclass(frozen=True)
+class MailPolicy:
+    """The outbox settings a flow works with."""
+    max_attempts: int
+    backoff_base_seconds: float
+    backoff_max_seconds: float
+    lease_seconds: int
+
+
+def queue_mail(session: Session, settings: Settings, *, who: Principal,
+               recipient: Recipient, template: str, context: dict, purpose: str = "transactional",
+               dedupe_key: str | None = None, record: tuple[str, int] | None = None,
+               subject_tag: str | None = None, attachments: list[int] | None = None) -> OutboxMail:
+    """Queue one mail in the caller's transaction. With a dedupe_key, queueing the same decision again
+    returns the row already queued. Marketing mail to a recipient who must not get any (no contact,
+    no consent) is kept as `suppressed` with the reason (visible, never sent); transactional mail
+    still goes out."""
+    if purpose not in PURPOSES:
+        raise ValidationFailed("unknown mail purpose", [{"field": "purpose", "message": f"one of {PURPOSES}"}])
+    if dedupe_key is not None:
+        existing = session.scalar(select(OutboxMail).where(OutboxMail.dedupe_key == dedupe_key))
+        if existing is not None:
+            return existing
+    row = OutboxMail(dedupe_key=dedupe_key, purpose=purpose, template=template, language=recipient.language,
+                     context=context, to_address=recipient.address, to_name=recipient.name,
+                     customer_id=recipient.customer_id, contact_id=recipient.contact_id,
+                     record_type=record[0] if record else None, record_id=record[1] if record else None,
+                     subject_tag=subject_tag, attachments=list(attachments or []),
+                     message_id="<pending>", reply_token="", created_by=who.username)
+    if purpose == "marketing" and recipient.marketing_block:
+        row.state, row.last_error = "suppressed", recipient.marketing_block
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        if dedupe_key is None:
+            raise
+        return session.scalar(select(OutboxMail).where(OutboxMail.dedupe_key == dedupe_key))
+    key = settings.signing_key()
+    # short enough never to be folded (a folded Message-ID comes back with a leading space from some parsers)
+    row.message_id = f"<kontor.{row.id}.{secrets.token_hex(8)}@{settings.reply_domain}>"
+    row.reply_token = tokens.sign(key, row.id)
+    row.context = {**context, "reply_address": tokens.reply_address(key, row.id, settings.reply_local,
+                                                                     settings.reply_domain)}
+    session.flush()
+    return row
+
+
+def _claimable(now):
+    return or_(and_(OutboxMail.state == "pending", OutboxMail.next_attempt_at <= now),
+               and_(OutboxMail.state == "sending", OutboxMail.locked_until < now))
+
+
+def has_due_mail(session: Session) -> bool:
+    return session.scalar(select(OutboxMail.id).where(_claimable(utcnow())).limit(1)) is not None
+
+
+def claim_mail(factory: sessionmaker, policy: MailPolicy, limit: int) -> list[ClaimedMail]:
+    """Due rows become `sending` with a lease; a sender that dies leaves a lease that runs out."""
+    now = utcnow()
+    with transaction(factory) as session:
+        rows = session.scalars(select(OutboxMail).where(_claimable(now))
+                               .order_by(OutboxMail.next_attempt_at, OutboxMail.id).limit(limit)
+                               .with_for_update(skip_locked=True)).all()
+        for row in rows:
+            row.state, row.attempts = "sending", row.attempts + 1
+            row.locked_until = now + timedelta(seconds=policy.lease_seconds)
+        return [ClaimedMail(row.id, row.attempts) for row in rows]
+
+
+def _still_mine(session: Session, claim: ClaimedMail) -> OutboxMail | None:
+    row = session.scalar(select(OutboxMail).where(OutboxMail.id == claim.id).with_for_update())
+    if row is None or row.state != "sending" or row.attempts != claim.attempt:
+        return None
+    return row
+
+
+def record_sent(factory: sessionmaker, claim: ClaimedMail) -> str:
+    with transaction(factory) as session:
+        row = _still_mine(session, claim)
+        if row is None:
+            return "lost"
+        row.state, row.sent_at, row.locked_until, row.last_error = "sent", utcnow(), None, None
+        return "sent"
+
+
+def record_failure(factory: sessionmaker, policy: MailPolicy, claim: ClaimedMail, error: str,
+                   permanent: bool = False) -> str:
+    """A temporary failure waits base * 2**(attempt-1) seconds (capped); the last attempt, or a
+    permanent refusal (5xx, a broken template), is a dead letter."""
+    with transaction(factory) as session:
+        row = _still_mine(session, claim)
+        if row is None:
+            return "lost"
+        row.last_error, row.locked_until = error[:4000], None
+        if permanent or row.attempts >= policy.max_attempts:
+            row.state = "dead"
+            return "dead"
+        delay = min(policy.backoff_base_seconds * 2 ** (row.attempts - 1), policy.backoff_max_seconds)
+        row.state, row.next_attempt_at = "pending", utcnow() + timedelta(seconds=delay)
+        return "retry"
+
+
+def requeue(session: Session, who: Principal, outbox_id: int) -> OutboxMail:
+    """Ops send a dead letter again after a fix: fresh attempts, due now, the same Message-ID."""
+    if not who.has_any("ops"):
+        raise Forbidden("only ops queue a mail again")
+    row = session.scalar(select(OutboxMail).where(OutboxMail.id == outbox_id).with_for_update())
+    if row is None:
+        raise NotFound(f"mail {outbox_id} not found")
+    if row.state != "dead":
+        raise Conflict(f"mail {outbox_id} is {row.state}; only dead letters are queued again")
+    row.state, row.attempts, row.next_attempt_at, row.last_error = "pending", 0, utcnow(), None
+    return row
+
+
+OUTBOX_SORTS = {"id": OutboxMail.id, "created_at": OutboxMail.created_at, "next_attempt_at": OutboxMail.next_attempt_at,
+                "attempts": OutboxMail.attempts}
+
+
+def readable_mail(session: Session, who: Principal, outbox_id: int) -> OutboxMail:
+    if not who.has_any("ops", "manager"):
+        raise Forbidden("the outbox is for ops and managers")
+    row = session.get(OutboxMail, outbox_id)
+    if row is None:
+        raise NotFound(f"mail {outbox_id} not found")
+    return row
+
+
+def list_mail(session: Session, who: Principal, page: PageRequest, state: str | None = None):
+    if not who.has_any("ops", "manager"):
+        raise Forbidden("the outbox is for ops and managers")
+    statement = select(OutboxMail)
+    if state:
+        statement = statement.where(OutboxMail.state == state)
+    return page_of(session, statement, page, OUTBOX_SORTS, OutboxMail.id)

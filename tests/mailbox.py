@@ -1,0 +1,29 @@
+"""Reading a test mailbox back over IMAP (the real Dovecot of the `mail_servers` fixture)."""
+from __future__ import annotations
+
+import email
+import email.policy
+import time
+from email.message import EmailMessage
+
+from imapclient import IMAPClient
+
+
+def inbox(servers, address: str) -> list[EmailMessage]:
+    """Every message in an address's INBOX, oldest first, parsed."""
+    with IMAPClient("127.0.0.1", servers.dovecot.imap_port, ssl=False, timeout=10) as client:
+        client.login(address, servers.dovecot.password)
+        client.select_folder("INBOX", readonly=True)
+        uids = client.search("ALL")
+        fetched = client.fetch(uids, ["RFC822"]) if uids else {}
+    return [email.message_from_bytes(fetched[uid][b"RFC822"], policy=email.policy.default) for uid in sorted(fetched)]
+
+
+def wait_for_mail(servers, address: str, count: int = 1, timeout: float = 10) -> list[EmailMessage]:
+    """The inbox once it holds at least `count` messages (LMTP delivery is quick, not instant)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        messages = inbox(servers, address)
+        if len(messages) >= count or time.monotonic() > deadline:
+            return messages
+        time.sleep(0.1)
