@@ -34,6 +34,9 @@ def read_mailboxes() -> list[dict]:
         except (OSError, IMAPClientError) as exc:
             log.error("mailbox %s at %s:%s cannot be read: %s", config.name, config.host, config.port, exc)
             summary = {"mailbox": config.name, "error": str(exc)}
+        except Exception as exc:  # noqa: BLE001 - one mailbox's failure must not keep the others unread
+            log.exception("mailbox %s failed", config.name)
+            summary = {"mailbox": config.name, "error": f"{type(exc).__name__}: {exc}"}
         summaries.append(summary)
     log.info("mailboxes: %s", summaries)
     return summaries

@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     inbound_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     inbound_loop_limit: int = Field(default=30, ge=1)
     inbound_batch_size: int = Field(default=100, ge=1, le=1000)
+    inbound_workers: int = Field(default=2, ge=1, le=8, description="threads taking in a mailbox's messages")
     mail_poll_seconds: float = Field(default=30.0, ge=1.0, description="how often the worker reads the mailboxes")
 
     api_host: str = "127.0.0.1"

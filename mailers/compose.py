@@ -3,6 +3,7 @@ Jinja2 templates in the recipient's language (HTML autoescaped, undefined names 
 stored Message-ID, a Reply-To carrying the signed reply token, and the attachments."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -13,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from mailers.outbox import OutboxMail
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 LANGUAGES = ("de", "en")
 
 _environment = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, keep_trailing_newline=True,
@@ -43,14 +45,23 @@ def render(template: str, language: str, context: dict) -> tuple[str, str, str]:
     return " ".join(subject.split()), text, html
 
 
+def one_line(value: str | None) -> str:
+    """A header value on one line: CR, LF and other control characters become spaces (no header
+    injection, and no header the mail library refuses to write)."""
+    return " ".join(_CONTROL.sub(" ", value or "").split())
+
+
 def compose(mail: OutboxMail, mail_from: str, load_attachment: AttachmentLoader) -> EmailMessage:
     subject, text, html = render(mail.template, mail.language, mail.context)
-    if mail.subject_tag and f"[{mail.subject_tag}]" not in subject:
-        subject = f"{subject} [{mail.subject_tag}]"
+    tag = one_line(mail.subject_tag)
+    if tag and f"[{tag}]" not in subject:
+        subject = f"{subject} [{tag}]"
+    if _CONTROL.search(mail.to_address or ""):
+        raise ComposeError(f"the recipient address {mail.to_address!r} contains control characters")
     message = EmailMessage()
     message["From"] = mail_from
-    message["To"] = formataddr((mail.to_name or "", mail.to_address))
-    message["Subject"] = subject
+    message["To"] = formataddr((one_line(mail.to_name), mail.to_address))
+    message["Subject"] = one_line(subject)
     message["Date"] = format_datetime(mail.created_at)
     message["Message-ID"] = mail.message_id
     message["Reply-To"] = mail.context["reply_address"]
@@ -62,5 +73,7 @@ def compose(mail: OutboxMail, mail_from: str, load_attachment: AttachmentLoader)
         except (KeyError, OSError) as exc:
             raise ComposeError(f"attachment {document_id} cannot be read: {exc}") from exc
         maintype, _, subtype = content_type.partition("/")
-        message.add_attachment(content, maintype=maintype, subtype=subtype or "octet-stream", filename=filename)
+        message.add_attachment(content, maintype=one_line(maintype) or "application",
+                               subtype=one_line(subtype) or "octet-stream",
+                               filename=one_line(filename).replace("\\", "_").replace('"', "_") or "attachment")
     return message

@@ -28,8 +28,11 @@ class DispatchSummary:
 
 
 def policy_of(settings: Settings) -> MailPolicy:
+    # A batch is sent one mail after the other, each SMTP command with its own timeout: the lease
+    # covers the slowest batch a server can cause, so that no second sender takes a mail still in it.
     return MailPolicy(settings.outbox_max_attempts, settings.outbox_backoff_base_seconds,
-                      settings.outbox_backoff_max_seconds, settings.outbox_lease_seconds)
+                      settings.outbox_backoff_max_seconds, settings.outbox_lease_seconds,
+                      per_mail_seconds=4 * settings.smtp_timeout_seconds)
 
 
 def send_due_mail(factory: sessionmaker, settings: Settings, limit: int | None = None,
@@ -49,6 +52,8 @@ def send_due_mail(factory: sessionmaker, settings: Settings, limit: int | None =
                 message = compose(row, settings.mail_from, lambda document_id: store.load(session, document_id))
             except ComposeError as exc:
                 problem = str(exc)
+            except Exception as exc:  # noqa: BLE001 - whatever the mail library refuses: this mail, not the batch
+                problem = f"the mail cannot be built: {type(exc).__name__}: {exc}"
         if problem is not None:
             log.error("mail %s cannot be built: %s", claim.id, problem)
             summary.count(record_failure(factory, policy, claim, problem, permanent=True))

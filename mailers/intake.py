@@ -4,7 +4,8 @@ routed reply to the waiting process as a BPMN message (its id derived from the M
 second delivery has no second effect). Routing again by hand goes through the same steps."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -19,7 +20,8 @@ from kontor.db import utcnow
 from kontor.settings import Settings
 from mailers.classify import classify
 from mailers.inbound_models import InboundMail
-from mailers.parse import parse
+from mailers.outbox import OutboxMail
+from mailers.parse import ParsedMail, clean, parse
 from mailers.reply_text import reply_text
 from mailers.routing import Route, route
 from runtime.errors import Conflict, ValidationFailed
@@ -40,39 +42,72 @@ def reply_message_name(record_type: str) -> str:
     return f"{record_type}_reply"
 
 
+@dataclass
+class ChunkKnowledge:
+    """What a reader learned about a whole chunk in two queries, sparing two per message: the
+    Message-IDs already stored, and how many messages each sender sent within the last hour."""
+    stored: set[str] = field(default_factory=set)
+    recent: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, session: Session, message_ids: list[str], senders: list[str]) -> "ChunkKnowledge":
+        stored = set(session.scalars(select(InboundMail.message_id).where(InboundMail.message_id.in_(message_ids))))
+        recent = dict(session.execute(
+            select(InboundMail.sender, func.count()).where(InboundMail.sender.in_(senders),
+                                                           InboundMail.received_at > utcnow() - timedelta(hours=1))
+            .group_by(InboundMail.sender)).all()) if senders else {}
+        return cls(stored, recent)
+
+
 def take_in(session: Session, runtime: ProcessRuntime, settings: Settings, store: DocumentStore, mailbox: Mailbox,
-            uid: int | None, raw: bytes, size: int | None = None, oversized: bool = False) -> tuple[InboundMail, bool]:
-    """(the stored message, whether it is new). For an oversized message, `raw` holds its headers only."""
-    parsed = parse(raw)
-    existing = session.scalar(select(InboundMail).where(InboundMail.message_id == parsed.message_id))
-    if existing is not None:
-        return existing, False
+            uid: int | None, raw: bytes, size: int | None = None, oversized: bool = False,
+            parsed: ParsedMail | None = None, known: ChunkKnowledge | None = None) -> tuple[InboundMail, bool]:
+    """(the stored message, whether it is new). For an oversized message, `raw` holds its headers only.
+    The message's fate is decided before its row is written, so that the row is written once."""
+    parsed = parsed or parse(raw)
+    if known is None or parsed.message_id in known.stored:
+        existing = session.scalar(select(InboundMail).where(InboundMail.message_id == parsed.message_id))
+        if existing is not None:
+            return existing, False
     mail = InboundMail(mailbox=mailbox.name, uid=uid, message_id=parsed.message_id, size=size or len(raw),
                        raw_sha256=None if oversized else store.put(raw), sender=parsed.sender,
-                       sender_name=(parsed.sender_name or "")[:200] or None, recipients=parsed.recipients[:50],
+                       sender_name=parsed.sender_name, recipients=parsed.recipients[:50],
                        subject=parsed.subject, sent_at=parsed.date, in_reply_to=parsed.in_reply_to[:20],
                        references=parsed.references[-20:], reply_text=reply_text(parsed.text)[:20_000],
                        defects=sorted(set(parsed.defects))[:20], state="quarantined", route="quarantine")
-    session.add(mail)
-    session.flush()
+    decided = None
     if oversized:
-        return _set_aside(mail, "quarantined", "quarantine",
-                          f"too large: {mail.size} bytes, the limit is {settings.inbound_max_bytes}"), True
-    automatic = classify(parsed)
-    if automatic is not None:
+        _set_aside(mail, "quarantined", "quarantine",
+                   f"too large: {mail.size} bytes, the limit is {settings.inbound_max_bytes}")
+    elif (automatic := classify(parsed)) is not None:
         mail.automatic = automatic.kind
         if automatic.kind == "bounce":
-            _mark_bouncing(session, automatic.failed_addresses)
+            _mark_bouncing(session, automatic.failed_addresses or _returned_to(session, automatic.returned_ids))
         _set_aside(mail, "ignored", "automatic", automatic.reason)
-    elif _looping(session, settings, mail):
+    elif _looping(session, settings, mail, known):
         _set_aside(mail, "ignored", "automatic",
                    f"mail loop: more than {settings.inbound_loop_limit} messages from {mail.sender} within an hour")
     else:
-        apply_route(session, runtime, mail, route(session, settings, parsed, mailbox.leads), INTAKE)
-    for attachment in parsed.attachments:  # kept whatever became of the message, on its customer if known
+        decided = route(session, settings, parsed, mailbox.leads)
+        _take_route(mail, decided)
+    session.add(mail)
+    session.flush()
+    if known is not None:
+        known.stored.add(mail.message_id)
+        if mail.sender:
+            known.recent[mail.sender] = known.recent.get(mail.sender, 0) + 1
+    if decided is not None:
+        _act_on_route(session, runtime, mail, decided, INTAKE)
+    if mail.raw_sha256 is not None:  # the message as received, beside its attachments
         session.add(Document(owner_type="inbound_mail", owner_id=mail.id, customer_id=mail.customer_id,
-                             filename=(attachment.filename or "attachment.bin").replace("/", "_")[:255],
-                             content_type=attachment.content_type[:100], size=len(attachment.content),
+                             filename=f"mail-{mail.id}.eml", content_type="message/rfc822", size=len(raw),
+                             sha256=mail.raw_sha256, uploaded_by=INTAKE.username))
+    for attachment in parsed.attachments:  # kept whatever became of the message, on its customer if known
+        filename = clean(re.sub(r'[/\\"]', "_", attachment.filename or ""), 255) or "attachment.bin"
+        session.add(Document(owner_type="inbound_mail", owner_id=mail.id, customer_id=mail.customer_id,
+                             filename=filename,
+                             content_type=clean(attachment.content_type, 100) or "application/octet-stream",
+                             size=len(attachment.content),
                              sha256=store.put(attachment.content), uploaded_by=INTAKE.username))
     return mail, True
 
@@ -88,42 +123,68 @@ def _mark_bouncing(session: Session, addresses: tuple[str, ...]) -> None:
                                               Contact.email_bounced_at.is_(None)).values(email_bounced_at=utcnow()))
 
 
-def _looping(session: Session, settings: Settings, mail: InboundMail) -> bool:
+def _returned_to(session: Session, message_ids: tuple[str, ...]) -> tuple[str, ...]:
+    """Where the mails a bounce names by Message-ID had been sent (a bounce without a report)."""
+    if not message_ids:
+        return ()
+    return tuple(a.lower() for a in session.scalars(select(OutboxMail.to_address)
+                                                    .where(OutboxMail.message_id.in_(message_ids))))
+
+
+def _looping(session: Session, settings: Settings, mail: InboundMail, known: ChunkKnowledge | None) -> bool:
     if not mail.sender:
         return False
-    recent = session.scalar(select(func.count()).select_from(InboundMail).where(
-        InboundMail.sender == mail.sender, InboundMail.received_at > utcnow() - timedelta(hours=1),
-        InboundMail.id != mail.id))
+    if known is not None:
+        recent = known.recent.get(mail.sender, 0)
+    else:
+        recent = session.scalar(select(func.count()).select_from(InboundMail).where(
+            InboundMail.sender == mail.sender, InboundMail.received_at > utcnow() - timedelta(hours=1)))
     return recent >= settings.inbound_loop_limit
 
 
 def apply_route(session: Session, runtime: ProcessRuntime, mail: InboundMail, decided: Route,
                 who: Principal) -> InboundMail:
+    """Route a stored message (by hand, or again)."""
+    _take_route(mail, decided)
+    session.flush()
+    return _act_on_route(session, runtime, mail, decided, who)
+
+
+def _take_route(mail: InboundMail, decided: Route) -> None:
+    """The route's fields, and the state it will most likely end in (acting may still quarantine it)."""
     mail.route, mail.reason = decided.layer, decided.reason
     mail.outbox_id, mail.customer_id, mail.contact_id = decided.outbox_id, decided.customer_id, decided.contact_id
     mail.record_type, mail.record_id = decided.record_type, decided.record_id
+    mail.state = "quarantined" if decided.layer == "quarantine" else "routed"
+    mail.delivered_message = reply_message_name(decided.record_type) \
+        if decided.layer not in ("quarantine", "new_lead") and decided.record_type and decided.record_id is not None \
+        else None
+
+
+def _act_on_route(session: Session, runtime: ProcessRuntime, mail: InboundMail, decided: Route,
+                  who: Principal) -> InboundMail:
+    """What the route means: a lead, the BPMN message to the waiting process, a trace on the customer."""
     if decided.layer == "quarantine":
-        mail.state = "quarantined"
         return mail
     if decided.layer == "new_lead":
         lead = create_lead(session, who, {
-            "kind": "person", "email": mail.sender, "last_name": mail.sender_name or mail.sender, "source": "email",
+            "kind": "person", "email": mail.sender, "last_name": (mail.sender_name or mail.sender or "?")[:100],
+            "source": "email",
             "message": (f"{mail.subject}\n\n{mail.reply_text}" if mail.subject else mail.reply_text)[:20_000]})
-        mail.lead_id, mail.state = lead.id, "routed"
+        mail.lead_id = lead.id
         return mail
-    if decided.record_type and decided.record_id is not None:
-        name = reply_message_name(decided.record_type)
+    if mail.delivered_message is not None:
         try:
             with session.begin_nested():
-                correlate_message(session, runtime, who, name, {f"{decided.record_type}_id": decided.record_id},
+                correlate_message(session, runtime, who, mail.delivered_message,
+                                  {f"{decided.record_type}_id": decided.record_id},
                                   data={"inbound_mail_id": mail.id, "from": mail.sender, "subject": mail.subject,
                                         "reply_text": mail.reply_text, "route": decided.layer},
                                   message_id=f"mail:{mail.message_id}")
         except (Conflict, ValidationFailed) as exc:
-            mail.state, mail.reason = "quarantined", f"the process could not take it: {exc.message}"[:500]
+            mail.state, mail.delivered_message = "quarantined", None
+            mail.reason = f"the process could not take it: {exc.message}"[:500]
             return mail
-        mail.delivered_message = name
-    mail.state = "routed"
     if mail.customer_id is not None:
         record_trace(session, mail.customer_id, "mail_received", who.username,
                      f"mail from {mail.sender}: {mail.subject}", "inbound_mail", mail.id, route=decided.layer)

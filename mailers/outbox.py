@@ -80,6 +80,7 @@ class MailPolicy:
     backoff_base_seconds: float
     backoff_max_seconds: float
     lease_seconds: int
+    per_mail_seconds: float = 0.0  # added to the lease for every mail of the batch
 
 
 def queue_mail(session: Session, settings: Settings, *, who: Principal,
@@ -101,7 +102,7 @@ def queue_mail(session: Session, settings: Settings, *, who: Principal,
                      customer_id=recipient.customer_id, contact_id=recipient.contact_id,
                      record_type=record[0] if record else None, record_id=record[1] if record else None,
                      subject_tag=subject_tag, attachments=list(attachments or []),
-                     message_id="<pending>", reply_token="", created_by=who.username)
+                     message_id=f"<pending.{secrets.token_hex(16)}>", reply_token="", created_by=who.username)
     if purpose == "marketing" and recipient.marketing_block:
         row.state, row.last_error = "suppressed", recipient.marketing_block
     try:
@@ -132,16 +133,22 @@ def has_due_mail(session: Session) -> bool:
 
 
 def claim_mail(factory: sessionmaker, policy: MailPolicy, limit: int) -> list[ClaimedMail]:
-    """Due rows become `sending` with a lease; a sender that dies leaves a lease that runs out."""
+    """Due rows become `sending` with a lease; a sender that dies leaves a lease that runs out. A row
+    whose senders died on every attempt (a lease ran out after the last one) is a dead letter."""
     now = utcnow()
     with transaction(factory) as session:
         rows = session.scalars(select(OutboxMail).where(_claimable(now))
                                .order_by(OutboxMail.next_attempt_at, OutboxMail.id).limit(limit)
                                .with_for_update(skip_locked=True)).all()
+        claimed = [row for row in rows if row.attempts < policy.max_attempts]
         for row in rows:
-            row.state, row.attempts = "sending", row.attempts + 1
-            row.locked_until = now + timedelta(seconds=policy.lease_seconds)
-        return [ClaimedMail(row.id, row.attempts) for row in rows]
+            if row.attempts >= policy.max_attempts:
+                row.state, row.locked_until = "dead", None
+                row.last_error = f"no outcome after {row.attempts} attempts (the sender stopped each time)"
+        lease = timedelta(seconds=policy.lease_seconds + policy.per_mail_seconds * len(claimed))
+        for row in claimed:
+            row.state, row.attempts, row.locked_until = "sending", row.attempts + 1, now + lease
+        return [ClaimedMail(row.id, row.attempts) for row in claimed]
 
 
 def _still_mine(session: Session, claim: ClaimedMail) -> OutboxMail | None:

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from html.parser import HTMLParser
 
 _MSGID = re.compile(r"<[^<>\s]+>")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # headers whose raw value ParsedMail.headers keeps (lower case): what mailers.classify looks at
 CLASSIFYING_HEADERS = {"auto-submitted", "x-autoreply", "x-autorespond", "x-auto-response", "precedence",
                        "x-failed-recipients", "list-id", "list-unsubscribe"}
@@ -91,7 +92,7 @@ def decode_words(raw: str) -> str:
     UTF-8, then Latin-1, so a word is never lost."""
     try:
         chunks = decode_header(raw)
-    except HeaderParseError:
+    except (HeaderParseError, ValueError):
         return raw
     text = []
     for chunk, charset in chunks:
@@ -102,7 +103,7 @@ def decode_words(raw: str) -> str:
             try:
                 text.append(chunk.decode(candidate))
                 break
-            except (LookupError, UnicodeDecodeError):
+            except (LookupError, UnicodeDecodeError, ValueError):
                 continue
     return "".join(text)
 
@@ -128,7 +129,7 @@ def _decode(part: Message) -> str:
     for candidate in (charset, "utf-8", "latin-1"):
         try:
             return payload.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, UnicodeDecodeError, ValueError):  # ValueError: a NUL in the charset's name
             continue
     return payload.decode("utf-8", errors="replace")
 
@@ -147,7 +148,32 @@ def _own_parts(message: Message) -> list[Message]:
     return found
 
 
+def clean(text: str | None, limit: int) -> str | None:
+    """Text fit for a header-derived column: no NUL or other control characters, at most `limit` long."""
+    if text is None:
+        return None
+    return _CONTROL.sub(" ", text).strip()[:limit] or None
+
+
+def content_id(raw: bytes) -> str:
+    """The stand-in Message-ID of a message without one: its content's hash."""
+    return f"<sha256.{hashlib.sha256(raw).hexdigest()}@kontor.invalid>"
+
+
 def parse(raw: bytes) -> ParsedMail:
+    """Never raises: a message the parser cannot take apart at all becomes its best-effort text with
+    the failure as a defect."""
+    try:
+        return _parse(raw)
+    except Exception as exc:  # noqa: BLE001 - RecursionError, OverflowError, whatever hostile input finds
+        return ParsedMail(message_id=content_id(raw), has_own_message_id=False, sender=None, sender_name=None,
+                          recipients=[], subject="", date=None, in_reply_to=[], references=[],
+                          text=raw[:200_000].decode("utf-8", errors="replace").replace("\x00", ""), headers={},
+                          content_type="application/octet-stream",
+                          defects=[f"unparseable: {type(exc).__name__}: {str(exc)[:200]}"])
+
+
+def _parse(raw: bytes) -> ParsedMail:
     # compat32: raw header strings, decoded here only where needed (the default policy parses every
     # header into objects, which costs more than the rest of the intake)
     message: Message = email.message_from_bytes(raw, policy=email.policy.compat32)
@@ -179,13 +205,13 @@ def parse(raw: bytes) -> ParsedMail:
             markup.append(_decode(part))
     text = "\n\n".join(plain) if plain else "\n\n".join(html_to_text(m) for m in markup)
     own_id = _message_ids(_header(message, "Message-ID"))
-    message_id = own_id[0] if own_id else f"<sha256.{hashlib.sha256(raw).hexdigest()}@kontor.invalid>"
+    message_id = own_id[0] if own_id and len(own_id[0]) <= 250 and "\x00" not in own_id[0] else content_id(raw)
     senders = _addresses(message, "From")
     try:
         date = parsedate_to_datetime(_header(message, "Date")) if _header(message, "Date") else None
         if date is not None and date.tzinfo is None:
             date = date.replace(tzinfo=timezone.utc)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         date = None
     # the raw values of the few headers classification reads: parsing every header is costly
     headers = {}
@@ -194,10 +220,12 @@ def parse(raw: bytes) -> ParsedMail:
         if name in CLASSIFYING_HEADERS and name not in headers:
             headers[name] = " ".join(str(value).replace("\x00", "").split())
     return ParsedMail(
-        message_id=message_id[:250], has_own_message_id=bool(own_id),
-        sender=senders[0][1] if senders else None, sender_name=(senders[0][0] or None) if senders else None,
-        recipients=sorted({a for _, a in _addresses(message, "To", "Cc", "Delivered-To", "X-Original-To")}),
-        subject=_header(message, "Subject")[:500], date=date,
+        message_id=message_id, has_own_message_id=message_id == (own_id[0] if own_id else None),
+        sender=clean(senders[0][1], 254) if senders else None,
+        sender_name=clean(senders[0][0], 200) if senders else None,
+        recipients=sorted({c for c in (clean(a, 254) for _, a in _addresses(
+            message, "To", "Cc", "Delivered-To", "X-Original-To")) if c}),
+        subject=clean(_header(message, "Subject"), 500) or "", date=date,
         in_reply_to=_message_ids(_header(message, "In-Reply-To")),
         references=_message_ids(_header(message, "References")),
         text=text.replace("\x00", ""), headers=headers, content_type=message.get_content_type(),
@@ -205,8 +233,9 @@ def parse(raw: bytes) -> ParsedMail:
 
 
 def as_address(value: str) -> str | None:
-    """The addr-spec of a header value, lower case, or None."""
+    """The addr-spec of a header value (angle brackets allowed), lower case, or None."""
     try:
-        return Address(addr_spec=value.strip()).addr_spec.lower()
-    except (ValueError, IndexError, TypeError):
+        address = Address(addr_spec=value.strip().strip("<>").strip()).addr_spec.lower()
+    except Exception:  # noqa: BLE001 - HeaderParseError and friends: not an address
         return None
+    return address if "@" in address and len(address) <= 254 and "\x00" not in address else None

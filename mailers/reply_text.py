@@ -32,6 +32,11 @@ def _joined_attribution(lines: list[str], index: int) -> bool:
 
 def reply_text(text: str) -> str:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    quoted_tail = len(lines)  # where the block of quotes (and blank lines) that ends the text starts
+    for index in range(len(lines) - 1, -1, -1):
+        if lines[index].strip() and not lines[index].startswith(">"):
+            break
+        quoted_tail = index
     cut = len(lines)
     for index, line in enumerate(lines):
         if any(p.match(line) for p in _ATTRIBUTION) or any(p.match(line) for p in _SEPARATORS) \
@@ -41,7 +46,7 @@ def reply_text(text: str) -> str:
         if _OUTLOOK_HEADER.match(line) and any(_OUTLOOK_NEXT.match(following) for following in lines[index + 1:index + 4]):
             cut = index
             break
-        if line.startswith(">") and all(not rest.strip() or rest.startswith(">") for rest in lines[index:]):
+        if line.startswith(">") and index >= quoted_tail:
             cut = index
             break
     kept = [line for line in lines[:cut] if not line.startswith(">")]

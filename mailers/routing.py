@@ -1,7 +1,9 @@
 """Where a received message belongs, decided in fixed layers, the first that matches wins:
 signed reply token → In-Reply-To/References matched to sent Message-IDs → subject tag such as
 [OFF-2026-0012] → sender matched to a known contact → new lead (the leads mailbox only) →
-quarantine. The first three find the mail it answers, and with it the record and the customer."""
+quarantine. The first three find the mail it answers, and with it the record and the customer. A
+subject tag counts only from the recipient of that mail or a contact of its customer: tags are
+guessable, tokens and Message-IDs are not."""
 from __future__ import annotations
 
 import re
@@ -64,6 +66,18 @@ def _by_subject_tag(session: Session, mail: ParsedMail) -> OutboxMail | None:
     return None
 
 
+def _speaks_for(session: Session, sent: OutboxMail, sender: str | None) -> bool:
+    """Whether the sender is the one the mail went to, or a contact of its customer."""
+    if not sender:
+        return False
+    if sender == sent.to_address.lower():
+        return True
+    if sent.customer_id is None:
+        return False
+    return session.scalar(select(Contact.id).where(Contact.customer_id == sent.customer_id,
+                                                   func.lower(Contact.email) == sender).limit(1)) is not None
+
+
 def route(session: Session, settings: Settings, mail: ParsedMail, leads_mailbox: bool) -> Route:
     sent = _by_token(session, settings, mail)
     if sent is not None:
@@ -73,7 +87,12 @@ def route(session: Session, settings: Settings, mail: ParsedMail, leads_mailbox:
         return _answering("thread", sent)
     sent = _by_subject_tag(session, mail)
     if sent is not None:
-        return _answering("subject_tag", sent)
+        if _speaks_for(session, sent, mail.sender):
+            return _answering("subject_tag", sent)
+        # numbers in subjects are easy to guess: a stranger's mail waits for a person to decide
+        return Route("quarantine", outbox_id=sent.id, customer_id=sent.customer_id, record_type=sent.record_type,
+                     record_id=sent.record_id, reason=f"subject tag [{sent.subject_tag}] from {mail.sender}, who is "
+                                                      "not a contact of the customer it was sent to")
     if mail.sender:
         contacts = session.scalars(select(Contact).where(func.lower(Contact.email) == mail.sender,
                                                          Contact.active.is_(True)).order_by(Contact.id)).all()

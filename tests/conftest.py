@@ -158,6 +158,7 @@ def mail(kontor, mail_servers, prefect):
     kontor.settings.outbox_backoff_max_seconds = 1.0
     yield mail_servers
     for name in ("smtp_host", "smtp_port", "smtp_security", "smtp_username", "smtp_password", "smtp_ca_file",
+                 "smtp_timeout_seconds",
                  "outbox_max_attempts",
                  "outbox_backoff_base_seconds", "outbox_backoff_max_seconds", "outbox_lease_seconds"):
         setattr(kontor.settings, name, saved[name])

@@ -175,3 +175,31 @@ def test_the_quarantine_through_the_api(kontor, mail, replies, api):
     assert api.get("/inbound-mails", user="pia-mail").status_code == 403
     assert api.get(f"/inbound-mails/{held['id']}", user="pia-mail").status_code == 403
     assert api.get(f"/inbound-mails/{held['id']}/source", user="pia-mail").status_code == 403
+
+
+def test_a_message_that_cannot_be_taken_in_is_kept_and_the_rest_of_its_chunk_goes_on(kontor, mail, replies,
+                                                                                      monkeypatch):
+    import mailers.imap_reader as reader
+
+    real_take_in = reader.take_in
+
+    def failing_for_one(session, *args, **kwargs):  # a fault injected into one message of the chunk
+        if kwargs["parsed"].subject == "Kaputt":
+            raise RuntimeError("injected failure")
+        return real_take_in(session, *args, **kwargs)
+
+    monkeypatch.setattr(reader, "take_in", failing_for_one)
+    for subject in ("Eins", "Kaputt", "Drei"):
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = f"{subject.lower()}@example.test", replies.username, subject
+        message["Message-ID"] = f"<{uuid.uuid4().hex}@example.test>"
+        message.set_content(f"{subject}.")
+        send_smtp(mail, message)
+    wait_for_mail(mail, replies.username, count=3)
+    summary = read_mailbox(kontor.sessions, kontor.runtime, kontor.settings, replies)
+    assert summary.as_dict() == {"mailbox": "antwort", "quarantined": 3}  # strangers, and the broken one
+    with kontor.transaction() as session:
+        reasons = {m.sender or "?": m.reason for m in session.scalars(select(InboundMail))}
+    assert reasons["?"] == "could not be taken in: RuntimeError: injected failure"  # kept by its content hash
+    assert "unknown sender" in reasons["eins@example.test"] and "unknown sender" in reasons["drei@example.test"]
+    assert all(TAKEN_IN.encode() in f for f in flags(mail, replies))

@@ -107,14 +107,25 @@ def test_a_reply_without_token_is_found_by_its_thread(kontor, sent):
     assert instance_state(kontor, sent["instance_id"])[1] == ["Task_read_reply"]
 
 
-def test_a_forward_with_the_subject_tag_is_routed_and_its_nested_forwards_kept(kontor, sent):
+def test_a_subject_tag_from_a_stranger_waits_in_quarantine(kontor, sent):
     mail, _ = take(kontor, eml("subject_tag_forward.eml", sender="einkauf@other.example.test", tag="TIC-2026-0077"))
+    assert (mail.state, mail.outbox_id) == ("quarantined", sent["outbox_id"])
+    assert "not a contact" in mail.reason
+    assert instance_state(kontor, sent["instance_id"]) == ("running", [])
+
+
+def test_a_forward_with_the_subject_tag_is_routed_and_its_nested_forwards_kept(kontor, sent, api):
+    colleague = f"einkauf-{uuid.uuid4().hex[:6]}@acme.example.test"
+    ok(api.post(f"/customers/{sent['customer']['id']}/contacts", {"last_name": "Einkauf", "email": colleague},
+                user="sam"), 201)
+    mail, _ = take(kontor, eml("subject_tag_forward.eml", sender=colleague, tag="TIC-2026-0077"))
     assert (mail.route, mail.outbox_id) == ("subject_tag", sent["outbox_id"])
     assert mail.reply_text.startswith("Bitte an die richtige Stelle")
     with kontor.transaction() as session:
         kept = session.scalars(select(Document).where(Document.owner_type == "inbound_mail",
-                                                      Document.owner_id == mail.id)).all()
+                                                      Document.owner_id == mail.id).order_by(Document.id)).all()
         assert [(d.filename, d.content_type, d.customer_id) for d in kept] == [
+            (f"mail-{mail.id}.eml", "message/rfc822", sent["customer"]["id"]),  # the message as received
             ("forwarded.eml", "message/rfc822", sent["customer"]["id"])]
 
 
@@ -148,6 +159,16 @@ def test_auto_replies_never_advance_a_process(kontor, sent, name):
         assert session.scalar(select(func.count()).select_from(Message)) == 0
 
 
+def test_a_bounce_without_a_report_marks_the_address_the_returned_mail_went_to(kontor, sent):
+    raw = (f"From: MAILER-DAEMON@mx.example.test\nTo: {sent['reply_to']}\nSubject: Unzustellbar: Ihre Anfrage\n"
+           f"Message-ID: <{uuid.uuid4().hex}@mx.example.test>\n\nDie Nachricht konnte nicht zugestellt werden.\n\n"
+           f"----- Original message -----\nMessage-ID: {sent['message_id']}\nSubject: Ihre Anfrage\n").encode()
+    mail, _ = take(kontor, raw)
+    assert (mail.state, mail.automatic) == ("ignored", "bounce")
+    with kontor.transaction() as session:
+        assert session.get(Contact, sent["contact"]["id"]).email_bounced_at is not None
+
+
 def test_a_bounce_marks_the_address_and_advances_nothing(kontor, sent):
     mail, _ = take(kontor, eml("bounce_dsn.eml", reply_to=sent["reply_to"], bounced=sent["email"],
                                in_reply_to=sent["message_id"]))
@@ -178,11 +199,14 @@ def test_winmail_dat_is_kept_as_an_attachment(kontor, sent, api):
     mail, _ = take(kontor, eml("tnef_winmail.eml", sender=sent["email"], reply_to=sent["reply_to"]))
     assert mail.route == "reply_token" and mail.reply_text == "Siehe Anlage."
     with kontor.transaction() as session:
-        [kept] = session.scalars(select(Document).where(Document.owner_id == mail.id,
-                                                        Document.owner_type == "inbound_mail")).all()
+        [source, kept] = session.scalars(select(Document).where(Document.owner_id == mail.id,
+                                                                Document.owner_type == "inbound_mail")
+                                         .order_by(Document.id)).all()
         assert (kept.filename, kept.content_type) == ("winmail.dat", "application/ms-tnef") and kept.size > 0
-    listed = ok(api.get("/documents", params={"owner_type": "inbound_mail", "owner_id": mail.id}, user="sam"))
-    assert [d["filename"] for d in listed["items"]] == ["winmail.dat"]
+        assert source.sha256 == mail.raw_sha256
+    listed = ok(api.get("/documents", params={"owner_type": "inbound_mail", "owner_id": mail.id, "sort": "id"},
+                        user="sam"))
+    assert [d["filename"] for d in listed["items"]] == [f"mail-{mail.id}.eml", "winmail.dat"]
 
 
 def test_a_sender_in_a_loop_is_capped(kontor):

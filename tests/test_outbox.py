@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -151,12 +152,38 @@ def test_a_sender_that_dies_after_claiming_leaves_the_mail_to_the_next(kontor, m
     to = address()
     kontor.settings.outbox_lease_seconds = 1
     outbox_id = queue(kontor, to)
-    [dead] = claim_mail(kontor.sessions, policy_of(kontor.settings), 10)  # and then the sender dies
+    policy = policy_of(kontor.settings)
+    assert policy.per_mail_seconds == 4 * kontor.settings.smtp_timeout_seconds  # the lease covers a slow batch
+    [dead] = claim_mail(kontor.sessions, replace(policy, per_mail_seconds=0.1), 10)  # and then the sender dies
     assert send_due_mail(kontor.sessions, kontor.settings).claimed == 0  # leased: nobody else takes it yet
-    time.sleep(1.1)
+    time.sleep(1.2)
     assert send_due_mail(kontor.sessions, kontor.settings).as_dict() == {"claimed": 1, "sent": 1}
     assert dead.id == outbox_id and mail_row(kontor, outbox_id).attempts == 2
     assert len(wait_for_mail(mail, to)) == 1
+
+
+def test_a_mail_whose_senders_all_died_becomes_a_dead_letter(kontor, mail):
+    kontor.settings.outbox_max_attempts, kontor.settings.outbox_lease_seconds = 2, 0
+    outbox_id = queue(kontor, address())
+    policy = replace(policy_of(kontor.settings), per_mail_seconds=0.0)
+    for _ in range(2):  # two senders, each dying after its claim; the lease (0 s) is over at once
+        assert len(claim_mail(kontor.sessions, policy, 10)) == 1
+        time.sleep(0.01)
+    assert claim_mail(kontor.sessions, policy, 10) == []
+    row = mail_row(kontor, outbox_id)
+    assert (row.state, row.attempts) == ("dead", 2) and "no outcome after 2 attempts" in row.last_error
+
+
+def test_a_line_break_in_a_name_or_tag_cannot_add_headers_or_stop_the_batch(kontor, mail):
+    evil, fine = address("evil"), address("fine")
+    queue(kontor, evil, recipient=Recipient(evil, "Anna\r\nBcc: victim@example.test"), subject_tag="OFF\nX-Evil: 1")
+    queue(kontor, fine)
+    assert send_due_mail(kontor.sessions, kontor.settings).as_dict() == {"claimed": 2, "sent": 2}
+    [received] = wait_for_mail(mail, evil)
+    assert received["Bcc"] is None and received["X-Evil"] is None
+    assert received["To"].addresses[0].display_name == "Anna Bcc: victim@example.test"
+    assert len(wait_for_mail(mail, fine)) == 1
+    assert inbox(mail, "victim@example.test") == []
 
 
 def test_smtp_login_from_settings(kontor, mail):
