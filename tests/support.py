@@ -19,6 +19,12 @@ TEST_USERS = {
 }
 
 
+def ok(response, status: int = 200):
+    """The JSON body of a response that must have this status (the body is shown when it has not)."""
+    assert response.status_code == status, response.text
+    return response.json()
+
+
 def _sqlalchemy_url(dbname: str) -> str:
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     return base.replace("postgresql://", "postgresql+psycopg://", 1) + f"/{dbname}"

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import ok
+
 CONSULTING = {"sku": "SRV-CONS-H", "name_de": "Beratung (Stunde)", "name_en": "Consulting (hour)", "unit": "hour",
               "tax_rate": "19", "cost": "62.50", "sla_text": "Reaktion am nächsten Werktag",
               "visibility": "prices_after_login"}
-
-
-def ok(response, status: int = 200) -> dict:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def fields(response) -> dict:

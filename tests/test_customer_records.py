@@ -2,10 +2,7 @@
 API on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-
-def ok(response, status: int = 200):
-    assert response.status_code == status, response.text
-    return response.json()
+from tests.support import ok
 
 
 def customer(api, body: dict, user: str = "sam") -> dict:

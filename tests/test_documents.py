@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
+from tests.support import ok
+
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-def ok(response, status: int = 200):
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def upload(api, owner_type: str, owner_id: int, name: str, content: bytes, content_type: str = "application/pdf",

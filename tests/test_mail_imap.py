@@ -23,11 +23,7 @@ from mailers.outbox import Recipient, queue_mail
 from runtime.instances import start_instance
 from runtime.models import HumanTask, Message
 from tests.mailbox import wait_for_mail
-
-
-def ok(response, status: int = 200):
-    assert response.status_code == status, response.text
-    return response.json()
+from tests.support import ok
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from mailers.intake import Mailbox, take_in
 from mailers.outbox import OutboxMail, Recipient, queue_mail
 from runtime.instances import start_instance
 from runtime.models import HumanTask, Message, ProcessInstance
+from tests.support import ok
 
 CORPUS = Path(__file__).parent / "mail_corpus"
 REPLIES = Mailbox("antwort")
@@ -31,11 +32,6 @@ def eml(name: str, **values) -> bytes:
     values.setdefault("uniq", uuid.uuid4().hex)
     text = (CORPUS / name).read_bytes().decode("latin-1")
     return string.Template(text).safe_substitute(values).encode("latin-1")
-
-
-def ok(response, status: int = 200):
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 @pytest.fixture

@@ -22,13 +22,9 @@ from mailers.local_servers import SmtpRelay
 from mailers.outbox import OutboxMail, Recipient, claim_mail, queue_mail
 from runtime.errors import ValidationFailed
 from tests.mailbox import inbox, wait_for_mail
+from tests.support import ok
 
 PDF = b"%PDF-1.4\n% Angebot\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
-
-
-def ok(response, status: int = 200):
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def address(name: str = "kunde") -> str:

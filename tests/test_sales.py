@@ -7,11 +7,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import update
 
 from domain.sales.models import Opportunity
-
-
-def ok(response, status: int = 200) -> dict:
-    assert response.status_code == status, response.text
-    return response.json()
+from tests.support import ok
 
 
 def fields(response) -> dict:

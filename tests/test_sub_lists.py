@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-
-def ok(response, status: int = 200):
-    assert response.status_code == status, response.text
-    return response.json()
+from tests.support import ok
 
 
 def page(api, path: str, user: str = "rita", **params) -> dict:
