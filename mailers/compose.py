@@ -3,7 +3,6 @@ Jinja2 templates in the recipient's language (HTML autoescaped, undefined names 
 stored Message-ID, a Reply-To carrying the signed reply token, and the attachments."""
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -12,9 +11,9 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 
 from mailers.outbox import OutboxMail
+from mailers.parse import clean
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 LANGUAGES = ("de", "en")
 
 _environment = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, keep_trailing_newline=True,
@@ -48,7 +47,7 @@ def render(template: str, language: str, context: dict) -> tuple[str, str, str]:
 def one_line(value: str | None) -> str:
     """A header value on one line: CR, LF and other control characters become spaces (no header
     injection, and no header the mail library refuses to write)."""
-    return " ".join(_CONTROL.sub(" ", value or "").split())
+    return " ".join((clean(value, 998) or "").split())
 
 
 def compose(mail: OutboxMail, mail_from: str, load_attachment: AttachmentLoader) -> EmailMessage:
@@ -56,7 +55,7 @@ def compose(mail: OutboxMail, mail_from: str, load_attachment: AttachmentLoader)
     tag = one_line(mail.subject_tag)
     if tag and f"[{tag}]" not in subject:
         subject = f"{subject} [{tag}]"
-    if _CONTROL.search(mail.to_address or ""):
+    if clean(mail.to_address, 254) != mail.to_address:
         raise ComposeError(f"the recipient address {mail.to_address!r} contains control characters")
     message = EmailMessage()
     message["From"] = mail_from

@@ -201,9 +201,13 @@ OUTBOX_SORTS = {"id": OutboxMail.id, "created_at": OutboxMail.created_at, "next_
                 "attempts": OutboxMail.attempts}
 
 
-def readable_mail(session: Session, who: Principal, outbox_id: int) -> OutboxMail:
-    if not who.has_any("ops", "manager"):
+def _require_reader(who: Principal) -> None:
+    if who.is_portal or not who.has_any("ops", "manager"):
         raise Forbidden("the outbox is for ops and managers")
+
+
+def readable_mail(session: Session, who: Principal, outbox_id: int) -> OutboxMail:
+    _require_reader(who)
     row = session.get(OutboxMail, outbox_id)
     if row is None:
         raise NotFound(f"mail {outbox_id} not found")
@@ -211,8 +215,7 @@ def readable_mail(session: Session, who: Principal, outbox_id: int) -> OutboxMai
 
 
 def list_mail(session: Session, who: Principal, page: PageRequest, state: str | None = None):
-    if not who.has_any("ops", "manager"):
-        raise Forbidden("the outbox is for ops and managers")
+    _require_reader(who)
     statement = select(OutboxMail)
     if state:
         statement = statement.where(OutboxMail.state == state)
