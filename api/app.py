@@ -6,7 +6,8 @@ from fastapi import APIRouter, FastAPI
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.routers import (auth, contacts, customer_records, customers, definitions, documents, imports, inbound_mails,
-                         incidents, instances, leads, messages, opportunities, outbox, price_lists, products, tasks)
+                         incidents, instances, leads, messages, offer_links, offers, opportunities, orders, outbox,
+                         price_lists, products, tasks, timers)
 from kontor.bootstrap import Kontor
 
 
@@ -17,13 +18,14 @@ def create_app(kontor: Kontor) -> FastAPI:
     app.state.kontor = kontor
     v1 = APIRouter(prefix="/api/v1")
     for module in (auth, definitions, instances, tasks, messages, incidents, customers, contacts, leads, opportunities,
-                   products, price_lists, documents, outbox, inbound_mails):
+                   products, price_lists, documents, outbox, inbound_mails, offers, orders, timers):
         v1.include_router(module.router)
     for extra in (customer_records.router, customer_records.activities_router, customer_records.duplicates_router,
                   price_lists.conditions_router, opportunities.phases_router, opportunities.groups_router,
                   imports.router, imports.exports_router):
         v1.include_router(extra)
     app.include_router(v1)
+    app.include_router(offer_links.router)  # the customer's signed answer link: no login
 
     @app.get("/healthz", include_in_schema=False)
     def health():

@@ -95,6 +95,8 @@ class TaskDetail(TaskOut):
     ui_schema: dict | None
     instance_status: str
     instance_lock_version: int
+    context: dict | None = Field(None, description="What the task's process shows to decide it, e.g. the offer "
+                                                   "to approve with its lines, margin and the rule that asks")
 
 
 class WaitingMessageOut(BaseModel):
@@ -170,6 +172,15 @@ class MessageOut(BaseModel):
     instance_id: int | None
     duplicate: bool
     expires_at: datetime
+
+
+class ScheduledTimerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    instance_id: int
+    spec_name: str
+    kind: str
+    due_at: datetime
 
 
 class IncidentOut(BaseModel):

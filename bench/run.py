@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-SECTIONS = ("runtime", "loop", "http", "worker", "history", "customers", "mail")
+SECTIONS = ("runtime", "loop", "http", "worker", "history", "customers", "mail", "offers")
 TARGETS = {  # what Kontor promises; a figure that misses it makes the run exit non-zero
     "postgresql instances/s": 200.0,
     "loop seconds": 2.0,
@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timers", type=int, default=300, help="timers in the spread and burst lag runs")
     parser.add_argument("--customers", type=int, default=100_000, help="customers for the 'customers' list section")
     parser.add_argument("--mails", type=int, default=1000, help="messages sent and taken in for 'mail'")
+    parser.add_argument("--offers", type=int, default=100, help="offers taken to 'sent' for 'offers'")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -88,6 +89,10 @@ def run_database(kind: str, sections: list[str], args) -> dict:
         if "mail" in sections:
             from bench.mail_bench import mail_throughput
             out["mail"] = mail_throughput(kontor, args.mails)
+        if "offers" in sections:
+            from bench.offers_bench import offers_to_sent, pdf_render_times
+            out["offers_to_sent"] = offers_to_sent(kontor, args.offers)
+            out["offer_pdf_render"] = pdf_render_times(kontor)
         out["peak_rss_mib"] = peak_rss_mib()
     finally:
         kontor.dispose()

@@ -20,6 +20,8 @@ from domain.customers.access import readable_customer, require_staff
 from domain.customers.models import Contact
 from domain.customers.timeline import Activity
 from domain.listing import PageRequest, page_of
+from domain.offers.models import Offer
+from domain.orders.models import Order
 from domain.sales.models import Lead, Opportunity
 from domain.users import Principal
 from mailers.inbound_models import InboundMail
@@ -27,7 +29,7 @@ from kontor.db import Base, utcnow
 from runtime.errors import NotFound, ValidationFailed
 
 OWNER_TYPES = {"customer": None, "contact": Contact, "opportunity": Opportunity, "lead": Lead, "product": Product,
-               "activity": Activity, "inbound_mail": InboundMail}
+               "activity": Activity, "inbound_mail": InboundMail, "offer": Offer, "order": Order}
 # content type -> file name endings it may have
 ALLOWED_TYPES = {
     "application/pdf": (".pdf",),
@@ -164,6 +166,19 @@ def attach(session: Session, store: DocumentStore, who: Principal, owner_type: s
     document = Document(owner_type=owner_type, owner_id=owner_id, customer_id=customer_id, filename=filename,
                         content_type=sniffed, size=len(content), sha256=digest,
                         visible_to_customer=visible_to_customer, uploaded_by=who.username)
+    session.add(document)
+    session.flush()
+    return document
+
+
+def store_generated(session: Session, store: DocumentStore, owner_type: str, owner_id: int, filename: str,
+                    content_type: str, content: bytes, made_by: str, visible_to_customer: bool = True) -> Document:
+    """A document Kontor made itself (an offer's PDF): stored like an upload, without the upload checks."""
+    digest = store.put(content)
+    document = Document(owner_type=owner_type, owner_id=owner_id,
+                        customer_id=owner_customer_id(session, owner_type, owner_id), filename=filename,
+                        content_type=content_type, size=len(content), sha256=digest,
+                        visible_to_customer=visible_to_customer, uploaded_by=made_by)
     session.add(document)
     session.flush()
     return document

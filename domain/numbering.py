@@ -12,6 +12,8 @@ from kontor.db import Base, dialect_insert
 # series key -> (prefix, digits); a series with {year} in its prefix restarts every year.
 SERIES = {
     "customer": ("V-", 6),
+    "offer": ("OFF-{year}-", 4),
+    "order": ("ORD-{year}-", 4),
 }
 
 

@@ -35,6 +35,13 @@ def register_operations(operations: OperationRegistry) -> None:
     demo_operations.register(operations)
 
 
+def register_processes(kontor: Kontor) -> None:
+    """The business processes' operations, task guards and task views (they need the Kontor itself)."""
+    from domain.offers import wiring as offers
+
+    offers.register(kontor)
+
+
 def bootstrap(settings: Settings | None = None, *, run_migrations: bool = True, deploy: bool = True) -> Kontor:
     from runtime.deployment import deploy as deploy_specs
 
@@ -46,6 +53,7 @@ def bootstrap(settings: Settings | None = None, *, run_migrations: bool = True, 
     operations = OperationRegistry()
     register_operations(operations)
     kontor = Kontor(settings, engine, make_session_factory(engine), ProcessRuntime(settings, operations=operations))
+    register_processes(kontor)
     if deploy:
         with kontor.transaction() as session:
             kontor.deployed = [(d.process_key, d.version) for d in deploy_specs(session, kontor.runtime,

@@ -90,6 +90,29 @@ class Settings(BaseSettings):
     inbound_workers: int = Field(default=2, ge=1, le=8, description="threads taking in a mailbox's messages")
     mail_poll_seconds: float = Field(default=30.0, ge=1.0, description="how often the worker reads the mailboxes")
 
+    # The company as documents show it: letterhead and the footer German business letters must carry.
+    company_name: str = "Kontor Demo GmbH"
+    company_address: str = "Musterstraße 1, 10115 Berlin"
+    company_phone: str | None = "+49 30 1234567"
+    company_email: str | None = "vertrieb@kontor.localhost"
+    company_vat_id: str | None = "DE123456789"
+    company_register: str | None = Field(default="Amtsgericht Charlottenburg, HRB 000000",
+                                         description="register court and number")
+    company_managing_directors: str | None = "Erika Musterfrau"
+    company_bank: str | None = "IBAN DE02 1203 0000 0000 2020 51 · BIC BYLADEM1001"
+    company_timezone: str = Field(default="Europe/Berlin", description="where 'today' and 'end of day' are")
+    public_base_url: str = Field(default="http://127.0.0.1:8000", description="how customers reach Kontor's links")
+
+    # Offers: validity, the customer's reminder before it ends, the approval's due time (the approver
+    # is reminded then) and the time after which it goes to the level's deputy group.
+    offer_validity_days: int = Field(default=30, ge=1, le=365)
+    offer_reminder_days_before: int = Field(default=3, ge=0, le=60)
+    offer_approval_due: str = Field(default="P2D", description="ISO 8601 duration")
+    offer_approval_escalate_after: str = Field(default="P4D", description="ISO 8601 duration")
+    approval_deputies: dict[str, str] = Field(default_factory=lambda: {
+        "team_lead": "sales_manager", "sales_manager": "managing_director",
+        "managing_director": "managing_director_deputy"})
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     prefect_port: int = 4200
@@ -99,6 +122,22 @@ class Settings(BaseSettings):
     def _split_path_list(cls, value):
         if isinstance(value, str):
             return [Path(p) for p in value.split(":") if p.strip()]
+        return value
+
+    @field_validator("offer_approval_due", "offer_approval_escalate_after")
+    @classmethod
+    def _iso_duration(cls, value: str):
+        from runtime.moments import parse_duration
+
+        parse_duration(value)  # ValueError names the bad value
+        return value
+
+    @field_validator("company_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str):
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(value)
         return value
 
     @field_validator("secret_key")

@@ -112,6 +112,8 @@ class HumanTaskInfo:
     follow_up_at: datetime | None
     priority: int
     documentation: str | None
+    assignee: str | None = None  # from the `assignee` expression: the task starts claimed by this user
+    guard: str | None = None  # a named check the domain runs before the task is claimed or completed
 
 
 @dataclass
@@ -274,6 +276,9 @@ class ProcessEngine:
         spec = task.task_spec
         props = _properties(spec)
         groups = [g for g in (props.get("candidateGroups") or "").split(",") if g.strip()]
+        if props.get("candidateGroupsExpression"):  # groups decided by the process data, e.g. an approval level
+            value = self._evaluate(task, props["candidateGroupsExpression"]) or []
+            groups = [g for g in (value.split(",") if isinstance(value, str) else value) if str(g).strip()]
         if not groups and spec.lane:
             groups = [spec.lane]
         form_file = props.get("formJsonSchemaFilename")
@@ -288,6 +293,8 @@ class ProcessEngine:
             follow_up_at=resolve_moment(self._evaluate(task, props.get("followUpDate")), now),
             priority=_priority(priority),
             documentation=getattr(spec, "documentation", None),
+            assignee=(str(self._evaluate(task, props.get("assignee")) or "") or None) if props.get("assignee") else None,
+            guard=props.get("guard") or None,
         )
 
     def _service_job(self, task) -> ServiceJobInfo:
@@ -353,6 +360,15 @@ class ProcessEngine:
     def fire_timers(self, workflow: BpmnWorkflow) -> None:
         workflow.refresh_timers()
         self.run(workflow)
+
+    def reschedule_timer(self, workflow: BpmnWorkflow, task_id: str, due_at: datetime) -> None:
+        """Move a waiting duration or date timer to another moment (ops' "set due date")."""
+        task = self._task(workflow, task_id)
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition) or task.state != TaskState.WAITING \
+                or not isinstance(definition.details(task).value, str):
+            raise KeyError(task_id)
+        task._set_internal_data(event_value=to_utc(due_at).isoformat())
 
     def cancel(self, workflow: BpmnWorkflow) -> None:
         workflow.cancel()

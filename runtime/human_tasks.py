@@ -48,7 +48,7 @@ def _open_task(session, task_id, who) -> HumanTask:
     return task
 
 
-def claim_task(session: Session, task_id: int, who: Principal) -> HumanTask:
+def claim_task(session: Session, runtime: ProcessRuntime, task_id: int, who: Principal) -> HumanTask:
     task = _open_task(session, task_id, who)
     if task.assignee == who.username:
         return task
@@ -56,6 +56,8 @@ def claim_task(session: Session, task_id: int, who: Principal) -> HumanTask:
         raise Conflict(f"task {task_id} is claimed by {task.assignee}", assignee=task.assignee)
     if not may_work(task, who):
         raise Forbidden("you are in none of this task's candidate groups")
+    instance = session.get(ProcessInstance, task.instance_id)
+    runtime.guards.check(task.guard, session, who, task, instance.variables or {}, "claim", None)
     task.assignee = who.username
     audit(session, task.instance_id, "task_claimed", who.username, task.spec_name, task=task.id)
     return task
@@ -113,6 +115,7 @@ def complete_task(session: Session, runtime: ProcessRuntime, task_id: int, who: 
     require_running(instance)
     if expected_version is not None and expected_version != instance.version:
         raise Conflict(f"the instance changed meanwhile (version {instance.version}, expected {expected_version})")
+    data = {**data, **runtime.guards.check(task.guard, session, who, task, instance.variables or {}, "complete", data)}
     workflow, spec = load_workflow(session, runtime, instance)
     try:
         runtime.engine.complete_human_task(workflow, task.task_id, jsonable(data))

@@ -75,6 +75,7 @@ class HumanTask(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(100))
+    guard: Mapped[str | None] = mapped_column(String(200))  # checked by the domain before claim and complete
 
 
 class HumanTaskGroup(Base):

@@ -143,7 +143,8 @@ def _sync_human_tasks(session, instance, known: frozenset, waiting, now) -> None
                          spec_name=info.spec_name, title=info.title, lane=info.lane,
                          candidate_groups=info.candidate_groups, form_schema=info.form_schema,
                          ui_schema=info.ui_schema, documentation=info.documentation, priority=info.priority,
-                         due_at=info.due_at, follow_up_at=info.follow_up_at, created_at=now)
+                         due_at=info.due_at, follow_up_at=info.follow_up_at, created_at=now,
+                         assignee=info.assignee, guard=info.guard)
         session.add(task)
         session.flush()
         for group in info.candidate_groups:

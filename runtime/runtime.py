@@ -44,11 +44,41 @@ class OperationRegistry:
         return sorted(self._operations)
 
 
+TaskGuard = Callable[..., None]
+
+
+class TaskGuards:
+    """Named checks of the domain that a human task names in its `guard` property, run in the same
+    transaction before the task is claimed or completed: guard(session, who, task, variables, action,
+    data) raises to refuse (e.g. nobody approves their own offer), may record what the completion
+    decides (e.g. the approval bound to the offer's content) and may return data the completion
+    carries into the process (e.g. the facts of a resubmitted offer)."""
+
+    def __init__(self):
+        self._guards: dict[str, TaskGuard] = {}
+
+    def register(self, name: str, guard: TaskGuard) -> None:
+        self._guards[name] = guard
+
+    def check(self, name: str | None, *args) -> dict:
+        """Runs the guard; returns the data it adds to the completion (facts only the domain knows)."""
+        if not name:
+            return {}
+        try:
+            guard = self._guards[name]
+        except KeyError:
+            raise LookupError(f"no task guard named {name!r} is registered") from None
+        return guard(*args) or {}
+
+
 class ProcessRuntime:
     def __init__(self, settings, engine: ProcessEngine | None = None, operations: OperationRegistry | None = None):
         self.settings = settings
         self.engine = engine or ProcessEngine()
         self.operations = operations or OperationRegistry()
+        self.guards = TaskGuards()
+        # process key -> view(session, who, task, variables) -> dict: what a person needs to decide the task
+        self.task_views: dict[str, Callable[..., dict | None]] = {}
         self._bundles: dict[int, dict[str, ProcessSpec]] = {}
         self._definitions: dict[int, tuple[int, str]] = {}  # definition id -> (deployment id, process key)
         self._lock = threading.Lock()
@@ -75,6 +105,10 @@ class ProcessRuntime:
         with self._lock:
             self._definitions[definition_id] = (definition.deployment_id, definition.process_key)
         return spec
+
+    def task_context(self, session: Session, who, task, variables: dict) -> dict | None:
+        view = self.task_views.get(task.process_key)
+        return view(session, who, task, variables) if view is not None else None
 
     def remember_bundle(self, deployment_id: int, bundle: dict[str, ProcessSpec]) -> None:
         with self._lock:

@@ -8,10 +8,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.users import SYSTEM
+from domain.users import SYSTEM, Principal
 from kontor.db import transaction, utcnow
+from runtime.errors import Conflict, NotFound
 from runtime.models import ProcessInstance, Timer
-from runtime.progress import audit, load_workflow, save_progress
+from runtime.moments import to_utc
+from runtime.progress import audit, load_workflow, require_running, save_progress
 from runtime.runtime import ProcessRuntime
 
 
@@ -78,3 +80,35 @@ def fire_due_timers(factory: sessionmaker, runtime: ProcessRuntime, limit: int =
         if result is not None:
             fired.append(result)
     return fired
+
+
+def timers_of(session: Session, instance_id: int | None, limit: int, offset: int) -> tuple[list[Timer], int]:
+    from sqlalchemy import func
+
+    query = select(Timer)
+    if instance_id is not None:
+        query = query.where(Timer.instance_id == instance_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    return list(session.scalars(query.order_by(Timer.due_at, Timer.id).limit(limit).offset(offset))), total
+
+
+def reschedule_timer(session: Session, runtime: ProcessRuntime, who: Principal, timer_id: int,
+                     due_at: datetime) -> Timer:
+    """Ops move a waiting timer (Camunda's "set job due date"): e.g. send a reminder now, or give an
+    approver more time. The process fires it at the new moment like any other timer."""
+    timer = session.scalar(select(Timer).where(Timer.id == timer_id).with_for_update())
+    if timer is None:
+        raise NotFound(f"timer {timer_id} not found")
+    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == timer.instance_id)
+                              .with_for_update())
+    require_running(instance)
+    workflow, spec = load_workflow(session, runtime, instance)
+    try:
+        runtime.engine.reschedule_timer(workflow, timer.task_id, due_at)
+    except KeyError:
+        raise Conflict(f"timer {timer_id} is a cycle or no longer waits; only duration and date timers move") from None
+    audit(session, instance.id, "timer_rescheduled", who.username, timer.spec_name,
+          previous_due_at=timer.due_at.isoformat(), due_at=to_utc(due_at).isoformat())
+    save_progress(session, runtime, instance, workflow, spec, who.username)
+    session.refresh(timer)
+    return timer

@@ -4,8 +4,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 # Debian packages Kontor's tests and embedded mode need: Dovecot is the IMAP server (and, over LMTP,
-# the mailbox the local SMTP server delivers into). KONTOR_DEBIAN_PACKAGES adds more.
-DEBIAN_PACKAGES=(dovecot-imapd dovecot-lmtpd ${KONTOR_DEBIAN_PACKAGES:-})
+# the mailbox the local SMTP server delivers into); Pango, HarfBuzz's subsetter and the DejaVu fonts
+# are what WeasyPrint renders the PDFs with. KONTOR_DEBIAN_PACKAGES adds more.
+DEBIAN_PACKAGES=(dovecot-imapd dovecot-lmtpd libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+                 ${KONTOR_DEBIAN_PACKAGES:-})
 
 install_debian_packages() {
   local missing=()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from pathlib import Path
 
 # Prefect reads these at import: keep its home and temp files out of the user's.
@@ -20,7 +21,8 @@ from sqlalchemy import text  # noqa: E402
 from tests.support import API, PG_ADMIN_URL, TEST_USERS, create_pg_database, drop_pg_database  # noqa: E402
 
 TEST_BPMN_DIR = Path(__file__).parent / "bpmn"  # test-only processes, deployed like an adopter's extra folder
-RUNTIME_TABLES = ["inbound_mail", "outbox", "audit_event", "incident", "service_job", "timer", "message", "message_subscription",
+RUNTIME_TABLES = ["offer_answer_link", "offer_approval", "sales_order_line", "sales_order", "offer_line", "offer",
+                  "inbound_mail", "outbox", "audit_event", "incident", "service_job", "timer", "message", "message_subscription",
                   "human_task_group", "human_task", "process_instance", "idempotency_record"]
 # Customer data: emptied with DELETE in this order (portal users and customers refer to each other).
 CUSTOMER_CLEANUP = [
@@ -74,7 +76,7 @@ def kontor_app(database_url, tmp_path_factory):
     kontor = bootstrap(settings)
     with kontor.transaction() as session:
         for name, groups in TEST_USERS.items():
-            add_user(session, name, f"{name}-password", groups)
+            add_user(session, name, f"{name}-password", groups, email=f"{name}@kontor.test")
     set_current(kontor)
     yield kontor
     set_current(None)
@@ -164,3 +166,20 @@ def mail(kontor, mail_servers, prefect):
         setattr(kontor.settings, name, saved[name])
     if not mail_servers.smtp.running:
         mail_servers.smtp.start()
+
+
+@pytest.fixture
+def replies(kontor, mail):
+    """Kontor's own reply mailbox on the test Dovecot, read by the flow; a fresh address per test."""
+    from pydantic import SecretStr
+
+    from kontor.settings import MailboxConfig
+
+    local = f"antwort{uuid.uuid4().hex[:8]}"
+    saved = (kontor.settings.reply_local, kontor.settings.mailboxes, kontor.settings.inbound_max_bytes)
+    kontor.settings.reply_local = local
+    config = MailboxConfig(name="antwort", port=mail.dovecot.imap_port, username=f"{local}@kontor.localhost",
+                           password=SecretStr(mail.dovecot.password))
+    kontor.settings.mailboxes = [config]
+    yield config
+    kontor.settings.reply_local, kontor.settings.mailboxes, kontor.settings.inbound_max_bytes = saved

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import email
 import email.policy
+import smtplib
 import time
+import uuid
 from email.message import EmailMessage
 
 from imapclient import IMAPClient
@@ -27,3 +29,21 @@ def wait_for_mail(servers, address: str, count: int = 1, timeout: float = 10) ->
         if len(messages) >= count or time.monotonic() > deadline:
             return messages
         time.sleep(0.1)
+
+
+def send_smtp(mail, message: EmailMessage) -> None:
+    with smtplib.SMTP("127.0.0.1", mail.smtp.port, timeout=10) as smtp:
+        smtp.send_message(message)
+
+
+def answer(received: EmailMessage, text: str) -> EmailMessage:
+    reply = EmailMessage()
+    reply["From"] = received["To"]
+    reply["To"] = received["Reply-To"]
+    reply["Subject"] = f"AW: {received['Subject']}"
+    reply["In-Reply-To"] = received["Message-ID"]
+    reply["References"] = received["Message-ID"]
+    reply["Message-ID"] = f"<{uuid.uuid4().hex}@customer.example.test>"
+    quoted = "\n".join(f"> {line}" for line in received.get_body(("plain",)).get_content().splitlines())
+    reply.set_content(f"{text}\n\nAm 23.11.2026 um 10:00 schrieb Rita:\n{quoted}\n")
+    return reply

@@ -16,6 +16,10 @@ TEST_USERS = {
     "olga": ["ops"],                 # operations
     "ivan": ["integration"],         # the mail intake / integrations
     "mona": ["manager"],             # sales manager: changes every customer
+    "tara": ["approver", "team_lead"],          # approves offers at team-lead level
+    "tina": ["approver", "team_lead"],          # second team lead
+    "sven": ["approver", "sales_manager"],      # sales manager level (and the team leads' deputy)
+    "dora": ["approver", "managing_director"],  # managing director level
 }
 
 
@@ -68,6 +72,10 @@ class API:
     def post(self, path: str, json=None, user: str | None = "olga", **kwargs):
         return self.client.post(f"/api/v1{path}", json=json, headers=self.headers(user, kwargs.pop("headers", None)),
                                 **kwargs)
+
+    def put(self, path: str, json=None, user: str | None = "olga", **kwargs):
+        return self.client.put(f"/api/v1{path}", json=json, headers=self.headers(user, kwargs.pop("headers", None)),
+                               **kwargs)
 
     def patch(self, path: str, json=None, user: str | None = "olga", **kwargs):
         return self.client.patch(f"/api/v1{path}", json=json, headers=self.headers(user, kwargs.pop("headers", None)),

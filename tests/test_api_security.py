@@ -20,6 +20,8 @@ OPS_ONLY = {
     ("GET", "/api/v1/outbox"),  # and managers
     ("GET", "/api/v1/outbox/{outbox_id}"),  # and managers
     ("POST", "/api/v1/outbox/{outbox_id}/requeue"),
+    ("GET", "/api/v1/timers"),
+    ("POST", "/api/v1/timers/{timer_id}/reschedule"),
 }
 REQUIRED_PATHS = {
     "/api/v1/auth/token": {"post"},
@@ -82,6 +84,17 @@ REQUIRED_PATHS = {
     "/api/v1/documents": {"get", "post"},
     "/api/v1/documents/{document_id}": {"get"},
     "/api/v1/documents/{document_id}/content": {"get"},
+    "/api/v1/offers": {"get", "post"},
+    "/api/v1/offers/{offer_id}": {"get", "patch"},
+    "/api/v1/offers/{offer_id}/lines": {"get", "put"},
+    "/api/v1/offers/{offer_id}/submit": {"post"},
+    "/api/v1/offers/{offer_id}/withdraw": {"post"},
+    "/api/v1/offers/{offer_id}/revisions": {"get", "post"},
+    "/api/v1/offers/{offer_id}/pdf": {"get"},
+    "/api/v1/orders": {"get"},
+    "/api/v1/orders/{order_id}": {"get"},
+    "/api/v1/timers": {"get"},
+    "/api/v1/timers/{timer_id}/reschedule": {"post"},
 }
 
 
@@ -268,8 +281,8 @@ def test_wrong_types_and_huge_numbers_are_listed_per_field(api):
             checked += 1
     # start, cancel, delegate, complete, messages, customer, site, address, contact, product, price list,
     # price list item, special condition, lead, convert, opportunity, move, opportunity group, note, merge,
-    # activity
-    assert checked == 2 * 22
+    # activity, offer, submit, timer reschedule
+    assert checked == 2 * 25
 
 
 # ----------------------------------------------------------------- OpenAPI

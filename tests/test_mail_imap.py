@@ -4,7 +4,6 @@ waiting process. Also: a crash between commit and flag, an oversized message, an
 mailbox, and the quarantine through the API; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-import smtplib
 import uuid
 from email.message import EmailMessage
 
@@ -22,26 +21,8 @@ from mailers.inbound_models import InboundMail
 from mailers.outbox import Recipient, queue_mail
 from runtime.instances import start_instance
 from runtime.models import HumanTask, Message
-from tests.mailbox import wait_for_mail
+from tests.mailbox import answer, send_smtp, wait_for_mail
 from tests.support import ok
-
-
-@pytest.fixture
-def replies(kontor, mail):
-    """Kontor's own reply mailbox on the test Dovecot, read by the flow; a fresh address per test."""
-    local = f"antwort{uuid.uuid4().hex[:8]}"
-    saved = (kontor.settings.reply_local, kontor.settings.mailboxes, kontor.settings.inbound_max_bytes)
-    kontor.settings.reply_local = local
-    config = MailboxConfig(name="antwort", port=mail.dovecot.imap_port, username=f"{local}@kontor.localhost",
-                           password=SecretStr(mail.dovecot.password))
-    kontor.settings.mailboxes = [config]
-    yield config
-    kontor.settings.reply_local, kontor.settings.mailboxes, kontor.settings.inbound_max_bytes = saved
-
-
-def send_smtp(mail, message: EmailMessage) -> None:
-    with smtplib.SMTP("127.0.0.1", mail.smtp.port, timeout=10) as smtp:
-        smtp.send_message(message)
 
 
 def waiting_ticket(kontor, ticket_id: int, to: str) -> tuple[int, int]:
@@ -58,19 +39,6 @@ def open_tasks(kontor, instance_id: int) -> list[str]:
     with kontor.transaction() as session:
         return list(session.scalars(select(HumanTask.spec_name).where(HumanTask.instance_id == instance_id,
                                                                       HumanTask.state == "open")))
-
-
-def answer(received: EmailMessage, text: str) -> EmailMessage:
-    reply = EmailMessage()
-    reply["From"] = received["To"]
-    reply["To"] = received["Reply-To"]
-    reply["Subject"] = f"AW: {received['Subject']}"
-    reply["In-Reply-To"] = received["Message-ID"]
-    reply["References"] = received["Message-ID"]
-    reply["Message-ID"] = f"<{uuid.uuid4().hex}@customer.example.test>"
-    quoted = "\n".join(f"> {line}" for line in received.get_body(("plain",)).get_content().splitlines())
-    reply.set_content(f"{text}\n\nAm 23.11.2026 um 10:00 schrieb Rita:\n{quoted}\n")
-    return reply
 
 
 def flags(mail, config: MailboxConfig) -> list[set]:

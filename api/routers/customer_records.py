@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel
 from api.customer_schemas import (ActivityIn, ActivityOut, AddressOut, AmountOut, ContactOut, CustomerOut,
                                   DuplicateOut, MergeIn, NoteIn, NoteOut, TraceOut)
 from api.deps import CurrentUser, SessionDep
+from api.offer_schemas import OfferSummary, OrderSummary
 from api.params import Limit, Offset, OptionalId, RecordId, paging
 from api.routers.opportunities import opportunity_out
 from api.sales_schemas import OpportunityOut
@@ -33,6 +34,8 @@ class OverviewOut(BaseModel):
     open_opportunity_amount: AmountOut
     open_activities: list[ActivityOut]
     last_traces: list[TraceOut]
+    open_offers: list[OfferSummary]
+    open_orders: list[OrderSummary]
 
 
 def duplicate_out(candidate) -> DuplicateOut:
@@ -55,7 +58,9 @@ def overview(customer_id: RecordId, session: SessionDep, user: CurrentUser):
                        open_opportunities=[opportunity_out(session, o) for o in view.open_opportunities],
                        open_opportunity_amount=view.open_amount,
                        open_activities=[ActivityOut.model_validate(a) for a in view.open_activities],
-                       last_traces=[TraceOut.model_validate(t) for t in view.last_traces])
+                       last_traces=[TraceOut.model_validate(t) for t in view.last_traces],
+                       open_offers=[OfferSummary.model_validate(o) for o in view.open_offers],
+                       open_orders=[OrderSummary.model_validate(o) for o in view.open_orders])
 
 
 @router.get("/{customer_id}/traces", response_model=Page[TraceOut], summary="The timeline, newest first")

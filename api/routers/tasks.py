@@ -20,11 +20,12 @@ def task_out(task) -> TaskOut:
                    completed_by=task.completed_by)
 
 
-def _detail(session, task) -> TaskDetail:
+def _detail(session, task, runtime=None, user=None) -> TaskDetail:
     instance = session.get(ProcessInstance, task.instance_id)
+    context = runtime.task_context(session, user, task, instance.variables or {}) if runtime is not None else None
     return TaskDetail(**task_out(task).model_dump(), documentation=task.documentation, form_schema=task.form_schema,
                       ui_schema=task.ui_schema, instance_status=instance.status,
-                      instance_lock_version=instance.version)
+                      instance_lock_version=instance.version, context=context)
 
 
 @router.get("", response_model=Page[TaskOut], summary="The inbox: my tasks and my groups' unclaimed tasks")
@@ -44,14 +45,15 @@ def inbox(session: SessionDep, user: CurrentUser,
     return Page(items=[task_out(t) for t in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/{task_id}", response_model=TaskDetail, summary="A task with its form (JSON Schema)")
-def get(task_id: RecordId, session: SessionDep, user: CurrentUser):
-    return _detail(session, handlers.get_task(session, task_id, user))
+@router.get("/{task_id}", response_model=TaskDetail,
+            summary="A task with its form (JSON Schema) and what its process shows to decide it (context)")
+def get(task_id: RecordId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser):
+    return _detail(session, handlers.get_task(session, task_id, user), runtime, user)
 
 
 @router.post("/{task_id}/claim", response_model=TaskDetail)
-def claim(task_id: RecordId, session: SessionDep, user: CurrentUser):
-    return _detail(session, handlers.claim_task(session, task_id, user))
+def claim(task_id: RecordId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser):
+    return _detail(session, handlers.claim_task(session, runtime, task_id, user))
 
 
 @router.post("/{task_id}/unclaim", response_model=TaskDetail)

@@ -1,5 +1,5 @@
 """A customer's dashboard in one read: master data, addresses, contacts, open opportunities and
-their pipeline value, open activities and the latest traces."""
+their pipeline value, open offers and orders, open activities and the latest traces."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from domain.customers.access import readable_customer
 from domain.customers.models import Address, Contact, Customer
 from domain.customers.timeline import Activity, Trace, traces
+from domain.offers.models import CLOSED_STATUSES, Offer
+from domain.orders.models import Order
 from domain.sales.models import Opportunity, OpportunityPhase
 from domain.users import Principal
 
@@ -24,6 +26,8 @@ class Overview:
     open_amount: Decimal
     open_activities: list[Activity]
     last_traces: list[Trace]
+    open_offers: list[Offer]
+    open_orders: list[Order]
 
 
 def customer_overview(session: Session, who: Principal, customer_id: int, traces_shown: int = 10) -> Overview:
@@ -40,5 +44,10 @@ def customer_overview(session: Session, who: Principal, customer_id: int, traces
         select(Activity).where(Activity.customer_id == customer_id, Activity.done_at.is_(None))
         .order_by(Activity.due_at, Activity.id)))
     last, _ = traces(session, who, customer_id, limit=traces_shown)
+    offers = [] if who.is_portal else list(session.scalars(
+        select(Offer).where(Offer.customer_id == customer_id, Offer.status.not_in(CLOSED_STATUSES))
+        .order_by(Offer.valid_until, Offer.id)))
+    orders = [] if who.is_portal else list(session.scalars(
+        select(Order).where(Order.customer_id == customer_id, Order.status == "open").order_by(Order.id)))
     return Overview(customer, addresses, contacts, opportunities, sum((o.amount for o in opportunities), Decimal(0)),
-                    activities, last)
+                    activities, last, offers, orders)

@@ -1,0 +1,177 @@
+"""Request and response bodies of offers and orders (amounts are decimal strings, never floats)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from domain.fields import Text
+from domain.offers.inputs import OfferIn, OfferLineIn, OfferTermsIn  # noqa: F401 - request bodies
+
+# Prices, sums and percentages have two decimals (prices are rounded to cents when looked up): shown
+# so whatever scale the database keeps.
+Money = Annotated[Decimal, PlainSerializer(lambda v: str(v.quantize(Decimal("0.01"))), return_type=str)]
+Percent = Money
+OfferStatus = Literal["draft", "in_approval", "rework", "approved", "sent", "accepted", "declined", "expired",
+                      "superseded", "cancelled"]
+
+
+class Versioned(BaseModel):
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1,
+                                description="the version you read; 409 if the offer changed meanwhile")
+
+
+class OfferPatch(OfferTermsIn):
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class OfferLinesIn(Versioned):
+    model_config = ConfigDict(extra="forbid")
+    lines: list[OfferLineIn] = Field(max_length=500)
+
+
+class VersionIn(Versioned):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OfferLineOut(BaseModel):
+    position: int
+    product_id: int
+    sku: str
+    name: str
+    quantity: Decimal
+    unit: str
+    list_price: Money
+    unit_price: Money
+    price_rule: str
+    discount_percent: Percent
+    tax_rate: Percent
+    net: Money
+    unit_cost: Decimal | None = None
+    margin: Money | None = None
+    margin_percent: Percent | None = None
+
+
+class TaxGroupOut(BaseModel):
+    rate: Percent
+    net: Money
+    tax: Money
+
+
+class ApprovalOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    approval_round: int
+    level: str
+    approver_group: str
+    decision: str
+    reason: str | None
+    content_hash: str
+    decided_by: str
+    decided_at: datetime
+    voided_at: datetime | None
+    void_reason: str | None
+
+
+class OfferSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    label: str
+    number: str | None
+    revision: int
+    status: OfferStatus
+    title: str
+    customer_id: int
+    opportunity_id: int | None
+    currency: str
+    net_total: Money
+    gross_total: Money
+    valid_until: date
+    created_by: str
+    created_at: datetime
+
+
+class OfferOut(OfferSummary):
+    previous_id: int | None
+    contact_id: int | None
+    site_id: int | None
+    billing_address_id: int | None
+    delivery_address_id: int | None
+    language: str
+    payment_days: int
+    skonto_percent: Percent | None
+    skonto_days: int | None
+    delivery_terms: str | None
+    tax_treatment: str
+    header_discount_percent: Percent
+    intro_text: str | None
+    closing_text: str | None
+    tax_total: Money
+    content_hash: str | None
+    changed_by: str
+    instance_id: int | None
+    approval_round: int
+    pdf_document_id: int | None
+    submitted_at: datetime | None
+    sent_at: datetime | None
+    expires_at: datetime | None
+    answered_at: datetime | None
+    answer_note: str | None
+    version: int
+    lines: list[OfferLineOut]
+    tax_groups: list[TaxGroupOut]
+    cost_total: Money | None
+    margin: Money | None
+    margin_percent: Percent | None
+    approvals: list[ApprovalOut]
+
+
+class OrderLineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    position: int
+    product_id: int
+    sku: str
+    name: str
+    description: str | None
+    unit: str
+    quantity: Decimal
+    unit_price: Money
+    discount_percent: Percent
+    tax_rate: Percent
+    net: Money
+
+
+class OrderSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    number: str
+    offer_id: int
+    customer_id: int
+    status: str
+    title: str
+    currency: str
+    net_total: Money
+    tax_total: Money
+    gross_total: Money
+    accepted_via: str
+    created_at: datetime
+
+
+class OrderOut(OrderSummary):
+    opportunity_id: int | None
+    contact_id: int | None
+    billing_address_id: int | None
+    delivery_address_id: int | None
+    payment_days: int
+    skonto_percent: Percent | None
+    skonto_days: int | None
+    delivery_terms: str | None
+    tax_treatment: str
+    header_discount_percent: Percent
+    lines: list[OrderLineOut]
+
+
+class AnswerForm(BaseModel):
+    decision: Literal["accept", "decline"]
+    reason: Text | None = Field(default=None, max_length=500)

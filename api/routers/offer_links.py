@@ -1,0 +1,84 @@
+"""The customer's answer page, outside the authenticated API: the signed link from the offer mail
+shows the offer and lets the customer accept or decline once. Looking at the page changes nothing
+(mail scanners open links); only the form's POST answers."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+from fastapi import APIRouter, Form, Response
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from api.deps import KontorDep, SessionDep
+from domain.documents import DocumentStore
+from domain.offers.answers import answer_by_link, check_link
+from domain.offers.document import LOCALES
+from runtime.errors import Conflict, NotFound
+
+router = APIRouter(prefix="/o", include_in_schema=False)
+_PAGES = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
+                     autoescape=select_autoescape(default=True))
+TEXTS = {
+    "de": {"title": "Angebot", "total": "Gesamtbetrag", "valid_until": "gültig bis", "pdf": "Angebot als PDF",
+           "reason": "Anmerkung (bei einer Absage gern der Grund):", "accept": "Angebot annehmen",
+           "decline": "Angebot ablehnen", "accepted": "Vielen Dank! Ihre Zusage ist bei uns eingegangen.",
+           "declined": "Vielen Dank für Ihre Rückmeldung. Ihre Absage ist bei uns eingegangen."},
+    "en": {"title": "Offer", "total": "Total", "valid_until": "valid until", "pdf": "Offer as PDF",
+           "reason": "Note (for a decline, the reason is welcome):", "accept": "Accept the offer",
+           "decline": "Decline the offer", "accepted": "Thank you! We have received your acceptance.",
+           "declined": "Thank you for letting us know. We have received your decline."},
+}
+
+
+def _page(kontor, token: str, check, status: int = 200, done: str | None = None, form: bool = False) -> HTMLResponse:
+    offer = check.offer
+    lang = offer.language if offer is not None and offer.language in TEXTS else "de"
+    locale = LOCALES[lang]
+    html = _PAGES.get_template("offer_answer.html").render(
+        lang=lang, t=TEXTS[lang], company=kontor.settings.company_name, offer=offer, problem=check.problem,
+        done=done, form=form, action=f"/o/{token}", pdf_url=f"/o/{token}/pdf",
+        show_pdf=offer is not None and offer.pdf_document_id is not None and check.link is not None,
+        total=format_currency(offer.gross_total, offer.currency, locale=locale) if offer else "",
+        valid_until=format_date(offer.valid_until, format="long", locale=locale) if offer else "")
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store",
+                                                           "Referrer-Policy": "no-referrer"})
+
+
+def _status(check) -> int:
+    if check.link is None:
+        return 404
+    return 200 if check.problem is None else 410
+
+
+@router.get("/{token}", response_class=HTMLResponse)
+def show(token: str, session: SessionDep, kontor: KontorDep):
+    check = check_link(session, kontor.settings.signing_key(), token[:200])
+    return _page(kontor, token, check, _status(check), form=check.problem is None)
+
+
+@router.post("/{token}", response_class=HTMLResponse)
+def answer(token: str, decision: Annotated[str, Form(pattern="^(accept|decline)$")], session: SessionDep,
+           kontor: KontorDep, reason: Annotated[str | None, Form(max_length=500)] = None):
+    key = kontor.settings.signing_key()
+    try:
+        offer = answer_by_link(session, kontor.runtime, key, token[:200], decision, reason)
+    except (NotFound, Conflict):
+        check = check_link(session, key, token[:200])
+        return _page(kontor, token, check, _status(check))
+    lang = offer.language if offer.language in TEXTS else "de"
+    check = check_link(session, key, token[:200])
+    return _page(kontor, token, check, done=TEXTS[lang]["accepted" if decision == "accept" else "declined"])
+
+
+@router.get("/{token}/pdf")
+def pdf(token: str, session: SessionDep, kontor: KontorDep):
+    check = check_link(session, kontor.settings.signing_key(), token[:200])
+    if check.link is None or check.offer.pdf_document_id is None:
+        return Response("not found", status_code=404, media_type="text/plain")
+    filename, content_type, content = DocumentStore.under(kontor.settings.data_dir).load(
+        session, check.offer.pdf_document_id)
+    return Response(content, media_type=content_type, headers={"Content-Disposition": f'inline; filename="{filename}"',
+                                                               "Cache-Control": "no-store"})

@@ -1,0 +1,27 @@
+"""Who sees and who changes offers: staff see the offers of customers they may read (portal users
+none: their view of offers comes with the portal); the customer's salesperson and managers change them."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from domain.customers.access import editable_customer, readable_customer, require_staff
+from domain.offers.models import Offer
+from domain.users import Principal
+from runtime.errors import Conflict, NotFound
+
+
+def readable_offer(session: Session, who: Principal, offer_id: int) -> Offer:
+    offer = session.get(Offer, offer_id)
+    if offer is None or who.is_portal:
+        raise NotFound(f"offer {offer_id} not found")
+    require_staff(who, "offers")
+    readable_customer(session, who, offer.customer_id)
+    return offer
+
+
+def editable_offer(session: Session, who: Principal, offer_id: int, expected_version: int | None = None) -> Offer:
+    offer = readable_offer(session, who, offer_id)
+    editable_customer(session, who, offer.customer_id)
+    if expected_version is not None and expected_version != offer.version:
+        raise Conflict(f"the offer was changed meanwhile (version {offer.version})", version=offer.version)
+    return offer

@@ -1,0 +1,175 @@
+"""The offer's approval: the facts the rules decide on, the approval process (bpmn/offer_approval.bpmn)
+started, stopped and restarted with the offer's content, and the guards of its human tasks:
+four eyes, approvals bound to the content hash, rework and resubmission."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from domain.customers.models import Customer
+from domain.customers.timeline import record_trace
+from domain.numbering import next_number
+from domain.offers.access import editable_offer
+from domain.offers.content import lines_of, totals_of
+from domain.offers.models import Offer, OfferApproval
+from domain.users import Principal
+from kontor.db import utcnow
+from kontor.settings import Settings
+from runtime.errors import Conflict, Forbidden, ValidationFailed
+from runtime.human_tasks import complete_task
+from runtime.instances import cancel_instance, start_instance
+from runtime.models import HumanTask, ProcessInstance
+from runtime.runtime import ProcessRuntime
+
+PROCESS = "offer_approval"
+# Approval levels from lowest to highest; an offer that needs a level is approved by every level up to it.
+LEVELS = ("team_lead", "sales_manager", "managing_director")
+
+
+def local_now(settings: Settings) -> datetime:
+    return datetime.now(ZoneInfo(settings.company_timezone))
+
+
+def next_offer_number(session: Session, settings: Settings) -> str:
+    return next_number(session, "offer", local_now(settings).year)
+
+
+def open_items_total(session: Session, customer_id: int) -> Decimal:
+    """What the customer owes on issued, unpaid invoices (none exist before invoicing is built)."""
+    return Decimal("0.00")
+
+
+def facts(session: Session, offer: Offer) -> dict:
+    """What the approval rules (bpmn/offer_approval_level.dmn) decide on, as process data."""
+    totals = totals_of(offer, lines_of(session, offer.id))
+    customer = session.get(Customer, offer.customer_id)
+    exposure = open_items_total(session, customer.id) + totals.gross_total
+    nonstandard = (offer.payment_days > customer.payment_days
+                   or (offer.skonto_percent or 0) > (customer.skonto_percent or 0)
+                   or (offer.skonto_days or 0) > (customer.skonto_days or 0))
+    return {"offer_id": offer.id, "offer_label": offer.label, "content_hash": offer.content_hash,
+            "currency": offer.currency, "net_total": str(totals.net_total),
+            "max_line_discount": str(totals.max_line_discount), "header_discount": str(offer.header_discount_percent),
+            "margin_percent": None if totals.margin_percent is None else str(totals.margin_percent),
+            "over_credit_limit": customer.credit_limit is not None and exposure > customer.credit_limit,
+            "nonstandard_terms": bool(nonstandard), "approval_round": offer.approval_round}
+
+
+def start(session: Session, runtime: ProcessRuntime, settings: Settings, who: Principal, offer: Offer) -> None:
+    """A new approval round on the offer's current content."""
+    offer.approval_round += 1
+    offer.status, offer.submitted_at = "in_approval", utcnow()
+    data = {**facts(session, offer), "salesperson": who.username, "approval_levels": list(LEVELS),
+            "approval_deputies": dict(settings.approval_deputies), "approval_due": settings.offer_approval_due,
+            "approval_escalate_after": settings.offer_approval_escalate_after}
+    instance, _ = start_instance(session, runtime, who, PROCESS, data,
+                                 business_key=f"offer-{offer.id}-round-{offer.approval_round}")
+    offer.instance_id = instance.id
+    variables = instance.variables or {}
+    record_trace(session, offer.customer_id, "offer_submitted", who.username,
+                 f"offer {offer.label} submitted for approval: {describe_need(variables)}", "offer", offer.id,
+                 level=variables.get("approval_level"), rule=variables.get("approval_rule"))
+
+
+def describe_need(variables: dict) -> str:
+    level = variables.get("approval_level")
+    if not level or level == "none":
+        return "no approval needed"
+    return f"{level.replace('_', ' ')} ({variables.get('approval_rule')})"
+
+
+def stop(session: Session, runtime: ProcessRuntime, who: Principal, offer: Offer, reason: str) -> None:
+    """End the offer's process (if it still runs) and void its approvals."""
+    if offer.instance_id is not None:
+        instance = session.get(ProcessInstance, offer.instance_id)
+        if instance is not None and instance.status in ("running", "suspended"):
+            cancel_instance(session, runtime, who, instance.id, reason)
+    void_approvals(session, offer, reason)
+
+
+def restart(session: Session, runtime: ProcessRuntime, settings: Settings, who: Principal, offer: Offer,
+            reason: str) -> None:
+    """The content changed after submission: every approval so far is void; approval starts again."""
+    stop(session, runtime, who, offer, reason)
+    record_trace(session, offer.customer_id, "offer_approval_voided", who.username,
+                 f"offer {offer.label}: approval voided ({reason}); approval restarts", "offer", offer.id)
+    start(session, runtime, settings, who, offer)
+
+
+def void_approvals(session: Session, offer: Offer, reason: str) -> None:
+    session.execute(update(OfferApproval).where(OfferApproval.offer_id == offer.id,
+                                                OfferApproval.voided_at.is_(None))
+                    .values(voided_at=utcnow(), void_reason=reason[:300]))
+
+
+def resubmit(session: Session, runtime: ProcessRuntime, who: Principal, offer: Offer) -> None:
+    """After a rejection: complete the rework task with "resubmit" (its guard brings the new facts)."""
+    task = session.scalar(select(HumanTask).where(HumanTask.instance_id == offer.instance_id,
+                                                  HumanTask.spec_name == "Task_rework", HumanTask.state == "open"))
+    if task is None:
+        raise Conflict(f"offer {offer.label} has no open rework task")
+    if task.assignee not in (None, who.username):
+        raise Conflict(f"the rework of offer {offer.label} is with {task.assignee}; they resubmit it or hand it over")
+    complete_task(session, runtime, task.id, who, {"decision": "resubmit"})
+
+
+# ------------------------------------------------------------------ guards of the process's human tasks
+def guard_approval(session: Session, who: Principal, task: HumanTask, variables: dict, action: str,
+                   data: dict | None) -> None:
+    """Four eyes, on the content the process approves; the decision is recorded with that content."""
+    offer = session.get(Offer, variables["offer_id"])
+    if who.username in (offer.created_by, offer.changed_by):
+        raise Forbidden(f"four eyes: {who.username} created or last changed offer {offer.label}; "
+                        "another approver decides")
+    if offer.status != "in_approval" or offer.content_hash != variables.get("content_hash"):
+        raise Conflict(f"offer {offer.label} changed since this approval was asked for; its approval restarted")
+    if action != "complete":
+        return
+    steps, step = variables["approval_steps"], int(variables["step"])
+    approved = data["decision"] == "approve"
+    session.add(OfferApproval(offer_id=offer.id, approval_round=offer.approval_round, level=steps[step],
+                              approver_group=(task.candidate_groups or ["?"])[0],
+                              decision="approved" if approved else "rejected", reason=data.get("reason"),
+                              content_hash=offer.content_hash, decided_by=who.username, human_task_id=task.id))
+    if not approved:
+        offer.status = "rework"
+    record_trace(session, offer.customer_id, "offer_approved" if approved else "offer_rejected", who.username,
+                 f"offer {offer.label} {'approved' if approved else 'rejected'} at level "
+                 f"{steps[step].replace('_', ' ')}" + (f": {data.get('reason')}" if data.get("reason") else ""),
+                 "offer", offer.id)
+
+
+def guard_rework(session: Session, who: Principal, task: HumanTask, variables: dict, action: str,
+                 data: dict | None) -> dict | None:
+    """Only who may change the offer reworks it; a resubmission carries the new content's facts."""
+    offer = editable_offer(session, who, variables["offer_id"])
+    if offer.status != "rework":
+        raise Conflict(f"offer {offer.label} is {offer.status}, not in rework")
+    if action != "complete":
+        return None
+    if data["decision"] == "withdraw":
+        offer.status = "cancelled"
+        void_approvals(session, offer, f"withdrawn by {who.username}")
+        record_trace(session, offer.customer_id, "offer_withdrawn", who.username, f"offer {offer.label} withdrawn",
+                     "offer", offer.id)
+        return None
+    if not lines_of(session, offer.id):
+        raise ValidationFailed("an offer needs at least one line", [{"field": "lines", "message": "empty"}])
+    void_approvals(session, offer, "resubmitted after rework")
+    offer.approval_round += 1
+    offer.status, offer.submitted_at = "in_approval", utcnow()
+    record_trace(session, offer.customer_id, "offer_submitted", who.username,
+                 f"offer {offer.label} resubmitted after rework", "offer", offer.id)
+    return facts(session, offer)
+
+
+def guard_review_reply(session: Session, who: Principal, task: HumanTask, variables: dict, action: str,
+                       data: dict | None) -> None:
+    """The salesperson decides what an unclear reply means, while the offer is still out."""
+    offer = editable_offer(session, who, variables["offer_id"])
+    if offer.status != "sent":
+        raise Conflict(f"offer {offer.label} is {offer.status}; there is no answer to decide any more")

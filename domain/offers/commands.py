@@ -1,0 +1,223 @@
+"""Offer commands, each in the caller's transaction: create with the customer's defaults, change
+(header or lines), submit for approval, revise a sent offer, withdraw.
+
+A change of an offer in approval (or approved, not yet sent) voids its approvals and restarts the
+approval on the new content; a change of a sent offer makes the next revision instead."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.catalog.queries import customer_price_list
+from domain.customers.access import editable_customer
+from domain.customers.models import Address, Contact, Customer, Site
+from domain.customers.rules import check_payment_terms
+from domain.customers.timeline import record_trace
+from domain.offers import approval
+from domain.offers.access import editable_offer
+from domain.offers.content import lines_of, price_lines, refresh
+from domain.offers.models import CLOSED_STATUSES, Offer, OfferLine
+from domain.sales.models import Opportunity
+from domain.sales.opportunities import create_opportunity
+from domain.users import Principal
+from kontor.settings import Settings
+from runtime.errors import Conflict, ValidationFailed
+from runtime.runtime import ProcessRuntime
+
+
+def today(settings: Settings) -> date:
+    return approval.local_now(settings).date()
+
+
+def create_offer(session: Session, settings: Settings, who: Principal, data: dict) -> Offer:
+    customer = editable_customer(session, who, data["customer_id"])
+    if customer.merged_into_id is not None:
+        raise Conflict(f"customer {customer.number} was merged into another customer")
+    price_list = customer_price_list(session, customer)
+    site = session.get(Site, customer.preferred_site_id) if customer.preferred_site_id else None
+    offer = Offer(customer_id=customer.id, title=data["title"], status="draft", currency=price_list.currency,
+                  price_list_id=price_list.id, payment_days=customer.payment_days,
+                  skonto_percent=customer.skonto_percent, skonto_days=customer.skonto_days,
+                  delivery_terms=customer.delivery_terms,
+                  tax_treatment=(site.tax_treatment if site and site.tax_treatment else customer.tax_treatment),
+                  site_id=site.id if site else None, contact_id=_default_contact(session, customer),
+                  valid_until=today(settings) + timedelta(days=settings.offer_validity_days),
+                  created_by=who.username, changed_by=who.username)
+    if offer.contact_id is not None:
+        offer.language = session.get(Contact, offer.contact_id).language
+    offer.billing_address_id = _default_address(session, customer.id, offer.site_id, "billing")
+    offer.delivery_address_id = _default_address(session, customer.id, offer.site_id, "delivery")
+    _apply_terms(session, settings, offer, {k: v for k, v in data.items()
+                                            if k not in ("customer_id", "lines", "opportunity_id") and v is not None})
+    offer.opportunity_id = _opportunity_for(session, who, customer, data.get("opportunity_id"), data["title"])
+    session.add(offer)
+    session.flush()
+    _replace_lines(session, who, offer, data.get("lines") or [], settings)
+    record_trace(session, customer.id, "offer_created", who.username, f"offer draft {offer.id}: {offer.title}",
+                 "offer", offer.id)
+    return offer
+
+
+def change_offer(session: Session, runtime: ProcessRuntime, settings: Settings, who: Principal, offer_id: int,
+                 terms: dict, lines: list[dict] | None = None, expected_version: int | None = None) -> Offer:
+    """Apply header changes and/or a new list of lines. Returns the offer that carries the change:
+    the same one, or for a sent offer its next revision."""
+    offer = editable_offer(session, who, offer_id, expected_version)
+    if offer.status in CLOSED_STATUSES:
+        raise Conflict(f"offer {offer.label} is {offer.status}; it cannot change any more")
+    if offer.status == "sent":
+        offer = revise_offer(session, runtime, settings, who, offer.id)
+    before = offer.content_hash
+    _apply_terms(session, settings, offer, terms)
+    if lines is not None:
+        _replace_lines(session, who, offer, lines, settings)
+    else:
+        refresh(offer, lines_of(session, offer.id))
+    if offer.content_hash != before:
+        offer.changed_by = who.username
+        if offer.status in ("in_approval", "approved"):
+            approval.restart(session, runtime, settings, who, offer, f"changed by {who.username}")
+    session.flush()
+    return offer
+
+
+def submit_offer(session: Session, runtime: ProcessRuntime, settings: Settings, who: Principal, offer_id: int,
+                 expected_version: int | None = None) -> Offer:
+    """Send a draft for approval (its number is given now), or resubmit it after rework."""
+    offer = editable_offer(session, who, offer_id, expected_version)
+    if offer.status == "rework":
+        approval.resubmit(session, runtime, who, offer)
+        return offer
+    if offer.status != "draft":
+        raise Conflict(f"offer {offer.label} is {offer.status}; only a draft or an offer in rework is submitted")
+    lines = lines_of(session, offer.id)
+    if not lines:
+        raise ValidationFailed("an offer needs at least one line", [{"field": "lines", "message": "empty"}])
+    if offer.valid_until < today(settings):
+        raise ValidationFailed("the offer's validity has passed", [{"field": "valid_until", "message": "in the past"}])
+    if offer.number is None:
+        offer.number = approval.next_offer_number(session, settings)
+    approval.start(session, runtime, settings, who, offer)
+    return offer
+
+
+def revise_offer(session: Session, runtime: ProcessRuntime, settings: Settings, who: Principal,
+                 offer_id: int) -> Offer:
+    """The next revision of a sent (or expired) offer, as a draft with the same lines; the sent one is
+    superseded and no longer waits for the customer's answer."""
+    offer = editable_offer(session, who, offer_id)
+    if offer.status not in ("sent", "expired"):
+        raise Conflict(f"offer {offer.label} is {offer.status}; only a sent or expired offer gets a revision")
+    revision = Offer(**{column.key: getattr(offer, column.key) for column in Offer.__table__.columns
+                        if column.key not in ("id", "version", "created_at", "updated_at", "submitted_at", "sent_at",
+                                              "expires_at", "customer_reminded_at", "answered_at", "answer_note",
+                                              "instance_id", "approval_round", "pdf_document_id")})
+    revision.revision, revision.previous_id, revision.status = offer.revision + 1, offer.id, "draft"
+    revision.created_by = revision.changed_by = who.username
+    if revision.valid_until < today(settings):
+        revision.valid_until = today(settings) + timedelta(days=settings.offer_validity_days)
+    session.add(revision)
+    session.flush()
+    for line in lines_of(session, offer.id):
+        session.add(OfferLine(**{c.key: getattr(line, c.key) for c in OfferLine.__table__.columns
+                                 if c.key not in ("id", "offer_id")}, offer_id=revision.id))
+    session.flush()
+    refresh(revision, lines_of(session, revision.id))
+    if offer.status == "sent":
+        approval.stop(session, runtime, who, offer, f"superseded by revision {revision.revision}")
+    offer.status = "superseded"
+    record_trace(session, offer.customer_id, "offer_revised", who.username,
+                 f"offer {offer.label} revised: revision {revision.revision}", "offer", revision.id,
+                 previous_id=offer.id)
+    return revision
+
+
+def withdraw_offer(session: Session, runtime: ProcessRuntime, who: Principal, offer_id: int) -> Offer:
+    offer = editable_offer(session, who, offer_id)
+    if offer.status in CLOSED_STATUSES:
+        raise Conflict(f"offer {offer.label} is {offer.status} already")
+    approval.stop(session, runtime, who, offer, f"withdrawn by {who.username}")
+    offer.status = "cancelled"
+    record_trace(session, offer.customer_id, "offer_withdrawn", who.username, f"offer {offer.label} withdrawn",
+                 "offer", offer.id)
+    return offer
+
+
+# ------------------------------------------------------------------ helpers
+def _replace_lines(session: Session, who: Principal, offer: Offer, inputs: list[dict], settings: Settings) -> None:
+    new = price_lines(session, who, offer, inputs, today(settings))
+    for line in lines_of(session, offer.id):
+        session.delete(line)
+    session.flush()
+    for line in new:
+        line.offer_id = offer.id
+        session.add(line)
+    session.flush()
+    refresh(offer, new)
+    if offer.opportunity_id is not None and offer.status in ("draft", "rework"):
+        opportunity = session.get(Opportunity, offer.opportunity_id)
+        if opportunity is not None and opportunity.closed_at is None:
+            opportunity.amount = offer.net_total
+
+
+def _apply_terms(session: Session, settings: Settings, offer: Offer, terms: dict) -> None:
+    errors = []
+    for name in ("contact_id", "site_id", "billing_address_id", "delivery_address_id"):
+        if terms.get(name) is not None and not _belongs(session, name, terms[name], offer.customer_id):
+            errors.append({"field": name, "message": f"{terms[name]} is not one of this customer's"})
+    if terms.get("valid_until") is not None and terms["valid_until"] < today(settings):
+        errors.append({"field": "valid_until", "message": "must not be in the past"})
+    merged = {k: terms.get(k, getattr(offer, k)) for k in ("payment_days", "skonto_percent", "skonto_days")}
+    errors += check_payment_terms(merged["payment_days"], merged["skonto_percent"], merged["skonto_days"])
+    if errors:
+        raise ValidationFailed("the offer's terms are not valid", errors)
+    for name, value in terms.items():
+        setattr(offer, name, value)
+    if "contact_id" in terms and offer.contact_id is not None:
+        offer.language = session.get(Contact, offer.contact_id).language
+    elif offer.contact_id is None:
+        offer.language = offer.language or "de"
+
+
+def _belongs(session: Session, field: str, record_id: int, customer_id: int) -> bool:
+    model = {"contact_id": Contact, "site_id": Site, "billing_address_id": Address,
+             "delivery_address_id": Address}[field]
+    record = session.get(model, record_id)
+    return record is not None and record.customer_id == customer_id
+
+
+def _default_contact(session: Session, customer: Customer) -> int | None:
+    receivers = select(Contact.id).where(Contact.customer_id == customer.id, Contact.active.is_(True),
+                                         Contact.receives_offers.is_(True), Contact.email.is_not(None))
+    ids = list(session.scalars(receivers.order_by(Contact.id)))
+    if customer.preferred_contact_id in ids or (not ids and customer.preferred_contact_id):
+        return customer.preferred_contact_id
+    return ids[0] if ids else None
+
+
+def _default_address(session: Session, customer_id: int, site_id: int | None, kind: str) -> int | None:
+    """The default address of this kind (the site's first), else the main address."""
+    for kinds in ((kind,), ("main",)):
+        query = select(Address.id).where(Address.customer_id == customer_id, Address.kind.in_(kinds))
+        ordered = query.order_by((Address.site_id == site_id).desc() if site_id else Address.site_id.is_(None).desc(),
+                                 Address.is_default.desc(), Address.id)
+        found = session.scalar(ordered.limit(1))
+        if found is not None:
+            return found
+    return None
+
+
+def _opportunity_for(session: Session, who: Principal, customer: Customer, opportunity_id: int | None,
+                     title: str) -> int:
+    if opportunity_id is not None:
+        opportunity = session.get(Opportunity, opportunity_id)
+        if opportunity is None or opportunity.customer_id != customer.id:
+            raise ValidationFailed("not an opportunity of this customer",
+                                   [{"field": "opportunity_id", "message": f"no opportunity {opportunity_id} here"}])
+        if opportunity.closed_at is not None:
+            raise ValidationFailed("the opportunity is closed", [{"field": "opportunity_id", "message": "closed"}])
+        return opportunity.id
+    return create_opportunity(session, who, {"customer_id": customer.id, "title": title[:200], "phase": "offer",
+                                             "amount": 0}).id

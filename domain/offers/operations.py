@@ -1,0 +1,232 @@
+"""The service tasks of the offer process (bpmn/offer_approval.bpmn), run by the worker's flows.
+
+Each runs its own short transactions and is idempotent: a retry after a crash finds what the first
+attempt committed (the PDF of this content, the offer already sent, the order of this offer) and
+does not do it again; every mail has a dedupe key. An operation refuses to act on an offer whose
+content is no longer the one the process approved."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+from sqlalchemy import select
+
+from domain.customers.recipients import document_recipient, recipient_of
+from domain.customers.timeline import record_trace
+from domain.documents import DocumentStore, store_generated
+from domain.offers import answers, document
+from domain.offers.approval import local_now
+from domain.offers.models import Offer
+from domain.orders.commands import create_order_from_offer
+from domain.sales.models import Opportunity
+from domain.sales.opportunities import move_opportunity
+from domain.users import SYSTEM, User
+from kontor.db import utcnow
+from mailers.outbox import Recipient, queue_mail
+from runtime.runtime import JobContext, OperationRegistry
+
+
+class OfferChanged(Exception):
+    """The offer is no longer what the process approved (changed, withdrawn or superseded)."""
+
+
+def _locked(session, offer_id: int) -> Offer:
+    offer = session.scalar(select(Offer).where(Offer.id == offer_id).with_for_update())
+    if offer is None:
+        raise LookupError(f"offer {offer_id} does not exist")
+    return offer
+
+
+class OfferOperations:
+    def __init__(self, kontor):
+        self.kontor = kontor
+
+    @property
+    def settings(self):
+        return self.kontor.settings
+
+    def expiry_of(self, offer: Offer) -> datetime:
+        """The end of the validity date in the company's time zone, in UTC."""
+        zone = ZoneInfo(self.settings.company_timezone)
+        return datetime.combine(offer.valid_until + timedelta(days=1), time(0), zone).astimezone(ZoneInfo("UTC"))
+
+    # -------------------------------------------------------------- document and dispatch
+    def render_pdf(self, params: dict, job: JobContext) -> dict:
+        with self.kontor.transaction() as session:
+            offer = _locked(session, params["offer_id"])
+            if offer.content_hash != params["content_hash"] or offer.status not in ("in_approval", "approved"):
+                raise OfferChanged(f"offer {offer.label} is {offer.status} with other content; not rendered")
+            if offer.pdf_content_hash == offer.content_hash and offer.pdf_document_id is not None:
+                return {"document_id": offer.pdf_document_id}
+            offer.status = "approved"
+            html = document.offer_html(session, self.settings, offer)
+            filename = document.pdf_filename(offer)
+        content = document.render_pdf(html)  # outside the transaction: about half a second
+        with self.kontor.transaction() as session:
+            offer = _locked(session, params["offer_id"])
+            if offer.content_hash != params["content_hash"]:
+                raise OfferChanged(f"offer {offer.label} changed while its PDF was rendered")
+            doc = store_generated(session, DocumentStore.under(self.settings.data_dir), "offer", offer.id, filename,
+                                  "application/pdf", content, SYSTEM.username)
+            offer.pdf_document_id, offer.pdf_content_hash = doc.id, offer.content_hash
+            job.log.info("offer %s rendered: %s bytes, sha256 %s", offer.label, len(content), doc.sha256)
+            return {"document_id": doc.id, "sha256": doc.sha256}
+
+    def send(self, params: dict, job: JobContext) -> dict:
+        with self.kontor.transaction() as session:
+            offer = _locked(session, params["offer_id"])
+            if offer.status == "sent" and offer.pdf_document_id == params["document_id"]:
+                return self._dates(offer)  # sent by an earlier attempt
+            if offer.content_hash != params["content_hash"] or offer.status != "approved":
+                raise OfferChanged(f"offer {offer.label} is {offer.status} with other content; not sent")
+            offer.expires_at = self.expiry_of(offer)
+            token = answers.create_link(session, self.settings.signing_key(), offer, offer.expires_at)
+            recipient = self._recipient(session, offer)
+            queue_mail(session, self.settings, who=SYSTEM, recipient=recipient, template="offer",
+                       context=self._mail_context(session, offer, recipient, link=self._link(token)),
+                       dedupe_key=f"offer-sent:{offer.id}:{offer.content_hash}", record=("offer", offer.id),
+                       subject_tag=offer.label, attachments=[params["document_id"]])
+            offer.status, offer.sent_at = "sent", utcnow()
+            record_trace(session, offer.customer_id, "offer_sent", SYSTEM.username,
+                         f"offer {offer.label} sent to {recipient.address}", "offer", offer.id)
+            job.log.info("offer %s queued for %s", offer.label, recipient.address)
+            return self._dates(offer)
+
+    def _dates(self, offer: Offer) -> dict:
+        reminder = offer.expires_at - timedelta(days=self.settings.offer_reminder_days_before)
+        return {"expires_at": offer.expires_at.isoformat(), "reminder_at": reminder.isoformat()}
+
+    def _link(self, token: str) -> str:
+        return f"{self.settings.public_base_url.rstrip('/')}/o/{token}"
+
+    def _recipient(self, session, offer: Offer) -> Recipient:
+        if offer.contact_id is not None:
+            recipient = recipient_of(session, offer.contact_id) if self._reachable(session, offer) else None
+            if recipient is not None:
+                return recipient
+        return document_recipient(session, offer.customer_id, "offers")
+
+    @staticmethod
+    def _reachable(session, offer: Offer) -> bool:
+        from domain.customers.models import Contact
+
+        contact = session.get(Contact, offer.contact_id)
+        return contact is not None and contact.active and bool(contact.email)
+
+    def _mail_context(self, session, offer: Offer, recipient: Recipient, **extra) -> dict:
+        locale = document.LOCALES.get(recipient.language, "de_DE")
+        salesperson = session.scalar(select(User).where(User.username == offer.created_by))
+        return {"offer_label": offer.label, "title": offer.title, "salutation": None,
+                "valid_until": format_date(offer.valid_until, format="long", locale=locale),
+                "gross_total": format_currency(offer.gross_total, offer.currency, locale=locale),
+                "sender_name": (salesperson.full_name or salesperson.username) if salesperson else
+                self.settings.company_name, "company_name": self.settings.company_name, **extra}
+
+    def remind_customer(self, params: dict, job: JobContext) -> dict:
+        with self.kontor.transaction() as session:
+            offer = _locked(session, params["offer_id"])
+            if offer.status != "sent" or offer.customer_reminded_at is not None:
+                return {"reminded": False, "why": f"offer is {offer.status}, reminded {offer.customer_reminded_at}"}
+            remind_from = offer.expires_at - timedelta(days=self.settings.offer_reminder_days_before)
+            if offer.sent_at >= remind_from:
+                return {"reminded": False, "why": "sent too close to the end of its validity"}
+            recipient = self._recipient(session, offer)
+            queue_mail(session, self.settings, who=SYSTEM, recipient=recipient, template="offer_reminder",
+                       context=self._mail_context(session, offer, recipient),
+                       dedupe_key=f"offer-reminder:{offer.id}", record=("offer", offer.id), subject_tag=offer.label)
+            offer.customer_reminded_at = utcnow()
+            record_trace(session, offer.customer_id, "offer_reminder_sent", SYSTEM.username,
+                         f"reminder for offer {offer.label} sent to {recipient.address}", "offer", offer.id)
+            return {"reminded": True}
+
+    def remind_approvers(self, params: dict, job: JobContext) -> dict:
+        """A mail to each member of the approver group (with an address) that the approval is due."""
+        group = params["group"]
+        with self.kontor.transaction() as session:
+            offer = session.get(Offer, params["offer_id"])
+            users = [u for u in session.scalars(select(User).where(User.active.is_(True), User.email.is_not(None)))
+                     if group in (u.groups or [])]
+            for user in users:
+                recipient = Recipient(address=user.email, name=user.full_name or user.username, language="de")
+                queue_mail(session, self.settings, who=SYSTEM, recipient=recipient, template="approval_reminder",
+                           context={**self._mail_context(session, offer, recipient), "level": params["level"],
+                                    "approver_name": recipient.name},
+                           dedupe_key=f"approval-reminder:{offer.id}:{params['approval_round']}:{params['level']}:"
+                                      f"{group}:{user.username}", record=("offer", offer.id), subject_tag=offer.label)
+            if not users:
+                job.log.warning("nobody in group %s has an e-mail address; offer %s waits unreminded", group,
+                                offer.label)
+            return {"reminded": sorted(u.username for u in users)}
+
+    # -------------------------------------------------------------- the customer's answer
+    def read_answer(self, params: dict, job: JobContext) -> dict:
+        reply = params.get("reply") or {}
+        if reply.get("decision") in ("accept", "decline"):
+            return {"answer": reply["decision"], "via": reply.get("route") or "link", "note": reply.get("reason")}
+        text = reply.get("reply_text") or ""
+        verdict = answers.read_reply(text)
+        job.log.info("reply to offer %s read as %s", params["offer_id"], verdict)
+        return {"answer": verdict, "via": "mail", "note": text[:500] if verdict == "decline" else None,
+                "inbound_mail_id": reply.get("inbound_mail_id")}
+
+    def accept(self, params: dict, job: JobContext) -> dict:
+        answer = params.get("answer") or {}
+        with self.kontor.transaction() as session:
+            offer = _locked(session, params["offer_id"])
+            if offer.status not in ("sent", "accepted"):
+                raise OfferChanged(f"offer {offer.label} is {offer.status}; it cannot be accepted")
+            first = offer.status == "sent"
+            order = create_order_from_offer(session, offer, local_now(self.settings).year,
+                                            answer.get("via") or "mail", SYSTEM.username)
+            if first:
+                offer.status, offer.answered_at, offer.answer_note = "accepted", utcnow(), answer.get("note")
+                record_trace(session, offer.customer_id, "offer_accepted", SYSTEM.username,
+                             f"offer {offer.label} accepted ({answer.get('via')})", "offer", offer.id)
+                self._close_opportunity(session, offer, "won")
+                recipient = self._recipient(session, offer)
+                queue_mail(session, self.settings, who=SYSTEM, recipient=recipient, template="order_confirmation",
+                           context={**self._mail_context(session, offer, recipient), "order_number": order.number},
+                           dedupe_key=f"order-confirmation:{order.id}", record=("order", order.id),
+                           subject_tag=order.number)
+            return {"order_id": order.id, "number": order.number}
+
+    def decline(self, params: dict, job: JobContext) -> dict:
+        answer = params.get("answer") or {}
+        reason = (answer.get("note") or "declined by the customer")[:300]
+        with self.kontor.transaction() as session:
+            offer = _locked(session, params["offer_id"])
+            if offer.status == "sent":
+                offer.status, offer.answered_at, offer.answer_note = "declined", utcnow(), reason
+                record_trace(session, offer.customer_id, "offer_declined", SYSTEM.username,
+                             f"offer {offer.label} declined ({answer.get('via')}): {reason}", "offer", offer.id)
+                self._close_opportunity(session, offer, "lost", reason)
+            return {"status": offer.status}
+
+    def expire(self, params: dict, job: JobContext) -> dict:
+        with self.kontor.transaction() as session:
+            offer = _locked(session, params["offer_id"])
+            if offer.status == "sent":
+                offer.status = "expired"
+                record_trace(session, offer.customer_id, "offer_expired", SYSTEM.username,
+                             f"offer {offer.label} expired without an answer", "offer", offer.id)
+                self._close_opportunity(session, offer, "lost", f"offer {offer.label} expired without an answer")
+            return {"status": offer.status}
+
+    @staticmethod
+    def _close_opportunity(session, offer: Offer, outcome: str, reason: str | None = None) -> None:
+        opportunity = session.get(Opportunity, offer.opportunity_id) if offer.opportunity_id else None
+        if opportunity is None or opportunity.closed_at is not None:
+            return
+        if outcome == "won":
+            opportunity.amount = Decimal(offer.net_total)
+        move_opportunity(session, SYSTEM, opportunity.id, outcome, lost_reason=reason)
+
+
+def register(operations: OperationRegistry, kontor) -> None:
+    ops = OfferOperations(kontor)
+    for name in ("render_pdf", "send", "remind_customer", "remind_approvers", "read_answer", "accept", "decline",
+                 "expire"):
+        operations.register(f"offers.{name}", getattr(ops, name))

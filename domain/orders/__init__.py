@@ -1,0 +1,1 @@
+"""Orders: what an accepted offer becomes."""

@@ -1,0 +1,39 @@
+"""Orders from accepted offers: one order per offer (a retried acceptance finds the first one)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.customers.timeline import record_trace
+from domain.numbering import next_number
+from domain.offers.content import lines_of
+from domain.offers.models import Offer
+from domain.orders.models import Order, OrderLine
+
+COPIED = ("customer_id", "opportunity_id", "title", "contact_id", "site_id", "billing_address_id",
+          "delivery_address_id", "language", "currency", "payment_days", "skonto_percent", "skonto_days",
+          "delivery_terms", "tax_treatment", "header_discount_percent", "net_total", "tax_total", "gross_total")
+LINE_COPIED = ("position", "product_id", "sku", "name", "description", "unit", "quantity", "unit_price",
+               "discount_percent", "tax_rate", "net")
+
+
+def order_of_offer(session: Session, offer_id: int) -> Order | None:
+    return session.scalar(select(Order).where(Order.offer_id == offer_id))
+
+
+def create_order_from_offer(session: Session, offer: Offer, year: int, accepted_via: str, actor: str) -> Order:
+    """The order carrying the offer's lines and terms as agreed. Call with the offer row locked."""
+    existing = order_of_offer(session, offer.id)
+    if existing is not None:
+        return existing
+    order = Order(number=next_number(session, "order", year), offer_id=offer.id, status="open",
+                  accepted_via=accepted_via, created_by=actor, **{name: getattr(offer, name) for name in COPIED})
+    session.add(order)
+    session.flush()
+    for line in lines_of(session, offer.id):
+        session.add(OrderLine(order_id=order.id, **{name: getattr(line, name) for name in LINE_COPIED}))
+    session.flush()
+    record_trace(session, offer.customer_id, "order_created", actor,
+                 f"order {order.number} from offer {offer.label} ({offer.gross_total} {offer.currency})",
+                 "order", order.id, offer_id=offer.id)
+    return order
