@@ -5,9 +5,10 @@ cd "$ROOT"
 
 # Debian packages Kontor's tests and embedded mode need: Dovecot is the IMAP server (and, over LMTP,
 # the mailbox the local SMTP server delivers into); Pango, HarfBuzz's subsetter and the DejaVu fonts
-# are what WeasyPrint renders the PDFs with. KONTOR_DEBIAN_PACKAGES adds more.
+# are what WeasyPrint renders the PDFs with; Chromium is the browser of the page tests.
+# KONTOR_DEBIAN_PACKAGES adds more.
 DEBIAN_PACKAGES=(dovecot-imapd dovecot-lmtpd libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-                 ${KONTOR_DEBIAN_PACKAGES:-})
+                 chromium ${KONTOR_DEBIAN_PACKAGES:-})
 
 install_debian_packages() {
   local missing=()

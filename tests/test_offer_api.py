@@ -148,7 +148,7 @@ def test_the_answer_link_is_signed_single_use_and_ends_with_the_offer(kontor, ap
     with kontor.transaction() as session:
         session.execute(update(OfferAnswerLink).values(expires_at=utcnow() - timedelta(seconds=1)))
     late = api.client.post(f"/o/{token}", data={"decision": "accept"})
-    assert late.status_code == 410 and "validity has ended" in late.text
+    assert late.status_code == 410 and "Gültigkeit dieses Angebots ist abgelaufen" in late.text
     assert ok(api.get(f"/offers/{offer['id']}"))["status"] == "sent"
 
 

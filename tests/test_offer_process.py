@@ -3,6 +3,7 @@ service tasks run by real Prefect flows, mail sent over SMTP into Dovecot and re
 IMAP: every path of bpmn/offer_approval.bpmn."""
 from __future__ import annotations
 
+import hashlib
 import threading
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -272,7 +273,7 @@ def test_the_customer_declines_by_link_once(kontor, api, mail):
     done = api.client.post(f"/o/{token}", data={"decision": "decline", "reason": "Zu teuer für uns"})
     assert done.status_code == 200 and "Absage" in done.text
     again = api.client.post(f"/o/{token}", data={"decision": "accept"})
-    assert again.status_code == 410 and "used already" in again.text
+    assert again.status_code == 410 and "bereits verwendet" in again.text
     drive(kontor)
     declined = offer_now(api, offer)
     assert declined["status"] == "declined" and declined["answer_note"] == "Zu teuer für uns"
@@ -321,3 +322,22 @@ def test_a_reminder_before_the_end_of_validity_and_expiry_at_its_end(kontor, api
     opportunity = ok(api.get(f"/opportunities/{expired['opportunity_id']}", user="sam"))
     assert opportunity["state"] == "lost" and "expired" in opportunity["lost_reason"]
     assert {"offer_reminder_sent", "offer_expired"} <= set(traces(api, setup["customer"]["id"]))
+
+
+def test_the_approver_of_a_revision_sees_what_changed(kontor, api, mail):
+    setup = sales_setup(api)
+    consulting = setup["products"]["consulting"]["id"]
+    offer = new_offer(api, setup)
+    sent = submit(api, offer)
+    drive(kontor)
+    pdf = api.get(f"/offers/{offer['id']}/pdf", user="sam")
+    assert pdf.headers["x-content-sha256"] == hashlib.sha256(pdf.content).hexdigest()
+    revision = ok(api.put(f"/offers/{offer['id']}/lines", {"lines": [{"product_id": consulting, "quantity": "100"}]},
+                          user="sam"))
+    assert (revision["revision"], revision["number"]) == (2, sent["number"])
+    submit(api, revision)
+    task = only_task(api, revision, "Task_approve")
+    changes = ok(api.get(f"/tasks/{task['id']}", user="tara"))["context"]["previous_revision"]
+    assert changes["label"] == sent["number"]
+    [line] = changes["changes"]["lines_changed"]
+    assert line["changes"]["quantity"] == {"before": "10", "after": "100"}

@@ -25,11 +25,16 @@ TEXTS = {
     "de": {"title": "Angebot", "total": "Gesamtbetrag", "valid_until": "gültig bis", "pdf": "Angebot als PDF",
            "reason": "Anmerkung (bei einer Absage gern der Grund):", "accept": "Angebot annehmen",
            "decline": "Angebot ablehnen", "accepted": "Vielen Dank! Ihre Zusage ist bei uns eingegangen.",
-           "declined": "Vielen Dank für Ihre Rückmeldung. Ihre Absage ist bei uns eingegangen."},
+           "declined": "Vielen Dank für Ihre Rückmeldung. Ihre Absage ist bei uns eingegangen.",
+           "invalid": "Dieser Link ist nicht gültig.", "used": "Dieser Link wurde bereits verwendet.",
+           "expired": "Die Gültigkeit dieses Angebots ist abgelaufen.",
+           "closed": "Dieses Angebot ist nicht mehr offen."},
     "en": {"title": "Offer", "total": "Total", "valid_until": "valid until", "pdf": "Offer as PDF",
            "reason": "Note (for a decline, the reason is welcome):", "accept": "Accept the offer",
            "decline": "Decline the offer", "accepted": "Thank you! We have received your acceptance.",
-           "declined": "Thank you for letting us know. We have received your decline."},
+           "declined": "Thank you for letting us know. We have received your decline.",
+           "invalid": "This link is not valid.", "used": "This link was used already.",
+           "expired": "The offer's validity has ended.", "closed": "This offer is no longer open for an answer."},
 }
 
 
@@ -38,7 +43,8 @@ def _page(kontor, token: str, check, status: int = 200, done: str | None = None,
     lang = offer.language if offer is not None and offer.language in TEXTS else "de"
     locale = LOCALES[lang]
     html = _PAGES.get_template("offer_answer.html").render(
-        lang=lang, t=TEXTS[lang], company=kontor.settings.company_name, offer=offer, problem=check.problem,
+        lang=lang, t=TEXTS[lang], company=kontor.settings.company_name, offer=offer,
+        problem=TEXTS[lang][check.problem] if check.problem else None,
         done=done, form=form, action=f"/o/{token}", pdf_url=f"/o/{token}/pdf",
         show_pdf=offer is not None and offer.pdf_document_id is not None and check.link is not None,
         total=format_currency(offer.gross_total, offer.currency, locale=locale) if offer else "",

@@ -49,7 +49,7 @@ def read_reply(text: str) -> str:
 class LinkCheck:
     link: OfferAnswerLink | None
     offer: Offer | None
-    problem: str | None  # why the link cannot be used, in words for the customer; None: usable
+    problem: str | None  # why the link cannot be used: invalid | used | expired | closed; None: usable
 
 
 def _mac(key: str, offer_id: int, nonce: str) -> str:
@@ -72,19 +72,19 @@ _TOKEN = re.compile(r"^([0-9]{1,12})\.([A-Za-z0-9_-]{20,40})\.([A-Za-z0-9_-]{24}
 def check_link(session: Session, key: str, token: str, for_update: bool = False) -> LinkCheck:
     match = _TOKEN.match(token or "")
     if match is None or not hmac.compare_digest(match.group(3), _mac(key, int(match.group(1)), match.group(2))):
-        return LinkCheck(None, None, "This link is not valid.")
+        return LinkCheck(None, None, "invalid")
     query = select(OfferAnswerLink).where(OfferAnswerLink.nonce == match.group(2),
                                           OfferAnswerLink.offer_id == int(match.group(1)))
     link = session.scalar(query.with_for_update() if for_update else query)
     offer = session.get(Offer, link.offer_id) if link is not None else None
     if link is None or offer is None:
-        return LinkCheck(None, None, "This link is not valid.")
+        return LinkCheck(None, None, "invalid")
     if link.used_at is not None:
-        return LinkCheck(link, offer, f"This link was used already ({link.used_for}).")
+        return LinkCheck(link, offer, "used")
     if link.expires_at <= utcnow() or offer.status == "expired":
-        return LinkCheck(link, offer, "The offer's validity has ended.")
+        return LinkCheck(link, offer, "expired")
     if offer.status != "sent":
-        return LinkCheck(link, offer, "This offer is no longer open for an answer.")
+        return LinkCheck(link, offer, "closed")
     return LinkCheck(link, offer, None)
 
 
@@ -99,9 +99,9 @@ def answer_by_link(session: Session, runtime, key: str, token: str, decision: st
         raise ValueError(f"decision must be accept or decline, got {decision!r}")
     check = check_link(session, key, token, for_update=True)
     if check.link is None:
-        raise NotFound(check.problem)
+        raise NotFound("this answer link is not valid")
     if check.problem is not None:
-        raise Conflict(check.problem)
+        raise Conflict(f"this answer link cannot be used: {check.problem}")
     check.link.used_at, check.link.used_for = utcnow(), decision
     customer = Principal(f"customer-link:{check.offer.id}", frozenset())
     correlate_message(session, runtime, customer, "offer_reply", {"offer_id": check.offer.id},
