@@ -18,7 +18,7 @@ from mailers import tokens
 from mailers.outbox import OutboxMail
 from mailers.parse import ParsedMail
 
-SUBJECT_TAG = re.compile(r"\[([A-Z]{2,5}-\d{4}-\d{1,8})\]")
+SUBJECT_TAG = re.compile(r"\[([A-Z]{2,5}-\d{4}-\d{1,8}(?:-\d{1,3})?)\]")  # OFF-2026-0012, revision 2: OFF-2026-0012-2
 
 
 @dataclass(frozen=True)

@@ -293,7 +293,7 @@ class ProcessEngine:
             follow_up_at=resolve_moment(self._evaluate(task, props.get("followUpDate")), now),
             priority=_priority(priority),
             documentation=getattr(spec, "documentation", None),
-            assignee=(str(self._evaluate(task, props.get("assignee")) or "") or None) if props.get("assignee") else None,
+            assignee=str(self._evaluate(task, props["assignee"]) or "") or None if props.get("assignee") else None,
             guard=props.get("guard") or None,
         )
 

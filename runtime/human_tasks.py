@@ -115,7 +115,9 @@ def complete_task(session: Session, runtime: ProcessRuntime, task_id: int, who: 
     require_running(instance)
     if expected_version is not None and expected_version != instance.version:
         raise Conflict(f"the instance changed meanwhile (version {instance.version}, expected {expected_version})")
-    data = {**data, **runtime.guards.check(task.guard, session, who, task, instance.variables or {}, "complete", data)}
+    # the guard may refuse, record the decision, or add facts only the domain knows
+    data = {**data, **runtime.guards.check(task.guard, session, who, task, instance.variables or {}, "complete",
+                                           data)}
     workflow, spec = load_workflow(session, runtime, instance)
     try:
         runtime.engine.complete_human_task(workflow, task.task_id, jsonable(data))

@@ -8,7 +8,7 @@ from typing import Any, Callable
 from sqlalchemy.orm import Session
 
 from runtime.engine import ProcessEngine, ProcessSpec
-from runtime.errors import NotFound
+from runtime.errors import Forbidden, NotFound
 from runtime.models import Deployment, ProcessDefinition
 
 
@@ -79,6 +79,10 @@ class ProcessRuntime:
         self.guards = TaskGuards()
         # process key -> view(session, who, task, variables) -> dict: what a person needs to decide the task
         self.task_views: dict[str, Callable[..., dict | None]] = {}
+        # Processes and messages that only their business records start and send (an offer's approval,
+        # a customer's answer): the generic start and message endpoints refuse them.
+        self.domain_processes: set[str] = set()
+        self.domain_messages: set[str] = set()
         self._bundles: dict[int, dict[str, ProcessSpec]] = {}
         self._definitions: dict[int, tuple[int, str]] = {}  # definition id -> (deployment id, process key)
         self._lock = threading.Lock()
@@ -105,6 +109,12 @@ class ProcessRuntime:
         with self._lock:
             self._definitions[definition_id] = (definition.deployment_id, definition.process_key)
         return spec
+
+    def require_open_to_clients(self, process_key: str | None = None, message_name: str | None = None) -> None:
+        if process_key in self.domain_processes:
+            raise Forbidden(f"process {process_key!r} is started by its business record, not directly")
+        if message_name in self.domain_messages:
+            raise Forbidden(f"message {message_name!r} comes only from its own channel (mail, the customer's link)")
 
     def task_context(self, session: Session, who, task, variables: dict) -> dict | None:
         view = self.task_views.get(task.process_key)

@@ -160,3 +160,17 @@ def test_withdrawing_an_offer_in_approval_stops_its_process(kontor, api):
     assert withdrawn["status"] == "cancelled"
     assert api.instance(submitted["instance_id"])["status"] == "cancelled"
     assert ok(api.get("/tasks", user="tara"))["items"] == []
+
+
+def test_another_site_may_change_the_tax_and_the_lines_are_priced_again(kontor, api):
+    from domain.customers.models import Site
+
+    setup = sales_setup(api)
+    site = ok(api.post(f"/customers/{setup['customer']['id']}/sites", {"name": "Lager Basel"}, user="sam"), 201)
+    with kontor.transaction() as session:  # a site taxed otherwise than its customer (e.g. imported that way)
+        session.get(Site, site["id"]).tax_treatment = "export"
+    offer = new_offer(api, setup)
+    assert (offer["tax_treatment"], offer["tax_total"]) == ("domestic", "228.00")
+    moved = ok(api.patch(f"/offers/{offer['id']}", {"site_id": site["id"]}, user="sam"))
+    assert (moved["tax_treatment"], moved["lines"][0]["tax_rate"], moved["tax_total"]) == ("export", "0.00", "0.00")
+    assert moved["gross_total"] == moved["net_total"] == offer["net_total"]

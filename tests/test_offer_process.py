@@ -225,7 +225,7 @@ def test_an_overdue_approval_reminds_the_approvers_then_goes_to_the_deputies(kon
     assert only_task(api, offer)["id"] == task["id"]  # the reminder does not take the task away
     move_timer_to_now(api, offer, "Boundary_approval_escalation")
     drive(kontor)
-    escalated = only_task(api, offer, "Task_approve")
+    escalated = only_task(api, offer, "Task_approve_escalated")
     assert escalated["id"] != task["id"] and escalated["candidate_groups"] == ["sales_manager"]
     assert escalated["priority"] == 80
     assert ok(api.get(f"/tasks/{escalated['id']}", user="sven"))["context"]["approval"]["escalated"] is True
@@ -322,6 +322,9 @@ def test_a_reminder_before_the_end_of_validity_and_expiry_at_its_end(kontor, api
     opportunity = ok(api.get(f"/opportunities/{expired['opportunity_id']}", user="sam"))
     assert opportunity["state"] == "lost" and "expired" in opportunity["lost_reason"]
     assert {"offer_reminder_sent", "offer_expired"} <= set(traces(api, setup["customer"]["id"]))
+    revised = ok(api.post(f"/offers/{offer['id']}/revisions", user="sam"), 201)  # a second chance
+    assert revised["revision"] == 2 and revised["opportunity_id"] != expired["opportunity_id"]
+    assert ok(api.get(f"/opportunities/{revised['opportunity_id']}", user="sam"))["state"] == "open"
 
 
 def test_the_approver_of_a_revision_sees_what_changed(kontor, api, mail):

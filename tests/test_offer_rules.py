@@ -115,6 +115,12 @@ def test_margin_counts_only_lines_with_a_cost():
     ("Wir nehmen an, können Sie aber noch am Preis etwas machen?", "unclear"),
     ("Ich bin bis Montag nicht im Büro.", "unclear"),
     ("Wir bestellen, lehnen aber die Position 2 ab.", "unclear"),
+    ("We accepted another offer.", "unclear"),
+    ("We do not want to decline your offer, we need more time.", "unclear"),
+    ("Wir lehnen das Angebot nicht ab, brauchen aber noch Zeit.", "unclear"),
+    ("Wir nehmen das Angebot an, aber nur mit 10 % Rabatt.", "unclear"),
+    ("Go ahead, but change the quantity to 5.", "unclear"),
+    ("Kein Interesse.", "decline"),
     ("", "unclear"),
 ])
 def test_what_a_reply_says(text, verdict):

@@ -43,6 +43,7 @@ def _loads(text: str) -> dict:
 @router.post("", response_model=InstanceDetail, status_code=201,
              summary="Start a process; a business key used before returns that instance (200)")
 def start(body: StartInstance, session: SessionDep, runtime: RuntimeDep, user: CurrentUser, response: Response):
+    runtime.require_open_to_clients(process_key=body.process)
     instance, created = handlers.start_instance(session, runtime, user, body.process, body.data, body.business_key)
     if not created:
         response.status_code = 200

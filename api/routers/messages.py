@@ -14,6 +14,7 @@ Sender = Annotated[Principal, require("ops", "integration", "sales")]
 @router.post("", response_model=MessageOut, status_code=202,
              summary="Correlate a message by name and correlation values; buffered when nobody waits yet")
 def post_message(body: MessageIn, session: SessionDep, runtime: RuntimeDep, user: Sender, response: Response):
+    runtime.require_open_to_clients(message_name=body.name)
     result = correlate_message(session, runtime, user, body.name, body.correlation, body.data, body.message_id,
                                body.ttl_seconds)
     message = result.message

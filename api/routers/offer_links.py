@@ -14,9 +14,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.deps import KontorDep, SessionDep
 from domain.documents import DocumentStore
-from domain.offers.answers import answer_by_link, check_link
+from domain.offers.answers import LinkCheck, answer_by_link, check_link
 from domain.offers.document import LOCALES
-from runtime.errors import Conflict, NotFound
+from runtime.errors import KontorError
 
 router = APIRouter(prefix="/o", include_in_schema=False)
 _PAGES = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
@@ -28,13 +28,16 @@ TEXTS = {
            "declined": "Vielen Dank für Ihre Rückmeldung. Ihre Absage ist bei uns eingegangen.",
            "invalid": "Dieser Link ist nicht gültig.", "used": "Dieser Link wurde bereits verwendet.",
            "expired": "Die Gültigkeit dieses Angebots ist abgelaufen.",
-           "closed": "Dieses Angebot ist nicht mehr offen."},
+           "closed": "Dieses Angebot ist nicht mehr offen.",
+           "busy": "Ihre vorige Antwort wird gerade bearbeitet. Bitte versuchen Sie es später noch einmal "
+                   "oder antworten Sie auf unsere E-Mail."},
     "en": {"title": "Offer", "total": "Total", "valid_until": "valid until", "pdf": "Offer as PDF",
            "reason": "Note (for a decline, the reason is welcome):", "accept": "Accept the offer",
            "decline": "Decline the offer", "accepted": "Thank you! We have received your acceptance.",
            "declined": "Thank you for letting us know. We have received your decline.",
            "invalid": "This link is not valid.", "used": "This link was used already.",
-           "expired": "The offer's validity has ended.", "closed": "This offer is no longer open for an answer."},
+           "expired": "The offer's validity has ended.", "closed": "This offer is no longer open for an answer.",
+           "busy": "Your previous reply is being looked at. Please try again later or reply to our e-mail."},
 }
 
 
@@ -70,9 +73,13 @@ def answer(token: str, decision: Annotated[str, Form(pattern="^(accept|decline)$
            kontor: KontorDep, reason: Annotated[str | None, Form(max_length=500)] = None):
     key = kontor.settings.signing_key()
     try:
-        offer = answer_by_link(session, kontor.runtime, key, token[:200], decision, reason)
-    except (NotFound, Conflict):
+        with session.begin_nested():  # a refused answer changes nothing, not even the link
+            offer = answer_by_link(session, kontor.runtime, key, token[:200], decision, reason)
+    except KontorError as exc:
         check = check_link(session, key, token[:200])
+        if check.problem is None:  # the link is fine, the process is busy or refused the message
+            check = LinkCheck(check.link, check.offer, exc.extra.get("problem", "busy"))
+            return _page(kontor, token, check, 409)
         return _page(kontor, token, check, _status(check))
     lang = offer.language if offer.language in TEXTS else "de"
     check = check_link(session, key, token[:200])
@@ -82,7 +89,7 @@ def answer(token: str, decision: Annotated[str, Form(pattern="^(accept|decline)$
 @router.get("/{token}/pdf")
 def pdf(token: str, session: SessionDep, kontor: KontorDep):
     check = check_link(session, kontor.settings.signing_key(), token[:200])
-    if check.link is None or check.offer.pdf_document_id is None:
+    if check.link is None or check.offer.pdf_document_id is None or check.problem not in (None, "used"):
         return Response("not found", status_code=404, media_type="text/plain")
     filename, content_type, content = DocumentStore.under(kontor.settings.data_dir).load(
         session, check.offer.pdf_document_id)

@@ -21,10 +21,16 @@ _ACCEPT = [r"\bnehmen\b.{0,60}\ban\b", r"\bangenommen\b", r"\bannehmen\b", r"\bb
            r"\beinverstanden\b",
            r"\bwe accept\b", r"\baccepted\b", r"\bwe(?:'d| would) like to (?:go ahead|proceed|order)\b",
            r"\bplease proceed\b", r"\bgo ahead\b", r"\bwe agree\b", r"\bplace (?:the|an|our) order\b"]
-_DECLINE = [r"\blehnen\b.{0,60}\bab\b", r"\babgelehnt\b", r"\babsage\b", r"\bkein interesse\b",
-            r"\banderen anbieter", r"\bnicht (?:annehmen|beauftragen|bestellen)\b", r"\bnehmen\b.{0,60}\bnicht an\b",
-            r"\bdecline\b", r"\bdeclined\b", r"\bnot interested\b", r"\bwe(?:'ll| will) pass\b",
-            r"\b(?:went|go|going) with another\b", r"\bchose another\b", r"\breject\b", r"\bnot (?:accept|proceed)\b"]
+# A no said in plain words; "wir lehnen nicht ab" (a negation in the sentence) is no no.
+_DECLINE = [r"\blehnen\b.{0,60}\bab\b", r"\babgelehnt\b", r"\babsage\b", r"\banderen anbieter",
+            r"\bdecline\b", r"\bdeclined\b", r"\bwe(?:'ll| will) pass\b", r"\b(?:went|go|going) with another\b",
+            r"\bchose another\b", r"\breject\b"]
+# A no that is itself a negation.
+_DECLINE_NEGATED = [r"\bkein interesse\b", r"\bnicht (?:annehmen|beauftragen|bestellen)\b",
+                    r"\bnehmen\b.{0,60}\bnicht an\b", r"\bnot interested\b", r"\bnot (?:accept|proceed)\b"]
+# A yes with a condition or about something else is no clear yes.
+_DOUBT = re.compile(r"\b(?:aber|jedoch|allerdings|sofern|falls|wenn|vorausgesetzt|bedingung|anderen?|anderes|but|"
+                    r"however|provided|only if|unless|if|another|other)\b")
 _NEGATION = re.compile(r"\b(?:nicht|kein|keine|keinen|not|don't|do not|won't|cannot|can't)\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 
@@ -36,9 +42,13 @@ def read_reply(text: str) -> str:
         return "unclear"
     accepted = declined = False
     for sentence in _SENTENCE.split(text):
-        declined = declined or any(re.search(p, sentence) for p in _DECLINE)
-        if any(re.search(p, sentence) for p in _ACCEPT) and not _NEGATION.search(sentence):
-            accepted = True  # "wir nehmen das Angebot nicht an" says no, not yes
+        negated = _NEGATION.search(sentence) is not None
+        declines = any(re.search(p, sentence) for p in _DECLINE_NEGATED) or \
+            (not negated and any(re.search(p, sentence) for p in _DECLINE))
+        accepts = not negated and any(re.search(p, sentence) for p in _ACCEPT)  # "nehmen nicht an" is the no
+        if accepts and (declines or _DOUBT.search(sentence)):
+            return "unclear"  # yes and no at once, or a yes with a condition
+        declined, accepted = declined or declines, accepted or accepts
     if accepted == declined:
         return "unclear"
     return "accept" if accepted else "decline"
@@ -90,7 +100,9 @@ def check_link(session: Session, key: str, token: str, for_update: bool = False)
 
 def answer_by_link(session: Session, runtime, key: str, token: str, decision: str, reason: str | None) -> Offer:
     """The customer's answer through the link: the link is used up and the answer goes to the waiting
-    process as the message `offer_reply`, in this transaction. A second use is refused."""
+    process as the message `offer_reply`, in this transaction. A second use is refused, and so is an
+    answer while the process is not waiting for one (e.g. a salesperson is reading a mail reply):
+    then nothing changes and the page says to try again later."""
     from domain.users import Principal
     from runtime.errors import Conflict, NotFound
     from runtime.messages import correlate_message
@@ -101,10 +113,14 @@ def answer_by_link(session: Session, runtime, key: str, token: str, decision: st
     if check.link is None:
         raise NotFound("this answer link is not valid")
     if check.problem is not None:
-        raise Conflict(f"this answer link cannot be used: {check.problem}")
+        raise Conflict(f"this answer link cannot be used: {check.problem}", problem=check.problem)
     check.link.used_at, check.link.used_for = utcnow(), decision
     customer = Principal(f"customer-link:{check.offer.id}", frozenset())
-    correlate_message(session, runtime, customer, "offer_reply", {"offer_id": check.offer.id},
-                      data={"decision": decision, "reason": (reason or "").strip()[:500] or None, "route": "link"},
-                      message_id=f"offer-link:{check.link.id}")
+    result = correlate_message(session, runtime, customer, "offer_reply", {"offer_id": check.offer.id},
+                               data={"decision": decision, "reason": (reason or "").strip()[:500] or None,
+                                     "route": "link", "link_id": check.link.id},
+                               message_id=f"offer-link:{check.link.id}")
+    if result.message.status != "delivered":
+        raise Conflict("the offer's process is not waiting for an answer now", problem="busy")
+    check.offer.answered_at = utcnow()  # the answer is in: no revision or withdrawal may drop it now
     return check.offer

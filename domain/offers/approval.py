@@ -59,6 +59,27 @@ def facts(session: Session, offer: Offer) -> dict:
             "nonstandard_terms": bool(nonstandard), "approval_round": offer.approval_round}
 
 
+def require_sendable(session: Session, settings: Settings, offer: Offer) -> None:
+    """What an offer needs before it goes into approval: lines, a validity not yet over, and somebody
+    at the customer who receives it."""
+    from domain.customers.models import Contact
+    from domain.customers.recipients import document_recipient
+
+    errors = []
+    if not lines_of(session, offer.id):
+        errors.append({"field": "lines", "message": "an offer needs at least one line"})
+    if offer.valid_until < local_now(settings).date():
+        errors.append({"field": "valid_until", "message": "the validity has passed; set a new one"})
+    contact = session.get(Contact, offer.contact_id) if offer.contact_id else None
+    if contact is None or not contact.active or not contact.email:
+        try:
+            document_recipient(session, offer.customer_id, "offers")
+        except ValidationFailed:
+            errors.append({"field": "contact_id", "message": "nobody at the customer receives offers by e-mail"})
+    if errors:
+        raise ValidationFailed("the offer cannot go out like this", errors)
+
+
 def start(session: Session, runtime: ProcessRuntime, settings: Settings, who: Principal, offer: Offer) -> None:
     """A new approval round on the offer's current content."""
     offer.approval_round += 1
@@ -119,7 +140,7 @@ def resubmit(session: Session, runtime: ProcessRuntime, who: Principal, offer: O
 
 # ------------------------------------------------------------------ guards of the process's human tasks
 def guard_approval(session: Session, who: Principal, task: HumanTask, variables: dict, action: str,
-                   data: dict | None) -> None:
+                   data: dict | None, *, settings: Settings) -> None:
     """Four eyes, on the content the process approves; the decision is recorded with that content."""
     offer = session.get(Offer, variables["offer_id"])
     if who.username in (offer.created_by, offer.changed_by):
@@ -127,8 +148,16 @@ def guard_approval(session: Session, who: Principal, task: HumanTask, variables:
                         "another approver decides")
     if offer.status != "in_approval" or offer.content_hash != variables.get("content_hash"):
         raise Conflict(f"offer {offer.label} changed since this approval was asked for; its approval restarted")
+    earlier = session.scalar(select(OfferApproval.level).where(
+        OfferApproval.offer_id == offer.id, OfferApproval.approval_round == offer.approval_round,
+        OfferApproval.voided_at.is_(None), OfferApproval.decided_by == who.username).limit(1))
+    if earlier is not None:
+        raise Forbidden(f"{who.username} approved offer {offer.label} at level {earlier.replace('_', ' ')} already; "
+                        "each level needs another approver")
     if action != "complete":
         return
+    if data["decision"] == "approve" and offer.valid_until < local_now(settings).date():
+        raise Conflict(f"offer {offer.label} was valid until {offer.valid_until}; it needs a new validity first")
     steps, step = variables["approval_steps"], int(variables["step"])
     approved = data["decision"] == "approve"
     session.add(OfferApproval(offer_id=offer.id, approval_round=offer.approval_round, level=steps[step],
@@ -144,7 +173,7 @@ def guard_approval(session: Session, who: Principal, task: HumanTask, variables:
 
 
 def guard_rework(session: Session, who: Principal, task: HumanTask, variables: dict, action: str,
-                 data: dict | None) -> dict | None:
+                 data: dict | None, *, settings: Settings) -> dict | None:
     """Only who may change the offer reworks it; a resubmission carries the new content's facts."""
     offer = editable_offer(session, who, variables["offer_id"])
     if offer.status != "rework":
@@ -157,8 +186,7 @@ def guard_rework(session: Session, who: Principal, task: HumanTask, variables: d
         record_trace(session, offer.customer_id, "offer_withdrawn", who.username, f"offer {offer.label} withdrawn",
                      "offer", offer.id)
         return None
-    if not lines_of(session, offer.id):
-        raise ValidationFailed("an offer needs at least one line", [{"field": "lines", "message": "empty"}])
+    require_sendable(session, settings, offer)
     void_approvals(session, offer, "resubmitted after rework")
     offer.approval_round += 1
     offer.status, offer.submitted_at = "in_approval", utcnow()
@@ -173,3 +201,6 @@ def guard_review_reply(session: Session, who: Principal, task: HumanTask, variab
     offer = editable_offer(session, who, variables["offer_id"])
     if offer.status != "sent":
         raise Conflict(f"offer {offer.label} is {offer.status}; there is no answer to decide any more")
+    if action == "complete" and data["decision"] == "accept" and offer.expires_at is not None \
+            and offer.expires_at <= utcnow():
+        raise Conflict(f"offer {offer.label} expired on {offer.valid_until}; a late yes needs a new revision")

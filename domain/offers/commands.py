@@ -67,10 +67,20 @@ def change_offer(session: Session, runtime: ProcessRuntime, settings: Settings, 
     offer = editable_offer(session, who, offer_id, expected_version)
     if offer.status in CLOSED_STATUSES:
         raise Conflict(f"offer {offer.label} is {offer.status}; it cannot change any more")
+    _require_unanswered(offer)
     if offer.status == "sent":
         offer = revise_offer(session, runtime, settings, who, offer.id)
     before = offer.content_hash
+    site_changed = "site_id" in terms and terms["site_id"] != offer.site_id
     _apply_terms(session, settings, offer, terms)
+    if site_changed:  # another site may be taxed otherwise: its treatment, and the lines priced again
+        site = session.get(Site, offer.site_id) if offer.site_id else None
+        offer.tax_treatment = (site.tax_treatment if site and site.tax_treatment else
+                               session.get(Customer, offer.customer_id).tax_treatment)
+        if lines is None:
+            lines = [{"product_id": line.product_id, "quantity": line.quantity,
+                      "discount_percent": line.discount_percent, "description": line.description}
+                     for line in lines_of(session, offer.id)]
     if lines is not None:
         _replace_lines(session, who, offer, lines, settings)
     else:
@@ -92,11 +102,7 @@ def submit_offer(session: Session, runtime: ProcessRuntime, settings: Settings, 
         return offer
     if offer.status != "draft":
         raise Conflict(f"offer {offer.label} is {offer.status}; only a draft or an offer in rework is submitted")
-    lines = lines_of(session, offer.id)
-    if not lines:
-        raise ValidationFailed("an offer needs at least one line", [{"field": "lines", "message": "empty"}])
-    if offer.valid_until < today(settings):
-        raise ValidationFailed("the offer's validity has passed", [{"field": "valid_until", "message": "in the past"}])
+    approval.require_sendable(session, settings, offer)
     if offer.number is None:
         offer.number = approval.next_offer_number(session, settings)
     approval.start(session, runtime, settings, who, offer)
@@ -110,12 +116,18 @@ def revise_offer(session: Session, runtime: ProcessRuntime, settings: Settings, 
     offer = editable_offer(session, who, offer_id)
     if offer.status not in ("sent", "expired"):
         raise Conflict(f"offer {offer.label} is {offer.status}; only a sent or expired offer gets a revision")
+    _require_unanswered(offer)
     revision = Offer(**{column.key: getattr(offer, column.key) for column in Offer.__table__.columns
                         if column.key not in ("id", "version", "created_at", "updated_at", "submitted_at", "sent_at",
                                               "expires_at", "customer_reminded_at", "answered_at", "answer_note",
-                                              "instance_id", "approval_round", "pdf_document_id")})
+                                              "instance_id", "approval_round", "pdf_document_id",
+                                              "pdf_content_hash")})
     revision.revision, revision.previous_id, revision.status = offer.revision + 1, offer.id, "draft"
     revision.created_by = revision.changed_by = who.username
+    opportunity = session.get(Opportunity, offer.opportunity_id) if offer.opportunity_id else None
+    if opportunity is None or opportunity.closed_at is not None:  # e.g. lost when the offer expired
+        revision.opportunity_id = _opportunity_for(session, who, session.get(Customer, offer.customer_id), None,
+                                                   offer.title)
     if revision.valid_until < today(settings):
         revision.valid_until = today(settings) + timedelta(days=settings.offer_validity_days)
     session.add(revision)
@@ -138,6 +150,7 @@ def withdraw_offer(session: Session, runtime: ProcessRuntime, who: Principal, of
     offer = editable_offer(session, who, offer_id)
     if offer.status in CLOSED_STATUSES:
         raise Conflict(f"offer {offer.label} is {offer.status} already")
+    _require_unanswered(offer)
     approval.stop(session, runtime, who, offer, f"withdrawn by {who.username}")
     offer.status = "cancelled"
     record_trace(session, offer.customer_id, "offer_withdrawn", who.username, f"offer {offer.label} withdrawn",
@@ -146,6 +159,11 @@ def withdraw_offer(session: Session, runtime: ProcessRuntime, who: Principal, of
 
 
 # ------------------------------------------------------------------ helpers
+def _require_unanswered(offer: Offer) -> None:
+    if offer.status == "sent" and offer.answered_at is not None:
+        raise Conflict(f"the customer has answered offer {offer.label}; the answer is being processed")
+
+
 def _replace_lines(session: Session, who: Principal, offer: Offer, inputs: list[dict], settings: Settings) -> None:
     new = price_lines(session, who, offer, inputs, today(settings))
     for line in lines_of(session, offer.id):
@@ -169,6 +187,8 @@ def _apply_terms(session: Session, settings: Settings, offer: Offer, terms: dict
             errors.append({"field": name, "message": f"{terms[name]} is not one of this customer's"})
     if terms.get("valid_until") is not None and terms["valid_until"] < today(settings):
         errors.append({"field": "valid_until", "message": "must not be in the past"})
+    elif terms.get("valid_until") is not None and terms["valid_until"] > today(settings) + timedelta(days=366):
+        errors.append({"field": "valid_until", "message": "at most a year ahead"})
     merged = {k: terms.get(k, getattr(offer, k)) for k in ("payment_days", "skonto_percent", "skonto_days")}
     errors += check_payment_terms(merged["payment_days"], merged["skonto_percent"], merged["skonto_days"])
     if errors:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import unquote, urlparse
 
 from babel.dates import format_date
@@ -51,6 +52,9 @@ TEXTS = {
            "eu_reverse_charge": "Reverse charge: VAT to be accounted for by the recipient (Art. 196 VAT Directive).",
            "export": "Tax-exempt export or service not taxable in Germany."},
 }
+
+
+_NO_ADDRESS = SimpleNamespace(recipient=None, street=None, street2=None, postal_code=None, city=None, country=None)
 
 
 class FetchRefused(ValueError):
@@ -119,7 +123,7 @@ def offer_html(session: Session, settings: Settings, offer: Offer) -> str:
                  "email": settings.company_email, "vat_id": settings.company_vat_id,
                  "register": settings.company_register, "managing_directors": settings.company_managing_directors,
                  "bank": settings.company_bank},
-        billing=address or {}, contact=display_name(contact) if contact else None,
+        billing=address or _NO_ADDRESS, contact=display_name(contact) if contact else None,
         salesperson=(salesperson.full_name or salesperson.username) if salesperson else None,
         issued_on=format_date((offer.submitted_at or offer.created_at).date(), format="long", locale=locale),
         valid_until=format_date(offer.valid_until, format="long", locale=locale),

@@ -16,16 +16,17 @@ from sqlalchemy import select
 
 from domain.customers.recipients import document_recipient, recipient_of
 from domain.customers.timeline import record_trace
-from domain.documents import DocumentStore, store_generated
+from domain.documents import Document, DocumentStore, store_generated
 from domain.offers import answers, document
 from domain.offers.approval import local_now
-from domain.offers.models import Offer
+from domain.offers.models import Offer, OfferAnswerLink
 from domain.orders.commands import create_order_from_offer
 from domain.sales.models import Opportunity
 from domain.sales.opportunities import move_opportunity
 from domain.users import SYSTEM, User
 from kontor.db import utcnow
 from mailers.outbox import Recipient, queue_mail
+from runtime.errors import NotFound, ValidationFailed
 from runtime.runtime import JobContext, OperationRegistry
 
 
@@ -33,10 +34,14 @@ class OfferChanged(Exception):
     """The offer is no longer what the process approved (changed, withdrawn or superseded)."""
 
 
-def _locked(session, offer_id: int) -> Offer:
+def _locked(session, offer_id: int, job: JobContext) -> Offer:
+    """The offer, locked, if this job belongs to the offer's own process (any other process, e.g. one
+    started by hand with made-up data, is refused)."""
     offer = session.scalar(select(Offer).where(Offer.id == offer_id).with_for_update())
     if offer is None:
         raise LookupError(f"offer {offer_id} does not exist")
+    if offer.instance_id != job.instance_id:
+        raise OfferChanged(f"process instance {job.instance_id} is not the process of offer {offer.label}")
     return offer
 
 
@@ -56,7 +61,7 @@ class OfferOperations:
     # -------------------------------------------------------------- document and dispatch
     def render_pdf(self, params: dict, job: JobContext) -> dict:
         with self.kontor.transaction() as session:
-            offer = _locked(session, params["offer_id"])
+            offer = _locked(session, params["offer_id"], job)
             if offer.content_hash != params["content_hash"] or offer.status not in ("in_approval", "approved"):
                 raise OfferChanged(f"offer {offer.label} is {offer.status} with other content; not rendered")
             if offer.pdf_content_hash == offer.content_hash and offer.pdf_document_id is not None:
@@ -66,22 +71,26 @@ class OfferOperations:
             filename = document.pdf_filename(offer)
         content = document.render_pdf(html)  # outside the transaction: about half a second
         with self.kontor.transaction() as session:
-            offer = _locked(session, params["offer_id"])
+            offer = _locked(session, params["offer_id"], job)
             if offer.content_hash != params["content_hash"]:
                 raise OfferChanged(f"offer {offer.label} changed while its PDF was rendered")
             doc = store_generated(session, DocumentStore.under(self.settings.data_dir), "offer", offer.id, filename,
-                                  "application/pdf", content, SYSTEM.username)
+                                  "application/pdf", content, SYSTEM.username, visible_to_customer=False)
             offer.pdf_document_id, offer.pdf_content_hash = doc.id, offer.content_hash
             job.log.info("offer %s rendered: %s bytes, sha256 %s", offer.label, len(content), doc.sha256)
             return {"document_id": doc.id, "sha256": doc.sha256}
 
     def send(self, params: dict, job: JobContext) -> dict:
         with self.kontor.transaction() as session:
-            offer = _locked(session, params["offer_id"])
+            offer = _locked(session, params["offer_id"], job)
             if offer.status == "sent" and offer.pdf_document_id == params["document_id"]:
                 return self._dates(offer)  # sent by an earlier attempt
             if offer.content_hash != params["content_hash"] or offer.status != "approved":
                 raise OfferChanged(f"offer {offer.label} is {offer.status} with other content; not sent")
+            if offer.valid_until < local_now(self.settings).date():
+                raise OfferChanged(f"offer {offer.label} was valid until {offer.valid_until}; change its validity "
+                                   "(approval restarts)")
+            session.get(Document, params["document_id"]).visible_to_customer = True  # the customer has it now
             offer.expires_at = self.expiry_of(offer)
             token = answers.create_link(session, self.settings.signing_key(), offer, offer.expires_at)
             recipient = self._recipient(session, offer)
@@ -127,7 +136,7 @@ class OfferOperations:
 
     def remind_customer(self, params: dict, job: JobContext) -> dict:
         with self.kontor.transaction() as session:
-            offer = _locked(session, params["offer_id"])
+            offer = _locked(session, params["offer_id"], job)
             if offer.status != "sent" or offer.customer_reminded_at is not None:
                 return {"reminded": False, "why": f"offer is {offer.status}, reminded {offer.customer_reminded_at}"}
             remind_from = offer.expires_at - timedelta(days=self.settings.offer_reminder_days_before)
@@ -155,7 +164,8 @@ class OfferOperations:
                            context={**self._mail_context(session, offer, recipient), "level": params["level"],
                                     "approver_name": recipient.name},
                            dedupe_key=f"approval-reminder:{offer.id}:{params['approval_round']}:{params['level']}:"
-                                      f"{group}:{user.username}", record=("offer", offer.id), subject_tag=offer.label)
+                                      f"{group}:{user.username}", record=("offer_approval", offer.id),
+                           subject_tag=offer.label)  # a reply is no answer of the customer
             if not users:
                 job.log.warning("nobody in group %s has an e-mail address; offer %s waits unreminded", group,
                                 offer.label)
@@ -164,8 +174,14 @@ class OfferOperations:
     # -------------------------------------------------------------- the customer's answer
     def read_answer(self, params: dict, job: JobContext) -> dict:
         reply = params.get("reply") or {}
-        if reply.get("decision") in ("accept", "decline"):
-            return {"answer": reply["decision"], "via": reply.get("route") or "link", "note": reply.get("reason")}
+        if reply.get("route") == "link":  # trusted only with the used link behind it
+            with self.kontor.transaction() as session:
+                link = session.get(OfferAnswerLink, reply.get("link_id") or 0)
+                if link is None or link.offer_id != params["offer_id"] or link.used_for != reply.get("decision"):
+                    job.log.warning("an answer to offer %s claims a link it has not used; read as unclear",
+                                    params["offer_id"])
+                    return {"answer": "unclear", "via": "link", "note": None}
+            return {"answer": link.used_for, "via": "link", "note": reply.get("reason")}
         text = reply.get("reply_text") or ""
         verdict = answers.read_reply(text)
         job.log.info("reply to offer %s read as %s", params["offer_id"], verdict)
@@ -175,7 +191,7 @@ class OfferOperations:
     def accept(self, params: dict, job: JobContext) -> dict:
         answer = params.get("answer") or {}
         with self.kontor.transaction() as session:
-            offer = _locked(session, params["offer_id"])
+            offer = _locked(session, params["offer_id"], job)
             if offer.status not in ("sent", "accepted"):
                 raise OfferChanged(f"offer {offer.label} is {offer.status}; it cannot be accepted")
             first = offer.status == "sent"
@@ -186,18 +202,27 @@ class OfferOperations:
                 record_trace(session, offer.customer_id, "offer_accepted", SYSTEM.username,
                              f"offer {offer.label} accepted ({answer.get('via')})", "offer", offer.id)
                 self._close_opportunity(session, offer, "won")
-                recipient = self._recipient(session, offer)
-                queue_mail(session, self.settings, who=SYSTEM, recipient=recipient, template="order_confirmation",
-                           context={**self._mail_context(session, offer, recipient), "order_number": order.number},
-                           dedupe_key=f"order-confirmation:{order.id}", record=("order", order.id),
-                           subject_tag=order.number)
+                self._confirm(session, offer, order, job)
             return {"order_id": order.id, "number": order.number}
+
+    def _confirm(self, session, offer: Offer, order, job: JobContext) -> None:
+        """The order confirmation mail; nobody left to receive it does not stop the order."""
+        try:
+            recipient = self._recipient(session, offer)
+        except (ValidationFailed, NotFound) as exc:
+            job.log.warning("order %s: no confirmation mail (%s)", order.number, exc.message)
+            record_trace(session, offer.customer_id, "order_not_confirmed", SYSTEM.username,
+                         f"order {order.number}: no confirmation mail, {exc.message}", "order", order.id)
+            return
+        queue_mail(session, self.settings, who=SYSTEM, recipient=recipient, template="order_confirmation",
+                   context={**self._mail_context(session, offer, recipient), "order_number": order.number},
+                   dedupe_key=f"order-confirmation:{order.id}", record=("order", order.id), subject_tag=order.number)
 
     def decline(self, params: dict, job: JobContext) -> dict:
         answer = params.get("answer") or {}
         reason = (answer.get("note") or "declined by the customer")[:300]
         with self.kontor.transaction() as session:
-            offer = _locked(session, params["offer_id"])
+            offer = _locked(session, params["offer_id"], job)
             if offer.status == "sent":
                 offer.status, offer.answered_at, offer.answer_note = "declined", utcnow(), reason
                 record_trace(session, offer.customer_id, "offer_declined", SYSTEM.username,
@@ -207,7 +232,7 @@ class OfferOperations:
 
     def expire(self, params: dict, job: JobContext) -> dict:
         with self.kontor.transaction() as session:
-            offer = _locked(session, params["offer_id"])
+            offer = _locked(session, params["offer_id"], job)
             if offer.status == "sent":
                 offer.status = "expired"
                 record_trace(session, offer.customer_id, "offer_expired", SYSTEM.username,

@@ -2,6 +2,8 @@
 tasks and the brief shown beside its tasks."""
 from __future__ import annotations
 
+from functools import partial
+
 from domain.offers import approval, operations
 from domain.offers.queries import approval_brief
 
@@ -9,7 +11,9 @@ from domain.offers.queries import approval_brief
 def register(kontor) -> None:
     runtime = kontor.runtime
     operations.register(runtime.operations, kontor)
-    runtime.guards.register("offers.approval", approval.guard_approval)
-    runtime.guards.register("offers.rework", approval.guard_rework)
+    runtime.guards.register("offers.approval", partial(approval.guard_approval, settings=kontor.settings))
+    runtime.guards.register("offers.rework", partial(approval.guard_rework, settings=kontor.settings))
     runtime.guards.register("offers.review_reply", approval.guard_review_reply)
     runtime.task_views[approval.PROCESS] = approval_brief
+    runtime.domain_processes.add(approval.PROCESS)  # started by POST /offers/{id}/submit only
+    runtime.domain_messages.add("offer_reply")  # from the mail intake and the customer's link only
