@@ -6,6 +6,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# WeasyPrint renders the offer and invoice PDFs with Pango, HarfBuzz and the DejaVu fonts.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+    fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+
 RUN useradd --create-home --uid 10001 kontor
 WORKDIR /app
 

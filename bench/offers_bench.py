@@ -36,7 +36,8 @@ def _catalog_and_customer(kontor) -> tuple[list[int], int]:
                                       tiers=[{"min_quantity": "1", "unit_price": price}]))
             products.append(product.id)
         customer = Customer(number=f"B-{tag}", name="Bench Maschinenbau GmbH", status="active", country="DE",
-                            currency="EUR", tax_treatment="domestic", payment_days=30, owner=SALES.username)
+                            currency="EUR", tax_treatment="domestic", payment_days=30, owner=SALES.username,
+                            price_list_id=price_list.id)
         session.add(customer)
         session.flush()
         session.add(Address(customer_id=customer.id, kind="main", street="Industriestraße 5", postal_code="70565",
