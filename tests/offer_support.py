@@ -85,3 +85,31 @@ def wait_until(predicate, timeout: float = 20, interval: float = 0.2):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+def answer_token(message) -> str:
+    """The token of the answer link in an offer mail."""
+    text = message.get_body(("plain",)).get_content()
+    return next(line for line in text.splitlines() if "/o/" in line).split("/o/", 1)[1].strip()
+
+
+def sent_offer(kontor, api, setup, mail, **fields) -> tuple[dict, object]:
+    """An offer that needs no approval, submitted and sent: (the offer, the mail the customer got)."""
+    from tests.mailbox import wait_for_mail
+
+    offer = new_offer(api, setup, **fields)
+    ok(api.post(f"/offers/{offer['id']}/submit", {}, user="sam"))
+    drive(kontor)
+    messages = wait_for_mail(mail, setup["address"])
+    assert len(messages) == 1, [m["Subject"] for m in messages]
+    return offer, messages[0]
+
+
+def customer_replies(mail, replies, received, text: str, count: int = 1) -> list[dict]:
+    """The customer answers the mail over SMTP; Kontor's read-mailboxes flow takes it in."""
+    from flows.mail import read_mailboxes
+    from tests.mailbox import answer, send_smtp, wait_for_mail
+
+    send_smtp(mail, answer(received, text))
+    wait_for_mail(mail, replies.username, count)
+    return read_mailboxes()

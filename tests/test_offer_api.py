@@ -11,7 +11,7 @@ from sqlalchemy import update
 from domain.offers.models import OfferAnswerLink
 from kontor.db import utcnow
 from tests.mailbox import wait_for_mail
-from tests.offer_support import drive, new_offer, sales_setup
+from tests.offer_support import answer_token, drive, new_offer, sales_setup, sent_offer
 from tests.support import ok
 
 
@@ -130,12 +130,8 @@ def test_changing_a_sent_offer_makes_the_next_revision(kontor, api, mail):
 @pytest.mark.usefixtures("mail")
 def test_the_answer_link_is_signed_single_use_and_ends_with_the_offer(kontor, api, mail):
     setup = sales_setup(api)
-    offer = new_offer(api, setup)
-    ok(api.post(f"/offers/{offer['id']}/submit", {}, user="sam"))
-    drive(kontor)
-    [message] = wait_for_mail(mail, setup["address"])
-    text = message.get_body(("plain",)).get_content()
-    token = next(line for line in text.splitlines() if "/o/" in line).split("/o/", 1)[1].strip()
+    offer, message = sent_offer(kontor, api, setup, mail)
+    token = answer_token(message)
     offer_id, nonce, mac = token.split(".")
     forged = f"{offer_id}.{nonce}.{'A' * len(mac)}"
     assert api.client.get(f"/o/{forged}").status_code == 404

@@ -7,8 +7,8 @@ import pytest
 from domain.users import SYSTEM
 from runtime.instances import start_instance
 from runtime.messages import correlate_message
-from tests.mailbox import wait_for_mail
-from tests.offer_support import complete, drive, new_offer, only_task, sales_setup, wait_until
+from tests.offer_support import (answer_token, complete, drive, new_offer, only_task, sales_setup, sent_offer,
+                                 wait_until)
 from tests.support import ok
 
 pytestmark = pytest.mark.usefixtures("mail")
@@ -58,12 +58,8 @@ def test_a_made_up_link_answer_is_read_as_unclear(kontor, api, mail):
 
 def test_the_link_waits_while_a_salesperson_reads_a_reply(kontor, api, mail):
     setup = sales_setup(api)
-    offer = new_offer(api, setup)
-    ok(api.post(f"/offers/{offer['id']}/submit", {}, user="sam"))
-    drive(kontor)
-    [message] = wait_for_mail(mail, setup["address"])
-    text = message.get_body(("plain",)).get_content()
-    token = next(line for line in text.splitlines() if "/o/" in line).split("/o/", 1)[1].strip()
+    offer, message = sent_offer(kontor, api, setup, mail)
+    token = answer_token(message)
     with kontor.transaction() as session:  # an unclear mail reply: the salesperson reads it
         correlate_message(session, kontor.runtime, SYSTEM, "offer_reply", {"offer_id": offer["id"]},
                           data={"reply_text": "Wir melden uns nächste Woche.", "route": "reply_token"})

@@ -8,8 +8,7 @@ from contextlib import contextmanager
 import pytest
 
 from bench.http_bench import Server
-from tests.mailbox import wait_for_mail
-from tests.offer_support import drive, new_offer, sales_setup
+from tests.offer_support import answer_token, drive, sales_setup, sent_offer
 from tests.support import ok
 
 CHROMIUM = "/usr/bin/chromium"
@@ -37,12 +36,8 @@ def chromium():
 @pytest.mark.usefixtures("mail")
 def test_the_customer_accepts_the_offer_in_the_browser(kontor, api, mail, tmp_path):
     setup = sales_setup(api)
-    offer = new_offer(api, setup)
-    ok(api.post(f"/offers/{offer['id']}/submit", {}, user="sam"))
-    drive(kontor)
-    [message] = wait_for_mail(mail, setup["address"])
-    text = message.get_body(("plain",)).get_content()
-    token = next(line for line in text.splitlines() if "/o/" in line).split("/o/", 1)[1].strip()
+    offer, message = sent_offer(kontor, api, setup, mail)
+    token = answer_token(message)
     with Server(kontor) as base, chromium() as browser:
         page = browser.new_page()
         page.goto(f"{base}/o/{token}")

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from domain.offers.models import OfferApproval
-from flows.mail import read_mailboxes
-from tests.mailbox import answer, inbox, send_smtp, wait_for_mail
-from tests.offer_support import complete, drive, new_offer, only_task, open_tasks, sales_setup
+from tests.mailbox import inbox, wait_for_mail
+from tests.offer_support import (answer_token, complete, customer_replies, drive, new_offer, only_task, open_tasks,
+                                 sales_setup, sent_offer)
 from tests.support import ok
 
 pytestmark = pytest.mark.usefixtures("mail")
@@ -32,11 +32,6 @@ def sent_mail(mail, setup, count=1):
     messages = wait_for_mail(mail, setup["address"], count)
     assert len(messages) == count, [m["Subject"] for m in messages]
     return messages[-1]
-
-
-def answer_link(message) -> str:
-    text = message.get_body(("plain",)).get_content()
-    return next(line.strip() for line in text.splitlines() if "/o/" in line).split("/o/", 1)[1]
 
 
 def traces(api, customer_id) -> list[str]:
@@ -238,13 +233,9 @@ def test_an_overdue_approval_reminds_the_approvers_then_goes_to_the_deputies(kon
 
 def test_the_customer_accepts_by_mail_and_an_order_follows(kontor, api, mail, replies):
     setup = sales_setup(api)
-    offer = new_offer(api, setup)
-    submit(api, offer)
-    drive(kontor)
-    received = sent_mail(mail, setup)
-    send_smtp(mail, answer(received, "Vielen Dank, wir nehmen das Angebot an."))
-    wait_for_mail(mail, replies.username)
-    assert read_mailboxes() == [{"mailbox": "antwort", "routed": 1}]
+    offer, received = sent_offer(kontor, api, setup, mail)
+    assert customer_replies(mail, replies, received, "Vielen Dank, wir nehmen das Angebot an.") == [
+        {"mailbox": "antwort", "routed": 1}]
     drive(kontor)
     accepted = offer_now(api, offer)
     assert accepted["status"] == "accepted"
@@ -263,10 +254,8 @@ def test_the_customer_accepts_by_mail_and_an_order_follows(kontor, api, mail, re
 
 def test_the_customer_declines_by_link_once(kontor, api, mail):
     setup = sales_setup(api)
-    offer = new_offer(api, setup)
-    submit(api, offer)
-    drive(kontor)
-    token = answer_link(sent_mail(mail, setup))
+    offer, received = sent_offer(kontor, api, setup, mail)
+    token = answer_token(received)
     page = api.client.get(f"/o/{token}")
     assert page.status_code == 200 and "Angebot ablehnen" in page.text
     assert offer_now(api, offer)["status"] == "sent"  # looking changes nothing
@@ -284,13 +273,8 @@ def test_the_customer_declines_by_link_once(kontor, api, mail):
 
 def test_an_unclear_reply_asks_the_salesperson_who_decides(kontor, api, mail, replies):
     setup = sales_setup(api)
-    offer = new_offer(api, setup)
-    submit(api, offer)
-    drive(kontor)
-    received = sent_mail(mail, setup)
-    send_smtp(mail, answer(received, "Können Sie bis Freitag liefern?"))
-    wait_for_mail(mail, replies.username)
-    read_mailboxes()
+    offer, received = sent_offer(kontor, api, setup, mail)
+    customer_replies(mail, replies, received, "Können Sie bis Freitag liefern?")
     drive(kontor)
     review = only_task(api, offer, "Task_review_reply")
     assert review["assignee"] == "sam"
@@ -298,9 +282,7 @@ def test_an_unclear_reply_asks_the_salesperson_who_decides(kontor, api, mail, re
     assert context["reply"]["reply_text"] == "Können Sie bis Freitag liefern?"
     ok(api.post(f"/tasks/{review['id']}/complete", {"data": {"decision": "wait"}}, user="sam"))
     assert offer_now(api, offer)["status"] == "sent"
-    send_smtp(mail, answer(received, "Passt, wir bestellen."))
-    wait_for_mail(mail, replies.username, 2)
-    read_mailboxes()
+    customer_replies(mail, replies, received, "Passt, wir bestellen.", count=2)
     drive(kontor)
     assert offer_now(api, offer)["status"] == "accepted"
 
