@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from domain.fields import Text
 from domain.offers.inputs import OfferIn, OfferLineIn, OfferTermsIn  # noqa: F401 - request bodies
 
 # Prices, sums and percentages have two decimals (prices are rounded to cents when looked up): shown
@@ -92,8 +91,8 @@ class OfferSummary(BaseModel):
     created_at: datetime
 
 
-class OfferOut(OfferSummary):
-    previous_id: int | None
+class TermsOut(BaseModel):
+    """What an offer agrees with the customer and its order carries over."""
     contact_id: int | None
     site_id: int | None
     billing_address_id: int | None
@@ -105,6 +104,10 @@ class OfferOut(OfferSummary):
     delivery_terms: str | None
     tax_treatment: str
     header_discount_percent: Percent
+
+
+class OfferOut(OfferSummary, TermsOut):
+    previous_id: int | None
     intro_text: str | None
     closing_text: str | None
     tax_total: Money
@@ -158,20 +161,7 @@ class OrderSummary(BaseModel):
     created_at: datetime
 
 
-class OrderOut(OrderSummary):
+class OrderOut(OrderSummary, TermsOut):
     opportunity_id: int | None
-    contact_id: int | None
-    billing_address_id: int | None
-    delivery_address_id: int | None
-    payment_days: int
-    skonto_percent: Percent | None
-    skonto_days: int | None
-    delivery_terms: str | None
-    tax_treatment: str
-    header_discount_percent: Percent
     lines: list[OrderLineOut]
 
-
-class AnswerForm(BaseModel):
-    decision: Literal["accept", "decline"]
-    reason: Text | None = Field(default=None, max_length=500)

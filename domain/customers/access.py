@@ -22,6 +22,23 @@ def require_staff(who: Principal, what: str) -> None:
         raise Forbidden(f"{what} are for staff")
 
 
+def require_staff_reader(who: Principal, what: str) -> None:
+    """Internal records of customers (offers, orders): staff only; a portal user learns nothing of them."""
+    if who.is_portal:
+        raise NotFound(f"no {what} here")
+    require_staff(who, what)
+
+
+def readable_record(session: Session, who: Principal, model, record_id: int, what: str):
+    """An internal record of a customer (an offer, an order) if this user may read it, else NotFound."""
+    record = session.get(model, record_id)
+    if record is None or who.is_portal:
+        raise NotFound(f"{what} {record_id} not found")
+    require_staff(who, f"{what}s")
+    readable_customer(session, who, record.customer_id)
+    return record
+
+
 def readable_customer(session: Session, who: Principal, customer_id: int) -> Customer:
     """The customer, if this user may see it; otherwise NotFound (a portal user does not learn
     whether another customer exists)."""

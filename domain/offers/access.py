@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from domain.customers.access import editable_customer, readable_customer, require_staff
+from domain.customers.access import editable_customer, readable_record
 from domain.offers.models import Offer
 from domain.users import Principal
-from runtime.errors import Conflict, NotFound
+from runtime.errors import Conflict
 
 
 def readable_offer(session: Session, who: Principal, offer_id: int) -> Offer:
-    offer = session.get(Offer, offer_id)
-    if offer is None or who.is_portal:
-        raise NotFound(f"offer {offer_id} not found")
-    require_staff(who, "offers")
-    readable_customer(session, who, offer.customer_id)
-    return offer
+    return readable_record(session, who, Offer, offer_id, "offer")
 
 
 def editable_offer(session: Session, who: Principal, offer_id: int, expected_version: int | None = None) -> Offer:

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from domain.customers.models import Customer
+from domain.customers.models import Contact, Customer
+from domain.customers.recipients import document_recipient, recipient_of
 from domain.customers.timeline import record_trace
 from domain.numbering import next_number
 from domain.offers.access import editable_offer
@@ -19,6 +20,7 @@ from domain.offers.models import Offer, OfferApproval
 from domain.users import Principal
 from kontor.db import utcnow
 from kontor.settings import Settings
+from mailers.outbox import Recipient
 from runtime.errors import Conflict, Forbidden, ValidationFailed
 from runtime.human_tasks import complete_task
 from runtime.instances import cancel_instance, start_instance
@@ -59,23 +61,27 @@ def facts(session: Session, offer: Offer) -> dict:
             "nonstandard_terms": bool(nonstandard), "approval_round": offer.approval_round}
 
 
+def offer_recipient(session: Session, offer: Offer) -> Recipient:
+    """Who gets the offer's mails: its contact while active with an address, else whoever at the
+    customer receives offers (ValidationFailed when nobody does)."""
+    contact = session.get(Contact, offer.contact_id) if offer.contact_id else None
+    if contact is not None and contact.active and contact.email:
+        return recipient_of(session, contact.id)
+    return document_recipient(session, offer.customer_id, "offers")
+
+
 def require_sendable(session: Session, settings: Settings, offer: Offer) -> None:
     """What an offer needs before it goes into approval: lines, a validity not yet over, and somebody
     at the customer who receives it."""
-    from domain.customers.models import Contact
-    from domain.customers.recipients import document_recipient
-
     errors = []
     if not lines_of(session, offer.id):
         errors.append({"field": "lines", "message": "an offer needs at least one line"})
     if offer.valid_until < local_now(settings).date():
         errors.append({"field": "valid_until", "message": "the validity has passed; set a new one"})
-    contact = session.get(Contact, offer.contact_id) if offer.contact_id else None
-    if contact is None or not contact.active or not contact.email:
-        try:
-            document_recipient(session, offer.customer_id, "offers")
-        except ValidationFailed:
-            errors.append({"field": "contact_id", "message": "nobody at the customer receives offers by e-mail"})
+    try:
+        offer_recipient(session, offer)
+    except ValidationFailed:
+        errors.append({"field": "contact_id", "message": "nobody at the customer receives offers by e-mail"})
     if errors:
         raise ValidationFailed("the offer cannot go out like this", errors)
 

@@ -14,11 +14,10 @@ from babel.dates import format_date
 from babel.numbers import format_currency
 from sqlalchemy import select
 
-from domain.customers.recipients import document_recipient, recipient_of
 from domain.customers.timeline import record_trace
 from domain.documents import Document, DocumentStore, store_generated
 from domain.offers import answers, document
-from domain.offers.approval import local_now
+from domain.offers.approval import local_now, offer_recipient
 from domain.offers.models import Offer, OfferAnswerLink
 from domain.orders.commands import create_order_from_offer
 from domain.sales.models import Opportunity
@@ -93,7 +92,7 @@ class OfferOperations:
             session.get(Document, params["document_id"]).visible_to_customer = True  # the customer has it now
             offer.expires_at = self.expiry_of(offer)
             token = answers.create_link(session, self.settings.signing_key(), offer, offer.expires_at)
-            recipient = self._recipient(session, offer)
+            recipient = offer_recipient(session, offer)
             queue_mail(session, self.settings, who=SYSTEM, recipient=recipient, template="offer",
                        context=self._mail_context(session, offer, recipient, link=self._link(token)),
                        dedupe_key=f"offer-sent:{offer.id}:{offer.content_hash}", record=("offer", offer.id),
@@ -110,20 +109,6 @@ class OfferOperations:
 
     def _link(self, token: str) -> str:
         return f"{self.settings.public_base_url.rstrip('/')}/o/{token}"
-
-    def _recipient(self, session, offer: Offer) -> Recipient:
-        if offer.contact_id is not None:
-            recipient = recipient_of(session, offer.contact_id) if self._reachable(session, offer) else None
-            if recipient is not None:
-                return recipient
-        return document_recipient(session, offer.customer_id, "offers")
-
-    @staticmethod
-    def _reachable(session, offer: Offer) -> bool:
-        from domain.customers.models import Contact
-
-        contact = session.get(Contact, offer.contact_id)
-        return contact is not None and contact.active and bool(contact.email)
 
     def _mail_context(self, session, offer: Offer, recipient: Recipient, **extra) -> dict:
         locale = document.LOCALES.get(recipient.language, "de_DE")
@@ -142,7 +127,7 @@ class OfferOperations:
             remind_from = offer.expires_at - timedelta(days=self.settings.offer_reminder_days_before)
             if offer.sent_at >= remind_from:
                 return {"reminded": False, "why": "sent too close to the end of its validity"}
-            recipient = self._recipient(session, offer)
+            recipient = offer_recipient(session, offer)
             queue_mail(session, self.settings, who=SYSTEM, recipient=recipient, template="offer_reminder",
                        context=self._mail_context(session, offer, recipient),
                        dedupe_key=f"offer-reminder:{offer.id}", record=("offer", offer.id), subject_tag=offer.label)
@@ -208,7 +193,7 @@ class OfferOperations:
     def _confirm(self, session, offer: Offer, order, job: JobContext) -> None:
         """The order confirmation mail; nobody left to receive it does not stop the order."""
         try:
-            recipient = self._recipient(session, offer)
+            recipient = offer_recipient(session, offer)
         except (ValidationFailed, NotFound) as exc:
             job.log.warning("order %s: no confirmation mail (%s)", order.number, exc.message)
             record_trace(session, offer.customer_id, "order_not_confirmed", SYSTEM.username,

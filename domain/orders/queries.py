@@ -4,23 +4,17 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.customers.access import readable_customer, require_staff
+from domain.customers.access import readable_record, require_staff_reader
 from domain.listing import PageRequest, page_of
 from domain.orders.models import Order, OrderLine
 from domain.users import Principal
-from runtime.errors import NotFound
 
 ORDER_SORTS = {"id": Order.id, "number": Order.number, "created_at": Order.created_at,
                "gross_total": Order.gross_total, "status": Order.status}
 
 
 def readable_order(session: Session, who: Principal, order_id: int) -> Order:
-    order = session.get(Order, order_id)
-    if order is None or who.is_portal:
-        raise NotFound(f"order {order_id} not found")
-    require_staff(who, "orders")
-    readable_customer(session, who, order.customer_id)
-    return order
+    return readable_record(session, who, Order, order_id, "order")
 
 
 def order_lines(session: Session, order_id: int) -> list[OrderLine]:
@@ -30,9 +24,7 @@ def order_lines(session: Session, order_id: int) -> list[OrderLine]:
 
 def list_orders(session: Session, who: Principal, page: PageRequest, customer_id: int | None = None,
                 status: str | None = None) -> tuple[list[Order], int]:
-    if who.is_portal:
-        raise NotFound("no orders here")
-    require_staff(who, "orders")
+    require_staff_reader(who, "orders")
     statement = select(Order)
     if customer_id is not None:
         statement = statement.where(Order.customer_id == customer_id)
