@@ -13,7 +13,7 @@ from kontor.db import utcnow
 from runtime.engine import ProcessError
 from runtime.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from runtime.models import HumanTask, HumanTaskGroup, ProcessInstance
-from runtime.progress import settled, audit, jsonable, load_workflow, require_running, save_progress
+from runtime.progress import audit, audit_event, jsonable, load_workflow, require_running, save_progress, settled
 from runtime.runtime import ProcessRuntime
 
 SUPERVISORS = ("ops", "admin")
@@ -131,9 +131,9 @@ def complete_task(session: Session, runtime: ProcessRuntime, task_id: int, who: 
     task.ended_at = utcnow()
     session.execute(HumanTaskGroup.__table__.delete().where(HumanTaskGroup.human_task_id == task.id))
     settled(session, instance.id, task.task_id)
-    audit(session, instance.id, "task_completed", who.username, task.spec_name, task=task.id, data=data)
     try:
-        save_progress(session, runtime, instance, workflow, spec, who.username)
+        save_progress(session, runtime, instance, workflow, spec, who.username, events=[
+            audit_event(instance.id, "task_completed", who.username, task.spec_name, task=task.id, data=data)])
     except ProcessError as exc:  # e.g. the next task's due date expression does not give a date
         raise ValidationFailed(f"the process cannot go on with this data: {exc}",
                                [{"field": "data", "message": str(exc)}]) from exc

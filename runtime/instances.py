@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.users import Principal
@@ -11,8 +10,12 @@ from runtime.engine import ProcessError
 from runtime.errors import Conflict, NotFound, ValidationFailed
 from runtime.models import (HumanTask, HumanTaskGroup, MessageSubscription, ProcessDefinition, ProcessInstance,
                             ServiceJob, Timer)
-from runtime.progress import audit, jsonable, load_workflow, remember_waiting, save_progress
+from runtime.progress import (BusinessKeyTaken, audit, audit_event, jsonable, load_workflow, save_progress,
+                              start_progress)
+from runtime.store import core
 from runtime.runtime import ProcessRuntime
+
+_DEFINITION = ProcessDefinition.__table__
 
 
 def latest_definition(session: Session, process_key: str) -> ProcessDefinition:
@@ -24,6 +27,16 @@ def latest_definition(session: Session, process_key: str) -> ProcessDefinition:
     return definition
 
 
+def _latest_version(session: Session, process_key: str) -> tuple[int, int]:
+    """(definition id, version) of the newest deployed version: one light query per start."""
+    found = core(session).execute(select(_DEFINITION.c.id, _DEFINITION.c.version).where(
+        _DEFINITION.c.process_key == process_key, _DEFINITION.c.is_latest.is_(True))).first()
+    if found is None:
+        raise NotFound(f"no process {process_key!r} is deployed",
+                       [{"field": "process", "message": f"unknown process {process_key!r}"}])
+    return found.id, found.version
+
+
 def start_instance(session: Session, runtime: ProcessRuntime, actor: Principal, process_key: str,
                    data: dict, business_key: str | None = None) -> tuple[ProcessInstance, bool]:
     """Start the newest version of a process. With a business key that was used before for this
@@ -32,37 +45,25 @@ def start_instance(session: Session, runtime: ProcessRuntime, actor: Principal, 
         existing = find_by_business_key(session, process_key, business_key)
         if existing is not None:
             return existing, False
-    definition = latest_definition(session, process_key)
-    spec = runtime.spec(session, definition.id)
+    definition_id, version = _latest_version(session, process_key)
+    spec = runtime.spec(session, definition_id)
     data = jsonable(data)
     try:
         workflow = runtime.engine.start(spec, data)
-    except ProcessError as exc:
+        instance = start_progress(
+            session, runtime, {"process_key": process_key, "definition_id": definition_id,
+                               "business_key": business_key, "started_by": actor.username},
+            workflow, spec, actor.username,
+            lambda instance_id: [audit_event(instance_id, "instance_started", actor.username, version=version,
+                                             business_key=business_key)])
+    except ProcessError as exc:  # e.g. a script error, or a due date expression that does not give a date
         raise ValidationFailed(f"the process could not start with this data: {exc}",
                                [{"field": "data", "message": str(exc)}]) from exc
-    instance = ProcessInstance(process_key=process_key, definition_id=definition.id, business_key=business_key,
-                               status="running", state="", variables={}, started_by=actor.username)
-    if business_key is None:
-        session.add(instance)
-        session.flush()
-    else:  # the same key started concurrently: the first instance counts
-        try:
-            with session.begin_nested():
-                session.add(instance)
-                session.flush()
-        except IntegrityError:
-            existing = find_by_business_key(session, process_key, business_key)
-            if existing is None:
-                raise
-            return existing, False
-    audit(session, instance.id, "instance_started", actor.username, version=definition.version,
-          business_key=business_key)
-    remember_waiting(session, instance.id, None)
-    try:
-        save_progress(session, runtime, instance, workflow, spec, actor.username)
-    except ProcessError as exc:  # e.g. a due date expression that does not give a date
-        raise ValidationFailed(f"the process could not start with this data: {exc}",
-                               [{"field": "data", "message": str(exc)}]) from exc
+    except BusinessKeyTaken:  # started concurrently under the same key: the first instance counts
+        existing = find_by_business_key(session, process_key, business_key)
+        if existing is None:
+            raise
+        return existing, False
     return instance, True
 
 

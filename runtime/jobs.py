@@ -10,7 +10,7 @@ import traceback
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.users import SYSTEM, Principal
@@ -18,8 +18,16 @@ from kontor.db import transaction, utcnow
 from runtime.engine import ProcessError
 from runtime.errors import Conflict, NotFound
 from runtime.models import Incident, ProcessInstance, ServiceJob
-from runtime.progress import settled, audit, jsonable, load_workflow, save_progress
+from runtime.progress import audit, audit_event, jsonable, load_workflow, save_progress, settled
 from runtime.runtime import JobContext, ProcessRuntime
+from runtime.store import attach, core
+
+_JOB, _INSTANCE = ServiceJob.__table__, ProcessInstance.__table__
+_JOB_AND_INSTANCE = (select(_JOB.c.state, _JOB.c.attempts, _JOB.c.task_id, _JOB.c.spec_name, _JOB.c.operation,
+                            *[column.label(f"instance_{column.key}") for column in _INSTANCE.columns])
+                     .join(_INSTANCE, _INSTANCE.c.id == _JOB.c.instance_id)
+                     .where(_JOB.c.id == bindparam("row_id")).with_for_update())
+_UPDATE_JOB = update(_JOB).where(_JOB.c.id == bindparam("row_id"))
 
 
 @dataclass
@@ -41,14 +49,14 @@ class JobOutcome:
 
 
 def _claimable(now):
-    return and_(ProcessInstance.status == "running", or_(
-        and_(ServiceJob.state == "ready", ServiceJob.next_attempt_at <= now),
-        and_(ServiceJob.state == "running", ServiceJob.locked_until < now)))
+    return and_(_INSTANCE.c.status == "running", or_(
+        and_(_JOB.c.state == "ready", _JOB.c.next_attempt_at <= now),
+        and_(_JOB.c.state == "running", _JOB.c.locked_until < now)))
 
 
 def has_ready_jobs(session: Session) -> bool:
     now = utcnow()
-    return session.scalar(select(ServiceJob.id).join(ProcessInstance, ProcessInstance.id == ServiceJob.instance_id)
+    return session.scalar(select(_JOB.c.id).join(_INSTANCE, _INSTANCE.c.id == _JOB.c.instance_id)
                           .where(_claimable(now)).limit(1)) is not None
 
 
@@ -56,18 +64,16 @@ def claim_jobs(factory: sessionmaker, runtime: ProcessRuntime, limit: int) -> li
     now = utcnow()
     lease = timedelta(seconds=runtime.settings.job_lease_seconds)
     with transaction(factory) as session:
-        jobs = session.scalars(
-            select(ServiceJob).join(ProcessInstance, ProcessInstance.id == ServiceJob.instance_id)
-            .where(_claimable(now)).order_by(ServiceJob.next_attempt_at, ServiceJob.id).limit(limit)
-            .with_for_update(skip_locked=True, of=ServiceJob)).all()
-        claimed = []
-        for job in jobs:
-            job.state = "running"
-            job.attempts += 1
-            job.locked_until = now + lease
-            claimed.append(ClaimedJob(job.id, job.instance_id, job.operation, dict(job.params or {}),
-                                      job.attempts, job.spec_name))
-        return claimed
+        rows = core(session).execute(
+            select(_JOB.c.id, _JOB.c.instance_id, _JOB.c.operation, _JOB.c.params, _JOB.c.attempts, _JOB.c.spec_name)
+            .join(_INSTANCE, _INSTANCE.c.id == _JOB.c.instance_id)
+            .where(_claimable(now)).order_by(_JOB.c.next_attempt_at, _JOB.c.id).limit(limit)
+            .with_for_update(skip_locked=True, of=_JOB)).all()
+        if rows:
+            core(session).execute(update(_JOB).where(_JOB.c.id.in_([row.id for row in rows]))
+                                  .values(state="running", attempts=_JOB.c.attempts + 1, locked_until=now + lease))
+        return [ClaimedJob(row.id, row.instance_id, row.operation, dict(row.params or {}), row.attempts + 1,
+                           row.spec_name) for row in rows]
 
 
 def run_job(factory: sessionmaker, runtime: ProcessRuntime, job: ClaimedJob,
@@ -92,23 +98,28 @@ def run_job(factory: sessionmaker, runtime: ProcessRuntime, job: ClaimedJob,
 
 def record_success(factory, runtime, job: ClaimedJob, result) -> JobOutcome:
     with transaction(factory) as session:
-        row = session.scalar(select(ServiceJob).where(ServiceJob.id == job.id).with_for_update())
+        # the job and its instance, both locked: a job taken over meanwhile has another attempt count
+        row = core(session).execute(_JOB_AND_INSTANCE, {"row_id": job.id}).first()
         if row is None or row.state != "running" or row.attempts != job.attempt:
             return JobOutcome(job.id, job.operation, "lost", "the job was taken over or cancelled meanwhile")
-        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == row.instance_id)
-                                  .with_for_update())
+        instance = attach(session, {column.key: row._mapping[f"instance_{column.key}"] for column in _INSTANCE.columns})
         workflow, spec = load_workflow(session, runtime, instance)
+        finished = utcnow()
         try:
             runtime.engine.complete_service_task(workflow, row.task_id, result)
         except KeyError:
-            row.state, row.finished_at = "cancelled", utcnow()
+            _finish(session, job.id, state="cancelled", finished_at=finished)
             return JobOutcome(job.id, job.operation, "cancelled", "the service task no longer waits")
-        row.state, row.finished_at, row.locked_until, row.last_error = "done", utcnow(), None, None
+        _finish(session, job.id, state="done", finished_at=finished, locked_until=None, last_error=None)
         settled(session, instance.id, row.task_id)
-        audit(session, instance.id, "job_completed", SYSTEM.username, row.spec_name, job=row.id,
-              operation=row.operation, attempt=row.attempts)
-        save_progress(session, runtime, instance, workflow, spec, SYSTEM.username)
+        save_progress(session, runtime, instance, workflow, spec, SYSTEM.username, events=[
+            audit_event(instance.id, "job_completed", SYSTEM.username, row.spec_name, job=job.id,
+                        operation=row.operation, attempt=row.attempts)])
         return JobOutcome(job.id, job.operation, "done")
+
+
+def _finish(session, job_id: int, **values) -> None:
+    core(session).execute(_UPDATE_JOB, {**values, "row_id": job_id})
 
 
 def record_failure(factory, runtime, job: ClaimedJob, error: str, trace: str | None = None) -> JobOutcome:

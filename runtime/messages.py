@@ -12,16 +12,29 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from domain.users import Principal
-from kontor.db import dialect_insert, lock_correlation, utcnow
+from kontor.db import lock_correlation, utcnow
 from runtime.engine import ProcessError, canonical_correlation
 from runtime.errors import Conflict, ValidationFailed
 from runtime.models import Message, MessageSubscription, ProcessInstance
 from runtime.progress import audit, deliver, jsonable, load_workflow, message_expiry, save_progress
 from runtime.runtime import ProcessRuntime
+from runtime.store import attach, core
+
+_SUBSCRIPTION, _INSTANCE = MessageSubscription.__table__, ProcessInstance.__table__
+_INSERT_MESSAGE = {dialect: module.insert(Message.__table__).on_conflict_do_nothing(index_elements=["message_id"])
+                   .returning(Message.__table__.c.id) for dialect, module in (("postgresql", postgresql), ("sqlite", sqlite))}
+_WAITING_INSTANCES = (
+    select(_SUBSCRIPTION.c.task_id, _SUBSCRIPTION.c.spec_name,
+           *[column.label(f"instance_{column.key}") for column in _INSTANCE.columns])
+    .join(_INSTANCE, _INSTANCE.c.id == _SUBSCRIPTION.c.instance_id)
+    .where(_SUBSCRIPTION.c.message_name == bindparam("row_name"), _SUBSCRIPTION.c.correlation_key == bindparam("row_key"),
+           _INSTANCE.c.status == "running")
+    .order_by(_SUBSCRIPTION.c.instance_id).with_for_update())
 
 
 @dataclass
@@ -38,39 +51,37 @@ def correlate_message(session: Session, runtime: ProcessRuntime, sender: Princip
     correlation = jsonable(correlation or {})
     key = canonical_correlation(correlation)
     message_id = message_id or str(uuid.uuid4())
-    message = session.scalar(
-        dialect_insert(session, Message).values(message_id=message_id, name=name, correlation=correlation, correlation_key=key,
-                               data=jsonable(data or {}), status="buffered", received_at=utcnow(),
-                               expires_at=message_expiry(runtime, ttl_seconds), sender=sender.username)
-        .on_conflict_do_nothing(index_elements=[Message.message_id]).returning(Message))
-    if message is None:  # seen before (or arriving concurrently): the first one counts
+    values = dict(message_id=message_id, name=name, correlation=correlation, correlation_key=key,
+                  data=jsonable(data or {}), status="buffered", received_at=utcnow(),
+                  expires_at=message_expiry(runtime, ttl_seconds), sender=sender.username,
+                  delivered_at=None, instance_id=None)
+    connection = core(session)
+    message_row = connection.execute(_INSERT_MESSAGE[connection.dialect.name], values).first()
+    if message_row is None:  # seen before (or arriving concurrently): the first one counts
         return Correlation(session.scalar(select(Message).where(Message.message_id == message_id)), duplicate=True)
+    message = attach(session, {**values, "id": message_row.id}, Message)
 
     lock_correlation(session, name, key)
-    candidates = session.execute(
-        select(MessageSubscription, ProcessInstance)
-        .join(ProcessInstance, ProcessInstance.id == MessageSubscription.instance_id)
-        .where(MessageSubscription.message_name == name, MessageSubscription.correlation_key == key)
-        .order_by(MessageSubscription.instance_id)).all()
-    running = [s for s, instance in candidates if instance.status == "running"]
-    instance_ids = sorted({s.instance_id for s in running})
+    # the waiting instances, their rows locked: one that moves on meanwhile drops out
+    candidates = core(session).execute(_WAITING_INSTANCES, {"row_name": name, "row_key": key}).all()
+    instance_ids = sorted({row.instance_id for row in candidates})
     if len(instance_ids) > 1:
         raise Conflict(f"message {name!r} matches {len(instance_ids)} waiting instances; make the correlation unique",
                        candidates=instance_ids)
-    if not running:
+    if not candidates:
         audit(session, None, "message_buffered", sender.username, message=name, message_id=message_id,
               correlation=correlation)
         return Correlation(message, duplicate=False)
-    subscription = running[0]
-    instance = session.get(ProcessInstance, subscription.instance_id)
+    waiting = candidates[0]
+    instance = attach(session, {column.key: waiting._mapping[f"instance_{column.key}"] for column in _INSTANCE.columns})
     workflow, spec = load_workflow(session, runtime, instance)
     try:
-        deliver(session, runtime, instance, workflow, subscription.task_id, subscription.spec_name, message,
-                sender.username)
+        delivered = deliver(session, runtime, instance, workflow, waiting.task_id, waiting.spec_name, message,
+                            sender.username)
     except ProcessError as exc:
         raise ValidationFailed(f"the process cannot go on with this message: {exc}",
                                [{"field": "data", "message": str(exc)}]) from exc
-    save_progress(session, runtime, instance, workflow, spec, sender.username)
+    save_progress(session, runtime, instance, workflow, spec, sender.username, events=[delivered])
     return Correlation(message, duplicate=False)
 
 

@@ -3,30 +3,43 @@ waits (human tasks, subscriptions, timers, service jobs) are written in the call
 Messages buffered for a subscription that just opened are delivered here too."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kontor.db import lock_correlation, utcnow
 from runtime.engine import ProcessError, ProcessSpec, Snapshot, canonical_correlation
 from runtime.errors import Conflict
-from runtime.models import (AuditEvent, HumanTask, HumanTaskGroup, Message, MessageSubscription, ProcessInstance,
-                            ServiceJob, Timer)
+from runtime.models import (HumanTask, HumanTaskGroup, Message, MessageSubscription, ProcessInstance, ServiceJob,
+                            Timer)
 from runtime.runtime import ProcessRuntime
+from runtime.store import audit, audit_event, core, insert_instance, jsonable, update_instance, write_events
+
+_MESSAGE = Message.__table__
+_HUMAN_TASK, _TASK_GROUP = HumanTask.__table__, HumanTaskGroup.__table__
+_TIMER, _JOB, _SUBSCRIPTION = Timer.__table__, ServiceJob.__table__, MessageSubscription.__table__
+# the statements of every step, built once (parameters named row_* are the WHERE clause's)
+_INSERT_TASK = insert(_HUMAN_TASK).returning(_HUMAN_TASK.c.task_id, _HUMAN_TASK.c.id)
+_INSERT_TASK_GROUP, _INSERT_TIMER, _INSERT_JOB, _INSERT_SUBSCRIPTION = (
+    insert(_TASK_GROUP), insert(_TIMER), insert(_JOB), insert(_SUBSCRIPTION))
+_DELETE_SUBSCRIPTIONS = delete(_SUBSCRIPTION).where(_SUBSCRIPTION.c.instance_id == bindparam("row_instance"),
+                                                    _SUBSCRIPTION.c.task_id.in_(bindparam("gone", expanding=True)))
+_OLDEST_BUFFERED = (
+    select(_MESSAGE).where(_MESSAGE.c.status == "buffered", _MESSAGE.c.name == bindparam("row_name"),
+                           _MESSAGE.c.correlation_key == bindparam("row_key"), _MESSAGE.c.expires_at > bindparam("row_now"))
+    .order_by(_MESSAGE.c.received_at, _MESSAGE.c.id).limit(1).with_for_update(skip_locked=True))
+_MARK_DELIVERED = update(_MESSAGE).where(_MESSAGE.c.id == bindparam("row_id"))
+
+__all__ = ["audit", "audit_event", "jsonable", "load_workflow", "save_progress", "start_progress", "settled",
+           "remember_waiting", "require_running", "deliver", "message_expiry", "BusinessKeyTaken"]
 
 
-def jsonable(value):
-    """Process data as plain JSON (Decimal and dates become text)."""
-    return json.loads(json.dumps(value, default=str))
-
-
-def audit(session: Session, instance_id: int | None, kind: str, actor: str, task_spec: str | None = None,
-          **details) -> None:
-    session.add(AuditEvent(instance_id=instance_id, kind=kind, actor=actor, task_spec=task_spec,
-                           details=jsonable(details)))
+class BusinessKeyTaken(Exception):
+    """Another instance of the process has this business key (started concurrently)."""
 
 
 def load_workflow(session: Session, runtime: ProcessRuntime, instance: ProcessInstance):
@@ -56,28 +69,72 @@ def require_running(instance: ProcessInstance) -> None:
         raise Conflict(f"process instance {instance.id} is {instance.status}", instance_status=instance.status)
 
 
+def start_progress(session: Session, runtime: ProcessRuntime, values: dict, workflow, spec: ProcessSpec,
+                   actor: str, events_of=lambda instance_id: []) -> ProcessInstance:
+    """Insert a new instance with its first state and index, in one statement for the row.
+    `values` are its columns besides state, variables and status; `events_of(id)` gives the audit
+    rows of its start. A business key taken meanwhile raises BusinessKeyTaken (nothing is kept)."""
+    now = utcnow()
+    snapshot = runtime.engine.snapshot(workflow, spec, now)
+    row = {**values, **_state_columns(runtime, workflow, now), "started_at": now,
+           "status": "completed" if snapshot.completed else "running", "ended_at": now if snapshot.completed else None}
+    if values.get("business_key") is None:
+        instance = insert_instance(session, row)
+    else:  # the same key started concurrently: the first instance counts
+        try:
+            with session.begin_nested():
+                instance = insert_instance(session, row)
+        except IntegrityError as exc:
+            raise BusinessKeyTaken(values["business_key"]) from exc
+    events = list(events_of(instance.id))
+    if snapshot.completed:
+        events.append(audit_event(instance.id, "instance_completed", actor))
+    remember_waiting(session, instance.id, None)
+    opened = _write_index(session, runtime, instance, snapshot, now)
+    write_events(session, events)
+    _deliver_buffered(session, runtime, instance, workflow, spec, snapshot, opened, actor, False)
+    return instance
+
+
 def save_progress(session: Session, runtime: ProcessRuntime, instance: ProcessInstance, workflow,
-                  spec: ProcessSpec, actor: str, recheck_buffered: bool = False) -> None:
-    """Write state and index; then hand over buffered messages that now have a subscriber (those of
-    new subscriptions; with recheck_buffered, of every subscription: after a resume, messages that
-    arrived while the instance was suspended were buffered)."""
+                  spec: ProcessSpec, actor: str, recheck_buffered: bool = False, events: list[dict] = ()) -> None:
+    """Write state, index and the step's audit rows (`events`, see audit_event); then hand over
+    buffered messages that now have a subscriber (those of new subscriptions; with recheck_buffered,
+    of every subscription: after a resume, messages that arrived while the instance was suspended
+    were buffered)."""
+    snapshot, opened = _write(session, runtime, instance, workflow, spec, actor, list(events))
+    _deliver_buffered(session, runtime, instance, workflow, spec, snapshot, opened, actor, recheck_buffered)
+
+
+def _deliver_buffered(session, runtime, instance, workflow, spec, snapshot, opened, actor, recheck: bool) -> None:
     for _ in range(100):  # each delivery may open new subscriptions; a process is not an infinite message loop
-        delivered = _write(session, runtime, instance, workflow, spec, actor, recheck_buffered)
-        if not delivered:
+        delivered = _take_buffered(session, runtime, instance, workflow, snapshot, opened, actor, recheck)
+        if delivered is None:
             return
+        snapshot, opened = _write(session, runtime, instance, workflow, spec, actor, [delivered])
     raise ProcessError("more than 100 buffered messages delivered in one step")
 
 
-def _write(session, runtime, instance, workflow, spec, actor, recheck_buffered: bool) -> bool:
+def _state_columns(runtime, workflow, now) -> dict:
+    return {"state": runtime.engine.dump(workflow), "variables": jsonable(runtime.engine.variables(workflow)),
+            "updated_at": now}
+
+
+def _write(session, runtime, instance, workflow, spec, actor, events: list[dict]) -> tuple[Snapshot, frozenset]:
     now = utcnow()
     snapshot = runtime.engine.snapshot(workflow, spec, now)
-    instance.state = runtime.engine.dump(workflow)
-    instance.variables = jsonable(runtime.engine.variables(workflow))
-    instance.updated_at = now
+    values = _state_columns(runtime, workflow, now)
     if snapshot.completed and instance.status == "running":
-        instance.status = "completed"
-        instance.ended_at = now
-        audit(session, instance.id, "instance_completed", actor)
+        values.update(status="completed", ended_at=now)
+        events.append(audit_event(instance.id, "instance_completed", actor))
+    update_instance(session, instance, values)
+    opened = _write_index(session, runtime, instance, snapshot, now)
+    write_events(session, events)
+    return snapshot, opened
+
+
+def _write_index(session, runtime, instance, snapshot: Snapshot, now) -> frozenset:
+    """Bring the index rows in line with the snapshot; returns the subscriptions it opened."""
     known = session.info.get(_WAITING_KEY, {}).get(instance.id)
     if known is None:
         raise RuntimeError(f"instance {instance.id} is saved without being loaded or started in this session")
@@ -86,38 +143,43 @@ def _write(session, runtime, instance, workflow, spec, actor, recheck_buffered: 
     _sync_jobs(session, runtime, instance, known.jobs, snapshot.service_jobs, now)
     _sync_subscriptions(session, instance, known.messages, snapshot.messages)
     remember_waiting(session, instance.id, snapshot)
-    if instance.status != "running":
-        return False
+    return frozenset(m.task_id for m in snapshot.messages) - known.messages
+
+
+def _take_buffered(session, runtime, instance, workflow, snapshot: Snapshot, opened: frozenset, actor,
+                   recheck_buffered: bool) -> dict | None:
+    """Deliver the oldest buffered message that an open subscription waits for; its audit row."""
+    if instance.status != "running" or not snapshot.messages:
+        return None
+    now = utcnow()
     for wait in snapshot.messages:
         key = canonical_correlation(jsonable(wait.correlation))
-        if wait.task_id in known.messages:
+        if wait.task_id not in opened:
             if not recheck_buffered:
                 continue  # looked for when the subscription opened; later messages find the subscription
             lock_correlation(session, wait.message_name, key)
-        message = session.scalar(
-            select(Message).where(Message.status == "buffered", Message.name == wait.message_name,
-                                  Message.correlation_key == key,
-                                  Message.expires_at > now)
-            .order_by(Message.received_at, Message.id).limit(1).with_for_update(skip_locked=True))
-        if message is not None:
-            deliver(session, runtime, instance, workflow, wait.task_id, wait.spec_name, message, actor)
-            return True
-    return False
+        found = core(session).execute(_OLDEST_BUFFERED, {"row_name": wait.message_name, "row_key": key,
+                                                          "row_now": now}).first()
+        if found is not None:
+            return deliver(session, runtime, instance, workflow, wait.task_id, wait.spec_name, found, actor)
+    return None
 
 
-def deliver(session, runtime, instance, workflow, task_id: str, spec_name: str, message: Message,
-            actor: str) -> None:
+def deliver(session, runtime, instance, workflow, task_id: str, spec_name: str, message, actor: str) -> dict:
+    """Hand a message (its row or ORM object) to the waiting task and mark it delivered; returns
+    the audit row for the step's save."""
     runtime.engine.deliver_message(workflow, task_id, message.name, message.data or {})
-    message.status = "delivered"
-    message.delivered_at = utcnow()
-    message.instance_id = instance.id
-    audit(session, instance.id, "message_correlated", actor, spec_name,
-          message=message.name, message_id=message.message_id, correlation=message.correlation)
+    delivered = {"status": "delivered", "delivered_at": utcnow(), "instance_id": instance.id}
+    core(session).execute(_MARK_DELIVERED, {**delivered, "row_id": message.id})
+    if isinstance(message, Message):
+        for name, value in delivered.items():
+            set_committed_value(message, name, value)
+    return audit_event(instance.id, "message_correlated", actor, spec_name,
+                       message=message.name, message_id=message.message_id, correlation=message.correlation)
 
 
 # ------------------------------------------------ the index: only what changed is written
 _WAITING_KEY = "kontor_waiting"
-_PLAIN = {"synchronize_session": False}  # index rows are not kept in the session: no in-memory sync needed
 
 
 @dataclass(frozen=True)
@@ -136,72 +198,74 @@ class _Waiting:
 
 
 def _sync_human_tasks(session, instance, known: frozenset, waiting, now) -> None:
-    for info in waiting:
-        if info.task_id in known:
-            continue
-        task = HumanTask(instance_id=instance.id, task_id=info.task_id, process_key=instance.process_key,
-                         spec_name=info.spec_name, title=info.title, lane=info.lane,
-                         candidate_groups=info.candidate_groups, form_schema=info.form_schema,
-                         ui_schema=info.ui_schema, documentation=info.documentation, priority=info.priority,
-                         due_at=info.due_at, follow_up_at=info.follow_up_at, created_at=now,
-                         assignee=info.assignee, guard=info.guard)
-        session.add(task)
-        session.flush()
-        for group in info.candidate_groups:
-            session.add(HumanTaskGroup(human_task_id=task.id, group_name=group))
+    rows = [{"instance_id": instance.id, "task_id": info.task_id, "process_key": instance.process_key,
+             "spec_name": info.spec_name, "title": info.title, "lane": info.lane, "state": "open",
+             "candidate_groups": info.candidate_groups, "form_schema": info.form_schema, "ui_schema": info.ui_schema,
+             "documentation": info.documentation, "priority": info.priority, "due_at": info.due_at,
+             "follow_up_at": info.follow_up_at, "created_at": now, "assignee": info.assignee, "guard": info.guard}
+            for info in waiting if info.task_id not in known]
+    if rows:
+        ids = dict(core(session).execute(_INSERT_TASK, rows).all())
+        groups = [{"human_task_id": ids[row["task_id"]], "group_name": group}
+                  for row in rows for group in dict.fromkeys(row["candidate_groups"])]
+        if groups:
+            core(session).execute(_INSERT_TASK_GROUP, groups)
     gone = known - {info.task_id for info in waiting}
     if gone:  # interrupted by a boundary event, or the instance was cancelled; completed ones stay completed
-        open_gone = select(HumanTask.id).where(HumanTask.instance_id == instance.id, HumanTask.task_id.in_(gone),
-                                               HumanTask.state == "open")
-        session.execute(delete(HumanTaskGroup).where(HumanTaskGroup.human_task_id.in_(open_gone)),
-                        execution_options=_PLAIN)
-        session.execute(update(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.task_id.in_(gone),
-                                                HumanTask.state == "open").values(state="cancelled", ended_at=now), execution_options=_PLAIN)
+        open_gone = select(_HUMAN_TASK.c.id).where(_HUMAN_TASK.c.instance_id == instance.id,
+                                                   _HUMAN_TASK.c.task_id.in_(gone), _HUMAN_TASK.c.state == "open")
+        core(session).execute(delete(_TASK_GROUP).where(_TASK_GROUP.c.human_task_id.in_(open_gone)))
+        core(session).execute(update(_HUMAN_TASK).where(_HUMAN_TASK.c.instance_id == instance.id,
+                                                        _HUMAN_TASK.c.task_id.in_(gone), _HUMAN_TASK.c.state == "open")
+                              .values(state="cancelled", ended_at=now))
 
 
 def _sync_timers(session, instance, known: dict, waiting) -> None:
+    rows = []
     for info in waiting:
         if info.task_id not in known:
-            session.add(Timer(instance_id=instance.id, task_id=info.task_id, spec_name=info.spec_name,
-                              kind=info.kind, due_at=info.due_at))
+            rows.append({"instance_id": instance.id, "task_id": info.task_id, "spec_name": info.spec_name,
+                         "kind": info.kind, "due_at": info.due_at})
         elif known[info.task_id] != info.due_at:  # a cycle timer moved on to its next due time
-            session.execute(update(Timer).where(Timer.instance_id == instance.id, Timer.task_id == info.task_id)
-                            .values(due_at=info.due_at), execution_options=_PLAIN)
+            core(session).execute(update(_TIMER).where(_TIMER.c.instance_id == instance.id,
+                                                       _TIMER.c.task_id == info.task_id).values(due_at=info.due_at))
+    if rows:
+        core(session).execute(_INSERT_TIMER, rows)
     gone = set(known) - {info.task_id for info in waiting}
     if gone:
-        session.execute(delete(Timer).where(Timer.instance_id == instance.id, Timer.task_id.in_(gone)),
-                        execution_options=_PLAIN)
+        core(session).execute(delete(_TIMER).where(_TIMER.c.instance_id == instance.id, _TIMER.c.task_id.in_(gone)))
 
 
 def _sync_jobs(session, runtime, instance, known: frozenset, waiting, now) -> None:
     settings = runtime.settings
-    for info in waiting:
-        if info.task_id in known:
-            continue
-        session.add(ServiceJob(
-            instance_id=instance.id, task_id=info.task_id, spec_name=info.spec_name, operation=info.operation,
-            params=jsonable(info.params), state="ready", attempts=0,
-            max_attempts=info.max_attempts or settings.job_max_attempts,
-            backoff_base=info.backoff_base or settings.job_backoff_base_seconds, next_attempt_at=now))
+    rows = [{"instance_id": instance.id, "task_id": info.task_id, "spec_name": info.spec_name,
+             "operation": info.operation, "params": jsonable(info.params), "state": "ready", "attempts": 0,
+             "max_attempts": info.max_attempts or settings.job_max_attempts,
+             "backoff_base": info.backoff_base or settings.job_backoff_base_seconds, "next_attempt_at": now,
+             "created_at": now}
+            for info in waiting if info.task_id not in known]
+    if rows:
+        core(session).execute(_INSERT_JOB, rows)
     gone = known - {info.task_id for info in waiting}
     if gone:  # e.g. interrupted by a boundary event; a finished job keeps its state
-        session.execute(update(ServiceJob).where(ServiceJob.instance_id == instance.id, ServiceJob.task_id.in_(gone),
-                                                 ServiceJob.state.in_(("ready", "running", "incident")))
-                        .values(state="cancelled", finished_at=now), execution_options=_PLAIN)
+        core(session).execute(update(_JOB).where(_JOB.c.instance_id == instance.id, _JOB.c.task_id.in_(gone),
+                                                 _JOB.c.state.in_(("ready", "running", "incident")))
+                              .values(state="cancelled", finished_at=now))
 
 
 def _sync_subscriptions(session, instance, known: frozenset, waiting) -> None:
+    rows = []
     for info in waiting:
         if info.task_id not in known:
             key = canonical_correlation(jsonable(info.correlation))
             lock_correlation(session, info.message_name, key)
-            session.add(MessageSubscription(instance_id=instance.id, task_id=info.task_id, spec_name=info.spec_name,
-                                            message_name=info.message_name, correlation_key=key))
+            rows.append({"instance_id": instance.id, "task_id": info.task_id, "spec_name": info.spec_name,
+                         "message_name": info.message_name, "correlation_key": key, "created_at": utcnow()})
+    if rows:
+        core(session).execute(_INSERT_SUBSCRIPTION, rows)
     gone = known - {info.task_id for info in waiting}
     if gone:
-        session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id,
-                                                          MessageSubscription.task_id.in_(gone)),
-                        execution_options=_PLAIN)
+        core(session).execute(_DELETE_SUBSCRIPTIONS, {"row_instance": instance.id, "gone": list(gone)})
 
 
 def message_expiry(runtime: ProcessRuntime, ttl_seconds: int | None) -> datetime:

@@ -13,7 +13,8 @@ from kontor.db import transaction, utcnow
 from runtime.errors import Conflict, NotFound
 from runtime.models import ProcessInstance, Timer
 from runtime.moments import to_utc
-from runtime.progress import audit, load_workflow, require_running, save_progress
+from runtime.progress import audit, audit_event, load_workflow, require_running, save_progress
+from runtime.store import lock_instance
 from runtime.runtime import ProcessRuntime
 
 
@@ -48,16 +49,15 @@ def fire_timer(session: Session, runtime: ProcessRuntime, timer_id: int) -> Fire
     timer = session.scalar(select(Timer).where(Timer.id == timer_id).with_for_update(skip_locked=True))
     if timer is None:
         return None
-    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == timer.instance_id)
-                              .with_for_update(skip_locked=True))
+    instance = lock_instance(session, timer.instance_id, skip_locked=True)
     if instance is None or instance.status != "running":
         return None
     fired = FiredTimer(timer.id, instance.id, timer.spec_name, timer.due_at, utcnow())
     workflow, spec = load_workflow(session, runtime, instance)
     runtime.engine.fire_timers(workflow)
-    audit(session, instance.id, "timer_fired", SYSTEM.username, timer.spec_name,
-          due_at=timer.due_at.isoformat(), lag_seconds=round(fired.lag_seconds, 3))
-    save_progress(session, runtime, instance, workflow, spec, SYSTEM.username)
+    save_progress(session, runtime, instance, workflow, spec, SYSTEM.username, events=[
+        audit_event(instance.id, "timer_fired", SYSTEM.username, timer.spec_name,
+                    due_at=timer.due_at.isoformat(), lag_seconds=round(fired.lag_seconds, 3))])
     return fired
 
 

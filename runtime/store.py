@@ -1,0 +1,108 @@
+"""The instance row and the audit trail on the runtime's hot path, written with SQLAlchemy Core.
+
+Every step of every instance reads and writes its row; the ORM's unit of work costs several
+times the round trip itself there. These functions issue one statement each and keep the
+ORM object of the instance in step (as if it had been loaded), so callers and the API still
+work with `ProcessInstance` objects. The row is versioned: an update whose version no longer
+matches raises Conflict (HTTP 409), so two concurrent steps of one instance never both count.
+"""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from kontor.db import utcnow
+from runtime.errors import Conflict
+from runtime.models import AuditEvent, ProcessInstance
+
+_INSTANCE = ProcessInstance.__table__
+_AUDIT = AuditEvent.__table__
+_COLUMNS = [column.key for column in _INSTANCE.columns]
+# built once: building a statement costs about as much as sending it
+_INSERT_AUDIT = insert(_AUDIT)
+_INSERT_INSTANCE = insert(_INSTANCE).returning(_INSTANCE.c.id)
+_UPDATE_INSTANCE = update(_INSTANCE).where(_INSTANCE.c.id == bindparam("row_id"),
+                                           _INSTANCE.c.version == bindparam("row_version"))
+_LOCK_INSTANCE = {skip: select(_INSTANCE).where(_INSTANCE.c.id == bindparam("row_id")).with_for_update(skip_locked=skip)
+                  for skip in (False, True)}
+
+
+def jsonable(value):
+    """Process data as plain JSON (Decimal and dates become text)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+# ------------------------------------------------------------------ audit trail
+def audit_event(instance_id: int | None, kind: str, actor: str, task_spec: str | None = None, **details) -> dict:
+    """One audit row, to be written with others of the same step by write_events."""
+    return {"instance_id": instance_id, "kind": kind, "actor": actor, "task_spec": task_spec,
+            "details": jsonable(details), "at": utcnow()}
+
+
+def write_events(session: Session, events: list[dict]) -> None:
+    """The step's audit rows in one statement."""
+    if events:
+        core(session).execute(_INSERT_AUDIT, events)
+
+
+def audit(session: Session, instance_id: int | None, kind: str, actor: str, task_spec: str | None = None,
+          **details) -> None:
+    """Record one transition now (steps that save progress pass theirs to save_progress instead)."""
+    write_events(session, [audit_event(instance_id, kind, actor, task_spec, **details)])
+
+
+# ------------------------------------------------------------------ the instance row
+def lock_instance(session: Session, instance_id: int, skip_locked: bool = False) -> ProcessInstance | None:
+    """The instance row, locked for this transaction (PostgreSQL), as the session's ORM object."""
+    row = core(session).execute(_LOCK_INSTANCE[skip_locked], {"row_id": instance_id}).first()
+    return None if row is None else attach(session, row._mapping)
+
+
+def attach(session: Session, values, model=ProcessInstance):
+    """The ORM object for a row just read or written with Core (as if the ORM had loaded it);
+    the session's own object if it has one already."""
+    columns = [column.key for column in model.__table__.columns] if model is not ProcessInstance else _COLUMNS
+    known = session.identity_map.get(session.identity_key(model, (values["id"],)))
+    if known is not None:
+        for name in columns:
+            if name in values:
+                set_committed_value(known, name, values[name])
+        return known
+    record = model(**{name: values[name] for name in columns if name in values})
+    make_transient_to_detached(record)
+    session.add(record)
+    return record
+
+
+def insert_instance(session: Session, values: dict) -> ProcessInstance:
+    """A new instance row with its first state; IntegrityError when its business key is taken."""
+    values = {**values, "version": 1}
+    instance_id = core(session).execute(_INSERT_INSTANCE, values).scalar_one()
+    return attach(session, {**values, "id": instance_id})
+
+
+def update_instance(session: Session, instance: ProcessInstance, values: dict) -> None:
+    """Write the given columns and the next version, if the row still has the version this
+    transaction read; otherwise someone else moved the instance on (Conflict)."""
+    if instance in session.dirty:  # changed through the ORM before (e.g. its status): those changes first
+        session.flush()
+    version = instance.version
+    result = core(session).execute(_UPDATE_INSTANCE, {**values, "version": version + 1, "row_id": instance.id,
+                                                      "row_version": version})
+    if result.rowcount != 1:
+        raise Conflict(f"process instance {instance.id} was changed by someone else at the same time; "
+                       "reload and try again")
+    for name, value in values.items():
+        set_committed_value(instance, name, value)
+    set_committed_value(instance, "version", version + 1)
+
+
+def core(session: Session):
+    """The session's connection: Core statements here need no autoflush of ORM objects, except
+    new ones their rows may refer to."""
+    if session.new:
+        session.flush()
+    return session.connection()  # (through the session: a savepoint begun meanwhile is opened here)
