@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # Worker: how often it looks for due timers and ready jobs.
     worker_poll_seconds: float = 1.0
     timer_batch_size: int = 100
+    # Workflows of this many recently stepped instances stay in memory between their steps (0: none).
+    workflow_cache_size: int = Field(default=1000, ge=0)
 
     # The company running Kontor: decides what "domestic" means for tax.
     company_country: str = Field(default="DE", min_length=2, max_length=2)

@@ -8,6 +8,7 @@ so the stored state holds tasks and data only, never the spec.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import sys
@@ -89,6 +90,30 @@ class KontorServiceTask(ServiceTask):
             raise WorkflowException("a service task may only be completed with a job result", task_spec=self)
         task.data[self.result_variable] = task.internal_data.pop(_RESULT_KEY)
         return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(text: str, mode: str):
+    return compile(text, "<string>", mode)  # "<string>": SpiffWorkflow finds a script's error line by it
+
+
+class _CompilingEnvironment(TaskDataEnvironment):
+    """SpiffWorkflow compiles an expression's text each time it runs it (and DMN tables on every
+    evaluation): here each text is compiled once."""
+
+    def evaluate(self, expression, context, external_context=None):
+        return super().evaluate(_compiled(expression, "eval") if isinstance(expression, str) else expression,
+                                context, external_context)
+
+    def execute(self, script, context, external_context=None):
+        return super().execute(_compiled(script, "exec") if isinstance(script, str) else script,
+                               context, external_context)
+
+
+class _ScriptEngine(PythonScriptEngine):
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one engine per process; texts come from deployed specs
+    def validate(self, expression):
+        super().validate(expression)
 
 
 class _Parser(SpiffBpmnParser):
@@ -183,7 +208,7 @@ class ProcessEngine:
     def __init__(self, script_globals: dict | None = None):
         env_globals = {"Decimal": Decimal, "datetime": datetime, "date": date, "timedelta": timedelta, "timezone": timezone}
         env_globals.update(script_globals or {})
-        self.script_engine = PythonScriptEngine(environment=TaskDataEnvironment(env_globals))
+        self.script_engine = _ScriptEngine(environment=_CompilingEnvironment(env_globals))
         self._registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
         self._registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
         self._registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))

@@ -46,6 +46,11 @@ def load_workflow(session: Session, runtime: ProcessRuntime, instance: ProcessIn
     """The instance's workflow, with what it waits for remembered, so that saving it later only
     touches the index rows that changed (the index is a function of the stored state)."""
     spec = runtime.spec(session, instance.definition_id)
+    kept = runtime.workflows.take(instance.id, instance.definition_id, instance.state)
+    if kept is not None:
+        workflow, waiting = kept
+        session.info.setdefault(_WAITING_KEY, {})[instance.id] = waiting
+        return workflow, spec
     workflow = runtime.engine.load(instance.state, spec)
     remember_waiting(session, instance.id, runtime.engine.snapshot(workflow, spec))
     return workflow, spec
@@ -92,6 +97,7 @@ def start_progress(session: Session, runtime: ProcessRuntime, values: dict, work
     remember_waiting(session, instance.id, None)
     opened = _write_index(session, runtime, instance, snapshot, now)
     write_events(session, events)
+    _keep(session, runtime, instance, workflow)
     _deliver_buffered(session, runtime, instance, workflow, spec, snapshot, opened, actor, False)
     return instance
 
@@ -130,7 +136,15 @@ def _write(session, runtime, instance, workflow, spec, actor, events: list[dict]
     update_instance(session, instance, values)
     opened = _write_index(session, runtime, instance, snapshot, now)
     write_events(session, events)
+    _keep(session, runtime, instance, workflow)
     return snapshot, opened
+
+
+def _keep(session, runtime, instance, workflow) -> None:
+    """The saved workflow stays in memory for the instance's next step, once this one commits."""
+    if instance.status == "running":
+        runtime.workflows.keep_after_commit(session, instance.id, instance.definition_id, instance.state, workflow,
+                                            session.info[_WAITING_KEY][instance.id])
 
 
 def _write_index(session, runtime, instance, snapshot: Snapshot, now) -> frozenset:

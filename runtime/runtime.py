@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from runtime.engine import ProcessEngine, ProcessSpec
 from runtime.errors import Forbidden, NotFound
 from runtime.models import Deployment, ProcessDefinition
+from runtime.workflow_cache import WorkflowCache
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class ProcessRuntime:
         # a customer's answer): the generic start and message endpoints refuse them.
         self.domain_processes: set[str] = set()
         self.domain_messages: set[str] = set()
+        self.workflows = WorkflowCache(getattr(settings, "workflow_cache_size", 1000))
         self._bundles: dict[int, dict[str, ProcessSpec]] = {}
         self._definitions: dict[int, tuple[int, str]] = {}  # definition id -> (deployment id, process key)
         self._lock = threading.Lock()

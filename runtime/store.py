@@ -105,4 +105,16 @@ def core(session: Session):
     new ones their rows may refer to."""
     if session.new:
         session.flush()
-    return session.connection()  # (through the session: a savepoint begun meanwhile is opened here)
+    # Asking the session costs as much as a small statement: the connection is remembered for the
+    # transaction (or savepoint) that is current, and asked for again inside a new one, so that
+    # the session opens that savepoint on it.
+    current = session.get_nested_transaction() or session.get_transaction()
+    known = session.info.get(_CONNECTION)
+    if known is not None and known[0] is current:
+        return known[1]
+    connection = session.connection()
+    session.info[_CONNECTION] = (session.get_nested_transaction() or session.get_transaction(), connection)
+    return connection
+
+
+_CONNECTION = "kontor_connection"

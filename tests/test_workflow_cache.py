@@ -1,0 +1,107 @@
+"""Workflows kept in memory between an instance's steps: reused only for the exact state the row
+holds, never after a rolled-back step, and missed (so loaded from the row) when another process
+moved the instance on. Real databases, the demonstration process, the runtime's own handlers."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from domain.users import SYSTEM
+from runtime.instances import start_instance
+from runtime.jobs import claim_jobs, run_job
+from runtime.messages import correlate_message
+from runtime.models import ProcessInstance, ServiceJob
+from runtime.progress import load_workflow, save_progress
+from runtime.runtime import ProcessRuntime
+from runtime.workflow_cache import WorkflowCache
+
+PROCESS, MESSAGE = "demo_request", "demo_supplier_confirmation"
+
+
+def _start(kontor, request_id: str) -> int:
+    with kontor.transaction() as session:
+        instance, _ = start_instance(session, kontor.runtime, SYSTEM, PROCESS,
+                                     {"amount": 250, "request_id": request_id})
+        return instance.id
+
+
+def _row(kontor, instance_id: int) -> ProcessInstance:
+    with kontor.transaction() as session:
+        return session.get(ProcessInstance, instance_id)
+
+
+def _run_jobs(kontor, runtime) -> list[str]:
+    return [run_job(kontor.sessions, runtime, job).state for job in claim_jobs(kontor.sessions, runtime, 10)]
+
+
+def test_the_next_step_finds_the_workflow_its_previous_step_saved(kontor):
+    instance_id = _start(kontor, "cache-1")
+    row = _row(kontor, instance_id)
+    kept = kontor.runtime.workflows.take(instance_id, row.definition_id, row.state)
+    assert kept is not None, "the committed start left its workflow for the next step"
+    workflow, waiting = kept
+    assert kontor.runtime.engine.dump(workflow) == row.state
+    assert len(waiting.jobs) == 1
+    assert kontor.runtime.workflows.take(instance_id, row.definition_id, row.state) is None  # taken out while used
+
+
+def test_a_rolled_back_step_leaves_no_half_run_workflow_behind(kontor):
+    runtime = kontor.runtime
+    instance_id = _start(kontor, "cache-2")
+    with kontor.transaction() as session:
+        job_task = session.scalar(select(ServiceJob.task_id).where(ServiceJob.instance_id == instance_id))
+    with pytest.raises(RuntimeError, match="the worker died"):
+        with kontor.transaction() as session:
+            instance = session.get(ProcessInstance, instance_id)
+            workflow, spec = load_workflow(session, runtime, instance)
+            runtime.engine.complete_service_task(workflow, job_task, {"reservation_id": "lost"})
+            save_progress(session, runtime, instance, workflow, spec, SYSTEM.username)
+            raise RuntimeError("the worker died before the commit")
+    row = _row(kontor, instance_id)
+    assert runtime.workflows.take(instance_id, row.definition_id, row.state) is None
+    assert row.variables.get("reservation_id") is None
+    # the job still waits in the stored state and runs from there
+    assert _run_jobs(kontor, runtime) == ["done"]
+    assert _row(kontor, instance_id).variables["reservation"]["amount"] == "250"
+
+
+def test_a_step_taken_by_another_process_makes_the_kept_workflow_useless(kontor):
+    """Worker B (its own runtime and cache) runs the job; A, still holding the workflow of the
+    start, must load the instance from its row for the message, and finish it correctly."""
+    runtime_a = kontor.runtime
+    runtime_b = ProcessRuntime(kontor.settings, operations=runtime_a.operations)
+    instance_id = _start(kontor, "cache-3")
+    assert _run_jobs(kontor, runtime_b) == ["done"]
+    with kontor.transaction() as session:
+        result = correlate_message(session, runtime_a, SYSTEM, MESSAGE, {"request_id": "cache-3"},
+                                   data={"confirmed_by": "ACME"}, message_id="cache-3")
+        assert result.message.status == "delivered"
+    row = _row(kontor, instance_id)
+    assert row.status == "completed"
+    assert row.variables["confirmed_by"] == "ACME"
+    assert row.variables["reservation"]["amount"] == "250"  # the job's result, which only B's workflow had
+
+
+def test_the_cache_keeps_only_what_commits_and_only_so_many(kontor):
+    cache = WorkflowCache(size=2)
+    with kontor.transaction() as session:
+        with session.begin_nested():
+            session.execute(select(ProcessInstance.id).limit(1))  # the savepoint is really opened
+            cache.keep_after_commit(session, 1, 7, "state-1", "workflow-1", None)
+        assert len(cache) == 0, "a released savepoint is not the commit"
+        session.rollback()
+    assert len(cache) == 0
+    with kontor.transaction() as session:
+        for n in (1, 2, 3):
+            cache.keep_after_commit(session, n, 7, f"state-{n}", f"workflow-{n}", None)
+    assert len(cache) == 2
+    assert cache.take(1, 7, "state-1") is None, "the oldest went first"
+    assert cache.take(2, 8, "state-2") is None, "another definition is another workflow"
+    assert cache.take(3, 7, "state-3") == ("workflow-3", None)
+
+
+def test_size_zero_keeps_nothing(kontor):
+    cache = WorkflowCache(size=0)
+    with kontor.transaction() as session:
+        cache.keep_after_commit(session, 1, 7, "state-1", "workflow-1", None)
+    assert len(cache) == 0
