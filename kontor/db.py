@@ -1,6 +1,7 @@
 """Database engine, sessions and migrations: the same code for SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -8,7 +9,7 @@ from typing import Iterator
 
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, DateTime, Numeric, create_engine, event, text
+from sqlalchemy import JSON, BigInteger, DateTime, Numeric, create_engine, event, exc, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -84,8 +85,35 @@ def make_engine(url: str, **kwargs) -> Engine:
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_idle_connections(engine)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """A pooled connection that sat idle is pinged before use, and replaced if the server dropped
+    it (a restart, a proxy's idle timeout). One in steady use is not: its last statement proved it
+    alive, and pinging on every checkout would cost a round trip per transaction. A connection
+    lost within those seconds fails its statement; the pool is then renewed and the caller gets
+    the usual 'try again' (503, or the job's retry)."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from_now(_dbapi_connection, record) -> None:
+        record.info["kontor_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
+        since = record.info.pop("kontor_idle_since", None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            if not engine.dialect.do_ping(dbapi_connection):
+                raise exc.DisconnectionError("the idle connection did not answer")
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(f"the idle connection is gone: {error}") from error
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:
