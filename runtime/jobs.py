@@ -110,11 +110,12 @@ def record_success(factory, runtime, job: ClaimedJob, result) -> JobOutcome:
         except KeyError:
             _finish(session, job.id, state="cancelled", finished_at=finished)
             return JobOutcome(job.id, job.operation, "cancelled", "the service task no longer waits")
-        _finish(session, job.id, state="done", finished_at=finished, locked_until=None, last_error=None)
         settled(session, instance.id, row.task_id)
         save_progress(session, runtime, instance, workflow, spec, SYSTEM.username, events=[
             audit_event(instance.id, "job_completed", SYSTEM.username, row.spec_name, job=job.id,
-                        operation=row.operation, attempt=row.attempts)])
+                        operation=row.operation, attempt=row.attempts)], writes=[
+            (_UPDATE_JOB, {"state": "done", "finished_at": finished, "locked_until": None, "last_error": None,
+                           "row_id": job.id})])
         return JobOutcome(job.id, job.operation, "done")
 
 

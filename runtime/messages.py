@@ -76,12 +76,12 @@ def correlate_message(session: Session, runtime: ProcessRuntime, sender: Princip
     instance = attach(session, {column.key: waiting._mapping[f"instance_{column.key}"] for column in _INSTANCE.columns})
     workflow, spec = load_workflow(session, runtime, instance)
     try:
-        delivered = deliver(session, runtime, instance, workflow, waiting.task_id, waiting.spec_name, message,
-                            sender.username)
+        event, write = deliver(session, runtime, instance, workflow, waiting.task_id, waiting.spec_name, message,
+                               sender.username)
     except ProcessError as exc:
         raise ValidationFailed(f"the process cannot go on with this message: {exc}",
                                [{"field": "data", "message": str(exc)}]) from exc
-    save_progress(session, runtime, instance, workflow, spec, sender.username, events=[delivered])
+    save_progress(session, runtime, instance, workflow, spec, sender.username, events=[event], writes=[write])
     return Correlation(message, duplicate=False)
 
 

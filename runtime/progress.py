@@ -17,15 +17,16 @@ from runtime.errors import Conflict
 from runtime.models import (HumanTask, HumanTaskGroup, Message, MessageSubscription, ProcessInstance, ServiceJob,
                             Timer)
 from runtime.runtime import ProcessRuntime
-from runtime.store import audit, audit_event, core, insert_instance, jsonable, update_instance, write_events
+from runtime.store import (audit, audit_event, core, insert_instance, jsonable, pipelined, update_instance,
+                           write_events)
 
 _MESSAGE = Message.__table__
 _HUMAN_TASK, _TASK_GROUP = HumanTask.__table__, HumanTaskGroup.__table__
 _TIMER, _JOB, _SUBSCRIPTION = Timer.__table__, ServiceJob.__table__, MessageSubscription.__table__
 # the statements of every step, built once (parameters named row_* are the WHERE clause's)
 _INSERT_TASK = insert(_HUMAN_TASK).returning(_HUMAN_TASK.c.task_id, _HUMAN_TASK.c.id)
-_INSERT_TASK_GROUP, _INSERT_TIMER, _INSERT_JOB, _INSERT_SUBSCRIPTION = (
-    insert(_TASK_GROUP), insert(_TIMER), insert(_JOB), insert(_SUBSCRIPTION))
+_INSERT_TASK_GROUP, _INSERT_TIMER, _INSERT_JOB, _INSERT_SUBSCRIPTION = (  # inline: sent in the step's pipeline
+    insert(_TASK_GROUP).inline(), insert(_TIMER).inline(), insert(_JOB).inline(), insert(_SUBSCRIPTION).inline())
 _DELETE_SUBSCRIPTIONS = delete(_SUBSCRIPTION).where(_SUBSCRIPTION.c.instance_id == bindparam("row_instance"),
                                                     _SUBSCRIPTION.c.task_id.in_(bindparam("gone", expanding=True)))
 _OLDEST_BUFFERED = (
@@ -95,20 +96,21 @@ def start_progress(session: Session, runtime: ProcessRuntime, values: dict, work
     if snapshot.completed:
         events.append(audit_event(instance.id, "instance_completed", actor))
     remember_waiting(session, instance.id, None)
-    opened = _write_index(session, runtime, instance, snapshot, now)
-    write_events(session, events)
+    opened = _write_index(session, runtime, instance, snapshot, now, events)
     _keep(session, runtime, instance, workflow)
     _deliver_buffered(session, runtime, instance, workflow, spec, snapshot, opened, actor, False)
     return instance
 
 
 def save_progress(session: Session, runtime: ProcessRuntime, instance: ProcessInstance, workflow,
-                  spec: ProcessSpec, actor: str, recheck_buffered: bool = False, events: list[dict] = ()) -> None:
-    """Write state, index and the step's audit rows (`events`, see audit_event); then hand over
-    buffered messages that now have a subscriber (those of new subscriptions; with recheck_buffered,
-    of every subscription: after a resume, messages that arrived while the instance was suspended
-    were buffered)."""
-    snapshot, opened = _write(session, runtime, instance, workflow, spec, actor, list(events))
+                  spec: ProcessSpec, actor: str, recheck_buffered: bool = False, events: list[dict] = (),
+                  writes: list[tuple] = ()) -> None:
+    """Write state, index, the step's audit rows (`events`, see audit_event) and the step's other
+    writes (`writes`: (statement, parameters) whose results nobody reads, e.g. the job row marked
+    done); then hand over buffered messages that now have a subscriber (those of new
+    subscriptions; with recheck_buffered, of every subscription: after a resume, messages that
+    arrived while the instance was suspended were buffered)."""
+    snapshot, opened = _write(session, runtime, instance, workflow, spec, actor, list(events), writes)
     _deliver_buffered(session, runtime, instance, workflow, spec, snapshot, opened, actor, recheck_buffered)
 
 
@@ -117,7 +119,8 @@ def _deliver_buffered(session, runtime, instance, workflow, spec, snapshot, open
         delivered = _take_buffered(session, runtime, instance, workflow, snapshot, opened, actor, recheck)
         if delivered is None:
             return
-        snapshot, opened = _write(session, runtime, instance, workflow, spec, actor, [delivered])
+        event, write = delivered
+        snapshot, opened = _write(session, runtime, instance, workflow, spec, actor, [event], [write])
     raise ProcessError("more than 100 buffered messages delivered in one step")
 
 
@@ -126,7 +129,8 @@ def _state_columns(runtime, workflow, now) -> dict:
             "updated_at": now}
 
 
-def _write(session, runtime, instance, workflow, spec, actor, events: list[dict]) -> tuple[Snapshot, frozenset]:
+def _write(session, runtime, instance, workflow, spec, actor, events: list[dict],
+           writes=()) -> tuple[Snapshot, frozenset]:
     now = utcnow()
     snapshot = runtime.engine.snapshot(workflow, spec, now)
     values = _state_columns(runtime, workflow, now)
@@ -134,8 +138,7 @@ def _write(session, runtime, instance, workflow, spec, actor, events: list[dict]
         values.update(status="completed", ended_at=now)
         events.append(audit_event(instance.id, "instance_completed", actor))
     update_instance(session, instance, values)
-    opened = _write_index(session, runtime, instance, snapshot, now)
-    write_events(session, events)
+    opened = _write_index(session, runtime, instance, snapshot, now, events, writes)
     _keep(session, runtime, instance, workflow)
     return snapshot, opened
 
@@ -147,22 +150,31 @@ def _keep(session, runtime, instance, workflow) -> None:
                                             session.info[_WAITING_KEY][instance.id])
 
 
-def _write_index(session, runtime, instance, snapshot: Snapshot, now) -> frozenset:
-    """Bring the index rows in line with the snapshot; returns the subscriptions it opened."""
+def _write_index(session, runtime, instance, snapshot: Snapshot, now, events: list[dict],
+                 writes=()) -> frozenset:
+    """Bring the index rows in line with the snapshot and write the step's audit rows and other
+    writes, all but the new human tasks (whose ids are read back) in one pipeline; returns the
+    subscriptions it opened."""
     known = session.info.get(_WAITING_KEY, {}).get(instance.id)
     if known is None:
         raise RuntimeError(f"instance {instance.id} is saved without being loaded or started in this session")
-    _sync_human_tasks(session, instance, known.human, snapshot.human_tasks, now)
-    _sync_timers(session, instance, known.timers, snapshot.timers)
-    _sync_jobs(session, runtime, instance, known.jobs, snapshot.service_jobs, now)
-    _sync_subscriptions(session, instance, known.messages, snapshot.messages)
+    new_tasks = _insert_human_tasks(session, instance, known.human, snapshot.human_tasks, now)
+    with pipelined(session) as connection:
+        for statement, parameters in writes:
+            connection.execute(statement, parameters)
+        _sync_human_tasks(session, instance, known.human, snapshot.human_tasks, now, new_tasks)
+        _sync_timers(session, instance, known.timers, snapshot.timers)
+        _sync_jobs(session, runtime, instance, known.jobs, snapshot.service_jobs, now)
+        _sync_subscriptions(session, instance, known.messages, snapshot.messages)
+        write_events(session, events)
     remember_waiting(session, instance.id, snapshot)
     return frozenset(m.task_id for m in snapshot.messages) - known.messages
 
 
 def _take_buffered(session, runtime, instance, workflow, snapshot: Snapshot, opened: frozenset, actor,
-                   recheck_buffered: bool) -> dict | None:
-    """Deliver the oldest buffered message that an open subscription waits for; its audit row."""
+                   recheck_buffered: bool) -> tuple[dict, tuple] | None:
+    """Deliver the oldest buffered message that an open subscription waits for; its audit row and
+    write (see deliver)."""
     if instance.status != "running" or not snapshot.messages:
         return None
     now = utcnow()
@@ -179,17 +191,18 @@ def _take_buffered(session, runtime, instance, workflow, snapshot: Snapshot, ope
     return None
 
 
-def deliver(session, runtime, instance, workflow, task_id: str, spec_name: str, message, actor: str) -> dict:
-    """Hand a message (its row or ORM object) to the waiting task and mark it delivered; returns
-    the audit row for the step's save."""
+def deliver(session, runtime, instance, workflow, task_id: str, spec_name: str, message,
+            actor: str) -> tuple[dict, tuple]:
+    """Hand a message (its row or ORM object) to the waiting task; returns the audit row and the
+    write that marks the message delivered, both for the step's save."""
     runtime.engine.deliver_message(workflow, task_id, message.name, message.data or {})
     delivered = {"status": "delivered", "delivered_at": utcnow(), "instance_id": instance.id}
-    core(session).execute(_MARK_DELIVERED, {**delivered, "row_id": message.id})
     if isinstance(message, Message):
         for name, value in delivered.items():
             set_committed_value(message, name, value)
-    return audit_event(instance.id, "message_correlated", actor, spec_name,
-                       message=message.name, message_id=message.message_id, correlation=message.correlation)
+    event = audit_event(instance.id, "message_correlated", actor, spec_name,
+                        message=message.name, message_id=message.message_id, correlation=message.correlation)
+    return event, (_MARK_DELIVERED, {**delivered, "row_id": message.id})
 
 
 # ------------------------------------------------ the index: only what changed is written
@@ -211,19 +224,25 @@ class _Waiting:
                    frozenset(j.task_id for j in snapshot.service_jobs), frozenset(m.task_id for m in snapshot.messages))
 
 
-def _sync_human_tasks(session, instance, known: frozenset, waiting, now) -> None:
+def _insert_human_tasks(session, instance, known: frozenset, waiting, now) -> list[tuple[dict, int]]:
+    """The new open tasks' rows, with the ids the database gave them."""
     rows = [{"instance_id": instance.id, "task_id": info.task_id, "process_key": instance.process_key,
              "spec_name": info.spec_name, "title": info.title, "lane": info.lane, "state": "open",
              "candidate_groups": info.candidate_groups, "form_schema": info.form_schema, "ui_schema": info.ui_schema,
              "documentation": info.documentation, "priority": info.priority, "due_at": info.due_at,
              "follow_up_at": info.follow_up_at, "created_at": now, "assignee": info.assignee, "guard": info.guard}
             for info in waiting if info.task_id not in known]
-    if rows:
-        ids = dict(core(session).execute(_INSERT_TASK, rows).all())
-        groups = [{"human_task_id": ids[row["task_id"]], "group_name": group}
-                  for row in rows for group in dict.fromkeys(row["candidate_groups"])]
-        if groups:
-            core(session).execute(_INSERT_TASK_GROUP, groups)
+    if not rows:
+        return []
+    ids = dict(core(session).execute(_INSERT_TASK, rows).all())
+    return [(row, ids[row["task_id"]]) for row in rows]
+
+
+def _sync_human_tasks(session, instance, known: frozenset, waiting, now, new_tasks) -> None:
+    groups = [{"human_task_id": task_id, "group_name": group}
+              for row, task_id in new_tasks for group in dict.fromkeys(row["candidate_groups"])]
+    if groups:
+        core(session).execute(_INSERT_TASK_GROUP, groups)
     gone = known - {info.task_id for info in waiting}
     if gone:  # interrupted by a boundary event, or the instance was cancelled; completed ones stay completed
         open_gone = select(_HUMAN_TASK.c.id).where(_HUMAN_TASK.c.instance_id == instance.id,

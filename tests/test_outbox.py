@@ -97,18 +97,22 @@ def test_the_same_decision_queues_one_mail(kontor, mail):
 
 def test_smtp_down_then_back_loses_nothing_and_sends_each_once(kontor, mail):
     to = address()
+    kontor.settings.outbox_backoff_base_seconds = 2.0  # long enough that the checks below run inside it
+    kontor.settings.outbox_backoff_max_seconds = 2.0
     mail.smtp.stop()
     ids = [queue(kontor, to, context={"subject": f"Nachricht {n}", "text": "x", "sender_name": "R",
                                       "salutation": None}) for n in range(3)]
+    before = utcnow()
     summary = send_due_mail(kontor.sessions, kontor.settings)
     assert summary.as_dict() == {"claimed": 3, "retry": 3}
-    for outbox_id in ids:
-        row = mail_row(kontor, outbox_id)
-        assert row.state == "pending" and row.attempts == 1 and row.next_attempt_at > utcnow()
+    rows = [mail_row(kontor, outbox_id) for outbox_id in ids]
+    for row in rows:
+        assert row.state == "pending" and row.attempts == 1
+        assert row.next_attempt_at >= before + timedelta(seconds=2.0)
         assert "not reachable" in row.last_error
     assert send_due_mail(kontor.sessions, kontor.settings).claimed == 0  # backing off, not hammering
     mail.smtp = SmtpRelay(mail.dovecot.lmtp_port, port=mail.smtp.port).start()
-    time.sleep(0.25)
+    time.sleep(max(0.0, (max(row.next_attempt_at for row in rows) - utcnow()).total_seconds()) + 0.05)
     assert send_due_mail(kontor.sessions, kontor.settings).as_dict() == {"claimed": 3, "sent": 3}
     received = wait_for_mail(mail, to, count=3)
     assert sorted(m["Subject"] for m in received) == ["Nachricht 0", "Nachricht 1", "Nachricht 2"]
