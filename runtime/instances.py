@@ -1,7 +1,7 @@
 """Start, suspend, resume and cancel process instances: each function runs in the caller's transaction."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from domain.users import Principal
@@ -16,6 +16,8 @@ from runtime.store import core
 from runtime.runtime import ProcessRuntime
 
 _DEFINITION = ProcessDefinition.__table__
+_LATEST_VERSION = select(_DEFINITION.c.id, _DEFINITION.c.version).where(
+    _DEFINITION.c.process_key == bindparam("row_key"), _DEFINITION.c.is_latest.is_(True))
 
 
 def latest_definition(session: Session, process_key: str) -> ProcessDefinition:
@@ -29,8 +31,7 @@ def latest_definition(session: Session, process_key: str) -> ProcessDefinition:
 
 def _latest_version(session: Session, process_key: str) -> tuple[int, int]:
     """(definition id, version) of the newest deployed version: one light query per start."""
-    found = core(session).execute(select(_DEFINITION.c.id, _DEFINITION.c.version).where(
-        _DEFINITION.c.process_key == process_key, _DEFINITION.c.is_latest.is_(True))).first()
+    found = core(session).execute(_LATEST_VERSION, {"row_key": process_key}).first()
     if found is None:
         raise NotFound(f"no process {process_key!r} is deployed",
                        [{"field": "process", "message": f"unknown process {process_key!r}"}])
