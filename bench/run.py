@@ -121,9 +121,9 @@ def report(figures: dict) -> None:
 def check_targets(figures: dict) -> list[str]:
     missed = []
     pg = figures.get("postgresql", {})
-    for key in ("lifecycle_parallel", "lifecycle_after_history"):
-        if key in pg and pg[key]["instances_per_s"] < TARGETS["postgresql instances/s"]:
-            missed.append(f"PostgreSQL {key}: {pg[key]['instances_per_s']} instances/s < 200")
+    # the throughput target is for the parallel drivers; after the history it is "no growth" below
+    if "lifecycle_parallel" in pg and pg["lifecycle_parallel"]["instances_per_s"] < TARGETS["postgresql instances/s"]:
+        missed.append(f"PostgreSQL lifecycle_parallel: {pg['lifecycle_parallel']['instances_per_s']} instances/s < 200")
     for label, figure in pg.get("customer_list", {}).items():
         if isinstance(figure, dict) and label not in UNTARGETED_QUERIES \
                 and figure["p95_ms"] >= TARGETS["postgresql customer list p95 ms"]:
