@@ -94,6 +94,8 @@ class KontorServiceTask(ServiceTask):
 
 @functools.lru_cache(maxsize=4096)
 def _compiled(text: str, mode: str):
+    if mode == "eval":
+        text = text.lstrip(" \t")  # as eval() of a text does: a condition may start with a blank
     return compile(text, "<string>", mode)  # "<string>": SpiffWorkflow finds a script's error line by it
 
 
@@ -410,6 +412,12 @@ class ProcessEngine:
 
     # ------------------------------------------------------------- state as JSON
     def dump(self, workflow: BpmnWorkflow) -> str:
+        return self.dump_faithful(workflow)[0]
+
+    def dump_faithful(self, workflow: BpmnWorkflow) -> tuple[str, bool]:
+        """The state as JSON, and whether loading it gives back the very same values: not so when
+        scripts left tuples, sets or non-text dict keys in the data (JSON turns them into lists
+        and text), so only a faithful workflow may be reused in place of its loaded state."""
         self._registry._encoder_mode = True
         try:
             conv = self._wf_converter
@@ -417,7 +425,8 @@ class ProcessEngine:
             dct["subprocesses"] = conv.mapping_to_dict(workflow.subprocesses)
             dct["bpmn_events"] = self._registry.convert(workflow.bpmn_events)
             dct["state_version"] = STATE_VERSION
-            return json.dumps(dct, cls=self._encoder_cls, separators=(",", ":"))
+            text = json.dumps(dct, cls=self._encoder_cls, separators=(",", ":"))
+            return text, json.loads(text) == dct
         finally:
             self._registry._encoder_mode = False
 

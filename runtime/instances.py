@@ -60,10 +60,10 @@ def start_instance(session: Session, runtime: ProcessRuntime, actor: Principal, 
     except ProcessError as exc:  # e.g. a script error, or a due date expression that does not give a date
         raise ValidationFailed(f"the process could not start with this data: {exc}",
                                [{"field": "data", "message": str(exc)}]) from exc
-    except BusinessKeyTaken:  # started concurrently under the same key: the first instance counts
+    except BusinessKeyTaken as taken:  # started concurrently under the same key: the first instance counts
         existing = find_by_business_key(session, process_key, business_key)
         if existing is None:
-            raise
+            raise taken.__cause__ from None  # another integrity error: reported as what it is
         return existing, False
     return instance, True
 

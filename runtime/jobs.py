@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.users import SYSTEM, Principal
@@ -89,7 +90,15 @@ def run_job(factory: sessionmaker, runtime: ProcessRuntime, job: ClaimedJob,
         log.warning("job %s (%s) attempt %s failed: %s", job.id, job.operation, job.attempt, error)
         return record_failure(factory, runtime, job, error, traceback.format_exc())
     try:
-        return record_success(factory, runtime, job, result)
+        try:
+            return record_success(factory, runtime, job, result)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # the database dropped the connection (a restart): nothing was committed, and the
+            # operation has run; record its outcome on a fresh connection rather than run it again
+            log.warning("job %s: connection lost while recording its outcome; once more", job.id)
+            return record_success(factory, runtime, job, result)
     except ProcessError as exc:
         error = f"the process could not go on after {job.operation}: {exc}"
         log.warning("job %s: %s", job.id, error)

@@ -17,7 +17,7 @@ from runtime.errors import Conflict
 from runtime.models import (HumanTask, HumanTaskGroup, Message, MessageSubscription, ProcessInstance, ServiceJob,
                             Timer)
 from runtime.runtime import ProcessRuntime
-from runtime.store import (audit, audit_event, core, insert_instance, jsonable, pipelined, update_instance,
+from runtime.store import (attach, audit, audit_event, core, insert_instance, jsonable, pipelined, update_instance,
                            write_events)
 
 _MESSAGE = Message.__table__
@@ -82,7 +82,8 @@ def start_progress(session: Session, runtime: ProcessRuntime, values: dict, work
     rows of its start. A business key taken meanwhile raises BusinessKeyTaken (nothing is kept)."""
     now = utcnow()
     snapshot = runtime.engine.snapshot(workflow, spec, now)
-    row = {**values, **_state_columns(runtime, workflow, now), "started_at": now,
+    state_columns, faithful = _state_columns(runtime, workflow, now)
+    row = {**values, **state_columns, "started_at": now,
            "status": "completed" if snapshot.completed else "running", "ended_at": now if snapshot.completed else None}
     if values.get("business_key") is None:
         instance = insert_instance(session, row)
@@ -97,7 +98,7 @@ def start_progress(session: Session, runtime: ProcessRuntime, values: dict, work
         events.append(audit_event(instance.id, "instance_completed", actor))
     remember_waiting(session, instance.id, None)
     opened = _write_index(session, runtime, instance, snapshot, now, events)
-    _keep(session, runtime, instance, workflow)
+    _keep(session, runtime, instance, workflow, faithful)
     _deliver_buffered(session, runtime, instance, workflow, spec, snapshot, opened, actor, False)
     return instance
 
@@ -124,28 +125,30 @@ def _deliver_buffered(session, runtime, instance, workflow, spec, snapshot, open
     raise ProcessError("more than 100 buffered messages delivered in one step")
 
 
-def _state_columns(runtime, workflow, now) -> dict:
-    return {"state": runtime.engine.dump(workflow), "variables": jsonable(runtime.engine.variables(workflow)),
-            "updated_at": now}
+def _state_columns(runtime, workflow, now) -> tuple[dict, bool]:
+    """The row's state columns, and whether the workflow equals what loading its state gives."""
+    state, faithful = runtime.engine.dump_faithful(workflow)
+    return {"state": state, "variables": jsonable(runtime.engine.variables(workflow)), "updated_at": now}, faithful
 
 
 def _write(session, runtime, instance, workflow, spec, actor, events: list[dict],
            writes=()) -> tuple[Snapshot, frozenset]:
     now = utcnow()
     snapshot = runtime.engine.snapshot(workflow, spec, now)
-    values = _state_columns(runtime, workflow, now)
+    values, faithful = _state_columns(runtime, workflow, now)
     if snapshot.completed and instance.status == "running":
         values.update(status="completed", ended_at=now)
         events.append(audit_event(instance.id, "instance_completed", actor))
     update_instance(session, instance, values)
     opened = _write_index(session, runtime, instance, snapshot, now, events, writes)
-    _keep(session, runtime, instance, workflow)
+    _keep(session, runtime, instance, workflow, faithful)
     return snapshot, opened
 
 
-def _keep(session, runtime, instance, workflow) -> None:
-    """The saved workflow stays in memory for the instance's next step, once this one commits."""
-    if instance.status == "running":
+def _keep(session, runtime, instance, workflow, faithful: bool) -> None:
+    """The saved workflow stays in memory for the instance's next step, once this one commits
+    (only if it is exactly what loading its state would give)."""
+    if instance.status == "running" and faithful:
         runtime.workflows.keep_after_commit(session, instance.id, instance.definition_id, instance.state, workflow,
                                             session.info[_WAITING_KEY][instance.id])
 
@@ -186,8 +189,9 @@ def _take_buffered(session, runtime, instance, workflow, snapshot: Snapshot, ope
             lock_correlation(session, wait.message_name, key)
         found = core(session).execute(_OLDEST_BUFFERED, {"row_name": wait.message_name, "row_key": key,
                                                           "row_now": now}).first()
-        if found is not None:
-            return deliver(session, runtime, instance, workflow, wait.task_id, wait.spec_name, found, actor)
+        if found is not None:  # (as the session's object, should it hold this message already)
+            message = attach(session, found._mapping, Message)
+            return deliver(session, runtime, instance, workflow, wait.task_id, wait.spec_name, message, actor)
     return None
 
 

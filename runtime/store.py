@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -54,19 +54,23 @@ def write_events(session: Session, events: list[dict]) -> None:
 def pipelined(session: Session):
     """Writes whose results nobody reads, sent to PostgreSQL together (psycopg's pipeline mode):
     one round trip for all of them instead of one each. Only statements without RETURNING (and
-    inserts marked inline) belong here; a failure surfaces when the block ends, and the
-    connection is then discarded, so the transaction is rolled back as a whole. SQLite runs
-    them one by one as usual."""
+    inserts marked inline) belong here; their row counts are not known. A failure surfaces when
+    the block ends, as SQLAlchemy's error; the transaction (or the savepoint around the step) is
+    then rolled back by its owner as usual. SQLite runs them one by one."""
     connection = core(session)  # flushes pending ORM objects first: nothing inside may read results
-    if connection.dialect.name != "postgresql":
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
         yield connection
         return
     try:
         with connection.connection.driver_connection.pipeline():
             yield connection
-    except connection.dialect.loaded_dbapi.Error as error:
-        connection.invalidate(error)
-        raise DBAPIError.instance(None, None, error, connection.dialect.loaded_dbapi.Error) from error
+    except dialect.loaded_dbapi.Error as error:
+        gone = dialect.is_disconnect(error, connection.connection.dbapi_connection, None)
+        if gone:
+            connection.invalidate(error)
+        raise DBAPIError.instance(None, None, error, dialect.loaded_dbapi.Error,
+                                  connection_invalidated=gone) from error
 
 
 def audit(session: Session, instance_id: int | None, kind: str, actor: str, task_spec: str | None = None,
@@ -123,7 +127,7 @@ def update_instance(session: Session, instance: ProcessInstance, values: dict) -
 def core(session: Session):
     """The session's connection: Core statements here need no autoflush of ORM objects, except
     new ones their rows may refer to."""
-    if session.new:
+    if session.new or session.dirty:  # ORM changes first: rows read next must not overwrite them
         session.flush()
     # Asking the session costs as much as a small statement: the connection is remembered for the
     # transaction (or savepoint) that is current, and asked for again inside a new one, so that
@@ -138,3 +142,14 @@ def core(session: Session):
 
 
 _CONNECTION = "kontor_connection"
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_rows(session: Session, previous_transaction) -> None:
+    """Rows written with Core are not in the session's own bookkeeping: after a savepoint rolls
+    back, the instances' objects and what they were known to wait for are read again."""
+    if previous_transaction.nested:
+        for record in list(session.identity_map.values()):
+            if isinstance(record, ProcessInstance):
+                session.expire(record)
+        session.info.pop("kontor_waiting", None)

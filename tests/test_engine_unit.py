@@ -237,3 +237,15 @@ def test_service_task_waits_for_a_job_instead_of_running(process):
     engine.complete_service_task(restored, job.task_id, {"booking_id": 7})
     assert engine.snapshot(restored, process).completed
     assert engine.variables(restored)["booking"] == {"booking_id": 7}
+
+
+def test_expressions_are_compiled_once_and_read_as_eval_reads_them():
+    environment = ProcessEngine().script_engine.environment
+    assert environment.evaluate(" \tamount > 1000", {"amount": 1500}) is True  # a modeler's leading blank
+    assert environment.evaluate("amount > 1000", {"amount": 5}) is False  # same text, other data
+    context = {"n": 2}
+    environment.execute("m = n * 21", context)
+    environment.execute("m = n * 21", context)
+    assert context["m"] == 42
+    with pytest.raises(SyntaxError):
+        environment.evaluate("amount >", {"amount": 1})

@@ -58,3 +58,35 @@ def test_an_update_of_an_instance_someone_else_moved_on_is_a_conflict(kontor):
     with kontor.transaction() as session:
         row = session.get(ProcessInstance, instance_id)
         assert (row.business_key, row.version) == ("moved", 2)
+
+
+def test_a_failed_pipeline_inside_a_savepoint_leaves_the_transaction_usable(kontor):
+    """As mail intake does: one step fails inside its savepoint, the rest of the transaction commits."""
+    with kontor.transaction() as session:
+        write_events(session, [audit_event(None, "pipeline_kept", "test")])
+        with pytest.raises(IntegrityError):
+            with session.begin_nested():
+                with pipelined(session):
+                    write_events(session, [audit_event(2_000_000_000, "pipeline_dropped", "test")])
+        write_events(session, [audit_event(None, "pipeline_kept", "test")])
+    assert _audit_count(kontor, "pipeline_kept") == 2
+    assert _audit_count(kontor, "pipeline_dropped") == 0
+
+
+def test_after_a_savepoint_rolls_back_the_instance_is_read_again(kontor):
+    with kontor.transaction() as session:
+        instance, _ = start_instance(session, kontor.runtime, SYSTEM, "demo_request",
+                                     {"amount": 250, "request_id": "store-2"})
+        instance_id = instance.id
+    with kontor.transaction() as session:
+        instance = session.get(ProcessInstance, instance_id)
+        with pytest.raises(RuntimeError):
+            with session.begin_nested():
+                update_instance(session, instance, {"business_key": "rolled back"})
+                assert instance.version == 2
+                raise RuntimeError("the step failed")
+        assert (instance.business_key, instance.version) == (None, 1)  # as the row is again
+        update_instance(session, instance, {"business_key": "kept"})  # no false conflict
+    with kontor.transaction() as session:
+        row = session.get(ProcessInstance, instance_id)
+        assert (row.business_key, row.version) == ("kept", 2)

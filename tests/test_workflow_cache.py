@@ -105,3 +105,24 @@ def test_size_zero_keeps_nothing(kontor):
     with kontor.transaction() as session:
         cache.keep_after_commit(session, 1, 7, "state-1", "workflow-1", None)
     assert len(cache) == 0
+
+
+def test_a_workflow_whose_data_json_would_change_is_not_kept(kontor):
+    """A tuple in the data comes back from the stored JSON as a list: a kept workflow would then
+    decide differently from a loaded one (`pair == [1, 2]`), so it is loaded from the row."""
+    runtime = kontor.runtime
+    instance_id = _start(kontor, "cache-4")
+    with kontor.transaction() as session:
+        instance = session.get(ProcessInstance, instance_id)
+        workflow, spec = load_workflow(session, runtime, instance)
+        workflow.data["pair"] = (1, 2)
+        save_progress(session, runtime, instance, workflow, spec, SYSTEM.username)
+    row = _row(kontor, instance_id)
+    assert runtime.workflows.take(instance_id, row.definition_id, row.state) is None
+    workflow, _ = load_workflow_fresh(kontor, instance_id)
+    assert workflow.data["pair"] == [1, 2]
+
+
+def load_workflow_fresh(kontor, instance_id):
+    with kontor.transaction() as session:
+        return load_workflow(session, kontor.runtime, session.get(ProcessInstance, instance_id))
