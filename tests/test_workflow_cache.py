@@ -1,6 +1,7 @@
 """Workflows kept in memory between an instance's steps: reused only for the exact state the row
 holds, never after a rolled-back step, and missed (so loaded from the row) when another process
-moved the instance on. Real databases, the demonstration process, the runtime's own handlers."""
+moved the instance on; and a job whose connection the database dropped is recorded, not run
+again. Real databases, the demonstration process, the runtime's own handlers."""
 from __future__ import annotations
 
 import pytest
@@ -126,3 +127,29 @@ def test_a_workflow_whose_data_json_would_change_is_not_kept(kontor):
 def load_workflow_fresh(kontor, instance_id):
     with kontor.transaction() as session:
         return load_workflow(session, kontor.runtime, session.get(ProcessInstance, instance_id))
+
+
+def test_a_connection_lost_while_the_job_ran_does_not_make_it_run_again(kontor, monkeypatch):
+    """The database drops the worker's pooled connections while an operation runs (a restart):
+    its outcome is recorded on a fresh connection; the operation is not run a second time."""
+    import psycopg
+
+    from tests.support import PG_ADMIN_URL
+
+    runtime = kontor.runtime
+    calls = []
+    original = runtime.operations.get("demo.reserve_budget")
+
+    def reserve_while_the_database_restarts(params, context):
+        calls.append(context.job_key)
+        if kontor.engine.dialect.name == "postgresql":
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = %s AND pid <> pg_backend_pid()", (kontor.engine.url.database,))
+        return original(params, context)
+
+    monkeypatch.setitem(runtime.operations._operations, "demo.reserve_budget", reserve_while_the_database_restarts)
+    instance_id = _start(kontor, "cache-5")
+    assert _run_jobs(kontor, runtime) == ["done"]
+    assert len(calls) == 1
+    assert _row(kontor, instance_id).variables["reservation"]["amount"] == "250"
