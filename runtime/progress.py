@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -211,6 +211,13 @@ def deliver(session, runtime, instance, workflow, task_id: str, spec_name: str, 
 
 # ------------------------------------------------ the index: only what changed is written
 _WAITING_KEY = "kontor_waiting"
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_waits(session: Session, previous_transaction) -> None:
+    """After a savepoint rolls back, what an instance waits for is known only by loading it again."""
+    if previous_transaction.nested:
+        session.info.pop(_WAITING_KEY, None)
 
 
 @dataclass(frozen=True)

@@ -111,12 +111,13 @@ def insert_instance(session: Session, values: dict) -> ProcessInstance:
 
 def update_instance(session: Session, instance: ProcessInstance, values: dict) -> None:
     """Write the given columns and the next version, if the row still has the version this
-    transaction read; otherwise someone else moved the instance on (Conflict)."""
-    if instance in session.dirty:  # changed through the ORM before (e.g. its status): those changes first
-        session.flush()
+    transaction read; otherwise someone else moved the instance on (Conflict). Changes made
+    through the ORM before (e.g. its status) are flushed first, by core()."""
+    parameters = {**values, "row_id": instance.id}
+    connection = core(session)
     version = instance.version
-    parameters = {**values, "version": version + 1, "row_id": instance.id, "row_version": version}
-    if core(session).execute(_UPDATE_INSTANCE, parameters).rowcount != 1:
+    parameters.update(version=version + 1, row_version=version)
+    if connection.execute(_UPDATE_INSTANCE, parameters).rowcount != 1:
         raise Conflict(f"process instance {instance.id} was changed by someone else at the same time; "
                        "reload and try again")
     for name, value in values.items():
@@ -125,9 +126,9 @@ def update_instance(session: Session, instance: ProcessInstance, values: dict) -
 
 
 def core(session: Session):
-    """The session's connection: Core statements here need no autoflush of ORM objects, except
-    new ones their rows may refer to."""
-    if session.new or session.dirty:  # ORM changes first: rows read next must not overwrite them
+    """The session's connection for Core statements, after the session's pending ORM changes are
+    flushed (rows written next may refer to them; rows read next must not overwrite them)."""
+    if session.new or session.dirty:
         session.flush()
     # Asking the session costs as much as a small statement: the connection is remembered for the
     # transaction (or savepoint) that is current, and asked for again inside a new one, so that
@@ -147,9 +148,8 @@ _CONNECTION = "kontor_connection"
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_rolled_back_rows(session: Session, previous_transaction) -> None:
     """Rows written with Core are not in the session's own bookkeeping: after a savepoint rolls
-    back, the instances' objects and what they were known to wait for are read again."""
+    back, the instances' objects are read again."""
     if previous_transaction.nested:
         for record in list(session.identity_map.values()):
             if isinstance(record, ProcessInstance):
                 session.expire(record)
-        session.info.pop("kontor_waiting", None)

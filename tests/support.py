@@ -1,4 +1,5 @@
-"""Helpers for the tests: PostgreSQL databases per test worker and an API client that logs in as named users."""
+"""Helpers for the tests: PostgreSQL databases per test worker, an API client that logs in as named
+users, and a demonstration instance started through the runtime."""
 from __future__ import annotations
 
 import os
@@ -6,6 +7,10 @@ import time
 
 import psycopg
 from psycopg import sql
+
+from domain.users import SYSTEM
+from runtime.instances import start_instance
+from runtime.models import ProcessInstance
 
 PG_ADMIN_URL = os.environ.get("KONTOR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -99,3 +104,17 @@ class API:
         tasks = self.instance(instance_id, user)["tasks"]
         assert len(tasks) == 1, tasks
         return tasks[0]
+
+
+def start_demo(kontor, request_id: str) -> int:
+    """A demonstration instance (amount 250: no review) started through the runtime's handler; its id."""
+    with kontor.transaction() as session:
+        instance, _ = start_instance(session, kontor.runtime, SYSTEM, "demo_request",
+                                     {"amount": 250, "request_id": request_id})
+        return instance.id
+
+
+def instance_row(kontor, instance_id: int):
+    """The instance's row as stored now."""
+    with kontor.transaction() as session:
+        return session.get(ProcessInstance, instance_id)

@@ -7,11 +7,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from domain.users import SYSTEM
 from runtime.errors import Conflict
-from runtime.instances import start_instance
 from runtime.models import AuditEvent, ProcessInstance
 from runtime.store import audit_event, pipelined, update_instance, write_events
+from tests.support import instance_row, start_demo
 
 
 def _audit_count(kontor, kind: str) -> int:
@@ -43,21 +42,16 @@ def test_a_failing_write_in_the_pipeline_rolls_the_whole_step_back(kontor):
 
 
 def test_an_update_of_an_instance_someone_else_moved_on_is_a_conflict(kontor):
-    with kontor.transaction() as session:
-        instance, _ = start_instance(session, kontor.runtime, SYSTEM, "demo_request",
-                                     {"amount": 250, "request_id": "store-1"})
-        instance_id = instance.id
-    with kontor.transaction() as session:
-        stale = session.get(ProcessInstance, instance_id)  # read at version 1
+    instance_id = start_demo(kontor, "store-1")
+    stale = instance_row(kontor, instance_id)  # read at version 1
     with kontor.transaction() as other:
         update_instance(other, other.get(ProcessInstance, instance_id), {"business_key": "moved"})
     with pytest.raises(Conflict):
         with kontor.transaction() as session:
             session.add(stale)  # still believes in version 1
             update_instance(session, stale, {"business_key": "stale"})
-    with kontor.transaction() as session:
-        row = session.get(ProcessInstance, instance_id)
-        assert (row.business_key, row.version) == ("moved", 2)
+    row = instance_row(kontor, instance_id)
+    assert (row.business_key, row.version) == ("moved", 2)
 
 
 def test_a_failed_pipeline_inside_a_savepoint_leaves_the_transaction_usable(kontor):
@@ -74,10 +68,7 @@ def test_a_failed_pipeline_inside_a_savepoint_leaves_the_transaction_usable(kont
 
 
 def test_after_a_savepoint_rolls_back_the_instance_is_read_again(kontor):
-    with kontor.transaction() as session:
-        instance, _ = start_instance(session, kontor.runtime, SYSTEM, "demo_request",
-                                     {"amount": 250, "request_id": "store-2"})
-        instance_id = instance.id
+    instance_id = start_demo(kontor, "store-2")
     with kontor.transaction() as session:
         instance = session.get(ProcessInstance, instance_id)
         with pytest.raises(RuntimeError):
@@ -87,6 +78,5 @@ def test_after_a_savepoint_rolls_back_the_instance_is_read_again(kontor):
                 raise RuntimeError("the step failed")
         assert (instance.business_key, instance.version) == (None, 1)  # as the row is again
         update_instance(session, instance, {"business_key": "kept"})  # no false conflict
-    with kontor.transaction() as session:
-        row = session.get(ProcessInstance, instance_id)
-        assert (row.business_key, row.version) == ("kept", 2)
+    row = instance_row(kontor, instance_id)
+    assert (row.business_key, row.version) == ("kept", 2)

@@ -8,27 +8,15 @@ import pytest
 from sqlalchemy import select
 
 from domain.users import SYSTEM
-from runtime.instances import start_instance
 from runtime.jobs import claim_jobs, run_job
 from runtime.messages import correlate_message
 from runtime.models import ProcessInstance, ServiceJob
 from runtime.progress import load_workflow, save_progress
 from runtime.runtime import ProcessRuntime
 from runtime.workflow_cache import WorkflowCache
+from tests.support import instance_row, start_demo
 
-PROCESS, MESSAGE = "demo_request", "demo_supplier_confirmation"
-
-
-def _start(kontor, request_id: str) -> int:
-    with kontor.transaction() as session:
-        instance, _ = start_instance(session, kontor.runtime, SYSTEM, PROCESS,
-                                     {"amount": 250, "request_id": request_id})
-        return instance.id
-
-
-def _row(kontor, instance_id: int) -> ProcessInstance:
-    with kontor.transaction() as session:
-        return session.get(ProcessInstance, instance_id)
+MESSAGE = "demo_supplier_confirmation"
 
 
 def _run_jobs(kontor, runtime) -> list[str]:
@@ -36,8 +24,8 @@ def _run_jobs(kontor, runtime) -> list[str]:
 
 
 def test_the_next_step_finds_the_workflow_its_previous_step_saved(kontor):
-    instance_id = _start(kontor, "cache-1")
-    row = _row(kontor, instance_id)
+    instance_id = start_demo(kontor, "cache-1")
+    row = instance_row(kontor, instance_id)
     kept = kontor.runtime.workflows.take(instance_id, row.definition_id, row.state)
     assert kept is not None, "the committed start left its workflow for the next step"
     workflow, waiting = kept
@@ -48,7 +36,7 @@ def test_the_next_step_finds_the_workflow_its_previous_step_saved(kontor):
 
 def test_a_rolled_back_step_leaves_no_half_run_workflow_behind(kontor):
     runtime = kontor.runtime
-    instance_id = _start(kontor, "cache-2")
+    instance_id = start_demo(kontor, "cache-2")
     with kontor.transaction() as session:
         job_task = session.scalar(select(ServiceJob.task_id).where(ServiceJob.instance_id == instance_id))
     with pytest.raises(RuntimeError, match="the worker died"):
@@ -58,12 +46,12 @@ def test_a_rolled_back_step_leaves_no_half_run_workflow_behind(kontor):
             runtime.engine.complete_service_task(workflow, job_task, {"reservation_id": "lost"})
             save_progress(session, runtime, instance, workflow, spec, SYSTEM.username)
             raise RuntimeError("the worker died before the commit")
-    row = _row(kontor, instance_id)
+    row = instance_row(kontor, instance_id)
     assert runtime.workflows.take(instance_id, row.definition_id, row.state) is None
     assert row.variables.get("reservation_id") is None
     # the job still waits in the stored state and runs from there
     assert _run_jobs(kontor, runtime) == ["done"]
-    assert _row(kontor, instance_id).variables["reservation"]["amount"] == "250"
+    assert instance_row(kontor, instance_id).variables["reservation"]["amount"] == "250"
 
 
 def test_a_step_taken_by_another_process_makes_the_kept_workflow_useless(kontor):
@@ -71,13 +59,13 @@ def test_a_step_taken_by_another_process_makes_the_kept_workflow_useless(kontor)
     start, must load the instance from its row for the message, and finish it correctly."""
     runtime_a = kontor.runtime
     runtime_b = ProcessRuntime(kontor.settings, operations=runtime_a.operations)
-    instance_id = _start(kontor, "cache-3")
+    instance_id = start_demo(kontor, "cache-3")
     assert _run_jobs(kontor, runtime_b) == ["done"]
     with kontor.transaction() as session:
         result = correlate_message(session, runtime_a, SYSTEM, MESSAGE, {"request_id": "cache-3"},
                                    data={"confirmed_by": "ACME"}, message_id="cache-3")
         assert result.message.status == "delivered"
-    row = _row(kontor, instance_id)
+    row = instance_row(kontor, instance_id)
     assert row.status == "completed"
     assert row.variables["confirmed_by"] == "ACME"
     assert row.variables["reservation"]["amount"] == "250"  # the job's result, which only B's workflow had
@@ -112,21 +100,17 @@ def test_a_workflow_whose_data_json_would_change_is_not_kept(kontor):
     """A tuple in the data comes back from the stored JSON as a list: a kept workflow would then
     decide differently from a loaded one (`pair == [1, 2]`), so it is loaded from the row."""
     runtime = kontor.runtime
-    instance_id = _start(kontor, "cache-4")
+    instance_id = start_demo(kontor, "cache-4")
     with kontor.transaction() as session:
         instance = session.get(ProcessInstance, instance_id)
         workflow, spec = load_workflow(session, runtime, instance)
         workflow.data["pair"] = (1, 2)
         save_progress(session, runtime, instance, workflow, spec, SYSTEM.username)
-    row = _row(kontor, instance_id)
+    row = instance_row(kontor, instance_id)
     assert runtime.workflows.take(instance_id, row.definition_id, row.state) is None
-    workflow, _ = load_workflow_fresh(kontor, instance_id)
-    assert workflow.data["pair"] == [1, 2]
-
-
-def load_workflow_fresh(kontor, instance_id):
     with kontor.transaction() as session:
-        return load_workflow(session, kontor.runtime, session.get(ProcessInstance, instance_id))
+        workflow, _ = load_workflow(session, runtime, session.get(ProcessInstance, instance_id))
+    assert workflow.data["pair"] == [1, 2]
 
 
 def test_a_connection_lost_while_the_job_ran_does_not_make_it_run_again(kontor, monkeypatch):
@@ -149,7 +133,7 @@ def test_a_connection_lost_while_the_job_ran_does_not_make_it_run_again(kontor, 
         return original(params, context)
 
     monkeypatch.setitem(runtime.operations._operations, "demo.reserve_budget", reserve_while_the_database_restarts)
-    instance_id = _start(kontor, "cache-5")
+    instance_id = start_demo(kontor, "cache-5")
     assert _run_jobs(kontor, runtime) == ["done"]
     assert len(calls) == 1
-    assert _row(kontor, instance_id).variables["reservation"]["amount"] == "250"
+    assert instance_row(kontor, instance_id).variables["reservation"]["amount"] == "250"
