@@ -171,19 +171,6 @@ def dialect_insert(session: Session, entity):
     return insert(entity)
 
 
-CORRELATION_LOCKS = 0x4B4F  # namespace of the per-(message name, correlation) locks
-_CORRELATION_LOCK = text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))")
-
-
-def lock_correlation(session: Session, message_name: str, correlation_key: str) -> None:
-    """Serialize, on PostgreSQL, a message looking for its subscriber with an instance opening that
-    subscription and looking for a buffered message: without it each could miss the other's
-    uncommitted row, and the message would stay buffered. SQLite's writers are serialized already."""
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(_CORRELATION_LOCK, {"space": CORRELATION_LOCKS, "key": f"{message_name}\x1f{correlation_key}"})
-
-
 def migrate(url: str) -> None:
     """Bring the database to the newest schema (Alembic); safe when several processes start at once."""
     from alembic import command

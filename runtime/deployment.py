@@ -78,6 +78,7 @@ def deploy(session: Session, runtime: ProcessRuntime, folders: list[Path]) -> li
             existing.is_latest = True
         definitions.append(existing)
     session.flush()
+    runtime.forget_latest_versions()
     return definitions
 
 

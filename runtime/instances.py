@@ -12,12 +12,13 @@ from runtime.models import (HumanTask, HumanTaskGroup, MessageSubscription, Proc
                             ServiceJob, Timer)
 from runtime.progress import (BusinessKeyTaken, audit, audit_event, jsonable, load_workflow, save_progress,
                               start_progress)
-from runtime.store import core
+from kontor.driver_sql import DriverStatement
+from runtime.store import NotLatestDefinition, core
 from runtime.runtime import ProcessRuntime
 
 _DEFINITION = ProcessDefinition.__table__
-_LATEST_VERSION = select(_DEFINITION.c.id, _DEFINITION.c.version).where(
-    _DEFINITION.c.process_key == bindparam("row_key"), _DEFINITION.c.is_latest.is_(True))
+_LATEST_VERSION = DriverStatement(select(_DEFINITION.c.id, _DEFINITION.c.version).where(
+    _DEFINITION.c.process_key == bindparam("row_key"), _DEFINITION.c.is_latest.is_(True)))
 
 
 def latest_definition(session: Session, process_key: str) -> ProcessDefinition:
@@ -29,13 +30,15 @@ def latest_definition(session: Session, process_key: str) -> ProcessDefinition:
     return definition
 
 
-def _latest_version(session: Session, process_key: str) -> tuple[int, int]:
-    """(definition id, version) of the newest deployed version: one light query per start."""
-    found = core(session).execute(_LATEST_VERSION, {"row_key": process_key}).first()
-    if found is None:
-        raise NotFound(f"no process {process_key!r} is deployed",
-                       [{"field": "process", "message": f"unknown process {process_key!r}"}])
-    return found.id, found.version
+def _latest_version(session: Session, runtime: ProcessRuntime, process_key: str) -> tuple[int, int]:
+    """(definition id, version) of the newest deployed version, as this process last looked it up."""
+    def look_up() -> tuple[int, int]:
+        found = _LATEST_VERSION.execute(core(session), {"row_key": process_key}).first()
+        if found is None:
+            raise NotFound(f"no process {process_key!r} is deployed",
+                           [{"field": "process", "message": f"unknown process {process_key!r}"}])
+        return found["id"], found["version"]
+    return runtime.latest_version(process_key, look_up)
 
 
 def start_instance(session: Session, runtime: ProcessRuntime, actor: Principal, process_key: str,
@@ -46,17 +49,12 @@ def start_instance(session: Session, runtime: ProcessRuntime, actor: Principal, 
         existing = find_by_business_key(session, process_key, business_key)
         if existing is not None:
             return existing, False
-    definition_id, version = _latest_version(session, process_key)
-    spec = runtime.spec(session, definition_id)
-    data = jsonable(data)
     try:
-        workflow = runtime.engine.start(spec, data)
-        instance = start_progress(
-            session, runtime, {"process_key": process_key, "definition_id": definition_id,
-                               "business_key": business_key, "started_by": actor.username},
-            workflow, spec, actor.username,
-            lambda instance_id: [audit_event(instance_id, "instance_started", actor.username, version=version,
-                                             business_key=business_key)])
+        try:
+            instance = _start_newest(session, runtime, actor, process_key, data, business_key)
+        except NotLatestDefinition:  # another process deployed a newer version since this one looked
+            runtime.forget_latest_versions()
+            instance = _start_newest(session, runtime, actor, process_key, data, business_key)
     except ProcessError as exc:  # e.g. a script error, or a due date expression that does not give a date
         raise ValidationFailed(f"the process could not start with this data: {exc}",
                                [{"field": "data", "message": str(exc)}]) from exc
@@ -66,6 +64,18 @@ def start_instance(session: Session, runtime: ProcessRuntime, actor: Principal, 
             raise taken.__cause__ from None  # another integrity error: reported as what it is
         return existing, False
     return instance, True
+
+
+def _start_newest(session, runtime, actor, process_key, data, business_key) -> ProcessInstance:
+    definition_id, version = _latest_version(session, runtime, process_key)
+    spec = runtime.spec(session, definition_id)
+    workflow = runtime.engine.start(spec, jsonable(data))
+    return start_progress(
+        session, runtime, {"process_key": process_key, "definition_id": definition_id,
+                           "business_key": business_key, "started_by": actor.username},
+        workflow, spec, actor.username,
+        lambda instance_id: [audit_event(instance_id, "instance_started", actor.username, version=version,
+                                         business_key=business_key)])
 
 
 def find_by_business_key(session: Session, process_key: str, business_key: str) -> ProcessInstance | None:

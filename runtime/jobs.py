@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.users import SYSTEM, Principal
 from kontor.db import transaction, utcnow
+from kontor.driver_sql import DriverStatement
 from runtime.engine import ProcessError
 from runtime.errors import Conflict, NotFound
 from runtime.models import Incident, ProcessInstance, ServiceJob
@@ -24,11 +25,11 @@ from runtime.runtime import JobContext, ProcessRuntime
 from runtime.store import attach, core
 
 _JOB, _INSTANCE = ServiceJob.__table__, ProcessInstance.__table__
-_JOB_AND_INSTANCE = (select(_JOB.c.state, _JOB.c.attempts, _JOB.c.task_id, _JOB.c.spec_name, _JOB.c.operation,
-                            *[column.label(f"instance_{column.key}") for column in _INSTANCE.columns])
-                     .join(_INSTANCE, _INSTANCE.c.id == _JOB.c.instance_id)
-                     .where(_JOB.c.id == bindparam("row_id")).with_for_update())
-_UPDATE_JOB = update(_JOB).where(_JOB.c.id == bindparam("row_id"))
+_JOB_AND_INSTANCE = DriverStatement(
+    select(_JOB.c.state, _JOB.c.attempts, _JOB.c.task_id, _JOB.c.spec_name, _JOB.c.operation,
+           *[column.label(f"instance_{column.key}") for column in _INSTANCE.columns])
+    .join(_INSTANCE, _INSTANCE.c.id == _JOB.c.instance_id).where(_JOB.c.id == bindparam("row_id")).with_for_update())
+_UPDATE_JOB = DriverStatement(update(_JOB).where(_JOB.c.id == bindparam("row_id")))
 
 
 @dataclass
@@ -108,28 +109,28 @@ def run_job(factory: sessionmaker, runtime: ProcessRuntime, job: ClaimedJob,
 def record_success(factory, runtime, job: ClaimedJob, result) -> JobOutcome:
     with transaction(factory) as session:
         # the job and its instance, both locked: a job taken over meanwhile has another attempt count
-        row = core(session).execute(_JOB_AND_INSTANCE, {"row_id": job.id}).first()
-        if row is None or row.state != "running" or row.attempts != job.attempt:
+        row = _JOB_AND_INSTANCE.execute(core(session), {"row_id": job.id}).first()
+        if row is None or row["state"] != "running" or row["attempts"] != job.attempt:
             return JobOutcome(job.id, job.operation, "lost", "the job was taken over or cancelled meanwhile")
-        instance = attach(session, {column.key: row._mapping[f"instance_{column.key}"] for column in _INSTANCE.columns})
+        instance = attach(session, {column.key: row[f"instance_{column.key}"] for column in _INSTANCE.columns})
         workflow, spec = load_workflow(session, runtime, instance)
         finished = utcnow()
         try:
-            runtime.engine.complete_service_task(workflow, row.task_id, result)
+            runtime.engine.complete_service_task(workflow, row["task_id"], result)
         except KeyError:
             _finish(session, job.id, state="cancelled", finished_at=finished)
             return JobOutcome(job.id, job.operation, "cancelled", "the service task no longer waits")
-        settled(session, instance.id, row.task_id)
+        settled(session, instance.id, row["task_id"])
         save_progress(session, runtime, instance, workflow, spec, SYSTEM.username, events=[
-            audit_event(instance.id, "job_completed", SYSTEM.username, row.spec_name, job=job.id,
-                        operation=row.operation, attempt=row.attempts)], writes=[
+            audit_event(instance.id, "job_completed", SYSTEM.username, row["spec_name"], job=job.id,
+                        operation=row["operation"], attempt=row["attempts"])], writes=[
             (_UPDATE_JOB, {"state": "done", "finished_at": finished, "locked_until": None, "last_error": None,
                            "row_id": job.id})])
         return JobOutcome(job.id, job.operation, "done")
 
 
 def _finish(session, job_id: int, **values) -> None:
-    core(session).execute(_UPDATE_JOB, {**values, "row_id": job_id})
+    _UPDATE_JOB.execute(core(session), {**values, "row_id": job_id})
 
 
 def record_failure(factory, runtime, job: ClaimedJob, error: str, trace: str | None = None) -> JobOutcome:

@@ -17,18 +17,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from domain.users import Principal
-from kontor.db import lock_correlation, utcnow
+from kontor.db import utcnow
+from kontor.driver_sql import DriverStatement
 from runtime.engine import ProcessError, canonical_correlation
 from runtime.errors import Conflict, ValidationFailed
 from runtime.models import Message, MessageSubscription, ProcessInstance
 from runtime.progress import audit, deliver, jsonable, load_workflow, message_expiry, save_progress
 from runtime.runtime import ProcessRuntime
-from runtime.store import attach, core
+from runtime.store import attach, core, lock_correlation
 
 _SUBSCRIPTION, _INSTANCE = MessageSubscription.__table__, ProcessInstance.__table__
-_INSERT_MESSAGE = {dialect: module.insert(Message.__table__).on_conflict_do_nothing(index_elements=["message_id"])
-                   .returning(Message.__table__.c.id) for dialect, module in (("postgresql", postgresql), ("sqlite", sqlite))}
-_WAITING_INSTANCES = (
+_INSERT_MESSAGE = {dialect: DriverStatement(module.insert(Message.__table__)
+                                            .on_conflict_do_nothing(index_elements=["message_id"])
+                                            .returning(Message.__table__.c.id))
+                   for dialect, module in (("postgresql", postgresql), ("sqlite", sqlite))}
+_WAITING_INSTANCES = DriverStatement(
     select(_SUBSCRIPTION.c.task_id, _SUBSCRIPTION.c.spec_name,
            *[column.label(f"instance_{column.key}") for column in _INSTANCE.columns])
     .join(_INSTANCE, _INSTANCE.c.id == _SUBSCRIPTION.c.instance_id)
@@ -56,15 +59,15 @@ def correlate_message(session: Session, runtime: ProcessRuntime, sender: Princip
                   expires_at=message_expiry(runtime, ttl_seconds), sender=sender.username,
                   delivered_at=None, instance_id=None)
     connection = core(session)
-    message_row = connection.execute(_INSERT_MESSAGE[connection.dialect.name], values).first()
+    message_row = _INSERT_MESSAGE[connection.dialect.name].execute(connection, values).first()
     if message_row is None:  # seen before (or arriving concurrently): the first one counts
         return Correlation(session.scalar(select(Message).where(Message.message_id == message_id)), duplicate=True)
-    message = attach(session, {**values, "id": message_row.id}, Message)
+    message = attach(session, {**values, "id": message_row["id"]}, Message)
 
     lock_correlation(session, name, key)
     # the waiting instances, their rows locked: one that moves on meanwhile drops out
-    candidates = core(session).execute(_WAITING_INSTANCES, {"row_name": name, "row_key": key}).all()
-    instance_ids = sorted({row.instance_id for row in candidates})
+    candidates = _WAITING_INSTANCES.execute(core(session), {"row_name": name, "row_key": key}).rows
+    instance_ids = sorted({row["instance_id"] for row in candidates})
     if len(instance_ids) > 1:
         raise Conflict(f"message {name!r} matches {len(instance_ids)} waiting instances; make the correlation unique",
                        candidates=instance_ids)
@@ -73,10 +76,10 @@ def correlate_message(session: Session, runtime: ProcessRuntime, sender: Princip
               correlation=correlation)
         return Correlation(message, duplicate=False)
     waiting = candidates[0]
-    instance = attach(session, {column.key: waiting._mapping[f"instance_{column.key}"] for column in _INSTANCE.columns})
+    instance = attach(session, {column.key: waiting[f"instance_{column.key}"] for column in _INSTANCE.columns})
     workflow, spec = load_workflow(session, runtime, instance)
     try:
-        event, write = deliver(session, runtime, instance, workflow, waiting.task_id, waiting.spec_name, message,
+        event, write = deliver(session, runtime, instance, workflow, waiting["task_id"], waiting["spec_name"], message,
                                sender.username)
     except ProcessError as exc:
         raise ValidationFailed(f"the process cannot go on with this message: {exc}",

@@ -11,29 +11,31 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from kontor.db import lock_correlation, utcnow
+from kontor.db import utcnow
+from kontor.driver_sql import DriverStatement
 from runtime.engine import ProcessError, ProcessSpec, Snapshot, canonical_correlation
 from runtime.errors import Conflict
 from runtime.models import (HumanTask, HumanTaskGroup, Message, MessageSubscription, ProcessInstance, ServiceJob,
                             Timer)
 from runtime.runtime import ProcessRuntime
-from runtime.store import (attach, audit, audit_event, core, insert_instance, jsonable, pipelined, update_instance,
-                           write_events)
+from runtime.store import (attach, audit, audit_event, core, insert_instance, jsonable, lock_correlation, pipelined,
+                           update_instance, write_events)
 
 _MESSAGE = Message.__table__
 _HUMAN_TASK, _TASK_GROUP = HumanTask.__table__, HumanTaskGroup.__table__
 _TIMER, _JOB, _SUBSCRIPTION = Timer.__table__, ServiceJob.__table__, MessageSubscription.__table__
-# the statements of every step, built once (parameters named row_* are the WHERE clause's)
+# the statements of every step, built once (parameters named row_* are the WHERE clause's); all
+# but the human tasks' insert (several rows read back) run on the driver (see kontor.driver_sql)
 _INSERT_TASK = insert(_HUMAN_TASK).returning(_HUMAN_TASK.c.task_id, _HUMAN_TASK.c.id)
 _INSERT_TASK_GROUP, _INSERT_TIMER, _INSERT_JOB, _INSERT_SUBSCRIPTION = (  # inline: sent in the step's pipeline
-    insert(_TASK_GROUP).inline(), insert(_TIMER).inline(), insert(_JOB).inline(), insert(_SUBSCRIPTION).inline())
-_DELETE_SUBSCRIPTIONS = delete(_SUBSCRIPTION).where(_SUBSCRIPTION.c.instance_id == bindparam("row_instance"),
-                                                    _SUBSCRIPTION.c.task_id.in_(bindparam("gone", expanding=True)))
-_OLDEST_BUFFERED = (
+    DriverStatement(insert(table).inline()) for table in (_TASK_GROUP, _TIMER, _JOB, _SUBSCRIPTION))
+_DELETE_SUBSCRIPTION = DriverStatement(delete(_SUBSCRIPTION).where(
+    _SUBSCRIPTION.c.instance_id == bindparam("row_instance"), _SUBSCRIPTION.c.task_id == bindparam("row_task")))
+_OLDEST_BUFFERED = DriverStatement(
     select(_MESSAGE).where(_MESSAGE.c.status == "buffered", _MESSAGE.c.name == bindparam("row_name"),
                            _MESSAGE.c.correlation_key == bindparam("row_key"), _MESSAGE.c.expires_at > bindparam("row_now"))
     .order_by(_MESSAGE.c.received_at, _MESSAGE.c.id).limit(1).with_for_update(skip_locked=True))
-_MARK_DELIVERED = update(_MESSAGE).where(_MESSAGE.c.id == bindparam("row_id"))
+_MARK_DELIVERED = DriverStatement(update(_MESSAGE).where(_MESSAGE.c.id == bindparam("row_id")))
 
 __all__ = ["audit", "audit_event", "jsonable", "load_workflow", "save_progress", "start_progress", "settled",
            "remember_waiting", "require_running", "deliver", "message_expiry", "BusinessKeyTaken"]
@@ -107,7 +109,7 @@ def save_progress(session: Session, runtime: ProcessRuntime, instance: ProcessIn
                   spec: ProcessSpec, actor: str, recheck_buffered: bool = False, events: list[dict] = (),
                   writes: list[tuple] = ()) -> None:
     """Write state, index, the step's audit rows (`events`, see audit_event) and the step's other
-    writes (`writes`: (statement, parameters) whose results nobody reads, e.g. the job row marked
+    writes (`writes`: (DriverStatement, parameters) whose results nobody reads, e.g. the job row marked
     done); then hand over buffered messages that now have a subscriber (those of new
     subscriptions; with recheck_buffered, of every subscription: after a resume, messages that
     arrived while the instance was suspended were buffered)."""
@@ -164,7 +166,7 @@ def _write_index(session, runtime, instance, snapshot: Snapshot, now, events: li
     new_tasks = _insert_human_tasks(session, instance, known.human, snapshot.human_tasks, now)
     with pipelined(session) as connection:
         for statement, parameters in writes:
-            connection.execute(statement, parameters)
+            statement.execute(connection, parameters)
         _sync_human_tasks(session, instance, known.human, snapshot.human_tasks, now, new_tasks)
         _sync_timers(session, instance, known.timers, snapshot.timers)
         _sync_jobs(session, runtime, instance, known.jobs, snapshot.service_jobs, now)
@@ -187,10 +189,10 @@ def _take_buffered(session, runtime, instance, workflow, snapshot: Snapshot, ope
             if not recheck_buffered:
                 continue  # looked for when the subscription opened; later messages find the subscription
             lock_correlation(session, wait.message_name, key)
-        found = core(session).execute(_OLDEST_BUFFERED, {"row_name": wait.message_name, "row_key": key,
-                                                          "row_now": now}).first()
+        found = _OLDEST_BUFFERED.execute(core(session), {"row_name": wait.message_name, "row_key": key,
+                                                         "row_now": now}).first()
         if found is not None:  # (as the session's object, should it hold this message already)
-            message = attach(session, found._mapping, Message)
+            message = attach(session, found, Message)
             return deliver(session, runtime, instance, workflow, wait.task_id, wait.spec_name, message, actor)
     return None
 
@@ -252,8 +254,7 @@ def _insert_human_tasks(session, instance, known: frozenset, waiting, now) -> li
 def _sync_human_tasks(session, instance, known: frozenset, waiting, now, new_tasks) -> None:
     groups = [{"human_task_id": task_id, "group_name": group}
               for row, task_id in new_tasks for group in dict.fromkeys(row["candidate_groups"])]
-    if groups:
-        core(session).execute(_INSERT_TASK_GROUP, groups)
+    _INSERT_TASK_GROUP.execute_many(core(session), groups)
     gone = known - {info.task_id for info in waiting}
     if gone:  # interrupted by a boundary event, or the instance was cancelled; completed ones stay completed
         open_gone = select(_HUMAN_TASK.c.id).where(_HUMAN_TASK.c.instance_id == instance.id,
@@ -273,8 +274,7 @@ def _sync_timers(session, instance, known: dict, waiting) -> None:
         elif known[info.task_id] != info.due_at:  # a cycle timer moved on to its next due time
             core(session).execute(update(_TIMER).where(_TIMER.c.instance_id == instance.id,
                                                        _TIMER.c.task_id == info.task_id).values(due_at=info.due_at))
-    if rows:
-        core(session).execute(_INSERT_TIMER, rows)
+    _INSERT_TIMER.execute_many(core(session), rows)
     gone = set(known) - {info.task_id for info in waiting}
     if gone:
         core(session).execute(delete(_TIMER).where(_TIMER.c.instance_id == instance.id, _TIMER.c.task_id.in_(gone)))
@@ -288,8 +288,7 @@ def _sync_jobs(session, runtime, instance, known: frozenset, waiting, now) -> No
              "backoff_base": info.backoff_base or settings.job_backoff_base_seconds, "next_attempt_at": now,
              "created_at": now}
             for info in waiting if info.task_id not in known]
-    if rows:
-        core(session).execute(_INSERT_JOB, rows)
+    _INSERT_JOB.execute_many(core(session), rows)
     gone = known - {info.task_id for info in waiting}
     if gone:  # e.g. interrupted by a boundary event; a finished job keeps its state
         core(session).execute(update(_JOB).where(_JOB.c.instance_id == instance.id, _JOB.c.task_id.in_(gone),
@@ -305,11 +304,10 @@ def _sync_subscriptions(session, instance, known: frozenset, waiting) -> None:
             lock_correlation(session, info.message_name, key)
             rows.append({"instance_id": instance.id, "task_id": info.task_id, "spec_name": info.spec_name,
                          "message_name": info.message_name, "correlation_key": key, "created_at": utcnow()})
-    if rows:
-        core(session).execute(_INSERT_SUBSCRIPTION, rows)
+    _INSERT_SUBSCRIPTION.execute_many(core(session), rows)
     gone = known - {info.task_id for info in waiting}
-    if gone:
-        core(session).execute(_DELETE_SUBSCRIPTIONS, {"row_instance": instance.id, "gone": list(gone)})
+    _DELETE_SUBSCRIPTION.execute_many(core(session), [{"row_instance": instance.id, "row_task": task_id}
+                                                      for task_id in sorted(gone)])
 
 
 def message_expiry(runtime: ProcessRuntime, ttl_seconds: int | None) -> datetime:

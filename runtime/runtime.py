@@ -87,6 +87,7 @@ class ProcessRuntime:
         self.workflows = WorkflowCache(getattr(settings, "workflow_cache_size", 1000))
         self._bundles: dict[int, dict[str, ProcessSpec]] = {}
         self._definitions: dict[int, tuple[int, str]] = {}  # definition id -> (deployment id, process key)
+        self._latest: dict[str, tuple[int, int]] = {}  # process key -> (definition id, version)
         self._lock = threading.Lock()
 
     def spec_for(self, session: Session, definition_id: int) -> tuple[ProcessDefinition, ProcessSpec]:
@@ -111,6 +112,18 @@ class ProcessRuntime:
         with self._lock:
             self._definitions[definition_id] = (definition.deployment_id, definition.process_key)
         return spec
+
+    def latest_version(self, process_key: str, look_up: Callable[[], tuple[int, int]]) -> tuple[int, int]:
+        """(definition id, version) of the process's newest version as `look_up` last found it.
+        Another process may have deployed a newer one since: the start's insert checks that its
+        version is still the newest, and the start looks again if not (forget_latest_versions)."""
+        known = self._latest.get(process_key)
+        if known is None:
+            known = self._latest[process_key] = look_up()
+        return known
+
+    def forget_latest_versions(self) -> None:
+        self._latest.clear()
 
     def require_open_to_clients(self, process_key: str | None = None, message_name: str | None = None) -> None:
         if process_key in self.domain_processes:

@@ -8,28 +8,30 @@ matches raises Conflict (HTTP 409), so two concurrent steps of one instance neve
 """
 from __future__ import annotations
 
+import functools
 import json
 from contextlib import contextmanager
 
-from sqlalchemy import bindparam, event, insert, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import bindparam, event, exists, insert, select, text, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kontor.db import utcnow
+from kontor.driver_sql import DriverStatement, as_sqlalchemy_errors
 from runtime.errors import Conflict
-from runtime.models import AuditEvent, ProcessInstance
+from runtime.models import AuditEvent, ProcessDefinition, ProcessInstance
 
 _INSTANCE = ProcessInstance.__table__
 _AUDIT = AuditEvent.__table__
 _COLUMNS = [column.key for column in _INSTANCE.columns]
-# built once: building a statement costs about as much as sending it
-_INSERT_AUDIT = insert(_AUDIT).inline()  # inline: no id is read back, so it can go in a pipeline
-_INSERT_INSTANCE = insert(_INSTANCE).returning(_INSTANCE.c.id)
-_UPDATE_INSTANCE = update(_INSTANCE).where(_INSTANCE.c.id == bindparam("row_id"),
-                                           _INSTANCE.c.version == bindparam("row_version"))
-_LOCK_INSTANCE = {skip: select(_INSTANCE).where(_INSTANCE.c.id == bindparam("row_id")).with_for_update(skip_locked=skip)
-                  for skip in (False, True)}
+# compiled once and run on the driver (see kontor.driver_sql)
+_INSERT_AUDIT = DriverStatement(insert(_AUDIT).inline())  # inline: no id is read back, so it can go in a pipeline
+_UPDATE_INSTANCE = DriverStatement(update(_INSTANCE).where(_INSTANCE.c.id == bindparam("row_id"),
+                                                           _INSTANCE.c.version == bindparam("row_version")))
+_LOCK_INSTANCE = {skip: DriverStatement(select(_INSTANCE).where(_INSTANCE.c.id == bindparam("row_id"))
+                                        .with_for_update(skip_locked=skip)) for skip in (False, True)}
+CORRELATION_LOCKS = 0x4B4F  # PostgreSQL advisory lock namespace of the per-(message name, correlation) locks
+_LOCK_CORRELATION = DriverStatement(text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"))
 
 
 def jsonable(value):
@@ -46,8 +48,7 @@ def audit_event(instance_id: int | None, kind: str, actor: str, task_spec: str |
 
 def write_events(session: Session, events: list[dict]) -> None:
     """The step's audit rows in one statement."""
-    if events:
-        core(session).execute(_INSERT_AUDIT, events)
+    _INSERT_AUDIT.execute_many(core(session), events)
 
 
 @contextmanager
@@ -62,15 +63,8 @@ def pipelined(session: Session):
     if dialect.name != "postgresql":
         yield connection
         return
-    try:
-        with connection.connection.driver_connection.pipeline():
-            yield connection
-    except dialect.loaded_dbapi.Error as error:
-        gone = dialect.is_disconnect(error, connection.connection.dbapi_connection, None)
-        if gone:
-            connection.invalidate(error)
-        raise DBAPIError.instance(None, None, error, dialect.loaded_dbapi.Error,
-                                  connection_invalidated=gone) from error
+    with as_sqlalchemy_errors(connection, None, None), connection.connection.driver_connection.pipeline():
+        yield connection
 
 
 def audit(session: Session, instance_id: int | None, kind: str, actor: str, task_spec: str | None = None,
@@ -79,11 +73,21 @@ def audit(session: Session, instance_id: int | None, kind: str, actor: str, task
     write_events(session, [audit_event(instance_id, kind, actor, task_spec, **details)])
 
 
+def lock_correlation(session: Session, message_name: str, correlation_key: str) -> None:
+    """Serialize, on PostgreSQL, a message looking for its subscriber with an instance opening that
+    subscription and looking for a buffered message: without it each could miss the other's
+    uncommitted row, and the message would stay buffered. SQLite's writers are serialized already.
+    (Held until the transaction ends; may be sent in a pipeline.)"""
+    connection = core(session)
+    if connection.dialect.name == "postgresql":
+        _LOCK_CORRELATION.execute(connection, {"space": CORRELATION_LOCKS, "key": f"{message_name}\x1f{correlation_key}"})
+
+
 # ------------------------------------------------------------------ the instance row
 def lock_instance(session: Session, instance_id: int, skip_locked: bool = False) -> ProcessInstance | None:
     """The instance row, locked for this transaction (PostgreSQL), as the session's ORM object."""
-    row = core(session).execute(_LOCK_INSTANCE[skip_locked], {"row_id": instance_id}).first()
-    return None if row is None else attach(session, row._mapping)
+    row = _LOCK_INSTANCE[skip_locked].execute(core(session), {"row_id": instance_id}).first()
+    return None if row is None else attach(session, row)
 
 
 def attach(session: Session, values, model=ProcessInstance):
@@ -102,11 +106,27 @@ def attach(session: Session, values, model=ProcessInstance):
     return record
 
 
+class NotLatestDefinition(Exception):
+    """The definition an instance was to start on is no longer its process's newest version."""
+
+
 def insert_instance(session: Session, values: dict) -> ProcessInstance:
-    """A new instance row with its first state; IntegrityError when its business key is taken."""
+    """A new instance row with its first state, if its definition is still the newest version of
+    its process (checked in the same statement; else NotLatestDefinition and nothing is written);
+    IntegrityError when its business key is taken."""
     values = {**values, "version": 1}
-    instance_id = core(session).execute(_INSERT_INSTANCE, values).scalar_one()
-    return attach(session, {**values, "id": instance_id})
+    found = _insert_if_latest(tuple(values)).execute(core(session), values).first()
+    if found is None:
+        raise NotLatestDefinition(values["definition_id"])
+    return attach(session, {**values, "id": found["id"]})
+
+
+@functools.lru_cache(maxsize=16)
+def _insert_if_latest(names: tuple[str, ...]) -> DriverStatement:
+    definition = ProcessDefinition.__table__
+    row = select(*[bindparam(name, type_=_INSTANCE.c[name].type) for name in names]).where(
+        exists().where(definition.c.id == bindparam("definition_id"), definition.c.is_latest.is_(True)))
+    return DriverStatement(insert(_INSTANCE).from_select(names, row).returning(_INSTANCE.c.id))
 
 
 def update_instance(session: Session, instance: ProcessInstance, values: dict) -> None:
@@ -117,7 +137,7 @@ def update_instance(session: Session, instance: ProcessInstance, values: dict) -
     connection = core(session)
     version = instance.version
     parameters.update(version=version + 1, row_version=version)
-    if connection.execute(_UPDATE_INSTANCE, parameters).rowcount != 1:
+    if _UPDATE_INSTANCE.execute(connection, parameters).rowcount != 1:
         raise Conflict(f"process instance {instance.id} was changed by someone else at the same time; "
                        "reload and try again")
     for name, value in values.items():

@@ -1,0 +1,139 @@
+"""The runtime's hot-path statements, run straight on the database driver.
+
+Executing a Core statement through SQLAlchemy costs about 150 µs of CPU beyond the driver's
+own work (measured on psycopg: 230 µs against 80 µs for one insert), and every step of every
+instance sends about six statements. A DriverStatement is a Core statement compiled once per
+dialect and set of parameter names. It converts parameters and results with the columns' own
+types (JSON, UTC datetimes, exact decimals) as SQLAlchemy would, and runs on the driver
+connection under the session's connection, inside its transaction. Driver errors are raised as
+SQLAlchemy's (IntegrityError, DBAPIError with connection_invalidated), as everywhere else.
+
+Only for statements whose parameters are all given: a column default computed in Python or an
+expanding IN list would need SQLAlchemy's execution, so compiling such a use fails loudly.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    constants: dict  # the values of literals in the statement (`status == "running"`, a LIMIT)
+    converters: tuple[tuple[str, Callable], ...]  # parameter name -> the type's bind processor
+    positions: tuple[str, ...] | None  # parameter names in order, for positional drivers (SQLite)
+    columns: tuple[str, ...]  # result column keys
+    readers: tuple[Callable | None, ...]  # result processors, one per column
+
+
+class DriverResult:
+    """Rows as dicts keyed like the statement's columns (labels included), and the row count."""
+    __slots__ = ("rows", "rowcount")
+
+    def __init__(self, rows: list[dict], rowcount: int):
+        self.rows, self.rowcount = rows, rowcount
+
+    def first(self) -> dict | None:
+        return self.rows[0] if self.rows else None
+
+    def scalar_one(self):
+        if len(self.rows) != 1:
+            raise LookupError(f"expected one row, got {len(self.rows)}")
+        return next(iter(self.rows[0].values()))
+
+
+class DriverStatement:
+    def __init__(self, statement):
+        self.statement = statement
+        self._forms: dict[tuple, _Compiled] = {}
+
+    def execute(self, connection: Connection, parameters: dict) -> DriverResult:
+        """Run once; rows are read only if the statement returns any."""
+        form = self._form(connection, parameters)
+        with as_sqlalchemy_errors(connection, form.sql, parameters):
+            cursor = connection.connection.driver_connection.execute(form.sql, _bound(form, parameters))
+            rows = cursor.fetchall() if form.columns else ()
+            return DriverResult([_read(form, row) for row in rows], cursor.rowcount)
+
+    def execute_many(self, connection: Connection, rows: list[dict]) -> None:
+        """Run for each of several parameter sets with the same names (no rows are read back)."""
+        if not rows:
+            return
+        form = self._form(connection, rows[0])
+        with as_sqlalchemy_errors(connection, form.sql, rows[0]):
+            cursor = connection.connection.driver_connection.cursor()
+            try:
+                cursor.executemany(form.sql, [_bound(form, row) for row in rows])
+            finally:
+                cursor.close()
+
+    def _form(self, connection: Connection, parameters: dict) -> _Compiled:
+        dialect = connection.dialect
+        key = (dialect.name, dialect.driver, tuple(parameters))
+        form = self._forms.get(key)
+        if form is None:
+            form = self._forms[key] = _compile(self.statement, dialect, list(parameters))
+        return form
+
+
+def _compile(statement, dialect, names: list[str]) -> _Compiled:
+    compiled = statement.compile(dialect=dialect, column_keys=names)
+    defaulted = [column.key for column in (*compiled.insert_prefetch, *compiled.update_prefetch)
+                 if column.key not in names]
+    if defaulted:
+        raise ValueError(f"a driver statement needs every value given; {defaulted} would take a column default")
+    constants, converters = {}, []
+    for name, bind in compiled.binds.items():
+        if bind.expanding:
+            raise ValueError(f"a driver statement cannot expand the list parameter {name!r}")
+        if name not in names:
+            if bind.required:
+                raise ValueError(f"a driver statement needs the parameter {name!r}")
+            constants[name] = bind.effective_value
+        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            converters.append((name, processor))
+    # a select's columns, or what an insert or update returns (a text() statement: none read)
+    columns = tuple(getattr(statement, "exported_columns", ()))
+    return _Compiled(
+        compiled.string, constants, tuple(converters),
+        tuple(compiled.positiontup) if compiled.positional else None,
+        tuple(column.key for column in columns),
+        tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns))
+
+
+def _bound(form: _Compiled, parameters: dict):
+    if form.constants or form.converters:
+        parameters = {**form.constants, **parameters}
+        for name, convert in form.converters:
+            parameters[name] = convert(parameters[name])
+    if form.positions is not None:
+        return tuple(parameters[name] for name in form.positions)
+    return parameters
+
+
+def _read(form: _Compiled, row) -> dict[str, Any]:
+    return {name: value if reader is None or value is None else reader(value)
+            for name, reader, value in zip(form.columns, form.readers, row)}
+
+
+@contextmanager
+def as_sqlalchemy_errors(connection: Connection, sql: str, parameters):
+    """The driver's error as SQLAlchemy's. A lost connection is handled as SQLAlchemy handles it:
+    the connection is discarded, and so is every pooled one opened before it (a server restart
+    took them all; each would fail its next statement otherwise)."""
+    dialect = connection.dialect
+    try:
+        yield
+    except dialect.loaded_dbapi.Error as error:
+        gone = dialect.is_disconnect(error, connection.connection.dbapi_connection, None)
+        if gone:
+            connection.engine.pool._invalidate(connection.connection, error, _checkin=False)
+            connection.invalidate(error)
+        raise DBAPIError.instance(sql, parameters, error, dialect.loaded_dbapi.Error,
+                                  connection_invalidated=gone, dialect=dialect) from error
