@@ -8,6 +8,9 @@ types (JSON, UTC datetimes, exact decimals) as SQLAlchemy would, and runs on the
 connection under the session's connection, inside its transaction. Driver errors are raised as
 SQLAlchemy's (IntegrityError, DBAPIError with connection_invalidated), as everywhere else.
 
+On PostgreSQL a result is read when it is first asked for, so statements sent in psycopg's
+pipeline mode (see runtime.store.pipelined) are answered together when the pipeline ends.
+
 Only for statements whose parameters are all given: a column default computed in Python or an
 expanding IN list would need SQLAlchemy's execution, so compiling such a use fails loudly.
 """
@@ -17,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from sqlalchemy import bindparam, insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -32,19 +36,26 @@ class _Compiled:
 
 
 class DriverResult:
-    """Rows as dicts keyed like the statement's columns (labels included), and the row count."""
-    __slots__ = ("rows", "rowcount")
+    """Rows as dicts keyed like the statement's columns (labels included), and the row count;
+    read from the driver's cursor on first use."""
+    __slots__ = ("_cursor", "_form", "_rows")
 
-    def __init__(self, rows: list[dict], rowcount: int):
-        self.rows, self.rowcount = rows, rowcount
+    def __init__(self, cursor, form: _Compiled, rows: list[dict] | None = None):
+        self._cursor, self._form, self._rows = cursor, form, rows
+
+    @property
+    def rows(self) -> list[dict]:
+        if self._rows is None:
+            self._rows = [_read(self._form, row) for row in self._cursor.fetchall()] if self._form.columns else []
+        return self._rows
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
 
     def first(self) -> dict | None:
-        return self.rows[0] if self.rows else None
-
-    def scalar_one(self):
-        if len(self.rows) != 1:
-            raise LookupError(f"expected one row, got {len(self.rows)}")
-        return next(iter(self.rows[0].values()))
+        rows = self.rows
+        return rows[0] if rows else None
 
 
 class DriverStatement:
@@ -53,24 +64,15 @@ class DriverStatement:
         self._forms: dict[tuple, _Compiled] = {}
 
     def execute(self, connection: Connection, parameters: dict) -> DriverResult:
-        """Run once; rows are read only if the statement returns any."""
+        """Run once. On PostgreSQL the rows are read when asked for (inside a pipeline: once it
+        has been sent); on SQLite at once."""
         form = self._form(connection, parameters)
         with as_sqlalchemy_errors(connection, form.sql, parameters):
             cursor = connection.connection.driver_connection.execute(form.sql, _bound(form, parameters))
-            rows = cursor.fetchall() if form.columns else ()
-            return DriverResult([_read(form, row) for row in rows], cursor.rowcount)
-
-    def execute_many(self, connection: Connection, rows: list[dict]) -> None:
-        """Run for each of several parameter sets with the same names (no rows are read back)."""
-        if not rows:
-            return
-        form = self._form(connection, rows[0])
-        with as_sqlalchemy_errors(connection, form.sql, rows[0]):
-            cursor = connection.connection.driver_connection.cursor()
-            try:
-                cursor.executemany(form.sql, [_bound(form, row) for row in rows])
-            finally:
-                cursor.close()
+            if connection.dialect.name == "postgresql":
+                return DriverResult(cursor, form)
+            rows = [_read(form, row) for row in cursor.fetchall()] if form.columns else []
+            return DriverResult(cursor, form, rows)
 
     def _form(self, connection: Connection, parameters: dict) -> _Compiled:
         dialect = connection.dialect
@@ -81,8 +83,34 @@ class DriverStatement:
         return form
 
 
-def _compile(statement, dialect, names: list[str]) -> _Compiled:
+class DriverInsert:
+    """Rows for one table, all in one INSERT statement (no ids are read back, so it may be sent
+    in a pipeline). The statement is compiled once per dialect, column set and row count."""
+
+    def __init__(self, table):
+        self.table = table
+        self._forms: dict[tuple, _Compiled] = {}
+
+    def execute(self, connection: Connection, rows: list[dict]) -> None:
+        if not rows:
+            return
+        names = tuple(rows[0])
+        dialect = connection.dialect
+        key = (dialect.name, dialect.driver, names, len(rows))
+        form = self._forms.get(key)
+        if form is None:
+            values = [{name: bindparam(f"{name}_{n}", type_=self.table.c[name].type) for name in names}
+                      for n in range(len(rows))]
+            form = self._forms[key] = _compile(insert(self.table).values(values), dialect, None)
+        parameters = {f"{name}_{n}": row[name] for n, row in enumerate(rows) for name in names}
+        with as_sqlalchemy_errors(connection, form.sql, parameters):
+            connection.connection.driver_connection.execute(form.sql, _bound(form, parameters))
+
+
+def _compile(statement, dialect, names: list[str] | None) -> _Compiled:
+    """`names`: the parameters the statement is run with (None: those of its own bind parameters)."""
     compiled = statement.compile(dialect=dialect, column_keys=names)
+    names = list(compiled.binds) if names is None else names
     defaulted = [column.key for column in (*compiled.insert_prefetch, *compiled.update_prefetch)
                  if column.key not in names]
     if defaulted:
@@ -123,7 +151,7 @@ def _read(form: _Compiled, row) -> dict[str, Any]:
 
 
 @contextmanager
-def as_sqlalchemy_errors(connection: Connection, sql: str, parameters):
+def as_sqlalchemy_errors(connection: Connection, sql: str | None, parameters):
     """The driver's error as SQLAlchemy's. A lost connection is handled as SQLAlchemy handles it:
     the connection is discarded, and so is every pooled one opened before it (a server restart
     took them all; each would fail its next statement otherwise)."""

@@ -24,7 +24,7 @@ from runtime.errors import Conflict, ValidationFailed
 from runtime.models import Message, MessageSubscription, ProcessInstance
 from runtime.progress import audit, deliver, jsonable, load_workflow, message_expiry, save_progress
 from runtime.runtime import ProcessRuntime
-from runtime.store import attach, core, lock_correlation
+from runtime.store import attach, lock_correlation, pipelined
 
 _SUBSCRIPTION, _INSTANCE = MessageSubscription.__table__, ProcessInstance.__table__
 _INSERT_MESSAGE = {dialect: DriverStatement(module.insert(Message.__table__)
@@ -58,15 +58,16 @@ def correlate_message(session: Session, runtime: ProcessRuntime, sender: Princip
                   data=jsonable(data or {}), status="buffered", received_at=utcnow(),
                   expires_at=message_expiry(runtime, ttl_seconds), sender=sender.username,
                   delivered_at=None, instance_id=None)
-    connection = core(session)
-    message_row = _INSERT_MESSAGE[connection.dialect.name].execute(connection, values).first()
+    with pipelined(session) as connection:  # the three go to the database together
+        inserted = _INSERT_MESSAGE[connection.dialect.name].execute(connection, values)
+        lock_correlation(session, name, key)
+        # the waiting instances, their rows locked: one that moves on meanwhile drops out
+        waiting = _WAITING_INSTANCES.execute(connection, {"row_name": name, "row_key": key})
+    message_row = inserted.first()
     if message_row is None:  # seen before (or arriving concurrently): the first one counts
         return Correlation(session.scalar(select(Message).where(Message.message_id == message_id)), duplicate=True)
     message = attach(session, {**values, "id": message_row["id"]}, Message)
-
-    lock_correlation(session, name, key)
-    # the waiting instances, their rows locked: one that moves on meanwhile drops out
-    candidates = _WAITING_INSTANCES.execute(core(session), {"row_name": name, "row_key": key}).rows
+    candidates = waiting.rows
     instance_ids = sorted({row["instance_id"] for row in candidates})
     if len(instance_ids) > 1:
         raise Conflict(f"message {name!r} matches {len(instance_ids)} waiting instances; make the correlation unique",

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kontor.db import utcnow
-from kontor.driver_sql import DriverStatement, as_sqlalchemy_errors
+from kontor.driver_sql import DriverInsert, DriverResult, DriverStatement, as_sqlalchemy_errors
 from runtime.errors import Conflict
 from runtime.models import AuditEvent, ProcessDefinition, ProcessInstance
 
@@ -25,7 +25,7 @@ _INSTANCE = ProcessInstance.__table__
 _AUDIT = AuditEvent.__table__
 _COLUMNS = [column.key for column in _INSTANCE.columns]
 # compiled once and run on the driver (see kontor.driver_sql)
-_INSERT_AUDIT = DriverStatement(insert(_AUDIT).inline())  # inline: no id is read back, so it can go in a pipeline
+_INSERT_AUDIT = DriverInsert(_AUDIT)
 _UPDATE_INSTANCE = DriverStatement(update(_INSTANCE).where(_INSTANCE.c.id == bindparam("row_id"),
                                                            _INSTANCE.c.version == bindparam("row_version")))
 _LOCK_INSTANCE = {skip: DriverStatement(select(_INSTANCE).where(_INSTANCE.c.id == bindparam("row_id"))
@@ -48,17 +48,17 @@ def audit_event(instance_id: int | None, kind: str, actor: str, task_spec: str |
 
 def write_events(session: Session, events: list[dict]) -> None:
     """The step's audit rows in one statement."""
-    _INSERT_AUDIT.execute_many(core(session), events)
+    _INSERT_AUDIT.execute(core(session), events)
 
 
 @contextmanager
 def pipelined(session: Session):
-    """Writes whose results nobody reads, sent to PostgreSQL together (psycopg's pipeline mode):
-    one round trip for all of them instead of one each. Only statements without RETURNING (and
-    inserts marked inline) belong here; their row counts are not known. A failure surfaces when
+    """A step's statements sent to PostgreSQL together (psycopg's pipeline mode): one round trip
+    for all of them instead of one each. Their results (rows, row counts) are read after the
+    block; reading one inside would send what is queued and wait for it. A failure surfaces when
     the block ends, as SQLAlchemy's error; the transaction (or the savepoint around the step) is
     then rolled back by its owner as usual. SQLite runs them one by one."""
-    connection = core(session)  # flushes pending ORM objects first: nothing inside may read results
+    connection = core(session)  # flushes pending ORM objects first: they are written before the step
     dialect = connection.dialect
     if dialect.name != "postgresql":
         yield connection
@@ -130,19 +130,43 @@ def _insert_if_latest(names: tuple[str, ...]) -> DriverStatement:
 
 
 def update_instance(session: Session, instance: ProcessInstance, values: dict) -> None:
-    """Write the given columns and the next version, if the row still has the version this
-    transaction read; otherwise someone else moved the instance on (Conflict). Changes made
-    through the ORM before (e.g. its status) are flushed first, by core()."""
-    parameters = {**values, "row_id": instance.id}
-    connection = core(session)
+    """Write the given columns and the next version now, if the row still has the version this
+    transaction read; otherwise someone else moved the instance on (Conflict)."""
+    send_instance_update(session, instance, values).confirm()
+
+
+def send_instance_update(session: Session, instance: ProcessInstance, values: dict) -> InstanceUpdate:
+    """The versioned update of the instance's row, sent (in a pipeline: queued); confirm() it once
+    answered. Changes made through the ORM before (e.g. its status) are flushed first, by core()."""
     version = instance.version
-    parameters.update(version=version + 1, row_version=version)
-    if _UPDATE_INSTANCE.execute(connection, parameters).rowcount != 1:
-        raise Conflict(f"process instance {instance.id} was changed by someone else at the same time; "
-                       "reload and try again")
-    for name, value in values.items():
-        set_committed_value(instance, name, value)
-    set_committed_value(instance, "version", version + 1)
+    result = _UPDATE_INSTANCE.execute(core(session), {**values, "row_id": instance.id, "version": version + 1,
+                                                       "row_version": version})
+    return InstanceUpdate(instance, values, version + 1, result)
+
+
+class InstanceUpdate:
+    """A versioned update of an instance row that has been sent."""
+
+    def __init__(self, instance: ProcessInstance, values: dict, version: int, result: DriverResult):
+        self.instance, self.values, self.version, self.result = instance, values, version, result
+
+    @property
+    def moved_on(self) -> bool:
+        """The row had another version meanwhile (known once the update has been answered). A later
+        statement sent with it may then fail on the other step's rows: the cause is this."""
+        return self.result.rowcount == 0
+
+    def confirm(self) -> None:
+        """Conflict if the row had moved on meanwhile; else the ORM object takes the new values."""
+        if self.result.rowcount != 1:
+            raise self.conflict()
+        for name, value in self.values.items():
+            set_committed_value(self.instance, name, value)
+        set_committed_value(self.instance, "version", self.version)
+
+    def conflict(self) -> Conflict:
+        return Conflict(f"process instance {self.instance.id} was changed by someone else at the same time; "
+                        "reload and try again")
 
 
 def core(session: Session):
