@@ -1,4 +1,5 @@
-"""The BPMN engine adapter: the only module of Kontor that imports SpiffWorkflow.
+"""The BPMN engine adapter: with runtime.engine.spiff_setup (SpiffWorkflow's parser, script
+engine and corrections), the only code of Kontor that imports SpiffWorkflow.
 
 It parses deployment bundles, runs a workflow until it waits, reports what it waits
 for (human tasks, messages, timers, service jobs) as plain data, applies outside
@@ -8,10 +9,7 @@ so the stored state holds tasks and data only, never the spec.
 """
 from __future__ import annotations
 
-import functools
-import inspect
 import json
-import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -19,110 +17,27 @@ from typing import Any
 from uuid import UUID
 
 from lxml import etree
-from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
-from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
-from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-from SpiffWorkflow.spiff.specs.defaults import ServiceTask
-from SpiffWorkflow.util.task import TaskIterator, TaskState
+from SpiffWorkflow.util.task import TaskState
 
+from runtime.engine.spiff_setup import RESULT_KEY, CompilingEnvironment, KontorServiceTask, Parser, ScriptEngine
 from runtime.errors import ProcessError, SpecError
 from runtime.groups import normalize_group
-from runtime.moments import parse_duration, resolve_moment, to_utc
+from runtime.moments import resolve_moment, to_utc
 
 STATE_VERSION = f"kontor-1/spiff-{SPIFF_SERIALIZER_VERSION}"
-_RESULT_KEY = "kontor_service_result"
 RESERVED_IDS = {"Start", "End", "Root"}  # SpiffWorkflow's own task spec names
-
-
-def _walk_the_whole_task_tree() -> None:
-    """SpiffWorkflow's task iterators stop 1000 levels deep by default, and every round of a loop
-    modelled with gateways adds levels to the task tree: after about 330 rounds such a loop would
-    silently stall (its next ready task is never found). Kontor lets every walk reach the leaves."""
-    for iterator in (TaskIterator, BpmnTaskIterator):
-        with_defaults = [p.name for p in inspect.signature(iterator.__init__).parameters.values()
-                         if p.default is not p.empty and p.kind is p.POSITIONAL_OR_KEYWORD]
-        defaults = list(iterator.__init__.__defaults__)
-        defaults[with_defaults.index("max_depth")] = sys.maxsize
-        iterator.__init__.__defaults__ = tuple(defaults)
-
-
-def _bound_timer_durations() -> None:
-    """SpiffWorkflow counts a duration's months one by one (P99999999999Y would hang the worker) and
-    reports a malformed one with a bare Exception: check the text first, so both become ProcessError."""
-    original = TimerEventDefinition.parse_iso_duration
-
-    def parse_iso_duration(expression):
-        try:
-            parse_duration(str(expression).strip())
-        except ValueError as exc:
-            raise ProcessError(f"timer duration {str(expression)[:80]!r}: {exc}") from None
-        return original(expression)
-
-    TimerEventDefinition.parse_iso_duration = staticmethod(parse_iso_duration)
-
-
-_walk_the_whole_task_tree()
-_bound_timer_durations()
-
-
-class KontorServiceTask(ServiceTask):
-    """A service task the engine never runs by itself: Kontor turns it into a service job and
-    completes it with the job's result."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.manual = True
-
-    def _execute(self, task):
-        if _RESULT_KEY not in task.internal_data:
-            raise WorkflowException("a service task may only be completed with a job result", task_spec=self)
-        task.data[self.result_variable] = task.internal_data.pop(_RESULT_KEY)
-        return True
-
-
-@functools.lru_cache(maxsize=4096)
-def _compiled(text: str, mode: str):
-    if mode == "eval":
-        text = text.lstrip(" \t")  # as eval() of a text does: a condition may start with a blank
-    return compile(text, "<string>", mode)  # "<string>": SpiffWorkflow finds a script's error line by it
-
-
-class _CompilingEnvironment(TaskDataEnvironment):
-    """SpiffWorkflow compiles an expression's text each time it runs it (and DMN tables on every
-    evaluation): here each text is compiled once."""
-
-    def evaluate(self, expression, context, external_context=None):
-        return super().evaluate(_compiled(expression, "eval") if isinstance(expression, str) else expression,
-                                context, external_context)
-
-    def execute(self, script, context, external_context=None):
-        return super().execute(_compiled(script, "exec") if isinstance(script, str) else script,
-                               context, external_context)
-
-
-class _ScriptEngine(PythonScriptEngine):
-    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one engine per process; texts come from deployed specs
-    def validate(self, expression):
-        super().validate(expression)
-
-
-class _Parser(SpiffBpmnParser):
-    OVERRIDE_PARSER_CLASSES = {
-        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
-        full_tag("serviceTask"): (ServiceTaskParser, KontorServiceTask),
-    }
+_RESTORED_AS_THEY_ARE = frozenset({str, int, float, bool, type(None), Decimal, date, UUID})
 
 
 # ----------------------------------------------------------------- what a workflow waits for
@@ -210,7 +125,7 @@ class ProcessEngine:
     def __init__(self, script_globals: dict | None = None):
         env_globals = {"Decimal": Decimal, "datetime": datetime, "date": date, "timedelta": timedelta, "timezone": timezone}
         env_globals.update(script_globals or {})
-        self.script_engine = _ScriptEngine(environment=_CompilingEnvironment(env_globals))
+        self.script_engine = ScriptEngine(environment=CompilingEnvironment(env_globals))
         self._registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
         self._registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
         self._registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
@@ -220,7 +135,7 @@ class ProcessEngine:
     # ------------------------------------------------------------- parsing
     def parse_bundle(self, files: dict[str, bytes]) -> dict[str, ProcessSpec]:
         """Parse one deployment: BPMN and DMN files plus the JSON form schemas they reference."""
-        parser = _Parser(validator=VALIDATOR)
+        parser = Parser(validator=VALIDATOR)
         forms: dict[str, dict] = {}
         for name, content in sorted(files.items()):
             if name.endswith(".json"):
@@ -363,7 +278,7 @@ class ProcessEngine:
         task = self._task(workflow, task_id)
         if task.state != TaskState.READY or not isinstance(task.task_spec, KontorServiceTask):
             raise KeyError(task_id)
-        task.internal_data[_RESULT_KEY] = result
+        task.internal_data[RESULT_KEY] = result
         try:
             task.run()
         except SpiffWorkflowException as exc:
@@ -417,7 +332,8 @@ class ProcessEngine:
     def dump_faithful(self, workflow: BpmnWorkflow) -> tuple[str, bool]:
         """The state as JSON, and whether loading it gives back the very same values: not so when
         scripts left tuples, sets or non-text dict keys in the data (JSON turns them into lists
-        and text), so only a faithful workflow may be reused in place of its loaded state."""
+        and text), so only a faithful workflow may be reused in place of its loaded state (see
+        _faithful)."""
         self._registry._encoder_mode = True
         try:
             conv = self._wf_converter
@@ -426,9 +342,31 @@ class ProcessEngine:
             dct["bpmn_events"] = self._registry.convert(workflow.bpmn_events)
             dct["state_version"] = STATE_VERSION
             text = json.dumps(dct, cls=self._encoder_cls, separators=(",", ":"))
-            return text, json.loads(text) == dct
+            return text, self._faithful(dct)
         finally:
             self._registry._encoder_mode = False
+
+    def _faithful(self, value) -> bool:
+        """Whether JSON and the serializer's registry give this value back as it is: plain JSON
+        values of exactly their types (a tuple, a set, a subclass or a dict with other keys than
+        text would come back changed), and the values the registry restores exactly (Decimal,
+        date, UUID; datetimes without a zone or with a fixed offset; timedeltas of whole seconds).
+        Other types the registry knows are judged by what it writes for them."""
+        kind = type(value)
+        if kind in _RESTORED_AS_THEY_ARE:
+            return True
+        if kind is dict:
+            return all(type(key) is str and self._faithful(item) for key, item in value.items())
+        if kind is list:
+            return all(self._faithful(item) for item in value)
+        if kind is datetime:
+            return value.tzinfo is None or type(value.tzinfo) is timezone
+        if kind is timedelta:
+            return value.microseconds == 0
+        typename = self._registry.typenames.get(kind)
+        if typename in self._registry.convert_to_dict:
+            return self._faithful(self._registry.convert_to_dict[typename](value))
+        return False
 
     def load(self, state: str, process: ProcessSpec) -> BpmnWorkflow:
         dct = json.loads(state)
