@@ -87,7 +87,32 @@ def make_engine(url: str, **kwargs) -> Engine:
         kwargs.setdefault("max_overflow", 20)
     engine = create_engine(url, **kwargs)
     _ping_idle_connections(engine)
+    _restore_implicit_begin_after_each_transaction(engine)
     return engine
+
+
+def _restore_implicit_begin_after_each_transaction(engine: Engine) -> None:
+    """A transaction whose BEGIN went with its first statement (kontor.driver_sql) switched
+    psycopg's own BEGIN off; it is switched on again when the transaction ends, before the
+    connection serves anything else."""
+    from kontor.driver_sql import restore_implicit_begin
+
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(dbapi_connection) -> None:
+        try:
+            commit(dbapi_connection)
+        finally:
+            restore_implicit_begin(dbapi_connection)
+
+    def do_rollback(dbapi_connection) -> None:
+        try:
+            rollback(dbapi_connection)
+        finally:
+            restore_implicit_begin(dbapi_connection)
+
+    dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
 
 
 PING_AFTER_IDLE_SECONDS = 5.0

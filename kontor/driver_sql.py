@@ -9,7 +9,8 @@ connection under the session's connection, inside its transaction. Driver errors
 SQLAlchemy's (IntegrityError, DBAPIError with connection_invalidated), as everywhere else.
 
 On PostgreSQL a result is read when it is first asked for, so statements sent in psycopg's
-pipeline mode (see runtime.store.pipelined) are answered together when the pipeline ends.
+pipeline mode (see `pipeline`) are answered together when the pipeline ends. A transaction's
+BEGIN goes with the first statement sent here (psycopg would wait for it on its own).
 
 Only for statements whose parameters are all given: a column default computed in Python or an
 expanding IN list would need SQLAlchemy's execution, so compiling such a use fails loudly.
@@ -68,11 +69,17 @@ class DriverStatement:
         has been sent); on SQLite at once."""
         form = self._form(connection, parameters)
         with as_sqlalchemy_errors(connection, form.sql, parameters):
-            cursor = connection.connection.driver_connection.execute(form.sql, _bound(form, parameters))
-            if connection.dialect.name == "postgresql":
-                return DriverResult(cursor, form)
-            rows = [_read(form, row) for row in cursor.fetchall()] if form.columns else []
-            return DriverResult(cursor, form, rows)
+            driver = connection.connection.driver_connection
+            if connection.dialect.name != "postgresql":
+                cursor = driver.execute(form.sql, _bound(form, parameters))
+                return DriverResult(cursor, form, [_read(form, row) for row in cursor.fetchall()] if form.columns else [])
+            if not _in_pipeline(driver) and _opens_transaction(connection):
+                with driver.pipeline():
+                    driver.execute(_BEGIN)
+                    cursor = driver.execute(form.sql, _bound(form, parameters))
+            else:
+                cursor = driver.execute(form.sql, _bound(form, parameters))
+            return DriverResult(cursor, form)
 
     def _form(self, connection: Connection, parameters: dict) -> _Compiled:
         dialect = connection.dialect
@@ -105,6 +112,63 @@ class DriverInsert:
         parameters = {f"{name}_{n}": row[name] for n, row in enumerate(rows) for name in names}
         with as_sqlalchemy_errors(connection, form.sql, parameters):
             connection.connection.driver_connection.execute(form.sql, _bound(form, parameters))
+
+
+@contextmanager
+def pipeline(connection: Connection):
+    """psycopg's pipeline mode on a PostgreSQL connection: what is executed inside is sent
+    together when the block ends (a transaction's BEGIN with it); elsewhere nothing changes."""
+    if connection.dialect.name != "postgresql":
+        yield connection
+        return
+    driver = connection.connection.driver_connection
+    begin = not _in_pipeline(driver) and _opens_transaction(connection)  # (decided outside the pipeline)
+    with as_sqlalchemy_errors(connection, None, None), driver.pipeline():
+        if begin:
+            driver.execute(_BEGIN)
+        yield connection
+
+
+# ------------------------------------------------------------- BEGIN with the first statement
+_BEGIN = b"BEGIN"
+BEGUN_HERE = "kontor_begun_here"  # in the pooled connection's info: implicit BEGIN is switched back on
+
+
+def _opens_transaction(connection: Connection) -> bool:
+    """On PostgreSQL, psycopg begins a transaction by sending BEGIN and waiting for its answer:
+    a round trip of its own. When no transaction is open yet (and none of psycopg's own
+    transaction settings applies), the caller sends BEGIN itself, with its statement: psycopg
+    is told not to begin one (autocommit) until this transaction ends (restore_implicit_begin,
+    called by the engine after every commit and rollback; see kontor.db.make_engine). Switching
+    autocommit is allowed only outside a transaction and costs a round trip inside a pipeline:
+    this is decided before the pipeline starts."""
+    driver = connection.connection.driver_connection
+    if driver.autocommit or driver.info.transaction_status != _IDLE or driver.isolation_level is not None \
+            or driver.read_only is not None or driver.deferrable is not None:
+        return False
+    driver.autocommit = True
+    connection.connection.info[BEGUN_HERE] = True
+    return True
+
+
+def _in_pipeline(driver) -> bool:
+    return driver.pgconn.pipeline_status != 0  # libpq's PQ_PIPELINE_OFF
+
+
+def restore_implicit_begin(pooled_connection) -> None:
+    """After a transaction begun here has ended: psycopg begins the next one itself again."""
+    try:
+        info = pooled_connection.info
+    except NotImplementedError:  # the dialect's own first look at a new connection: none begun here
+        return
+    if info.get(BEGUN_HERE):
+        driver = pooled_connection.driver_connection
+        if driver.info.transaction_status == _IDLE:
+            driver.autocommit = False
+            del info[BEGUN_HERE]
+
+
+_IDLE = 0  # libpq's PQTRANS_IDLE (psycopg.pq.TransactionStatus.IDLE)
 
 
 def _compile(statement, dialect, names: list[str] | None) -> _Compiled:
