@@ -68,18 +68,10 @@ class DriverStatement:
         """Run once. On PostgreSQL the rows are read when asked for (inside a pipeline: once it
         has been sent); on SQLite at once."""
         form = self._form(connection, parameters)
-        with as_sqlalchemy_errors(connection, form.sql, parameters):
-            driver = connection.connection.driver_connection
-            if connection.dialect.name != "postgresql":
-                cursor = driver.execute(form.sql, _bound(form, parameters))
-                return DriverResult(cursor, form, [_read(form, row) for row in cursor.fetchall()] if form.columns else [])
-            if not _in_pipeline(driver) and _opens_transaction(connection):
-                with driver.pipeline():
-                    driver.execute(_BEGIN)
-                    cursor = driver.execute(form.sql, _bound(form, parameters))
-            else:
-                cursor = driver.execute(form.sql, _bound(form, parameters))
-            return DriverResult(cursor, form)
+        cursor = _execute(connection, form, parameters)
+        if connection.dialect.name != "postgresql":
+            return DriverResult(cursor, form, [_read(form, row) for row in cursor.fetchall()] if form.columns else [])
+        return DriverResult(cursor, form)
 
     def _form(self, connection: Connection, parameters: dict) -> _Compiled:
         dialect = connection.dialect
@@ -109,9 +101,18 @@ class DriverInsert:
             values = [{name: bindparam(f"{name}_{n}", type_=self.table.c[name].type) for name in names}
                       for n in range(len(rows))]
             form = self._forms[key] = _compile(insert(self.table).values(values), dialect, None)
-        parameters = {f"{name}_{n}": row[name] for n, row in enumerate(rows) for name in names}
-        with as_sqlalchemy_errors(connection, form.sql, parameters):
-            connection.connection.driver_connection.execute(form.sql, _bound(form, parameters))
+        _execute(connection, form, {f"{name}_{n}": row[name] for n, row in enumerate(rows) for name in names})
+
+
+def _execute(connection: Connection, form: _Compiled, parameters: dict):
+    """The driver's cursor, the statement sent (on PostgreSQL with BEGIN if it opens the transaction)."""
+    with as_sqlalchemy_errors(connection, form.sql, parameters):
+        driver = connection.connection.driver_connection
+        if connection.dialect.name == "postgresql" and not _in_pipeline(driver) and _opens_transaction(connection):
+            with driver.pipeline():
+                driver.execute(_BEGIN)
+                return driver.execute(form.sql, _bound(form, parameters))
+        return driver.execute(form.sql, _bound(form, parameters))
 
 
 @contextmanager

@@ -60,7 +60,7 @@ def correlate_message(session: Session, runtime: ProcessRuntime, sender: Princip
                   delivered_at=None, instance_id=None)
     with pipelined(session) as connection:  # the three go to the database together
         inserted = _INSERT_MESSAGE[connection.dialect.name].execute(connection, values)
-        lock_correlation(session, name, key)
+        lock_correlation(connection, name, key)
         # the waiting instances, their rows locked: one that moves on meanwhile drops out
         waiting = _WAITING_INSTANCES.execute(connection, {"row_name": name, "row_key": key})
     message_row = inserted.first()

@@ -130,7 +130,7 @@ def _write_index(session, runtime, instance, snapshot: Snapshot, now, events: li
     connection = core(session)
     for statement, parameters in writes:
         statement.execute(connection, parameters)
-    opened = write_index(session, runtime, instance, snapshot, now)
+    opened = write_index(session, connection, runtime, instance, snapshot, now)
     write_events(session, events)
     if _status_after(instance, snapshot) != "running":
         return {}
@@ -140,7 +140,7 @@ def _write_index(session, runtime, instance, snapshot: Snapshot, now, events: li
             continue  # looked for when the subscription opened; later messages find the subscription
         key = canonical_correlation(jsonable(wait.correlation))
         if wait.task_id not in opened:
-            lock_correlation(session, wait.message_name, key)
+            lock_correlation(connection, wait.message_name, key)
         found[wait.task_id] = (wait, _OLDEST_BUFFERED.execute(
             connection, {"row_name": wait.message_name, "row_key": key, "row_now": now}))
     return found

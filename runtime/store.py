@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kontor.db import utcnow
-from kontor.driver_sql import DriverInsert, DriverResult, DriverStatement, as_sqlalchemy_errors
+from kontor.driver_sql import DriverInsert, DriverResult, DriverStatement, pipeline
 from runtime.errors import Conflict
 from runtime.models import AuditEvent, ProcessDefinition, ProcessInstance
 
@@ -58,12 +58,7 @@ def pipelined(session: Session):
     block; reading one inside would send what is queued and wait for it. A failure surfaces when
     the block ends, as SQLAlchemy's error; the transaction (or the savepoint around the step) is
     then rolled back by its owner as usual. SQLite runs them one by one."""
-    connection = core(session)  # flushes pending ORM objects first: they are written before the step
-    dialect = connection.dialect
-    if dialect.name != "postgresql":
-        yield connection
-        return
-    with as_sqlalchemy_errors(connection, None, None), connection.connection.driver_connection.pipeline():
+    with pipeline(core(session)) as connection:  # (core() flushes pending ORM objects: they come first)
         yield connection
 
 
@@ -73,12 +68,12 @@ def audit(session: Session, instance_id: int | None, kind: str, actor: str, task
     write_events(session, [audit_event(instance_id, kind, actor, task_spec, **details)])
 
 
-def lock_correlation(session: Session, message_name: str, correlation_key: str) -> None:
+def lock_correlation(connection, message_name: str, correlation_key: str) -> None:
     """Serialize, on PostgreSQL, a message looking for its subscriber with an instance opening that
     subscription and looking for a buffered message: without it each could miss the other's
     uncommitted row, and the message would stay buffered. SQLite's writers are serialized already.
-    (Held until the transaction ends; may be sent in a pipeline.)"""
-    connection = core(session)
+    (On the session's connection, see core(); held until the transaction ends; may be sent in a
+    pipeline.)"""
     if connection.dialect.name == "postgresql":
         _LOCK_CORRELATION.execute(connection, {"space": CORRELATION_LOCKS, "key": f"{message_name}\x1f{correlation_key}"})
 
@@ -93,14 +88,16 @@ def lock_instance(session: Session, instance_id: int, skip_locked: bool = False)
 def attach(session: Session, values, model=ProcessInstance):
     """The ORM object for a row just read or written with Core (as if the ORM had loaded it);
     the session's own object if it has one already."""
-    columns = [column.key for column in model.__table__.columns] if model is not ProcessInstance else _COLUMNS
-    known = session.identity_map.get(session.identity_key(model, (values["id"],)))
+    mapper = model.__mapper__
+    columns = _COLUMNS if model is ProcessInstance else [column.key for column in model.__table__.columns]
+    known = session.identity_map.get(mapper.identity_key_from_primary_key((values["id"],)))
     if known is not None:
         for name in columns:
             if name in values:
                 set_committed_value(known, name, values[name])
         return known
-    record = model(**{name: values[name] for name in columns if name in values})
+    record = mapper.class_manager.new_instance()  # as the ORM's loading does: no constructor, no history
+    record.__dict__.update((name, values[name]) for name in columns if name in values)
     make_transient_to_detached(record)
     session.add(record)
     return record

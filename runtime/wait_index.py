@@ -13,7 +13,7 @@ from kontor.db import utcnow
 from kontor.driver_sql import DriverInsert, DriverStatement
 from runtime.engine import Snapshot, canonical_correlation
 from runtime.models import HumanTask, HumanTaskGroup, MessageSubscription, ServiceJob, Timer
-from runtime.store import core, jsonable, lock_correlation
+from runtime.store import jsonable, lock_correlation
 
 _HUMAN_TASK, _TASK_GROUP = HumanTask.__table__, HumanTaskGroup.__table__
 _TIMER, _JOB, _SUBSCRIPTION = Timer.__table__, ServiceJob.__table__, MessageSubscription.__table__
@@ -78,21 +78,20 @@ def _forget_rolled_back_waits(session: Session, previous_transaction) -> None:
         session.info.pop(_WAITING_KEY, None)
 
 
-def write_index(session: Session, runtime, instance, snapshot: Snapshot, now) -> frozenset:
-    """Bring the index rows in line with the snapshot (inside the step's pipeline); returns the
-    subscriptions it opened, whose correlation locks it has taken."""
+def write_index(session: Session, connection, runtime, instance, snapshot: Snapshot, now) -> frozenset:
+    """Bring the index rows in line with the snapshot (on the session's connection, inside the
+    step's pipeline); returns the subscriptions it opened, whose correlation locks it has taken."""
     known = remembered(session, instance.id)
-    _sync_human_tasks(session, instance, known.human, snapshot.human_tasks, now)
-    _sync_timers(session, instance, known.timers, snapshot.timers)
-    _sync_jobs(session, runtime, instance, known.jobs, snapshot.service_jobs, now)
-    _sync_subscriptions(session, instance, known.messages, snapshot.messages)
+    _sync_human_tasks(connection, instance, known.human, snapshot.human_tasks, now)
+    _sync_timers(connection, instance, known.timers, snapshot.timers)
+    _sync_jobs(connection, runtime, instance, known.jobs, snapshot.service_jobs, now)
+    _sync_subscriptions(connection, instance, known.messages, snapshot.messages)
     remember_waiting(session, instance.id, snapshot)
     return frozenset(m.task_id for m in snapshot.messages) - known.messages
 
 
-def _sync_human_tasks(session, instance, known: frozenset, waiting, now) -> None:
+def _sync_human_tasks(connection, instance, known: frozenset, waiting, now) -> None:
     new = [info for info in waiting if info.task_id not in known]
-    connection = core(session)
     _INSERT_TASK.execute(connection, [
         {"instance_id": instance.id, "task_id": info.task_id, "process_key": instance.process_key,
          "spec_name": info.spec_name, "title": info.title, "lane": info.lane, "state": "open",
@@ -114,22 +113,22 @@ def _sync_human_tasks(session, instance, known: frozenset, waiting, now) -> None
                            .values(state="cancelled", ended_at=now))
 
 
-def _sync_timers(session, instance, known: dict, waiting) -> None:
+def _sync_timers(connection, instance, known: dict, waiting) -> None:
     rows = []
     for info in waiting:
         if info.task_id not in known:
             rows.append({"instance_id": instance.id, "task_id": info.task_id, "spec_name": info.spec_name,
                          "kind": info.kind, "due_at": info.due_at})
         elif known[info.task_id] != info.due_at:  # a cycle timer moved on to its next due time
-            core(session).execute(update(_TIMER).where(_TIMER.c.instance_id == instance.id,
+            connection.execute(update(_TIMER).where(_TIMER.c.instance_id == instance.id,
                                                        _TIMER.c.task_id == info.task_id).values(due_at=info.due_at))
-    _INSERT_TIMER.execute(core(session), rows)
+    _INSERT_TIMER.execute(connection, rows)
     gone = set(known) - {info.task_id for info in waiting}
     if gone:
-        core(session).execute(delete(_TIMER).where(_TIMER.c.instance_id == instance.id, _TIMER.c.task_id.in_(gone)))
+        connection.execute(delete(_TIMER).where(_TIMER.c.instance_id == instance.id, _TIMER.c.task_id.in_(gone)))
 
 
-def _sync_jobs(session, runtime, instance, known: frozenset, waiting, now) -> None:
+def _sync_jobs(connection, runtime, instance, known: frozenset, waiting, now) -> None:
     settings = runtime.settings
     rows = [{"instance_id": instance.id, "task_id": info.task_id, "spec_name": info.spec_name,
              "operation": info.operation, "params": jsonable(info.params), "state": "ready", "attempts": 0,
@@ -137,22 +136,22 @@ def _sync_jobs(session, runtime, instance, known: frozenset, waiting, now) -> No
              "backoff_base": info.backoff_base or settings.job_backoff_base_seconds, "next_attempt_at": now,
              "created_at": now}
             for info in waiting if info.task_id not in known]
-    _INSERT_JOB.execute(core(session), rows)
+    _INSERT_JOB.execute(connection, rows)
     gone = known - {info.task_id for info in waiting}
     if gone:  # e.g. interrupted by a boundary event; a finished job keeps its state
-        core(session).execute(update(_JOB).where(_JOB.c.instance_id == instance.id, _JOB.c.task_id.in_(gone),
+        connection.execute(update(_JOB).where(_JOB.c.instance_id == instance.id, _JOB.c.task_id.in_(gone),
                                                  _JOB.c.state.in_(("ready", "running", "incident")))
                               .values(state="cancelled", finished_at=now))
 
 
-def _sync_subscriptions(session, instance, known: frozenset, waiting) -> None:
+def _sync_subscriptions(connection, instance, known: frozenset, waiting) -> None:
     rows = []
     for info in waiting:
         if info.task_id not in known:
             key = canonical_correlation(jsonable(info.correlation))
-            lock_correlation(session, info.message_name, key)
+            lock_correlation(connection, info.message_name, key)
             rows.append({"instance_id": instance.id, "task_id": info.task_id, "spec_name": info.spec_name,
                          "message_name": info.message_name, "correlation_key": key, "created_at": utcnow()})
-    _INSERT_SUBSCRIPTION.execute(core(session), rows)
+    _INSERT_SUBSCRIPTION.execute(connection, rows)
     for task_id in sorted(known - {info.task_id for info in waiting}):
-        _DELETE_SUBSCRIPTION.execute(core(session), {"row_instance": instance.id, "row_task": task_id})
+        _DELETE_SUBSCRIPTION.execute(connection, {"row_instance": instance.id, "row_task": task_id})

@@ -80,3 +80,42 @@ def test_after_a_savepoint_rolls_back_the_instance_is_read_again(kontor):
         update_instance(session, instance, {"business_key": "kept"})  # no false conflict
     row = instance_row(kontor, instance_id)
     assert (row.business_key, row.version) == ("kept", 2)
+
+
+def test_after_a_transaction_begun_with_its_first_statement_the_next_one_is_transactional_again(kontor):
+    """A hot-path statement that opens a transaction sends its BEGIN itself (psycopg's own BEGIN is
+    off meanwhile). Once that transaction ends, by commit or by rollback, the pooled connection
+    begins its next transactions itself again: their writes are undone by a rollback."""
+    from sqlalchemy import insert
+
+    from kontor.db import make_engine, make_session_factory, transaction, utcnow
+
+    engine = make_engine(kontor.settings.resolved_database_url, pool_size=1, max_overflow=0)  # one connection
+    factory = make_session_factory(engine)
+
+    def plain_insert_then_fail(kind: str) -> None:
+        with pytest.raises(RuntimeError):
+            with transaction(factory) as session:
+                session.execute(insert(AuditEvent).values(kind=kind, actor="test", details={}, at=utcnow()))
+                raise RuntimeError("rolled back")
+
+    try:
+        with transaction(factory) as session:
+            write_events(session, [audit_event(None, "begun_here_committed", "test")])
+        plain_insert_then_fail("after_commit_rolled_back")
+        with pytest.raises(RuntimeError):
+            with transaction(factory) as session:
+                write_events(session, [audit_event(None, "begun_here_rolled_back", "test")])
+                session.execute(insert(AuditEvent).values(kind="begun_here_rolled_back", actor="test", details={},
+                                                          at=utcnow()))
+                raise RuntimeError("rolled back")
+        plain_insert_then_fail("after_rollback_rolled_back")
+        assert _audit_count(kontor, "begun_here_committed") == 1
+        assert _audit_count(kontor, "begun_here_rolled_back") == 0  # both of its writes, as one transaction
+        assert _audit_count(kontor, "after_commit_rolled_back") == 0
+        assert _audit_count(kontor, "after_rollback_rolled_back") == 0
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as connection:
+                assert connection.connection.driver_connection.autocommit is False
+    finally:
+        engine.dispose()
