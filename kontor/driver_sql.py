@@ -9,24 +9,27 @@ connection under the session's connection, inside its transaction. Driver errors
 SQLAlchemy's (IntegrityError, DBAPIError with connection_invalidated), as everywhere else.
 
 On PostgreSQL a result is read when it is first asked for, so statements sent in psycopg's
-pipeline mode (see `pipeline`) are answered together when the pipeline ends. A transaction's
-BEGIN goes with the first statement sent here (psycopg would wait for it on its own).
+pipeline mode (see `pipeline`) are answered together when the pipeline ends; a pipeline that
+opens a transaction carries its BEGIN (psycopg would send it on its own and wait for it).
 
 Only for statements whose parameters are all given: a column default computed in Python or an
 expanding IN list would need SQLAlchemy's execution, so compiling such a use fails loudly.
 """
 from __future__ import annotations
 
+import functools
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from psycopg import Error as DriverError, RawCursor
 from sqlalchemy import bindparam, insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # (compared and hashed by identity: each is compiled once)
 class _Compiled:
     sql: str
     constants: dict  # the values of literals in the statement (`status == "running"`, a LIMIT)
@@ -67,13 +70,13 @@ class DriverStatement:
     def execute(self, connection: Connection, parameters: dict) -> DriverResult:
         """Run once. On PostgreSQL the rows are read when asked for (inside a pipeline: once it
         has been sent); on SQLite at once."""
-        form = self._form(connection, parameters)
+        form = self.form(connection, parameters)
         cursor = _execute(connection, form, parameters)
         if connection.dialect.name != "postgresql":
             return DriverResult(cursor, form, [_read(form, row) for row in cursor.fetchall()] if form.columns else [])
         return DriverResult(cursor, form)
 
-    def _form(self, connection: Connection, parameters: dict) -> _Compiled:
+    def form(self, connection: Connection, parameters: dict) -> _Compiled:
         dialect = connection.dialect
         key = (dialect.name, dialect.driver, tuple(parameters))
         form = self._forms.get(key)
@@ -91,8 +94,11 @@ class DriverInsert:
         self._forms: dict[tuple, _Compiled] = {}
 
     def execute(self, connection: Connection, rows: list[dict]) -> None:
-        if not rows:
-            return
+        if rows:
+            _execute(connection, *self.form(connection, rows))
+
+    def form(self, connection: Connection, rows: list[dict]) -> tuple[_Compiled, dict]:
+        """The compiled statement for these rows, and its parameters."""
         names = tuple(rows[0])
         dialect = connection.dialect
         key = (dialect.name, dialect.driver, names, len(rows))
@@ -101,17 +107,95 @@ class DriverInsert:
             values = [{name: bindparam(f"{name}_{n}", type_=self.table.c[name].type) for name in names}
                       for n in range(len(rows))]
             form = self._forms[key] = _compile(insert(self.table).values(values), dialect, None)
-        _execute(connection, form, {f"{name}_{n}": row[name] for n, row in enumerate(rows) for name in names})
+        return form, {f"{name}_{n}": row[name] for n, row in enumerate(rows) for name in names}
+
+
+class Batch:
+    """Writes that do not depend on one another, sent as one statement on PostgreSQL: each is a
+    data-modifying part of `WITH s0 AS (…), s1 AS (…) SELECT …`. PostgreSQL runs every part on
+    the same snapshot, so none may need another's effect (a row another inserts, say); their
+    errors are the statement's. SQLite runs them one by one. One part may be counted: the
+    result's row count is the rows that part changed (e.g. a versioned update). Sent once:
+    `result` is there afterwards."""
+
+    def __init__(self):
+        self._parts: list[tuple[_Compiled, dict]] = []
+        self._counted: int | None = None
+        self.result: BatchResult | None = None
+
+    def add(self, connection: Connection, statement: DriverStatement, parameters: dict, counted: bool = False):
+        if counted:
+            self._counted = len(self._parts)
+        self._parts.append((statement.form(connection, parameters), parameters))
+
+    def add_rows(self, connection: Connection, insert_: DriverInsert, rows: list[dict]) -> None:
+        if rows:
+            self._parts.append(insert_.form(connection, rows))
+
+    def execute(self, connection: Connection) -> BatchResult:
+        if self.result is not None:
+            raise RuntimeError("a batch is sent once")
+        self.result = self._send(connection, self._parts, self._counted)
+        return self.result
+
+    @staticmethod
+    def _send(connection: Connection, parts: list, counted: int | None) -> BatchResult:
+        if not parts:
+            return BatchResult(None, rowcount=True)
+        if connection.dialect.name != "postgresql" or len(parts) == 1:
+            cursors = [_execute(connection, form, parameters) for form, parameters in parts]
+            return BatchResult(cursors[counted] if counted is not None else None, rowcount=True)
+        sql = _merged(tuple(form for form, _ in parts), counted)
+        values = tuple(value for form, parameters in parts for value in _bound(form, parameters))
+        with as_sqlalchemy_errors(connection, sql, values):
+            cursor = RawCursor(connection.connection.driver_connection).execute(sql, values)
+        return BatchResult(cursor if counted is not None else None, rowcount=False)
+
+
+class BatchResult:
+    """The counted part's changed rows, once the batch has been answered (-1: not known, e.g.
+    because the batch failed)."""
+
+    def __init__(self, cursor, rowcount: bool):
+        self._cursor, self._by_rowcount, self._count = cursor, rowcount, None
+
+    @property
+    def rowcount(self) -> int:
+        if self._count is None:
+            if self._cursor is None:
+                self._count = -1
+            elif self._by_rowcount:
+                return self._cursor.rowcount
+            else:
+                try:
+                    self._count = self._cursor.fetchone()[0]
+                except DriverError:
+                    self._count = -1
+        return self._count
+
+
+@functools.lru_cache(maxsize=256)
+def _merged(forms: tuple[_Compiled, ...], counted: int | None) -> str:
+    parts, offset = [], 0
+    for n, form in enumerate(forms):
+        sql = _DOLLAR.sub(lambda match, shift=offset: f"${int(match.group(1)) + shift}", form.sql)
+        parts.append(f"s{n} AS ({sql}{' RETURNING 1' if n == counted else ''})")
+        offset += len(form.positions)
+    result = f"SELECT count(*) FROM s{counted}" if counted is not None else "SELECT 1"
+    return f"WITH {', '.join(parts)} {result}"
+
+
+_DOLLAR = re.compile(r"\$(\d+)")
 
 
 def _execute(connection: Connection, form: _Compiled, parameters: dict):
-    """The driver's cursor, the statement sent (on PostgreSQL with BEGIN if it opens the transaction)."""
+    """The driver's cursor, the statement sent. On PostgreSQL the statement is compiled with $1,
+    $2 … and run on psycopg's raw cursor, which passes it on as it is (its usual cursor rewrites
+    %(name)s placeholders on every execution)."""
     with as_sqlalchemy_errors(connection, form.sql, parameters):
         driver = connection.connection.driver_connection
-        if connection.dialect.name == "postgresql" and not _in_pipeline(driver) and _opens_transaction(connection):
-            with driver.pipeline():
-                driver.execute(_BEGIN)
-                return driver.execute(form.sql, _bound(form, parameters))
+        if connection.dialect.name == "postgresql":
+            return RawCursor(driver).execute(form.sql, _bound(form, parameters))
         return driver.execute(form.sql, _bound(form, parameters))
 
 
@@ -136,13 +220,14 @@ BEGUN_HERE = "kontor_begun_here"  # in the pooled connection's info: implicit BE
 
 
 def _opens_transaction(connection: Connection) -> bool:
-    """On PostgreSQL, psycopg begins a transaction by sending BEGIN and waiting for its answer:
-    a round trip of its own. When no transaction is open yet (and none of psycopg's own
-    transaction settings applies), the caller sends BEGIN itself, with its statement: psycopg
-    is told not to begin one (autocommit) until this transaction ends (restore_implicit_begin,
-    called by the engine after every commit and rollback; see kontor.db.make_engine). Switching
-    autocommit is allowed only outside a transaction and costs a round trip inside a pipeline:
-    this is decided before the pipeline starts."""
+    """psycopg begins a transaction by sending BEGIN and waiting for its answer, in a pipeline too:
+    a round trip of its own (for one statement that costs about what the pipeline saves, for
+    several it does not). When a pipeline opens the transaction (and none of psycopg's own
+    transaction settings applies), it sends BEGIN itself, with its statements: psycopg is told not
+    to begin one (autocommit) until this transaction ends (restore_implicit_begin, called by the
+    engine after every commit and rollback; see kontor.db.make_engine). Switching autocommit is
+    allowed only outside a transaction and costs a round trip inside a pipeline: this is decided
+    before the pipeline starts."""
     driver = connection.connection.driver_connection
     if driver.autocommit or driver.info.transaction_status != _IDLE or driver.isolation_level is not None \
             or driver.read_only is not None or driver.deferrable is not None:
@@ -174,7 +259,7 @@ _IDLE = 0  # libpq's PQTRANS_IDLE (psycopg.pq.TransactionStatus.IDLE)
 
 def _compile(statement, dialect, names: list[str] | None) -> _Compiled:
     """`names`: the parameters the statement is run with (None: those of its own bind parameters)."""
-    compiled = statement.compile(dialect=dialect, column_keys=names)
+    compiled = statement.compile(dialect=_numbered(dialect), column_keys=names)
     names = list(compiled.binds) if names is None else names
     defaulted = [column.key for column in (*compiled.insert_prefetch, *compiled.update_prefetch)
                  if column.key not in names]
@@ -198,6 +283,16 @@ def _compile(statement, dialect, names: list[str] | None) -> _Compiled:
         tuple(compiled.positiontup) if compiled.positional else None,
         tuple(column.key for column in columns),
         tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns))
+
+
+@functools.lru_cache(maxsize=8)
+def _numbered(dialect):
+    """The dialect to compile with: on PostgreSQL one of the same kind with $1, $2 … placeholders."""
+    if dialect.name != "postgresql":
+        return dialect
+    numbered = type(dialect)(paramstyle="numeric_dollar")
+    numbered.server_version_info = dialect.server_version_info
+    return numbered
 
 
 def _bound(form: _Compiled, parameters: dict):

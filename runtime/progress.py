@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kontor.db import utcnow
-from kontor.driver_sql import DriverStatement
+from kontor.driver_sql import Batch, DriverStatement
 from runtime.engine import ProcessError, ProcessSpec, Snapshot, canonical_correlation
 from runtime.errors import Conflict
 from runtime.models import Message, ProcessInstance
@@ -110,8 +110,9 @@ def _write(session, runtime, instance, workflow, spec, actor, events: list[dict]
     sent = None
     try:
         with pipelined(session):
-            sent = send_instance_update(session, instance, values)
-            found = _write_index(session, runtime, instance, snapshot, now, events, writes, look_up)
+            batch = Batch()
+            sent = send_instance_update(session, instance, values, batch)
+            found = _write_index(session, runtime, instance, snapshot, now, events, writes, look_up, batch)
     except DBAPIError as error:
         if sent is not None and sent.moved_on:
             raise sent.conflict() from error
@@ -122,16 +123,19 @@ def _write(session, runtime, instance, workflow, spec, actor, events: list[dict]
 
 
 def _write_index(session, runtime, instance, snapshot: Snapshot, now, events: list[dict], writes,
-                 look_up: frozenset | None) -> dict:
-    """The step's other writes, index rows and audit rows, then the look-up of the oldest buffered
-    message for each subscription just opened (its correlation lock is taken when it opens) and
-    for those in `look_up` (locked here). The look-ups are read when the caller's pipeline has
-    been sent: {task id: (its wait, the result)}."""
+                 look_up: frozenset | None, batch: Batch | None = None) -> dict:
+    """The step's other writes, index rows and audit rows (those that depend on no other write in
+    one batch, which may hold the instance's update already), then the look-up of the oldest
+    buffered message for each subscription just opened (its correlation lock is taken when it
+    opens) and for those in `look_up` (locked here). The look-ups are read when the caller's
+    pipeline has been sent: {task id: (its wait, the result)}."""
     connection = core(session)
+    batch = batch or Batch()
     for statement, parameters in writes:
-        statement.execute(connection, parameters)
-    opened = write_index(session, connection, runtime, instance, snapshot, now)
-    write_events(session, events)
+        batch.add(connection, statement, parameters)
+    opened = write_index(session, connection, runtime, instance, snapshot, now, batch)
+    write_events(session, events, batch)
+    batch.execute(connection)
     if _status_after(instance, snapshot) != "running":
         return {}
     found = {}

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kontor.db import utcnow
-from kontor.driver_sql import DriverInsert, DriverResult, DriverStatement, pipeline
+from kontor.driver_sql import Batch, DriverInsert, DriverResult, DriverStatement, pipeline
 from runtime.errors import Conflict
 from runtime.models import AuditEvent, ProcessDefinition, ProcessInstance
 
@@ -46,9 +46,12 @@ def audit_event(instance_id: int | None, kind: str, actor: str, task_spec: str |
             "details": jsonable(details), "at": utcnow()}
 
 
-def write_events(session: Session, events: list[dict]) -> None:
-    """The step's audit rows in one statement."""
-    _INSERT_AUDIT.execute(core(session), events)
+def write_events(session: Session, events: list[dict], batch: Batch | None = None) -> None:
+    """The step's audit rows in one statement (or as a part of the step's batch)."""
+    if batch is None:
+        _INSERT_AUDIT.execute(core(session), events)
+    else:
+        batch.add_rows(core(session), _INSERT_AUDIT, events)
 
 
 @contextmanager
@@ -132,20 +135,38 @@ def update_instance(session: Session, instance: ProcessInstance, values: dict) -
     send_instance_update(session, instance, values).confirm()
 
 
-def send_instance_update(session: Session, instance: ProcessInstance, values: dict) -> InstanceUpdate:
-    """The versioned update of the instance's row, sent (in a pipeline: queued); confirm() it once
-    answered. Changes made through the ORM before (e.g. its status) are flushed first, by core()."""
+def send_instance_update(session: Session, instance: ProcessInstance, values: dict,
+                         batch: Batch | None = None) -> InstanceUpdate:
+    """The versioned update of the instance's row, sent (in a pipeline: queued; with a batch: as
+    its counted part, sent with it); confirm() it once answered. Changes made through the ORM
+    before (e.g. its status) are flushed first, by core()."""
     version = instance.version
-    result = _UPDATE_INSTANCE.execute(core(session), {**values, "row_id": instance.id, "version": version + 1,
-                                                       "row_version": version})
-    return InstanceUpdate(instance, values, version + 1, result)
+    parameters = {**values, "row_id": instance.id, "version": version + 1, "row_version": version}
+    if batch is None:
+        return InstanceUpdate(instance, values, version + 1, _UPDATE_INSTANCE.execute(core(session), parameters))
+    batch.add(core(session), _UPDATE_INSTANCE, parameters, counted=True)
+    return InstanceUpdate(instance, values, version + 1, batch)
+
+
+class _NotSent:
+    rowcount = -1
+
+
+_NOT_SENT = _NotSent()
 
 
 class InstanceUpdate:
-    """A versioned update of an instance row that has been sent."""
+    """A versioned update of an instance row that has been sent (or added to a batch, whose
+    result counts it once the batch has been sent)."""
 
-    def __init__(self, instance: ProcessInstance, values: dict, version: int, result: DriverResult):
-        self.instance, self.values, self.version, self.result = instance, values, version, result
+    def __init__(self, instance: ProcessInstance, values: dict, version: int, result: DriverResult | Batch):
+        self.instance, self.values, self.version, self._result = instance, values, version, result
+
+    @property
+    def result(self):
+        if isinstance(self._result, Batch):
+            return self._result.result or _NOT_SENT
+        return self._result
 
     @property
     def moved_on(self) -> bool:

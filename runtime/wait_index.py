@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, delete, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from kontor.db import utcnow
-from kontor.driver_sql import DriverInsert, DriverStatement
+from kontor.driver_sql import Batch, DriverInsert, DriverStatement
 from runtime.engine import Snapshot, canonical_correlation
 from runtime.models import HumanTask, HumanTaskGroup, MessageSubscription, ServiceJob, Timer
 from runtime.store import jsonable, lock_correlation
@@ -78,19 +78,21 @@ def _forget_rolled_back_waits(session: Session, previous_transaction) -> None:
         session.info.pop(_WAITING_KEY, None)
 
 
-def write_index(session: Session, connection, runtime, instance, snapshot: Snapshot, now) -> frozenset:
+def write_index(session: Session, connection, runtime, instance, snapshot: Snapshot, now, batch: Batch) -> frozenset:
     """Bring the index rows in line with the snapshot (on the session's connection, inside the
-    step's pipeline); returns the subscriptions it opened, whose correlation locks it has taken."""
+    step's pipeline; the writes that depend on no other go into the step's batch, the others are
+    sent at once); returns the subscriptions it opened, whose correlation locks it has taken."""
     known = remembered(session, instance.id)
     _sync_human_tasks(connection, instance, known.human, snapshot.human_tasks, now)
-    _sync_timers(connection, instance, known.timers, snapshot.timers)
-    _sync_jobs(connection, runtime, instance, known.jobs, snapshot.service_jobs, now)
-    _sync_subscriptions(connection, instance, known.messages, snapshot.messages)
+    _sync_timers(connection, batch, instance, known.timers, snapshot.timers)
+    _sync_jobs(connection, batch, runtime, instance, known.jobs, snapshot.service_jobs, now)
+    _sync_subscriptions(connection, batch, instance, known.messages, snapshot.messages)
     remember_waiting(session, instance.id, snapshot)
     return frozenset(m.task_id for m in snapshot.messages) - known.messages
 
 
 def _sync_human_tasks(connection, instance, known: frozenset, waiting, now) -> None:
+    """(Sent at once: a task's group rows find the task by its key.)"""
     new = [info for info in waiting if info.task_id not in known]
     _INSERT_TASK.execute(connection, [
         {"instance_id": instance.id, "task_id": info.task_id, "process_key": instance.process_key,
@@ -113,7 +115,7 @@ def _sync_human_tasks(connection, instance, known: frozenset, waiting, now) -> N
                            .values(state="cancelled", ended_at=now))
 
 
-def _sync_timers(connection, instance, known: dict, waiting) -> None:
+def _sync_timers(connection, batch, instance, known: dict, waiting) -> None:
     rows = []
     for info in waiting:
         if info.task_id not in known:
@@ -122,13 +124,13 @@ def _sync_timers(connection, instance, known: dict, waiting) -> None:
         elif known[info.task_id] != info.due_at:  # a cycle timer moved on to its next due time
             connection.execute(update(_TIMER).where(_TIMER.c.instance_id == instance.id,
                                                        _TIMER.c.task_id == info.task_id).values(due_at=info.due_at))
-    _INSERT_TIMER.execute(connection, rows)
+    batch.add_rows(connection, _INSERT_TIMER, rows)
     gone = set(known) - {info.task_id for info in waiting}
     if gone:
         connection.execute(delete(_TIMER).where(_TIMER.c.instance_id == instance.id, _TIMER.c.task_id.in_(gone)))
 
 
-def _sync_jobs(connection, runtime, instance, known: frozenset, waiting, now) -> None:
+def _sync_jobs(connection, batch, runtime, instance, known: frozenset, waiting, now) -> None:
     settings = runtime.settings
     rows = [{"instance_id": instance.id, "task_id": info.task_id, "spec_name": info.spec_name,
              "operation": info.operation, "params": jsonable(info.params), "state": "ready", "attempts": 0,
@@ -136,7 +138,7 @@ def _sync_jobs(connection, runtime, instance, known: frozenset, waiting, now) ->
              "backoff_base": info.backoff_base or settings.job_backoff_base_seconds, "next_attempt_at": now,
              "created_at": now}
             for info in waiting if info.task_id not in known]
-    _INSERT_JOB.execute(connection, rows)
+    batch.add_rows(connection, _INSERT_JOB, rows)
     gone = known - {info.task_id for info in waiting}
     if gone:  # e.g. interrupted by a boundary event; a finished job keeps its state
         connection.execute(update(_JOB).where(_JOB.c.instance_id == instance.id, _JOB.c.task_id.in_(gone),
@@ -144,7 +146,7 @@ def _sync_jobs(connection, runtime, instance, known: frozenset, waiting, now) ->
                               .values(state="cancelled", finished_at=now))
 
 
-def _sync_subscriptions(connection, instance, known: frozenset, waiting) -> None:
+def _sync_subscriptions(connection, batch, instance, known: frozenset, waiting) -> None:
     rows = []
     for info in waiting:
         if info.task_id not in known:
@@ -152,6 +154,6 @@ def _sync_subscriptions(connection, instance, known: frozenset, waiting) -> None
             lock_correlation(connection, info.message_name, key)
             rows.append({"instance_id": instance.id, "task_id": info.task_id, "spec_name": info.spec_name,
                          "message_name": info.message_name, "correlation_key": key, "created_at": utcnow()})
-    _INSERT_SUBSCRIPTION.execute(connection, rows)
+    batch.add_rows(connection, _INSERT_SUBSCRIPTION, rows)
     for task_id in sorted(known - {info.task_id for info in waiting}):
-        _DELETE_SUBSCRIPTION.execute(connection, {"row_instance": instance.id, "row_task": task_id})
+        batch.add(connection, _DELETE_SUBSCRIPTION, {"row_instance": instance.id, "row_task": task_id})

@@ -9,7 +9,8 @@ from sqlalchemy.exc import IntegrityError
 
 from runtime.errors import Conflict
 from runtime.models import AuditEvent, ProcessInstance
-from runtime.store import audit_event, pipelined, update_instance, write_events
+from kontor.driver_sql import Batch
+from runtime.store import audit_event, core, pipelined, send_instance_update, update_instance, write_events
 from tests.support import instance_row, start_demo
 
 
@@ -82,9 +83,9 @@ def test_after_a_savepoint_rolls_back_the_instance_is_read_again(kontor):
     assert (row.business_key, row.version) == ("kept", 2)
 
 
-def test_after_a_transaction_begun_with_its_first_statement_the_next_one_is_transactional_again(kontor):
-    """A hot-path statement that opens a transaction sends its BEGIN itself (psycopg's own BEGIN is
-    off meanwhile). Once that transaction ends, by commit or by rollback, the pooled connection
+def test_after_a_transaction_begun_by_a_pipeline_the_next_one_is_transactional_again(kontor):
+    """A pipeline that opens a transaction sends its BEGIN itself (psycopg's own BEGIN is off
+    meanwhile). Once that transaction ends, by commit or by rollback, the pooled connection
     begins its next transactions itself again: their writes are undone by a rollback."""
     from sqlalchemy import insert
 
@@ -101,11 +102,13 @@ def test_after_a_transaction_begun_with_its_first_statement_the_next_one_is_tran
 
     try:
         with transaction(factory) as session:
-            write_events(session, [audit_event(None, "begun_here_committed", "test")])
+            with pipelined(session):
+                write_events(session, [audit_event(None, "begun_here_committed", "test")])
         plain_insert_then_fail("after_commit_rolled_back")
         with pytest.raises(RuntimeError):
             with transaction(factory) as session:
-                write_events(session, [audit_event(None, "begun_here_rolled_back", "test")])
+                with pipelined(session):
+                    write_events(session, [audit_event(None, "begun_here_rolled_back", "test")])
                 session.execute(insert(AuditEvent).values(kind="begun_here_rolled_back", actor="test", details={},
                                                           at=utcnow()))
                 raise RuntimeError("rolled back")
@@ -119,3 +122,61 @@ def test_after_a_transaction_begun_with_its_first_statement_the_next_one_is_tran
                 assert connection.connection.driver_connection.autocommit is False
     finally:
         engine.dispose()
+
+
+def _batched_step(session, instance, business_key: str, events: list[dict]):
+    """An instance update and audit rows as one batch (one statement on PostgreSQL)."""
+    batch = Batch()
+    update = send_instance_update(session, instance, {"business_key": business_key}, batch)
+    write_events(session, events, batch)
+    batch.execute(core(session))
+    return update
+
+
+def test_a_batch_writes_its_parts_together_each_with_its_own_values(kontor):
+    instance_id = start_demo(kontor, "batch-1")
+    with kontor.transaction() as session:
+        instance = session.get(ProcessInstance, instance_id)
+        update = _batched_step(session, instance, "batched", [
+            audit_event(instance_id, "batch_first", "ann", "Task_a", n=1),
+            audit_event(instance_id, "batch_second", "bob", None, n=2, note="two")])
+        update.confirm()
+        assert instance.version == 2
+    row = instance_row(kontor, instance_id)
+    assert (row.business_key, row.version) == ("batched", 2)
+    with kontor.transaction() as session:
+        events = session.execute(select(AuditEvent.kind, AuditEvent.actor, AuditEvent.task_spec, AuditEvent.details)
+                                 .where(AuditEvent.kind.like("batch_%")).order_by(AuditEvent.id)).all()
+    assert [tuple(e) for e in events] == [("batch_first", "ann", "Task_a", {"n": 1}),
+                                          ("batch_second", "bob", None, {"n": 2, "note": "two"})]
+
+
+def test_a_batch_whose_instance_moved_on_is_a_conflict_and_lands_nothing(kontor):
+    instance_id = start_demo(kontor, "batch-2")
+    stale = instance_row(kontor, instance_id)
+    with kontor.transaction() as other:
+        update_instance(other, other.get(ProcessInstance, instance_id), {"business_key": "moved"})
+    with pytest.raises(Conflict):
+        with kontor.transaction() as session:
+            session.add(stale)
+            _batched_step(session, stale, "stale", [audit_event(instance_id, "batch_stale", "test")]).confirm()
+    assert instance_row(kontor, instance_id).business_key == "moved"
+    assert _audit_count(kontor, "batch_stale") == 0
+
+
+def test_a_failing_part_fails_the_batch_as_the_database_error(kontor):
+    instance_id = start_demo(kontor, "batch-3")
+    with pytest.raises(RuntimeError):
+        with kontor.transaction() as session:
+            instance = session.get(ProcessInstance, instance_id)
+            batch = Batch()
+            update = send_instance_update(session, instance, {"business_key": "failed"}, batch)
+            write_events(session, [audit_event(instance_id, "batch_failed", "test"),
+                                   audit_event(2_000_000_000, "batch_failed", "test")], batch)  # no such instance
+            with pytest.raises(IntegrityError):
+                with pipelined(session):
+                    batch.execute(core(session))
+            assert not update.moved_on  # the failure is reported as itself, not as a conflict
+            raise RuntimeError("the step is rolled back")
+    assert instance_row(kontor, instance_id).business_key is None
+    assert _audit_count(kontor, "batch_failed") == 0
