@@ -30,7 +30,10 @@ def get_session(kontor: KontorDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope "function": the transaction commits before the answer is sent (by default FastAPI ends a
+# yield dependency only after the response has gone out, so a failed commit would follow a 2xx answer,
+# and a client reading right after its write could miss it)
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_runtime(kontor: KontorDep) -> ProcessRuntime:
