@@ -95,7 +95,7 @@ def _restore_implicit_begin_after_each_transaction(engine: Engine) -> None:
     """A transaction whose BEGIN went with its first statement (kontor.driver_sql) switched
     psycopg's own BEGIN off; it is switched on again when the transaction ends, before the
     connection serves anything else."""
-    from kontor.driver_sql import restore_implicit_begin
+    from kontor.driver_sql import RESTORES_IMPLICIT_BEGIN, restore_implicit_begin
 
     dialect = engine.dialect
     commit, rollback = dialect.do_commit, dialect.do_rollback
@@ -113,6 +113,7 @@ def _restore_implicit_begin_after_each_transaction(engine: Engine) -> None:
             restore_implicit_begin(dbapi_connection)
 
     dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
+    setattr(dialect, RESTORES_IMPLICIT_BEGIN, True)  # (without it a pipeline leaves psycopg's BEGIN alone)
 
 
 PING_AFTER_IDLE_SECONDS = 5.0

@@ -11,6 +11,7 @@ SQLAlchemy's (IntegrityError, DBAPIError with connection_invalidated), as everyw
 On PostgreSQL a result is read when it is first asked for, so statements sent in psycopg's
 pipeline mode (see `pipeline`) are answered together when the pipeline ends; a pipeline that
 opens a transaction carries its BEGIN (psycopg would send it on its own and wait for it).
+Writes that depend on no other go to PostgreSQL as one statement (`Batch`).
 
 Only for statements whose parameters are all given: a column default computed in Python or an
 expanding IN list would need SQLAlchemy's execution, so compiling such a use fails loudly.
@@ -23,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from psycopg import Error as DriverError, RawCursor
+from psycopg import RawCursor
 from sqlalchemy import bindparam, insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -34,7 +35,7 @@ class _Compiled:
     sql: str
     constants: dict  # the values of literals in the statement (`status == "running"`, a LIMIT)
     converters: tuple[tuple[str, Callable], ...]  # parameter name -> the type's bind processor
-    positions: tuple[str, ...] | None  # parameter names in order, for positional drivers (SQLite)
+    positions: tuple[str, ...] | None  # parameter names in the order of the placeholders ($n, ?)
     columns: tuple[str, ...]  # result column keys
     readers: tuple[Callable | None, ...]  # result processors, one per column
 
@@ -86,20 +87,28 @@ class DriverStatement:
 
 
 class DriverInsert:
-    """Rows for one table, all in one INSERT statement (no ids are read back, so it may be sent
-    in a pipeline). The statement is compiled once per dialect, column set and row count."""
+    """Rows for one table in as few INSERT statements as the database's limit of parameters per
+    statement allows (no ids are read back, so they may be sent in a pipeline). A statement is
+    compiled once per dialect, column set and row count."""
 
     def __init__(self, table):
         self.table = table
         self._forms: dict[tuple, _Compiled] = {}
 
     def execute(self, connection: Connection, rows: list[dict]) -> None:
-        if rows:
-            _execute(connection, *self.form(connection, rows))
+        for form, parameters in self.forms(connection, rows):
+            _execute(connection, form, parameters)
 
-    def form(self, connection: Connection, rows: list[dict]) -> tuple[_Compiled, dict]:
-        """The compiled statement for these rows, and its parameters."""
+    def forms(self, connection: Connection, rows: list[dict]) -> list[tuple[_Compiled, dict]]:
+        """The statements for these rows, each with its parameters."""
+        if not rows:
+            return []
         names = tuple(rows[0])
+        per_statement = max(1, MAX_PARAMETERS // len(names))
+        return [self._form(connection, names, rows[first:first + per_statement])
+                for first in range(0, len(rows), per_statement)]
+
+    def _form(self, connection: Connection, names: tuple, rows: list[dict]) -> tuple[_Compiled, dict]:
         dialect = connection.dialect
         key = (dialect.name, dialect.driver, names, len(rows))
         form = self._forms.get(key)
@@ -110,79 +119,64 @@ class DriverInsert:
         return form, {f"{name}_{n}": row[name] for n, row in enumerate(rows) for name in names}
 
 
+MAX_PARAMETERS = 30_000  # per statement: PostgreSQL takes 65,535, SQLite (3.32 and later) 32,766
+
+
 class Batch:
     """Writes that do not depend on one another, sent as one statement on PostgreSQL: each is a
-    data-modifying part of `WITH s0 AS (…), s1 AS (…) SELECT …`. PostgreSQL runs every part on
-    the same snapshot, so none may need another's effect (a row another inserts, say); their
-    errors are the statement's. SQLite runs them one by one. One part may be counted: the
-    result's row count is the rows that part changed (e.g. a versioned update). Sent once:
-    `result` is there afterwards."""
+    data-modifying part of `WITH s0 AS (…), s1 AS (…) SELECT 1`. PostgreSQL runs every part on
+    the same snapshot, so none may need another's effect (a row another inserts, say) and no two
+    may change the same row; their errors are the statement's. Parts beyond the limit of
+    parameters go into a further statement. SQLite runs them one by one."""
 
     def __init__(self):
         self._parts: list[tuple[_Compiled, dict]] = []
-        self._counted: int | None = None
-        self.result: BatchResult | None = None
 
-    def add(self, connection: Connection, statement: DriverStatement, parameters: dict, counted: bool = False):
-        if counted:
-            self._counted = len(self._parts)
+    def add(self, connection: Connection, statement: DriverStatement, parameters: dict) -> None:
         self._parts.append((statement.form(connection, parameters), parameters))
 
     def add_rows(self, connection: Connection, insert_: DriverInsert, rows: list[dict]) -> None:
-        if rows:
-            self._parts.append(insert_.form(connection, rows))
+        self._parts.extend(insert_.forms(connection, rows))
 
-    def execute(self, connection: Connection) -> BatchResult:
-        if self.result is not None:
-            raise RuntimeError("a batch is sent once")
-        self.result = self._send(connection, self._parts, self._counted)
-        return self.result
-
-    @staticmethod
-    def _send(connection: Connection, parts: list, counted: int | None) -> BatchResult:
-        if not parts:
-            return BatchResult(None, rowcount=True)
-        if connection.dialect.name != "postgresql" or len(parts) == 1:
-            cursors = [_execute(connection, form, parameters) for form, parameters in parts]
-            return BatchResult(cursors[counted] if counted is not None else None, rowcount=True)
-        sql = _merged(tuple(form for form, _ in parts), counted)
-        values = tuple(value for form, parameters in parts for value in _bound(form, parameters))
-        with as_sqlalchemy_errors(connection, sql, values):
-            cursor = RawCursor(connection.connection.driver_connection).execute(sql, values)
-        return BatchResult(cursor if counted is not None else None, rowcount=False)
+    def execute(self, connection: Connection) -> None:
+        parts, self._parts = self._parts, []
+        if connection.dialect.name != "postgresql":
+            for form, parameters in parts:
+                _execute(connection, form, parameters)
+            return
+        for group in _within_the_limit(parts):
+            if len(group) == 1:
+                _execute(connection, *group[0])
+                continue
+            sql = _merged(tuple(form for form, _ in group))
+            values = tuple(value for form, parameters in group for value in _bound(form, parameters))
+            with as_sqlalchemy_errors(connection, sql, values):
+                RawCursor(connection.connection.driver_connection).execute(sql, values)
 
 
-class BatchResult:
-    """The counted part's changed rows, once the batch has been answered (-1: not known, e.g.
-    because the batch failed)."""
-
-    def __init__(self, cursor, rowcount: bool):
-        self._cursor, self._by_rowcount, self._count = cursor, rowcount, None
-
-    @property
-    def rowcount(self) -> int:
-        if self._count is None:
-            if self._cursor is None:
-                self._count = -1
-            elif self._by_rowcount:
-                return self._cursor.rowcount
-            else:
-                try:
-                    self._count = self._cursor.fetchone()[0]
-                except DriverError:
-                    self._count = -1
-        return self._count
+def _within_the_limit(parts: list[tuple[_Compiled, dict]]) -> list[list]:
+    groups, count = [[]], 0
+    for form, parameters in parts:
+        size = len(form.positions or ())
+        if groups[-1] and count + size > MAX_PARAMETERS:
+            groups.append([])
+            count = 0
+        groups[-1].append((form, parameters))
+        count += size
+    return [group for group in groups if group]
 
 
 @functools.lru_cache(maxsize=256)
-def _merged(forms: tuple[_Compiled, ...], counted: int | None) -> str:
+def _merged(forms: tuple[_Compiled, ...]) -> str:
+    """One statement of data-modifying parts. Each part's placeholders $1 … $n are renumbered to
+    follow the previous part's (the parts are compiled from Core statements, whose text holds no
+    literal `$` of its own: every value is a parameter)."""
     parts, offset = [], 0
     for n, form in enumerate(forms):
         sql = _DOLLAR.sub(lambda match, shift=offset: f"${int(match.group(1)) + shift}", form.sql)
-        parts.append(f"s{n} AS ({sql}{' RETURNING 1' if n == counted else ''})")
+        parts.append(f"s{n} AS ({sql})")
         offset += len(form.positions)
-    result = f"SELECT count(*) FROM s{counted}" if counted is not None else "SELECT 1"
-    return f"WITH {', '.join(parts)} {result}"
+    return f"WITH {', '.join(parts)} SELECT 1"
 
 
 _DOLLAR = re.compile(r"\$(\d+)")
@@ -217,6 +211,7 @@ def pipeline(connection: Connection):
 # ------------------------------------------------------------- BEGIN with the first statement
 _BEGIN = b"BEGIN"
 BEGUN_HERE = "kontor_begun_here"  # in the pooled connection's info: implicit BEGIN is switched back on
+RESTORES_IMPLICIT_BEGIN = "kontor_restores_implicit_begin"  # set on a dialect by kontor.db.make_engine
 
 
 def _opens_transaction(connection: Connection) -> bool:
@@ -229,7 +224,8 @@ def _opens_transaction(connection: Connection) -> bool:
     allowed only outside a transaction and costs a round trip inside a pipeline: this is decided
     before the pipeline starts."""
     driver = connection.connection.driver_connection
-    if driver.autocommit or driver.info.transaction_status != _IDLE or driver.isolation_level is not None \
+    if not getattr(connection.dialect, RESTORES_IMPLICIT_BEGIN, False) or driver.autocommit \
+            or driver.info.transaction_status != _IDLE or driver.isolation_level is not None \
             or driver.read_only is not None or driver.deferrable is not None:
         return False
     driver.autocommit = True

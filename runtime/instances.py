@@ -50,11 +50,14 @@ def start_instance(session: Session, runtime: ProcessRuntime, actor: Principal, 
         if existing is not None:
             return existing, False
     try:
-        try:
-            instance = _start_newest(session, runtime, actor, process_key, data, business_key)
-        except NotLatestDefinition:  # another process deployed a newer version since this one looked
-            runtime.forget_latest_versions()
-            instance = _start_newest(session, runtime, actor, process_key, data, business_key)
+        for _ in range(3):
+            try:
+                instance = _start_newest(session, runtime, actor, process_key, data, business_key)
+                break
+            except NotLatestDefinition:  # another process deployed a newer version since this one looked
+                runtime.forget_latest_versions()
+        else:
+            raise Conflict(f"process {process_key!r} is being deployed again and again right now; try again")
     except ProcessError as exc:  # e.g. a script error, or a due date expression that does not give a date
         raise ValidationFailed(f"the process could not start with this data: {exc}",
                                [{"field": "data", "message": str(exc)}]) from exc

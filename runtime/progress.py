@@ -110,9 +110,8 @@ def _write(session, runtime, instance, workflow, spec, actor, events: list[dict]
     sent = None
     try:
         with pipelined(session):
-            batch = Batch()
-            sent = send_instance_update(session, instance, values, batch)
-            found = _write_index(session, runtime, instance, snapshot, now, events, writes, look_up, batch)
+            sent = send_instance_update(session, instance, values)
+            found = _write_index(session, runtime, instance, snapshot, now, events, writes, look_up)
     except DBAPIError as error:
         if sent is not None and sent.moved_on:
             raise sent.conflict() from error
@@ -123,14 +122,13 @@ def _write(session, runtime, instance, workflow, spec, actor, events: list[dict]
 
 
 def _write_index(session, runtime, instance, snapshot: Snapshot, now, events: list[dict], writes,
-                 look_up: frozenset | None, batch: Batch | None = None) -> dict:
-    """The step's other writes, index rows and audit rows (those that depend on no other write in
-    one batch, which may hold the instance's update already), then the look-up of the oldest
-    buffered message for each subscription just opened (its correlation lock is taken when it
-    opens) and for those in `look_up` (locked here). The look-ups are read when the caller's
-    pipeline has been sent: {task id: (its wait, the result)}."""
+                 look_up: frozenset | None) -> dict:
+    """The step's other writes, index rows and audit rows (those that depend on no other write as
+    one batch), then the look-up of the oldest buffered message for each subscription just opened
+    (its correlation lock is taken when it opens) and for those in `look_up` (locked here). The
+    look-ups are read when the caller's pipeline has been sent: {task id: (its wait, the result)}."""
     connection = core(session)
-    batch = batch or Batch()
+    batch = Batch()
     for statement, parameters in writes:
         batch.add(connection, statement, parameters)
     opened = write_index(session, connection, runtime, instance, snapshot, now, batch)

@@ -131,42 +131,27 @@ def _insert_if_latest(names: tuple[str, ...]) -> DriverStatement:
 
 def update_instance(session: Session, instance: ProcessInstance, values: dict) -> None:
     """Write the given columns and the next version now, if the row still has the version this
-    transaction read; otherwise someone else moved the instance on (Conflict)."""
+    transaction read; otherwise someone else moved the instance on (Conflict). Outside a pipeline
+    (inside one the row count is known only once the pipeline has been sent)."""
     send_instance_update(session, instance, values).confirm()
 
 
-def send_instance_update(session: Session, instance: ProcessInstance, values: dict,
-                         batch: Batch | None = None) -> InstanceUpdate:
-    """The versioned update of the instance's row, sent (in a pipeline: queued; with a batch: as
-    its counted part, sent with it); confirm() it once answered. Changes made through the ORM
-    before (e.g. its status) are flushed first, by core()."""
+def send_instance_update(session: Session, instance: ProcessInstance, values: dict) -> InstanceUpdate:
+    """The versioned update of the instance's row, sent (in a pipeline: queued, ahead of the
+    step's other writes, so that it takes the row's lock first and its row count is known even
+    when a later write fails); confirm() it once answered. Not for use inside a pipeline whose
+    answer is awaited by confirm() (see update_instance). Changes made through the ORM before
+    (e.g. its status) are flushed first, by core()."""
     version = instance.version
     parameters = {**values, "row_id": instance.id, "version": version + 1, "row_version": version}
-    if batch is None:
-        return InstanceUpdate(instance, values, version + 1, _UPDATE_INSTANCE.execute(core(session), parameters))
-    batch.add(core(session), _UPDATE_INSTANCE, parameters, counted=True)
-    return InstanceUpdate(instance, values, version + 1, batch)
-
-
-class _NotSent:
-    rowcount = -1
-
-
-_NOT_SENT = _NotSent()
+    return InstanceUpdate(instance, values, version + 1, _UPDATE_INSTANCE.execute(core(session), parameters))
 
 
 class InstanceUpdate:
-    """A versioned update of an instance row that has been sent (or added to a batch, whose
-    result counts it once the batch has been sent)."""
+    """A versioned update of an instance row that has been sent."""
 
-    def __init__(self, instance: ProcessInstance, values: dict, version: int, result: DriverResult | Batch):
-        self.instance, self.values, self.version, self._result = instance, values, version, result
-
-    @property
-    def result(self):
-        if isinstance(self._result, Batch):
-            return self._result.result or _NOT_SENT
-        return self._result
+    def __init__(self, instance: ProcessInstance, values: dict, version: int, result: DriverResult):
+        self.instance, self.values, self.version, self.result = instance, values, version, result
 
     @property
     def moved_on(self) -> bool:

@@ -151,9 +151,11 @@ def _sync_subscriptions(connection, batch, instance, known: frozenset, waiting) 
     for info in waiting:
         if info.task_id not in known:
             key = canonical_correlation(jsonable(info.correlation))
-            lock_correlation(connection, info.message_name, key)
             rows.append({"instance_id": instance.id, "task_id": info.task_id, "spec_name": info.spec_name,
                          "message_name": info.message_name, "correlation_key": key, "created_at": utcnow()})
+    # the locks in one order everywhere: two steps opening the same two subscriptions never wait for each other
+    for name, key in sorted({(row["message_name"], row["correlation_key"]) for row in rows}):
+        lock_correlation(connection, name, key)
     batch.add_rows(connection, _INSERT_SUBSCRIPTION, rows)
     for task_id in sorted(known - {info.task_id for info in waiting}):
         batch.add(connection, _DELETE_SUBSCRIPTION, {"row_instance": instance.id, "row_task": task_id})

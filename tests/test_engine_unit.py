@@ -259,7 +259,8 @@ FAITHFUL_VALUES = [Decimal("12.50"), Decimal("-0.000"), date(2024, 1, 2), dateti
                    datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=2))), timedelta(days=1, seconds=3),
                    UUID("12345678-1234-5678-1234-567812345678"), {"nested": [1, 2.5, "x", None, True]}, 10 ** 30]
 CHANGED_VALUES = [(1, 2), {1: "one"}, {"inner": {None: 1}}, datetime(2024, 3, 31, 1, 0, tzinfo=ZoneInfo("Europe/Berlin")),
-                  timedelta(microseconds=5), OrderedDict(a=1), [("a", 1)], IntEnum("Level", "LOW HIGH").HIGH]
+                  timedelta(microseconds=5), OrderedDict(a=1), [("a", 1)], IntEnum("Level", "LOW HIGH").HIGH,
+                  {"typename": "Decimal", "value": "1"}, [{"typename": "Invoice", "number": 7}]]
 
 
 @pytest.mark.parametrize("value", FAITHFUL_VALUES, ids=repr)
@@ -276,4 +277,11 @@ def test_a_value_that_json_gives_back_as_it_is_keeps_the_workflow_faithful(proce
 def test_a_value_that_json_would_change_makes_the_workflow_unfaithful(process, value):
     engine = ProcessEngine()
     workflow = engine.start(process, {"amount": Decimal("1"), "who": "x", "extra": value})
+    assert engine.dump_faithful(workflow)[1] is False
+
+
+def test_a_process_variable_named_typename_makes_the_workflow_unfaithful(process):
+    """SpiffWorkflow's registry reads any data dict with a `typename` key back as the object it names."""
+    engine = ProcessEngine()
+    workflow = engine.start(process, {"amount": Decimal("1"), "who": "x", "typename": "Invoice"})
     assert engine.dump_faithful(workflow)[1] is False

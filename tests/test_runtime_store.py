@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from runtime.errors import Conflict
 from runtime.models import AuditEvent, ProcessInstance
 from kontor.driver_sql import Batch
-from runtime.store import audit_event, core, pipelined, send_instance_update, update_instance, write_events
+from runtime.progress import load_workflow, save_progress
+from runtime.store import audit_event, core, pipelined, update_instance, write_events
 from tests.support import instance_row, start_demo
 
 
@@ -124,59 +125,63 @@ def test_after_a_transaction_begun_by_a_pipeline_the_next_one_is_transactional_a
         engine.dispose()
 
 
-def _batched_step(session, instance, business_key: str, events: list[dict]):
-    """An instance update and audit rows as one batch (one statement on PostgreSQL)."""
-    batch = Batch()
-    update = send_instance_update(session, instance, {"business_key": business_key}, batch)
-    write_events(session, events, batch)
-    batch.execute(core(session))
-    return update
-
-
 def test_a_batch_writes_its_parts_together_each_with_its_own_values(kontor):
     instance_id = start_demo(kontor, "batch-1")
     with kontor.transaction() as session:
-        instance = session.get(ProcessInstance, instance_id)
-        update = _batched_step(session, instance, "batched", [
-            audit_event(instance_id, "batch_first", "ann", "Task_a", n=1),
-            audit_event(instance_id, "batch_second", "bob", None, n=2, note="two")])
-        update.confirm()
-        assert instance.version == 2
-    row = instance_row(kontor, instance_id)
-    assert (row.business_key, row.version) == ("batched", 2)
+        batch = Batch()
+        write_events(session, [audit_event(instance_id, "batch_first", "ann", "Task_a", n=1)], batch)
+        write_events(session, [], batch)  # an empty part adds nothing
+        write_events(session, [audit_event(instance_id, "batch_second", "bob", None, n=2, note="two"),
+                               audit_event(None, "batch_third", "cy", "Task_c")], batch)
+        batch.execute(core(session))
     with kontor.transaction() as session:
-        events = session.execute(select(AuditEvent.kind, AuditEvent.actor, AuditEvent.task_spec, AuditEvent.details)
-                                 .where(AuditEvent.kind.like("batch_%")).order_by(AuditEvent.id)).all()
-    assert [tuple(e) for e in events] == [("batch_first", "ann", "Task_a", {"n": 1}),
-                                          ("batch_second", "bob", None, {"n": 2, "note": "two"})]
+        events = session.execute(select(AuditEvent.instance_id, AuditEvent.kind, AuditEvent.actor, AuditEvent.task_spec,
+                                        AuditEvent.details)
+                                 .where(AuditEvent.kind.like("batch_%")).order_by(AuditEvent.kind)).all()
+    # (the parts of one batch come in no particular order; the rows of one part keep theirs)
+    assert [tuple(e) for e in events] == [(instance_id, "batch_first", "ann", "Task_a", {"n": 1}),
+                                          (instance_id, "batch_second", "bob", None, {"n": 2, "note": "two"}),
+                                          (None, "batch_third", "cy", "Task_c", {})]
 
 
-def test_a_batch_whose_instance_moved_on_is_a_conflict_and_lands_nothing(kontor):
+def test_rows_beyond_the_parameter_limit_go_into_further_statements(kontor):
+    """PostgreSQL takes at most 65,535 parameters per statement: 12,000 audit rows (72,000 values)
+    in one batch with another part are split, and all of them land."""
+    with kontor.transaction() as session:
+        batch = Batch()
+        write_events(session, [audit_event(None, "batch_many_first", "test")], batch)
+        write_events(session, [audit_event(None, "batch_many", "test", n=n) for n in range(12_000)], batch)
+        batch.execute(core(session))
+    assert _audit_count(kontor, "batch_many") == 12_000
+    assert _audit_count(kontor, "batch_many_first") == 1
+
+
+def test_a_step_on_an_instance_that_moved_on_is_a_conflict_even_when_a_later_write_fails(kontor):
+    """The versioned update goes first in the step: its row count is known even when a write sent
+    after it fails (as one colliding with the other step's rows would), and the Conflict it
+    follows from is what is reported."""
+    runtime = kontor.runtime
     instance_id = start_demo(kontor, "batch-2")
-    stale = instance_row(kontor, instance_id)
+    stale = instance_row(kontor, instance_id)  # read at version 1
     with kontor.transaction() as other:
         update_instance(other, other.get(ProcessInstance, instance_id), {"business_key": "moved"})
     with pytest.raises(Conflict):
         with kontor.transaction() as session:
             session.add(stale)
-            _batched_step(session, stale, "stale", [audit_event(instance_id, "batch_stale", "test")]).confirm()
-    assert instance_row(kontor, instance_id).business_key == "moved"
-    assert _audit_count(kontor, "batch_stale") == 0
+            workflow, spec = load_workflow(session, runtime, stale)
+            save_progress(session, runtime, stale, workflow, spec, "test",
+                          events=[audit_event(2_000_000_000, "step_failed", "test")])  # no such instance
+    row = instance_row(kontor, instance_id)
+    assert (row.business_key, row.version) == ("moved", 2)
 
 
-def test_a_failing_part_fails_the_batch_as_the_database_error(kontor):
+def test_a_failing_write_of_a_step_is_reported_as_itself(kontor):
+    runtime = kontor.runtime
     instance_id = start_demo(kontor, "batch-3")
-    with pytest.raises(RuntimeError):
+    with pytest.raises(IntegrityError):
         with kontor.transaction() as session:
             instance = session.get(ProcessInstance, instance_id)
-            batch = Batch()
-            update = send_instance_update(session, instance, {"business_key": "failed"}, batch)
-            write_events(session, [audit_event(instance_id, "batch_failed", "test"),
-                                   audit_event(2_000_000_000, "batch_failed", "test")], batch)  # no such instance
-            with pytest.raises(IntegrityError):
-                with pipelined(session):
-                    batch.execute(core(session))
-            assert not update.moved_on  # the failure is reported as itself, not as a conflict
-            raise RuntimeError("the step is rolled back")
-    assert instance_row(kontor, instance_id).business_key is None
-    assert _audit_count(kontor, "batch_failed") == 0
+            workflow, spec = load_workflow(session, runtime, instance)
+            save_progress(session, runtime, instance, workflow, spec, "test",
+                          events=[audit_event(2_000_000_000, "step_failed", "test")])  # no such instance
+    assert instance_row(kontor, instance_id).version == 1

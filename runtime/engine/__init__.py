@@ -38,6 +38,7 @@ from runtime.moments import resolve_moment, to_utc
 STATE_VERSION = f"kontor-1/spiff-{SPIFF_SERIALIZER_VERSION}"
 RESERVED_IDS = {"Start", "End", "Root"}  # SpiffWorkflow's own task spec names
 _RESTORED_AS_THEY_ARE = frozenset({str, int, float, bool, type(None), Decimal, date, UUID})
+_PROCESS_DATA, _TASK_DATA = frozenset({"data", "correlations"}), frozenset({"data", "internal_data", "delta"})
 
 
 # ----------------------------------------------------------------- what a workflow waits for
@@ -342,30 +343,49 @@ class ProcessEngine:
             dct["bpmn_events"] = self._registry.convert(workflow.bpmn_events)
             dct["state_version"] = STATE_VERSION
             text = json.dumps(dct, cls=self._encoder_cls, separators=(",", ":"))
-            return text, self._faithful(dct)
+            return text, self._state_is_faithful(dct)
         finally:
             self._registry._encoder_mode = False
 
-    def _faithful(self, value) -> bool:
+    def _state_is_faithful(self, dct: dict) -> bool:
+        """_faithful by position in SpiffWorkflow's layout: the process data, the correlations and
+        each task's data, internal data and delta hold what scripts and outside events put there;
+        the rest is the serializer's own (tasks, subprocesses and events name their type)."""
+        for key, value in dct.items():
+            if key == "tasks":
+                faithful = all(self._faithful(item, data=name in _TASK_DATA) for task in value.values()
+                               for name, item in task.items())
+            elif key == "subprocesses":
+                faithful = all(self._state_is_faithful(subprocess) for subprocess in value.values())
+            else:
+                faithful = self._faithful(value, data=key in _PROCESS_DATA)
+            if not faithful:
+                return False
+        return True
+
+    def _faithful(self, value, data: bool) -> bool:
         """Whether JSON and the serializer's registry give this value back as it is: plain JSON
         values of exactly their types (a tuple, a set, a subclass or a dict with other keys than
         text would come back changed), and the values the registry restores exactly (Decimal,
         date, UUID; datetimes without a zone or with a fixed offset; timedeltas of whole seconds).
-        Other types the registry knows are judged by what it writes for them."""
+        Other types the registry knows are judged by what it writes for them. In data, a dict with
+        a `typename` key would be read back as the object that type names."""
         kind = type(value)
         if kind in _RESTORED_AS_THEY_ARE:
             return True
         if kind is dict:
-            return all(type(key) is str and self._faithful(item) for key, item in value.items())
+            if data and "typename" in value:
+                return False
+            return all(type(key) is str and self._faithful(item, data) for key, item in value.items())
         if kind is list:
-            return all(self._faithful(item) for item in value)
+            return all(self._faithful(item, data) for item in value)
         if kind is datetime:
             return value.tzinfo is None or type(value.tzinfo) is timezone
         if kind is timedelta:
             return value.microseconds == 0
         typename = self._registry.typenames.get(kind)
         if typename in self._registry.convert_to_dict:
-            return self._faithful(self._registry.convert_to_dict[typename](value))
+            return self._faithful(self._registry.convert_to_dict[typename](value), data=False)
         return False
 
     def load(self, state: str, process: ProcessSpec) -> BpmnWorkflow:
