@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections: {', '.join(SECTIONS)}")
     parser.add_argument("--instances", type=int, default=1000, help="instances per throughput run")
     parser.add_argument("--processes", type=int, default=2, help="driver processes for the parallel PostgreSQL run")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the parallel PostgreSQL run (the median counts)")
     parser.add_argument("--requests", type=int, default=200, help="HTTP request rounds")
     parser.add_argument("--history", type=int, default=100_000, help="finished instances added for 'history'")
     parser.add_argument("--timers", type=int, default=300, help="timers in the spread and burst lag runs")
@@ -69,7 +70,8 @@ def run_database(kind: str, sections: list[str], args) -> dict:
             out["lifecycle"] = runtime_bench.lifecycle_throughput(kontor, args.instances)
             out["bare_spiffworkflow"] = runtime_bench.bare_spiffworkflow(kontor, args.instances)
             if kind == "postgresql" and args.processes > 1:
-                out["lifecycle_parallel"] = runtime_bench.parallel_lifecycle(kontor, args.processes, args.instances)
+                out["lifecycle_parallel"] = runtime_bench.parallel_lifecycle(kontor, args.processes, args.instances,
+                                                                             args.rounds)
             out["kontor_vs_bare"] = round(out["bare_spiffworkflow"]["instances_per_s"]
                                           / out["lifecycle"]["instances_per_s"], 1)
         if "loop" in sections:
