@@ -43,11 +43,18 @@ def test_a_failing_write_in_the_pipeline_rolls_the_whole_step_back(kontor):
     assert _audit_count(kontor, "pipeline_after") == 3
 
 
-def test_an_update_of_an_instance_someone_else_moved_on_is_a_conflict(kontor):
-    instance_id = start_demo(kontor, "store-1")
+def _moved_on_meanwhile(kontor, request_id: str):
+    """An instance read at version 1, then moved on to version 2 by another transaction: its id and
+    the stale object."""
+    instance_id = start_demo(kontor, request_id)
     stale = instance_row(kontor, instance_id)  # read at version 1
     with kontor.transaction() as other:
         update_instance(other, other.get(ProcessInstance, instance_id), {"business_key": "moved"})
+    return instance_id, stale
+
+
+def test_an_update_of_an_instance_someone_else_moved_on_is_a_conflict(kontor):
+    instance_id, stale = _moved_on_meanwhile(kontor, "store-1")
     with pytest.raises(Conflict):
         with kontor.transaction() as session:
             session.add(stale)  # still believes in version 1
@@ -161,10 +168,7 @@ def test_a_step_on_an_instance_that_moved_on_is_a_conflict_even_when_a_later_wri
     after it fails (as one colliding with the other step's rows would), and the Conflict it
     follows from is what is reported."""
     runtime = kontor.runtime
-    instance_id = start_demo(kontor, "batch-2")
-    stale = instance_row(kontor, instance_id)  # read at version 1
-    with kontor.transaction() as other:
-        update_instance(other, other.get(ProcessInstance, instance_id), {"business_key": "moved"})
+    instance_id, stale = _moved_on_meanwhile(kontor, "batch-2")
     with pytest.raises(Conflict):
         with kontor.transaction() as session:
             session.add(stale)
