@@ -208,7 +208,7 @@ def pipeline(connection: Connection):
         yield connection
 
 
-# ------------------------------------------------------------- BEGIN with the first statement
+# ------------------------------------------------------------- a pipeline that opens the transaction
 _BEGIN = b"BEGIN"
 BEGUN_HERE = "kontor_begun_here"  # in the pooled connection's info: implicit BEGIN is switched back on
 RESTORES_IMPLICIT_BEGIN = "kontor_restores_implicit_begin"  # set on a dialect by kontor.db.make_engine
