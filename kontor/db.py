@@ -92,8 +92,8 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 def _restore_implicit_begin_after_each_transaction(engine: Engine) -> None:
-    """A transaction whose BEGIN went with its first statement (kontor.driver_sql) switched
-    psycopg's own BEGIN off; it is switched on again when the transaction ends, before the
+    """A pipeline that opened its transaction with its own BEGIN (kontor.driver_sql.pipeline)
+    switched psycopg's BEGIN off; it is switched on again when the transaction ends, before the
     connection serves anything else."""
     from kontor.driver_sql import RESTORES_IMPLICIT_BEGIN, restore_implicit_begin
 

@@ -56,6 +56,7 @@ class DriverResult:
 
     @property
     def rowcount(self) -> int:
+        """(Inside a pipeline it is known only once the pipeline has been sent: -1 before.)"""
         return self._cursor.rowcount
 
     def first(self) -> dict | None:

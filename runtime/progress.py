@@ -77,7 +77,7 @@ def start_progress(session: Session, runtime: ProcessRuntime, values: dict, work
         events.append(audit_event(instance.id, "instance_completed", actor))
     remember_waiting(session, instance.id, None)
     with pipelined(session):
-        found = _write_index(session, runtime, instance, snapshot, now, events, (), None)
+        found = _write_index(session, runtime, instance, snapshot, now, events, (), frozenset())
     _keep(session, runtime, instance, workflow, faithful)
     _deliver_buffered(session, runtime, instance, workflow, spec, snapshot, found, actor)
     return instance
@@ -122,7 +122,7 @@ def _write(session, runtime, instance, workflow, spec, actor, events: list[dict]
 
 
 def _write_index(session, runtime, instance, snapshot: Snapshot, now, events: list[dict], writes,
-                 look_up: frozenset | None) -> dict:
+                 look_up: frozenset) -> dict:
     """The step's other writes, index rows and audit rows (those that depend on no other write as
     one batch), then the look-up of the oldest buffered message for each subscription just opened
     (its correlation lock is taken when it opens) and for those in `look_up` (locked here). The
@@ -138,7 +138,7 @@ def _write_index(session, runtime, instance, snapshot: Snapshot, now, events: li
         return {}
     found = {}
     for wait in snapshot.messages:
-        if wait.task_id not in opened and wait.task_id not in (look_up or ()):
+        if wait.task_id not in opened and wait.task_id not in look_up:
             continue  # looked for when the subscription opened; later messages find the subscription
         key = canonical_correlation(jsonable(wait.correlation))
         if wait.task_id not in opened:
@@ -157,7 +157,7 @@ def _deliver_buffered(session, runtime, instance, workflow, spec, snapshot: Snap
     """Hand each subscription that is still open the buffered message found for it, one after
     another: each delivery is saved (and may open new subscriptions or close others). A message
     found for two subscriptions goes to the first; the second looks again."""
-    found = {task_id: (wait, result.first()) for task_id, (wait, result) in found.items()}
+    found = {task_id: (wait, result.first()) for task_id, (wait, result) in found.items()}  # (the rows)
     for _ in range(100):  # a process is not an infinite message loop
         open_waits = {m.task_id for m in snapshot.messages} if instance.status == "running" else set()
         ready = [(task_id, wait, row) for task_id, (wait, row) in found.items() if row and task_id in open_waits]
@@ -170,7 +170,7 @@ def _deliver_buffered(session, runtime, instance, workflow, spec, snapshot: Snap
         event, write = deliver(session, runtime, instance, workflow, wait.task_id, wait.spec_name, message, actor)
         snapshot, more = _write(session, runtime, instance, workflow, spec, actor, [event], [write],
                                 frozenset(taken - {task_id}))
-        found.update({other: (wait, result.first()) for other, (wait, result) in more.items()})
+        found.update({other: (other_wait, result.first()) for other, (other_wait, result) in more.items()})
     raise ProcessError("more than 100 buffered messages delivered in one step")
 
 

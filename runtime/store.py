@@ -137,11 +137,10 @@ def update_instance(session: Session, instance: ProcessInstance, values: dict) -
 
 
 def send_instance_update(session: Session, instance: ProcessInstance, values: dict) -> InstanceUpdate:
-    """The versioned update of the instance's row, sent (in a pipeline: queued, ahead of the
-    step's other writes, so that it takes the row's lock first and its row count is known even
-    when a later write fails); confirm() it once answered. Not for use inside a pipeline whose
-    answer is awaited by confirm() (see update_instance). Changes made through the ORM before
-    (e.g. its status) are flushed first, by core()."""
+    """The versioned update of the instance's row, sent; confirm() it once it has been answered
+    (in a pipeline: after the pipeline). A step sends it ahead of its other writes: it takes the
+    row's lock first, and its row count is known even when a later write fails. Changes made
+    through the ORM before (e.g. its status) are flushed first, by core()."""
     version = instance.version
     parameters = {**values, "row_id": instance.id, "version": version + 1, "row_version": version}
     return InstanceUpdate(instance, values, version + 1, _UPDATE_INSTANCE.execute(core(session), parameters))
