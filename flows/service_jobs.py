@@ -1,15 +1,14 @@
 """Prefect flow that runs ready service jobs in batches: one flow run per batch, so Prefect's cost
 (about 0.1 s a flow run, tens of ms a task run) is paid per batch, not per job. Each job's outcome is
-a log line of the flow run (operation, job, attempt, result, duration); a job that fails for the last
-time is an incident in Kontor and an ERROR line here."""
+a log line of the flow run (operation, job, attempt, result, how long the operation ran); a job that
+fails for the last time is an incident in Kontor and an ERROR line here. The outcomes of quick jobs
+are recorded together (runtime.jobs.run_jobs)."""
 from __future__ import annotations
-
-import time
 
 from prefect import flow, get_run_logger
 
 from kontor.bootstrap import current
-from runtime.jobs import claim_jobs, run_job
+from runtime.jobs import claim_jobs, run_jobs
 
 
 @flow(name="run-service-jobs", log_prints=False)
@@ -18,12 +17,9 @@ def run_service_jobs(limit: int | None = None) -> dict:
     log = get_run_logger()
     jobs = claim_jobs(kontor.sessions, kontor.runtime, limit or kontor.settings.job_batch_size)
     summary = {"claimed": len(jobs), "done": 0, "failed": 0}
-    for job in jobs:
-        started = time.perf_counter()
-        outcome = run_job(kontor.sessions, kontor.runtime, job, log=log)
-        took_ms = (time.perf_counter() - started) * 1000
+    for job, outcome in zip(jobs, run_jobs(kontor.sessions, kontor.runtime, jobs, log=log)):
         line = (f"job #{job.id} {job.operation} attempt {job.attempt} (instance {job.instance_id}): "
-                f"{outcome.state} in {took_ms:.0f} ms" + (f": {outcome.error}" if outcome.error else ""))
+                f"{outcome.state} in {outcome.seconds * 1000:.0f} ms" + (f": {outcome.error}" if outcome.error else ""))
         if outcome.state == "incident":
             log.error(line)
         elif outcome.state == "retry":

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     job_backoff_max_seconds: float = 3600.0
     job_lease_seconds: int = 300
     job_batch_size: int = 50
+    # The outcomes of quick jobs run one after another are recorded together, in one transaction,
+    # while they finish within this many seconds of each other (0: each in its own transaction).
+    job_outcome_group_seconds: float = Field(default=0.1, ge=0)
 
     # Worker: how often it looks for due timers and ready jobs.
     worker_poll_seconds: float = 1.0

@@ -2,13 +2,20 @@
 named operation outside any transaction, and reports the outcome in one transaction. Failures
 retry with exponential backoff; after the last attempt the job becomes an incident that ops
 retry by hand after a fix. A worker that dies mid-job leaves a lease that runs out, and the job
-is claimed again: never lost (operations get a stable job key to make their effect idempotent)."""
+is claimed again: never lost (operations get a stable job key to make their effect idempotent).
+
+The outcomes of quick jobs that finish one after another are recorded together, in one
+transaction (group commit: one BEGIN, one read of all their rows, one COMMIT instead of one
+each). Should anything of such a group fail, nothing of it is kept and each outcome is recorded
+on its own, exactly as a single job's would be: grouping never changes an outcome."""
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import DBAPIError
@@ -22,7 +29,7 @@ from runtime.errors import Conflict, NotFound
 from runtime.models import Incident, ProcessInstance, ServiceJob
 from runtime.progress import audit, audit_event, jsonable, load_workflow, save_progress, settled
 from runtime.runtime import JobContext, ProcessRuntime
-from runtime.store import attach, core
+from runtime.store import attach, core, pipelined
 
 _JOB, _INSTANCE = ServiceJob.__table__, ProcessInstance.__table__
 _JOB_AND_INSTANCE = DriverStatement(
@@ -48,6 +55,7 @@ class JobOutcome:
     operation: str
     state: str  # done | retry | incident | cancelled | lost
     error: str | None = None
+    seconds: float = 0.0  # how long the operation ran
 
 
 def _claimable(now):
@@ -81,15 +89,74 @@ def claim_jobs(factory: sessionmaker, runtime: ProcessRuntime, limit: int) -> li
 def run_job(factory: sessionmaker, runtime: ProcessRuntime, job: ClaimedJob,
             log: logging.Logger | logging.LoggerAdapter | None = None) -> JobOutcome:
     """Run a claimed job's operation, then record its outcome. Raises nothing for operation errors."""
+    return run_jobs(factory, runtime, [job], log)[0]
+
+
+def run_jobs(factory: sessionmaker, runtime: ProcessRuntime, jobs: list[ClaimedJob],
+             log: logging.Logger | logging.LoggerAdapter | None = None) -> list[JobOutcome]:
+    """Run claimed jobs' operations one after another; their outcomes, in the order of `jobs`. A
+    failure is recorded at once. Successes wait to be recorded together while the operations are
+    quick: before the next operation runs, those waiting are recorded if the oldest of them has
+    waited, or the last operation took, `job_outcome_group_seconds` or more (so the outcome of slow
+    work, a PDF say, is never held back behind the next one), and after the last job."""
     log = log or logging.getLogger("kontor.jobs")
+    bound = runtime.settings.job_outcome_group_seconds
+    outcomes: dict[int, JobOutcome] = {}
+    waiting: list[tuple[ClaimedJob, Any, float]] = []  # succeeded, not yet recorded: (job, result, seconds)
+    since = took = 0.0
+    for job in jobs:
+        if waiting and time.monotonic() - since + took >= bound:
+            outcomes.update(record_outcomes(factory, runtime, waiting, log))
+            waiting = []
+        started = time.monotonic()
+        result, failure = _operate(runtime, job, log)
+        took = time.monotonic() - started
+        if failure is not None:
+            outcomes[job.id] = _with_seconds(record_failure(factory, runtime, job, *failure), took)
+            continue
+        if not waiting:
+            since = time.monotonic()
+        waiting.append((job, result, took))
+    if waiting:
+        outcomes.update(record_outcomes(factory, runtime, waiting, log))
+    return [outcomes[job.id] for job in jobs]
+
+
+def _operate(runtime: ProcessRuntime, job: ClaimedJob, log) -> tuple[Any, tuple[str, str] | None]:
+    """The operation's result as JSON data, or (error, traceback) if it failed in any way."""
     context = JobContext(job.id, f"job-{job.id}", job.instance_id, job.attempt, log)
     try:
         operation = runtime.operations.get(job.operation)
-        result = jsonable(operation(job.params, context))
+        return jsonable(operation(job.params, context)), None
     except Exception as exc:  # an operation may fail in any way; the job records it
         error = f"{type(exc).__name__}: {exc}"
         log.warning("job %s (%s) attempt %s failed: %s", job.id, job.operation, job.attempt, error)
-        return record_failure(factory, runtime, job, error, traceback.format_exc())
+        return None, (error, traceback.format_exc())
+
+
+def _with_seconds(outcome: JobOutcome, seconds: float) -> JobOutcome:
+    outcome.seconds = seconds
+    return outcome
+
+
+def record_outcomes(factory, runtime, succeeded: list[tuple[ClaimedJob, Any, float]], log) -> dict[int, JobOutcome]:
+    """Record the outcomes of jobs whose operations succeeded: together in one transaction, or,
+    should that fail in any way (nothing of it is then kept), each on its own."""
+    outcomes: dict[int, JobOutcome] = {}
+    alone = succeeded
+    if len(succeeded) > 1:
+        try:
+            outcomes, alone = _record_together(factory, runtime, succeeded)
+        except Exception as exc:  # noqa: BLE001 - each outcome is recorded on its own below, errors and all
+            log.info("recording %s job outcomes together failed (%s: %s); recording each on its own",
+                     len(succeeded), type(exc).__name__, exc)
+            outcomes, alone = {}, succeeded
+    for job, result, seconds in alone:
+        outcomes[job.id] = _with_seconds(_record_alone(factory, runtime, job, result, log), seconds)
+    return outcomes
+
+
+def _record_alone(factory, runtime, job: ClaimedJob, result, log) -> JobOutcome:
     try:
         try:
             return record_success(factory, runtime, job, result)
@@ -106,27 +173,52 @@ def run_job(factory: sessionmaker, runtime: ProcessRuntime, job: ClaimedJob,
         return record_failure(factory, runtime, job, error, traceback.format_exc())
 
 
+def _record_together(factory, runtime, succeeded) -> tuple[dict[int, JobOutcome], list]:
+    """One transaction for the outcomes of jobs of different instances: their rows are read and
+    locked first, all in one round trip and in the order of their instances (two groups never
+    wait for each other in a circle). A second job of an instance already in the group is left to
+    be recorded on its own afterwards (its instance's row changes within the group)."""
+    group, later, instances = [], [], set()
+    for entry in sorted(succeeded, key=lambda entry: (entry[0].instance_id, entry[0].id)):
+        (later if entry[0].instance_id in instances else group).append(entry)
+        instances.add(entry[0].instance_id)
+    outcomes = {}
+    with transaction(factory) as session:
+        with pipelined(session) as connection:
+            found = [_JOB_AND_INSTANCE.execute(connection, {"row_id": job.id}) for job, _, _ in group]
+        for (job, result, seconds), rows in zip(group, found):
+            outcomes[job.id] = _with_seconds(_complete(session, runtime, job, rows.first(), result), seconds)
+    return outcomes, later
+
+
 def record_success(factory, runtime, job: ClaimedJob, result) -> JobOutcome:
     with transaction(factory) as session:
-        # the job and its instance, both locked: a job taken over meanwhile has another attempt count
-        row = _JOB_AND_INSTANCE.execute(core(session), {"row_id": job.id}).first()
-        if row is None or row["state"] != "running" or row["attempts"] != job.attempt:
-            return JobOutcome(job.id, job.operation, "lost", "the job was taken over or cancelled meanwhile")
-        instance = attach(session, {column.key: row[f"instance_{column.key}"] for column in _INSTANCE.columns})
-        workflow, spec = load_workflow(session, runtime, instance)
-        finished = utcnow()
-        try:
-            runtime.engine.complete_service_task(workflow, row["task_id"], result)
-        except KeyError:
-            _finish(session, job.id, state="cancelled", finished_at=finished)
-            return JobOutcome(job.id, job.operation, "cancelled", "the service task no longer waits")
-        settled(session, instance.id, row["task_id"])
-        save_progress(session, runtime, instance, workflow, spec, SYSTEM.username, events=[
-            audit_event(instance.id, "job_completed", SYSTEM.username, row["spec_name"], job=job.id,
-                        operation=row["operation"], attempt=row["attempts"])], writes=[
-            (_UPDATE_JOB, {"state": "done", "finished_at": finished, "locked_until": None, "last_error": None,
-                           "row_id": job.id})])
-        return JobOutcome(job.id, job.operation, "done")
+        with pipelined(session) as connection:  # (the transaction's BEGIN goes with the read)
+            found = _JOB_AND_INSTANCE.execute(connection, {"row_id": job.id})
+        return _complete(session, runtime, job, found.first(), result)
+
+
+def _complete(session, runtime, job: ClaimedJob, row: dict | None, result) -> JobOutcome:
+    """The service task of a job whose row (with its instance's, both locked) was read in this
+    transaction completes with the operation's result, and the instance moves on."""
+    # a job taken over meanwhile has another attempt count
+    if row is None or row["state"] != "running" or row["attempts"] != job.attempt:
+        return JobOutcome(job.id, job.operation, "lost", "the job was taken over or cancelled meanwhile")
+    instance = attach(session, {column.key: row[f"instance_{column.key}"] for column in _INSTANCE.columns})
+    workflow, spec = load_workflow(session, runtime, instance)
+    finished = utcnow()
+    try:
+        runtime.engine.complete_service_task(workflow, row["task_id"], result)
+    except KeyError:
+        _finish(session, job.id, state="cancelled", finished_at=finished)
+        return JobOutcome(job.id, job.operation, "cancelled", "the service task no longer waits")
+    settled(session, instance.id, row["task_id"])
+    save_progress(session, runtime, instance, workflow, spec, SYSTEM.username, events=[
+        audit_event(instance.id, "job_completed", SYSTEM.username, row["spec_name"], job=job.id,
+                    operation=row["operation"], attempt=row["attempts"])], writes=[
+        (_UPDATE_JOB, {"state": "done", "finished_at": finished, "locked_until": None, "last_error": None,
+                       "row_id": job.id})])
+    return JobOutcome(job.id, job.operation, "done")
 
 
 def _finish(session, job_id: int, **values) -> None:
@@ -173,5 +265,5 @@ def retry_incident(session: Session, incident_id: int, who: Principal) -> Incide
 
 
 def run_ready_jobs(factory: sessionmaker, runtime: ProcessRuntime, limit: int = 50) -> list[JobOutcome]:
-    """Claim a batch and run it here (the Prefect flow does the same, one task run per job)."""
-    return [run_job(factory, runtime, job) for job in claim_jobs(factory, runtime, limit)]
+    """Claim a batch and run it here (the Prefect flow does the same, in one flow run)."""
+    return run_jobs(factory, runtime, claim_jobs(factory, runtime, limit))

@@ -115,7 +115,9 @@ def insert_instance(session: Session, values: dict) -> ProcessInstance:
     its process (checked in the same statement; else NotLatestDefinition and nothing is written);
     IntegrityError when its business key is taken."""
     values = {**values, "version": 1}
-    found = _insert_if_latest(tuple(values)).execute(core(session), values).first()
+    with pipelined(session) as connection:  # (a BEGIN that the transaction still needs goes with it)
+        inserted = _insert_if_latest(tuple(values)).execute(connection, values)
+    found = inserted.first()
     if found is None:
         raise NotLatestDefinition(values["definition_id"])
     return attach(session, {**values, "id": found["id"]})
