@@ -18,27 +18,21 @@ from uuid import UUID
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
-from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION, BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from runtime.engine.spiff_setup import RESULT_KEY, CompilingEnvironment, KontorServiceTask, Parser, ScriptEngine
+from runtime.engine.state_json import STATE_VERSION, StateJson
 from runtime.errors import ProcessError, SpecError
 from runtime.groups import normalize_group
 from runtime.moments import resolve_moment, to_utc
 
-STATE_VERSION = f"kontor-1/spiff-{SPIFF_SERIALIZER_VERSION}"
 RESERVED_IDS = {"Start", "End", "Root"}  # SpiffWorkflow's own task spec names
-_RESTORED_AS_THEY_ARE = frozenset({str, int, float, bool, type(None), Decimal, date, UUID})
-_PROCESS_DATA, _TASK_DATA = frozenset({"data", "correlations"}), frozenset({"data", "internal_data", "delta"})
 
 
 # ----------------------------------------------------------------- what a workflow waits for
@@ -127,11 +121,7 @@ class ProcessEngine:
         env_globals = {"Decimal": Decimal, "datetime": datetime, "date": date, "timedelta": timedelta, "timezone": timezone}
         env_globals.update(script_globals or {})
         self.script_engine = ScriptEngine(environment=CompilingEnvironment(env_globals))
-        self._registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
-        self._registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
-        self._registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
-        self._encoder_cls = create_encoder(self._registry, None)
-        self._wf_converter = BpmnWorkflowConverter(BpmnWorkflow, self._registry)
+        self._state = StateJson()
 
     # ------------------------------------------------------------- parsing
     def parse_bundle(self, files: dict[str, bytes]) -> dict[str, ProcessSpec]:
@@ -326,82 +316,17 @@ class ProcessEngine:
             data.update(task.data)
         return {k: v for k, v in data.items() if not callable(v)}
 
-    # ------------------------------------------------------------- state as JSON
+    # ------------------------------------------------------------- state as JSON (runtime.engine.state_json)
     def dump(self, workflow: BpmnWorkflow) -> str:
         return self.dump_faithful(workflow)[0]
 
     def dump_faithful(self, workflow: BpmnWorkflow) -> tuple[str, bool]:
-        """The state as JSON, and whether loading it gives back the very same values: not so when
-        scripts left tuples, sets or non-text dict keys in the data (JSON turns them into lists
-        and text), so only a faithful workflow may be reused in place of its loaded state (see
-        _faithful)."""
-        self._registry._encoder_mode = True
-        try:
-            conv = self._wf_converter
-            dct = WorkflowConverter.to_dict(conv, workflow)
-            dct["subprocesses"] = conv.mapping_to_dict(workflow.subprocesses)
-            dct["bpmn_events"] = self._registry.convert(workflow.bpmn_events)
-            dct["state_version"] = STATE_VERSION
-            text = json.dumps(dct, cls=self._encoder_cls, separators=(",", ":"))
-            return text, self._state_is_faithful(dct)
-        finally:
-            self._registry._encoder_mode = False
-
-    def _state_is_faithful(self, dct: dict) -> bool:
-        """_faithful by position in SpiffWorkflow's layout: the process data, the correlations and
-        each task's data, internal data and delta hold what scripts and outside events put there;
-        the rest is the serializer's own (tasks, subprocesses and events name their type)."""
-        for key, value in dct.items():
-            if key == "tasks":
-                faithful = all(self._faithful(item, data=name in _TASK_DATA) for task in value.values()
-                               for name, item in task.items())
-            elif key == "subprocesses":
-                faithful = all(self._state_is_faithful(subprocess) for subprocess in value.values())
-            else:
-                faithful = self._faithful(value, data=key in _PROCESS_DATA)
-            if not faithful:
-                return False
-        return True
-
-    def _faithful(self, value, data: bool) -> bool:
-        """Whether JSON and the serializer's registry give this value back as it is: plain JSON
-        values of exactly their types (a tuple, a set, a subclass or a dict with other keys than
-        text would come back changed), and the values the registry restores exactly (Decimal,
-        date, UUID; datetimes without a zone or with a fixed offset; timedeltas of whole seconds).
-        Other types the registry knows are judged by what it writes for them. In data, a dict with
-        a `typename` key would be read back as the object that type names."""
-        kind = type(value)
-        if kind in _RESTORED_AS_THEY_ARE:
-            return True
-        if kind is dict:
-            if data and "typename" in value:
-                return False
-            return all(type(key) is str and self._faithful(item, data) for key, item in value.items())
-        if kind is list:
-            return all(self._faithful(item, data) for item in value)
-        if kind is datetime:
-            return value.tzinfo is None or type(value.tzinfo) is timezone
-        if kind is timedelta:
-            return value.microseconds == 0
-        typename = self._registry.typenames.get(kind)
-        if typename in self._registry.convert_to_dict:
-            return self._faithful(self._registry.convert_to_dict[typename](value), data=False)
-        return False
+        """The state as JSON, and whether loading it gives back the very same values (only such a
+        workflow may be reused in place of its loaded state)."""
+        return self._state.dump(workflow)
 
     def load(self, state: str, process: ProcessSpec) -> BpmnWorkflow:
-        dct = json.loads(state)
-        version = dct.pop("state_version", None)
-        if version != STATE_VERSION:
-            raise ProcessError(f"stored state has version {version!r}, this Kontor reads {STATE_VERSION!r}")
-        conv = self._wf_converter
-        workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=self.script_engine,
-                                deserializing=True)
-        workflow.tasks = conv.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
-        conv.set_default_attributes(workflow, dct)
-        conv.subprocesses_from_dict(dct["subprocesses"], workflow)
-        workflow.bpmn_events = self._registry.restore(dct.pop("bpmn_events", []))
-        return workflow
+        return self._state.load(state, process, self.script_engine)
 
 
 def _check_ids(name: str, content: bytes) -> None:
@@ -441,5 +366,5 @@ def _describe(exc: SpiffWorkflowException) -> str:
 
 __all__ = [
     "ProcessEngine", "ProcessSpec", "Snapshot", "HumanTaskInfo", "MessageWaitInfo", "TimerInfo",
-    "ServiceJobInfo", "ProcessError", "canonical_correlation", "normalize_group", "resolve_moment",
+    "ServiceJobInfo", "ProcessError", "canonical_correlation", "normalize_group", "resolve_moment", "STATE_VERSION",
 ]

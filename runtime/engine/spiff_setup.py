@@ -10,6 +10,7 @@ import sys
 import time
 
 from SpiffWorkflow import task as spiff_task
+from SpiffWorkflow import workflow as spiff_workflow
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -69,9 +70,24 @@ def _log_state_changes_only_when_logged() -> None:
     spiff_task.Task._set_state = _set_state
 
 
+def _log_workflow_details_only_when_logged() -> None:
+    """Likewise a workflow's log details: SpiffWorkflow lists the ids of all its tasks (a walk of
+    the whole task tree) when a workflow starts and when it completes, whether or not the
+    `spiff.workflow` logger logs them. Here they are collected only when it is on for INFO."""
+    collect = spiff_workflow.Workflow.collect_log_extras
+
+    def collect_log_extras(self, dct: dict | None = None) -> dict:
+        if spiff_workflow.logger.isEnabledFor(logging.INFO):
+            return collect(self, dct)
+        return dct or {}
+
+    spiff_workflow.Workflow.collect_log_extras = collect_log_extras
+
+
 _walk_the_whole_task_tree()
 _bound_timer_durations()
 _log_state_changes_only_when_logged()
+_log_workflow_details_only_when_logged()
 
 
 class KontorServiceTask(ServiceTask):
