@@ -82,38 +82,19 @@ def make_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _make_sqlite_transactional(engine)
         return engine
+    from kontor.driver_sql import send_waiting_first
+
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
+    # The runtime's hot-path statements are prepared by kontor.pg_pipeline; psycopg's own
+    # preparing is off, because psycopg deallocates every prepared statement of a connection
+    # after a rollback (DEALLOCATE ALL), theirs included.
+    kwargs["connect_args"] = {"prepare_threshold": None, **kwargs.get("connect_args", {})}
     engine = create_engine(url, **kwargs)
     _ping_idle_connections(engine)
-    _restore_implicit_begin_after_each_transaction(engine)
+    send_waiting_first(engine)
     return engine
-
-
-def _restore_implicit_begin_after_each_transaction(engine: Engine) -> None:
-    """A pipeline that opened its transaction with its own BEGIN (kontor.driver_sql.pipeline)
-    switched psycopg's BEGIN off; it is switched on again when the transaction ends, before the
-    connection serves anything else."""
-    from kontor.driver_sql import RESTORES_IMPLICIT_BEGIN, restore_implicit_begin
-
-    dialect = engine.dialect
-    commit, rollback = dialect.do_commit, dialect.do_rollback
-
-    def do_commit(dbapi_connection) -> None:
-        try:
-            commit(dbapi_connection)
-        finally:
-            restore_implicit_begin(dbapi_connection)
-
-    def do_rollback(dbapi_connection) -> None:
-        try:
-            rollback(dbapi_connection)
-        finally:
-            restore_implicit_begin(dbapi_connection)
-
-    dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
-    setattr(dialect, RESTORES_IMPLICIT_BEGIN, True)  # (without it a pipeline leaves psycopg's BEGIN alone)
 
 
 PING_AFTER_IDLE_SECONDS = 5.0

@@ -8,10 +8,11 @@ types (JSON, UTC datetimes, exact decimals) as SQLAlchemy would, and runs on the
 connection under the session's connection, inside its transaction. Driver errors are raised as
 SQLAlchemy's (IntegrityError, DBAPIError with connection_invalidated), as everywhere else.
 
-On PostgreSQL a result is read when it is first asked for, so statements sent in psycopg's
-pipeline mode (see `pipeline`) are answered together when the pipeline ends; a pipeline that
-opens a transaction carries its BEGIN (psycopg would send it on its own and wait for it).
-Writes that depend on no other go to PostgreSQL as one statement (`Batch`).
+On PostgreSQL the statements go over libpq's pipeline mode (kontor.pg_pipeline): inside a
+`pipeline` block they wait and go to the server together when the block ends (or when a result
+of one of them is read first); outside one each goes at once. Writes that depend on no other go
+to PostgreSQL as one statement (`Batch`). A statement SQLAlchemy runs on the same connection
+(the ORM's, a savepoint's) sends the waiting ones first (hooked up by `send_waiting_first`).
 
 Only for statements whose parameters are all given: a column default computed in Python or an
 expanding IN list would need SQLAlchemy's execution, so compiling such a use fails loudly.
@@ -24,15 +25,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from psycopg import RawCursor
-from sqlalchemy import bindparam, insert
-from sqlalchemy.engine import Connection
+from sqlalchemy import bindparam, event, insert
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+
+from kontor.pg_pipeline import Pending, StatementQueue
 
 
 @dataclass(frozen=True, eq=False)  # (compared and hashed by identity: each is compiled once)
 class _Compiled:
     sql: str
+    encoded: bytes  # the statement as sent to PostgreSQL
     constants: dict  # the values of literals in the statement (`status == "running"`, a LIMIT)
     converters: tuple[tuple[str, Callable], ...]  # parameter name -> the type's bind processor
     positions: tuple[str, ...] | None  # parameter names in the order of the placeholders ($n, ?)
@@ -41,23 +44,28 @@ class _Compiled:
 
 
 class DriverResult:
-    """Rows as dicts keyed like the statement's columns (labels included), and the row count;
-    read from the driver's cursor on first use."""
-    __slots__ = ("_cursor", "_form", "_rows")
+    """Rows as dicts keyed like the statement's columns (labels included), and the row count. On
+    PostgreSQL read when first asked for: a statement still waiting in a pipeline is sent then."""
+    __slots__ = ("_source", "_form", "_rows")
 
-    def __init__(self, cursor, form: _Compiled, rows: list[dict] | None = None):
-        self._cursor, self._form, self._rows = cursor, form, rows
+    def __init__(self, source, form: _Compiled, rows: list[dict] | None = None):
+        self._source, self._form, self._rows = source, form, rows  # source: (connection, Pending) or a count
 
     @property
     def rows(self) -> list[dict]:
         if self._rows is None:
-            self._rows = [_read(self._form, row) for row in self._cursor.fetchall()] if self._form.columns else []
+            connection, pending = self._source
+            queue = _answered(connection, pending)
+            self._rows = [_read(self._form, row) for row in queue.rows(pending)] if self._form.columns else []
         return self._rows
 
     @property
     def rowcount(self) -> int:
-        """(Inside a pipeline it is known only once the pipeline has been sent: -1 before.)"""
-        return self._cursor.rowcount
+        if isinstance(self._source, int):
+            return self._source
+        connection, pending = self._source
+        _answered(connection, pending)
+        return pending.result.command_tuples or 0
 
     def first(self) -> dict | None:
         rows = self.rows
@@ -73,10 +81,11 @@ class DriverStatement:
         """Run once. On PostgreSQL the rows are read when asked for (inside a pipeline: once it
         has been sent); on SQLite at once."""
         form = self.form(connection, parameters)
-        cursor = _execute(connection, form, parameters)
-        if connection.dialect.name != "postgresql":
-            return DriverResult(cursor, form, [_read(form, row) for row in cursor.fetchall()] if form.columns else [])
-        return DriverResult(cursor, form)
+        if connection.dialect.name == "postgresql":
+            return DriverResult((connection, _send(connection, form.encoded, _bound(form, parameters))), form)
+        cursor = _execute_sqlite(connection, form, parameters)
+        return DriverResult(cursor.rowcount, form, [_read(form, row) for row in cursor.fetchall()]
+                            if form.columns else [])
 
     def form(self, connection: Connection, parameters: dict) -> _Compiled:
         dialect = connection.dialect
@@ -98,7 +107,10 @@ class DriverInsert:
 
     def execute(self, connection: Connection, rows: list[dict]) -> None:
         for form, parameters in self.forms(connection, rows):
-            _execute(connection, form, parameters)
+            if connection.dialect.name == "postgresql":
+                _send(connection, form.encoded, _bound(form, parameters))
+            else:
+                _execute_sqlite(connection, form, parameters)
 
     def forms(self, connection: Connection, rows: list[dict]) -> list[tuple[_Compiled, dict]]:
         """The statements for these rows, each with its parameters."""
@@ -143,16 +155,15 @@ class Batch:
         parts, self._parts = self._parts, []
         if connection.dialect.name != "postgresql":
             for form, parameters in parts:
-                _execute(connection, form, parameters)
+                _execute_sqlite(connection, form, parameters)
             return
         for group in _within_the_limit(parts):
             if len(group) == 1:
-                _execute(connection, *group[0])
+                form, parameters = group[0]
+                _send(connection, form.encoded, _bound(form, parameters))
                 continue
             sql = _merged(tuple(form for form, _ in group))
-            values = tuple(value for form, parameters in group for value in _bound(form, parameters))
-            with as_sqlalchemy_errors(connection, sql, values):
-                RawCursor(connection.connection.driver_connection).execute(sql, values)
+            _send(connection, sql, tuple(value for form, parameters in group for value in _bound(form, parameters)))
 
 
 def _within_the_limit(parts: list[tuple[_Compiled, dict]]) -> list[list]:
@@ -168,7 +179,7 @@ def _within_the_limit(parts: list[tuple[_Compiled, dict]]) -> list[list]:
 
 
 @functools.lru_cache(maxsize=256)
-def _merged(forms: tuple[_Compiled, ...]) -> str:
+def _merged(forms: tuple[_Compiled, ...]) -> bytes:
     """One statement of data-modifying parts. Each part's placeholders $1 … $n are renumbered to
     follow the previous part's (the parts are compiled from Core statements, whose text holds no
     literal `$` of its own: every value is a parameter)."""
@@ -177,81 +188,107 @@ def _merged(forms: tuple[_Compiled, ...]) -> str:
         sql = _DOLLAR.sub(lambda match, shift=offset: f"${int(match.group(1)) + shift}", form.sql)
         parts.append(f"s{n} AS ({sql})")
         offset += len(form.positions)
-    return f"WITH {', '.join(parts)} SELECT 1"
+    return f"WITH {', '.join(parts)} SELECT 1".encode()
 
 
 _DOLLAR = re.compile(r"\$(\d+)")
 
 
-def _execute(connection: Connection, form: _Compiled, parameters: dict):
-    """The driver's cursor, the statement sent. On PostgreSQL the statement is compiled with $1,
-    $2 … and run on psycopg's raw cursor, which passes it on as it is (its usual cursor rewrites
-    %(name)s placeholders on every execution)."""
+def _execute_sqlite(connection: Connection, form: _Compiled, parameters: dict):
     with as_sqlalchemy_errors(connection, form.sql, parameters):
-        driver = connection.connection.driver_connection
-        if connection.dialect.name == "postgresql":
-            return RawCursor(driver).execute(form.sql, _bound(form, parameters))
-        return driver.execute(form.sql, _bound(form, parameters))
+        return connection.connection.driver_connection.execute(form.sql, _bound(form, parameters))
+
+
+# ------------------------------------------------------------- PostgreSQL: the statement queue
+_QUEUE = "kontor_statement_queue"  # in the pooled connection's info: (driver connection, its queue)
+
+
+def _queue(connection: Connection) -> StatementQueue:
+    info = connection.connection.info
+    known = info.get(_QUEUE)
+    driver = connection.connection.driver_connection
+    if known is None or known.driver is not driver:
+        known = info[_QUEUE] = StatementQueue(driver)
+    return known
+
+
+def _send(connection: Connection, sql: bytes, values: tuple) -> Pending:
+    """The statement queued on the connection; sent at once unless a pipeline block is open."""
+    queue = _queue(connection)
+    pending = queue.add(sql, values)
+    if not queue.held:
+        _send_waiting(connection, queue)
+    return pending
+
+
+def _send_waiting(connection: Connection, queue: StatementQueue) -> None:
+    dbapi_error = connection.dialect.loaded_dbapi.Error
+    try:
+        queue.send()
+    except dbapi_error as error:
+        with as_sqlalchemy_errors(connection, queue.failed.decode() if queue.failed else None, None):
+            raise error
+    except BaseException:  # interrupted half-way: what the server still sends back would be read by nobody
+        connection.invalidate()
+        raise
+
+
+def _answered(connection: Connection, pending: Pending) -> StatementQueue:
+    """The statement's queue, once the statement has been answered (sent now if it still waits)."""
+    if pending.result is None and pending.error is None:
+        _send_waiting(connection, pending.queue)
+    if pending.error is not None:
+        raise DBAPIError.instance(pending.sql.decode(), None, pending.error, connection.dialect.loaded_dbapi.Error,
+                                  dialect=connection.dialect) from pending.error
+    return pending.queue
 
 
 @contextmanager
 def pipeline(connection: Connection):
-    """psycopg's pipeline mode on a PostgreSQL connection: what is executed inside is sent
-    together when the block ends (a transaction's BEGIN with it); elsewhere nothing changes."""
+    """On PostgreSQL, what is executed inside goes to the server together when the block ends (a
+    transaction's BEGIN with it; a result read inside sends what waits at that point); elsewhere
+    nothing changes."""
     if connection.dialect.name != "postgresql":
         yield connection
         return
-    driver = connection.connection.driver_connection
-    begin = not _in_pipeline(driver) and _opens_transaction(connection)  # (decided outside the pipeline)
-    with as_sqlalchemy_errors(connection, None, None), driver.pipeline():
-        if begin:
-            driver.execute(_BEGIN)
-        yield connection
-
-
-# ------------------------------------------------------------- a pipeline that opens the transaction
-_BEGIN = b"BEGIN"
-BEGUN_HERE = "kontor_begun_here"  # in the pooled connection's info: implicit BEGIN is switched back on
-RESTORES_IMPLICIT_BEGIN = "kontor_restores_implicit_begin"  # set on a dialect by kontor.db.make_engine
-
-
-def _opens_transaction(connection: Connection) -> bool:
-    """psycopg begins a transaction by sending BEGIN and waiting for its answer, in a pipeline too:
-    a round trip of its own (for one statement that costs about what the pipeline saves, for
-    several it does not). When a pipeline opens the transaction (and none of psycopg's own
-    transaction settings applies), it sends BEGIN itself, with its statements: psycopg is told not
-    to begin one (autocommit) until this transaction ends (restore_implicit_begin, called by the
-    engine after every commit and rollback; see kontor.db.make_engine). Switching autocommit is
-    allowed only outside a transaction and costs a round trip inside a pipeline: this is decided
-    before the pipeline starts."""
-    driver = connection.connection.driver_connection
-    if not getattr(connection.dialect, RESTORES_IMPLICIT_BEGIN, False) or driver.autocommit \
-            or driver.info.transaction_status != _IDLE or driver.isolation_level is not None \
-            or driver.read_only is not None or driver.deferrable is not None:
-        return False
-    driver.autocommit = True
-    connection.connection.info[BEGUN_HERE] = True
-    return True
-
-
-def _in_pipeline(driver) -> bool:
-    return driver.pgconn.pipeline_status != 0  # libpq's PQ_PIPELINE_OFF
-
-
-def restore_implicit_begin(pooled_connection) -> None:
-    """After a transaction begun here has ended: psycopg begins the next one itself again."""
+    queue = _queue(connection)
+    queue.held += 1
     try:
-        info = pooled_connection.info
-    except NotImplementedError:  # the dialect's own first look at a new connection: none begun here
-        return
-    if info.get(BEGUN_HERE):
-        driver = pooled_connection.driver_connection
-        if driver.info.transaction_status == _IDLE:
-            driver.autocommit = False
-            del info[BEGUN_HERE]
+        yield connection
+    except BaseException:
+        queue.held -= 1
+        if not queue.held:
+            queue.discard()  # (the block failed: its transaction, or savepoint, is rolled back by its owner)
+        raise
+    queue.held -= 1
+    if not queue.held:
+        _send_waiting(connection, queue)
 
 
-_IDLE = 0  # libpq's PQTRANS_IDLE (psycopg.pq.TransactionStatus.IDLE)
+def send_waiting_first(engine: Engine) -> None:
+    """Statements waiting in a pipeline go to the server before any that SQLAlchemy runs on the same
+    connection (the ORM's, a savepoint's, a commit), so that they run in the order they were given;
+    a rollback drops them."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_statement(connection, _cursor, _statement, _parameters, _context, _executemany) -> None:
+        _send_if_waiting(connection)
+
+    @event.listens_for(engine, "commit")
+    def _before_commit(connection) -> None:
+        _send_if_waiting(connection)
+
+    @event.listens_for(engine, "rollback")
+    def _before_rollback(connection) -> None:
+        known = connection.connection.info.get(_QUEUE) if not connection.invalidated else None
+        if known is not None:
+            known.discard()
+
+
+def _send_if_waiting(connection: Connection) -> None:
+    known = connection.connection.info.get(_QUEUE)
+    if known:
+        _send_waiting(connection, known)
 
 
 def _compile(statement, dialect, names: list[str] | None) -> _Compiled:
@@ -276,7 +313,7 @@ def _compile(statement, dialect, names: list[str] | None) -> _Compiled:
     # a select's columns, or what an insert or update returns (a text() statement: none read)
     columns = tuple(getattr(statement, "exported_columns", ()))
     return _Compiled(
-        compiled.string, constants, tuple(converters),
+        compiled.string, compiled.string.encode(), constants, tuple(converters),
         tuple(compiled.positiontup) if compiled.positional else None,
         tuple(column.key for column in columns),
         tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns))
