@@ -36,7 +36,7 @@ def drop_bench_database() -> None:
 
 def bench_kontor(kind: str, **overrides):
     """A Kontor on a fresh database with the bench processes deployed beside bpmn/."""
-    from kontor.bootstrap import bootstrap, set_current
+    from kontor.bootstrap import bootstrap, set_current, settle_long_running_process
     from kontor.settings import Settings
 
     data_dir = Path(tempfile.mkdtemp(prefix="kontor-bench-data-"))
@@ -44,6 +44,7 @@ def bench_kontor(kind: str, **overrides):
                         secret_key="bench-secret-" + "x" * 24, bpmn_path=[BENCH_BPMN_DIR], **overrides)
     kontor = bootstrap(settings)
     set_current(kontor)
+    settle_long_running_process()  # as `kontor serve` and `kontor worker` do
     return kontor
 
 

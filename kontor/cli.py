@@ -110,6 +110,7 @@ def cmd_serve(settings: Settings, args) -> int:
     import uvicorn
 
     from api.app import create_app
+    from kontor.bootstrap import settle_long_running_process
     from kontor.embedded import local_mailboxes, start_local_mail, start_prefect_server, stop_process
 
     prefect_server = local_mail = kontor = worker = None
@@ -132,6 +133,7 @@ def cmd_serve(settings: Settings, args) -> int:
             from flows.worker import start_worker_thread
 
             worker = start_worker_thread(kontor)
+        settle_long_running_process()
         # uvicorn re-raises the signal that stopped it once it is done: let that end in our cleanup below.
         signal.signal(signal.SIGTERM, _exit_on_signal)
         print(f"Kontor API on http://{args.host}:{args.port}/docs")
@@ -154,7 +156,7 @@ def cmd_worker(settings: Settings, _args) -> int:
     import threading
 
     from flows.deployments import serve
-    from kontor.bootstrap import set_current
+    from kontor.bootstrap import set_current, settle_long_running_process
 
     if not os.environ.get("PREFECT_API_URL"):
         print("kontor worker: set PREFECT_API_URL to the Prefect server the worker reports to "
@@ -162,6 +164,7 @@ def cmd_worker(settings: Settings, _args) -> int:
         return 2
     kontor = _bootstrap(settings)
     set_current(kontor)
+    settle_long_running_process()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -188,3 +188,14 @@ def test_a_missing_extra_folder_stops_deploy(tmp_path):
     result = run(base_env(tmp_path, KONTOR_BPMN_PATH=folders_setting(missing)), "deploy")
     assert result.returncode == 2
     assert f"kontor: cannot deploy {missing}: (folder): process folder does not exist" in result.stderr
+
+
+def test_a_long_running_process_leaves_what_it_started_with_out_of_the_collectors_walks():
+    """What `kontor serve` and `kontor worker` do once they have started (in a process of its own here)."""
+    code = ("import gc; from kontor.bootstrap import settle_long_running_process, YOUNG_COLLECTION_AFTER as young; "
+            "before = gc.get_freeze_count(); settle_long_running_process(); "
+            "print(before, gc.get_freeze_count() > 1000, gc.get_threshold()[0] == young)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "True", "True"]
