@@ -108,3 +108,63 @@ def test_a_plain_state_is_written_by_orjson_and_others_by_the_standard_library(p
         engine, workflow = started(process, value)
         assert engine.dump(workflow) == "{}", value
     assert len(written) == 4
+
+
+WITH_SUBPROCESS = """    <bpmn:startEvent id="Begin"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Inner"/>
+    <bpmn:subProcess id="Inner">
+      <bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>
+      <bpmn:startEvent id="Inner_begin"><bpmn:outgoing>G1</bpmn:outgoing></bpmn:startEvent>
+      <bpmn:sequenceFlow id="G1" sourceRef="Inner_begin" targetRef="Inner_calc"/>
+      <bpmn:scriptTask id="Inner_calc"><bpmn:incoming>G1</bpmn:incoming><bpmn:outgoing>G2</bpmn:outgoing>
+        <bpmn:script>total = amount * 3</bpmn:script></bpmn:scriptTask>
+      <bpmn:sequenceFlow id="G2" sourceRef="Inner_calc" targetRef="Inner_check"/>
+      <bpmn:userTask id="Inner_check"><bpmn:incoming>G2</bpmn:incoming><bpmn:outgoing>G3</bpmn:outgoing></bpmn:userTask>
+      <bpmn:sequenceFlow id="G3" sourceRef="Inner_check" targetRef="Inner_end"/>
+      <bpmn:endEvent id="Inner_end"><bpmn:incoming>G3</bpmn:incoming></bpmn:endEvent>
+    </bpmn:subProcess>
+    <bpmn:sequenceFlow id="F2" sourceRef="Inner" targetRef="Finish"/>
+    <bpmn:endEvent id="Finish"><bpmn:incoming>F2</bpmn:incoming></bpmn:endEvent>"""
+
+
+def spiffworkflows_own_state(engine, workflow) -> dict:
+    """The state as SpiffWorkflow's own converters write it (with Kontor's value converters)."""
+    from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+    from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
+    from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+    from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+    registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
+    registry._encoder_mode = True
+    converter = BpmnWorkflowConverter(BpmnWorkflow, registry)
+    dct = WorkflowConverter.to_dict(converter, workflow)
+    dct["subprocesses"] = converter.mapping_to_dict(workflow.subprocesses)
+    dct["bpmn_events"] = registry.convert(workflow.bpmn_events)
+    dct["state_version"] = state_json.STATE_VERSION
+    return json.loads(json.dumps(dct, cls=create_encoder(registry)))
+
+
+@pytest.mark.parametrize("body", [WITH_TASKS, WITH_SUBPROCESS], ids=["tasks", "subprocess"])
+def test_the_state_is_what_spiffworkflows_own_converters_write_and_reads_back_as_it(tmp_path, body):
+    engine = ProcessEngine()
+    process = engine.parse_bundle(bundle(tmp_path, body))["unit_process"]
+    workflow = engine.start(process, {"amount": Decimal("2.5"), "who": "x"})
+    for _ in range(3):
+        state = engine.dump(workflow)
+        assert json.loads(state) == spiffworkflows_own_state(engine, workflow)
+        loaded = engine.load(state, process)
+        assert json.loads(engine.dump(loaded)) == json.loads(state)
+        ids = {task.id: task for task in loaded.get_tasks()}
+        assert all(ids[child].parent is task for task in ids.values() for child in task._children)
+        if loaded.completed:
+            break
+        waiting = engine.snapshot(loaded, process)
+        if waiting.human_tasks:
+            engine.complete_human_task(loaded, waiting.human_tasks[0].task_id, {"ok": True})
+        else:
+            engine.complete_service_task(loaded, waiting.service_jobs[0].task_id, {"booking_id": 7})
+        workflow = loaded
+    assert workflow.completed

@@ -2,7 +2,10 @@
 (the parsed spec of the instance's version is kept by the runtime), with Kontor's converters for
 Decimal and date. Part of the engine adapter; runtime.engine delegates to it.
 
-Writing the state is a good part of every step's cost, so it is written by orjson, about fifteen
+Writing the state is a good part of every step's cost. A task's id appears four times in it (as
+its key, its own id, its children's parent and its parent's child), and turning a UUID into text
+and back is most of the conversion's work: each id is turned into text once per dump, and each
+text into a UUID once per load. The text is written by orjson, about fifteen
 times faster than the standard library, whenever orjson writes exactly what the standard
 library would: the values are walked first (that walk also decides whether the state is
 faithful, see StateJson.dump), and a state holding anything orjson writes in its own way (a
@@ -13,17 +16,22 @@ the same with the standard library's reader, which reads every state.
 from __future__ import annotations
 
 import json
+import threading
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from types import ModuleType
 from uuid import UUID
 
 import orjson
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default import workflow as spiff_workflow_converters
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
 
 from runtime.errors import ProcessError
 
@@ -37,13 +45,72 @@ _PLAIN_TYPES = frozenset({str, int, bool, type(None), Decimal, date})  # (too la
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
+_ids = threading.local()  # .texts: id text by UUID object during a dump; .uuids: UUID by text during a load
+
+
+def _text(uuid: UUID) -> str:
+    """The id's text, turned once per dump (by the object: the tasks share their id objects)."""
+    texts = getattr(_ids, "texts", None)
+    if texts is None:
+        return str(uuid)
+    known = texts.get(id(uuid))
+    if known is None or known[0] is not uuid:
+        known = texts[id(uuid)] = (uuid, str(uuid))  # (the entry keeps the object, and so its id, alive)
+    return known[1]
+
+
+def _uuid(text: str) -> UUID:
+    """The UUID of an id's text, parsed once per load; the tasks then share it, as after a start."""
+    uuids = getattr(_ids, "uuids", None)
+    if uuids is None:
+        return UUID(text)
+    known = uuids.get(text)
+    if known is None:
+        known = uuids[text] = UUID(text)
+    return known
+
+
+spiff_workflow_converters.UUID = _uuid  # (SpiffWorkflow's converters only construct ids with it)
+
+
+@contextmanager
+def _memo(name: str):
+    setattr(_ids, name, {})
+    try:
+        yield
+    finally:
+        setattr(_ids, name, None)
+
+
+class _TaskConverter(TaskConverter):
+    """SpiffWorkflow's task converter (the same dictionary), with each id turned into text once."""
+
+    def to_dict(self, task):
+        parent = task.parent
+        if parent is None:
+            data, delta = task.data, {}
+        else:
+            data, delta = {}, {"updates": DeepMerge.get_updated_keys(parent.data, task.data),
+                               "deletions": DeepMerge.get_deleted_keys(parent.data, task.data)}
+        return {"id": _text(task.id), "parent": None if parent is None else _text(task._parent),
+                "children": [_text(child) for child in task._children], "last_state_change": task.last_state_change,
+                "state": task.state, "task_spec": task.task_spec.name, "triggered": task.triggered,
+                "internal_data": self.registry.convert(task.internal_data), "data": data, "delta": delta}
+
+
+class _WorkflowConverter(BpmnWorkflowConverter):
+    def mapping_to_dict(self, mapping, **kwargs):
+        return {_text(key) if type(key) is UUID else str(key): self.registry.convert(value, **kwargs)
+                for key, value in mapping.items()}
+
+
 class StateJson:
     def __init__(self):
-        self.registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+        self.registry = BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, Task: _TaskConverter})
         self.registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
         self.registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
         self._encoder_cls = create_encoder(self.registry, None)
-        self._converter = BpmnWorkflowConverter(BpmnWorkflow, self.registry)
+        self._converter = _WorkflowConverter(BpmnWorkflow, self.registry)
 
     def dump(self, workflow: BpmnWorkflow) -> tuple[str, bool]:
         """The state as JSON, and whether loading it gives back the very same values: not so when
@@ -52,10 +119,11 @@ class StateJson:
         _kept)."""
         self.registry._encoder_mode = True
         try:
-            converter = self._converter
-            dct = WorkflowConverter.to_dict(converter, workflow)
-            dct["subprocesses"] = converter.mapping_to_dict(workflow.subprocesses)
-            dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+            with _memo("texts"):
+                converter = self._converter
+                dct = WorkflowConverter.to_dict(converter, workflow)
+                dct["subprocesses"] = converter.mapping_to_dict(workflow.subprocesses)
+                dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
             dct["state_version"] = STATE_VERSION
             kept = self._state_kept(dct)
             text = self._orjson(dct) if kept == _PLAIN else None
@@ -73,10 +141,11 @@ class StateJson:
         converter = self._converter
         workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=script_engine,
                                 deserializing=True)
-        workflow.tasks = converter.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
-        converter.set_default_attributes(workflow, dct)
-        converter.subprocesses_from_dict(dct["subprocesses"], workflow)
+        with _memo("uuids"):
+            workflow.tasks = converter.mapping_from_dict(dct["tasks"], _uuid, workflow=workflow)
+            workflow.task_tree = workflow.tasks.get(_uuid(dct["root"]))
+            converter.set_default_attributes(workflow, dct)
+            converter.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         return workflow
 
