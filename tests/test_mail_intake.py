@@ -240,3 +240,21 @@ def test_a_forged_token_is_no_route(kontor, sent):
     assert mail.route == "quarantine" and mail.outbox_id is None
     with kontor.transaction() as session:
         assert session.get(OutboxMail, sent["outbox_id"]).state == "pending"
+
+
+def test_a_sender_is_looked_up_among_the_contacts_by_an_index(kontor):
+    """Every message that no token, thread or tag routes looks for its sender among all contacts:
+    by the address in lower case, which an index of its own serves (a scan of 100,000 contacts
+    per message halved the intake rate)."""
+    from sqlalchemy import text
+
+    sender = select(Contact.id).where(func.lower(Contact.email) == "info@example.test")
+    with kontor.transaction() as session:
+        dialect = session.get_bind().dialect
+        query = str(sender.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        if dialect.name == "postgresql":
+            session.execute(text("SET LOCAL enable_seqscan = off"))  # (the test table is small)
+            plan = " ".join(row[0] for row in session.execute(text(f"EXPLAIN {query}")))
+        else:
+            plan = " ".join(str(row[-1]) for row in session.execute(text(f"EXPLAIN QUERY PLAN {query}")))
+    assert "ix_contact_email_lower" in plan, plan

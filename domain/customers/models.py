@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kontor.db import Base, utcnow
@@ -91,6 +91,8 @@ class Address(Base):
 class Contact(Base):
     """A contact person at the customer."""
     __tablename__ = "contact"
+    # mail intake finds a sender among the contacts by the address in lower case
+    __table_args__ = (Index("ix_contact_email_lower", func.lower(text("email"))),)
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
