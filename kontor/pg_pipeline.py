@@ -87,7 +87,7 @@ class StatementQueue:
         pgconn.enter_pipeline_mode()
         try:
             begins = pgconn.transaction_status == _IDLE and not self.driver.autocommit
-            if begins:  # (psycopg would have sent its BEGIN before a statement of its own)
+            if begins:  # psycopg's own BEGIN, with the connection's isolation level (psycopg 3.3's method)
                 pgconn.send_query_params(self.driver._get_tx_start_command(), None)
             for pending in waiting:
                 name = self._prepared.get(pending.sql) or naming.get(pending.sql)
