@@ -81,11 +81,10 @@ class DriverStatement:
         """Run once. On PostgreSQL the rows are read when asked for (inside a pipeline: once it
         has been sent); on SQLite at once."""
         form = self.form(connection, parameters)
-        if connection.dialect.name == "postgresql":
-            return DriverResult((connection, _send(connection, form.encoded, _bound(form, parameters))), form)
-        cursor = _execute_sqlite(connection, form, parameters)
-        return DriverResult(cursor.rowcount, form, [_read(form, row) for row in cursor.fetchall()]
-                            if form.columns else [])
+        sent = _execute(connection, form, parameters)
+        if isinstance(sent, Pending):
+            return DriverResult((connection, sent), form)
+        return DriverResult(sent.rowcount, form, [_read(form, row) for row in sent.fetchall()] if form.columns else [])
 
     def form(self, connection: Connection, parameters: dict) -> _Compiled:
         dialect = connection.dialect
@@ -107,10 +106,7 @@ class DriverInsert:
 
     def execute(self, connection: Connection, rows: list[dict]) -> None:
         for form, parameters in self.forms(connection, rows):
-            if connection.dialect.name == "postgresql":
-                _send(connection, form.encoded, _bound(form, parameters))
-            else:
-                _execute_sqlite(connection, form, parameters)
+            _execute(connection, form, parameters)
 
     def forms(self, connection: Connection, rows: list[dict]) -> list[tuple[_Compiled, dict]]:
         """The statements for these rows, each with its parameters."""
@@ -155,12 +151,11 @@ class Batch:
         parts, self._parts = self._parts, []
         if connection.dialect.name != "postgresql":
             for form, parameters in parts:
-                _execute_sqlite(connection, form, parameters)
+                _execute(connection, form, parameters)
             return
         for group in _within_the_limit(parts):
             if len(group) == 1:
-                form, parameters = group[0]
-                _send(connection, form.encoded, _bound(form, parameters))
+                _execute(connection, *group[0])
                 continue
             sql = _merged(tuple(form for form, _ in group))
             _send(connection, sql, tuple(value for form, parameters in group for value in _bound(form, parameters)))
@@ -194,7 +189,11 @@ def _merged(forms: tuple[_Compiled, ...]) -> bytes:
 _DOLLAR = re.compile(r"\$(\d+)")
 
 
-def _execute_sqlite(connection: Connection, form: _Compiled, parameters: dict):
+def _execute(connection: Connection, form: _Compiled, parameters: dict):
+    """On PostgreSQL the statement queued (kontor.pg_pipeline), its Pending; on SQLite run at once,
+    the driver's cursor."""
+    if connection.dialect.name == "postgresql":
+        return _send(connection, form.encoded, _bound(form, parameters))
     with as_sqlalchemy_errors(connection, form.sql, parameters):
         return connection.connection.driver_connection.execute(form.sql, _bound(form, parameters))
 

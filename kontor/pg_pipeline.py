@@ -166,8 +166,7 @@ def _communicate(pgconn) -> list:
 
 
 def _wait(socket: int, events: int) -> int:
+    """Block until the socket is ready for these events (or failed); what it is ready for."""
     poller = select.poll()
     poller.register(socket, events | select.POLLERR | select.POLLHUP)
-    while True:
-        for _, ready in poller.poll():
-            return ready
+    return poller.poll()[0][1]  # (without a timeout poll returns once something is ready)
