@@ -43,6 +43,12 @@ class InboundMail(Base):
     record_type: Mapped[str | None] = mapped_column(String(30))
     record_id: Mapped[int | None]
     delivered_message: Mapped[str | None] = mapped_column(String(100))  # the BPMN message it became
+    # what the route rests on: "proof" (the signed reply token, a reference to a Message-ID Kontor
+    # made) may move a process by itself; "claim" (subject tag, known sender, routed by hand) only
+    # attaches the mail and asks a person
+    evidence: Mapped[str | None] = mapped_column(String(10))
+    # the receiving server's failed checks (Authentication-Results: DMARC, DKIM, SPF), if any
+    authentication: Mapped[str | None] = mapped_column(String(300))
     defects: Mapped[list] = mapped_column(default=list)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     routed_by: Mapped[str | None] = mapped_column(String(100))  # who re-routed it by hand

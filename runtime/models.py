@@ -64,6 +64,9 @@ class HumanTask(Base):
     title: Mapped[str] = mapped_column(String(300))
     lane: Mapped[str | None] = mapped_column(String(200))
     candidate_groups: Mapped[list] = mapped_column(default=list)
+    # users the process itself names as candidates (its `assignee`): they may work the task without
+    # being in a candidate group; claiming or delegating makes nobody a candidate
+    candidate_users: Mapped[list] = mapped_column(default=list, server_default="[]")
     assignee: Mapped[str | None] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(20), default="open")  # open|completed|cancelled
     form_schema: Mapped[dict | None]
