@@ -8,7 +8,7 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from domain.users import Principal, User
+from domain.users import Principal, User, principal_of
 from kontor.db import utcnow
 from runtime.engine import ProcessError
 from runtime.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -19,16 +19,28 @@ from runtime.runtime import ProcessRuntime
 SUPERVISORS = ("ops", "admin")
 
 
+def is_candidate(task: HumanTask, who: Principal) -> bool:
+    """Whether the model lets this user work the task: a member of one of its candidate groups, or
+    a user it names itself (its `assignee`). Claiming or delegating makes nobody a candidate, and
+    portal users never are one."""
+    if who.is_portal:
+        return False
+    return bool(set(task.candidate_groups or []) & who.groups) or who.username in (task.candidate_users or [])
+
+
 def may_see(task: HumanTask, who: Principal) -> bool:
+    if who.is_portal:
+        return False
     return (who.has_any(*SUPERVISORS) or task.assignee == who.username or task.completed_by == who.username
-            or bool(set(task.candidate_groups or []) & who.groups))
+            or is_candidate(task, who))
 
 
 def may_work(task: HumanTask, who: Principal) -> bool:
-    """Claimed: only the assignee. Unclaimed: any member of a candidate group."""
-    if task.assignee is not None:
-        return task.assignee == who.username
-    return bool(set(task.candidate_groups or []) & who.groups) or "admin" in who.groups
+    """A candidate (or an admin), checked whenever the task is claimed or completed; once claimed,
+    only by its assignee."""
+    if not (is_candidate(task, who) or ("admin" in who.groups and not who.is_portal)):
+        return False
+    return task.assignee is None or task.assignee == who.username
 
 
 def get_task(session: Session, task_id: int, who: Principal, for_update: bool = False) -> HumanTask:
@@ -50,12 +62,12 @@ def _open_task(session, task_id, who) -> HumanTask:
 
 def claim_task(session: Session, runtime: ProcessRuntime, task_id: int, who: Principal) -> HumanTask:
     task = _open_task(session, task_id, who)
-    if task.assignee == who.username:
-        return task
-    if task.assignee is not None:
+    if task.assignee is not None and task.assignee != who.username:
         raise Conflict(f"task {task_id} is claimed by {task.assignee}", assignee=task.assignee)
     if not may_work(task, who):
         raise Forbidden("you are in none of this task's candidate groups")
+    if task.assignee == who.username:
+        return task
     instance = session.get(ProcessInstance, task.instance_id)
     runtime.guards.check(task.guard, session, who, task, instance.variables or {}, "claim", None)
     task.assignee = who.username
@@ -76,12 +88,19 @@ def unclaim_task(session: Session, task_id: int, who: Principal) -> HumanTask:
 
 
 def delegate_task(session: Session, task_id: int, who: Principal, to_username: str) -> HumanTask:
+    """Hand the task to another user who may work it: an active member of staff who is one of its
+    candidates (or an admin). What the task's guard demands (e.g. four eyes) is checked when the
+    delegate claims or completes it."""
     task = _open_task(session, task_id, who)
     if task.assignee != who.username and not who.has_any(*SUPERVISORS):
         raise Forbidden("only the assignee or ops can delegate a task")
     target = session.scalar(select(User).where(User.username == to_username, User.active.is_(True)))
     if target is None:
         raise ValidationFailed("unknown user", [{"field": "assignee", "message": f"no active user {to_username!r}"}])
+    delegate = principal_of(target)
+    if not (is_candidate(task, delegate) or ("admin" in delegate.groups and not delegate.is_portal)):
+        raise ValidationFailed("the task cannot go to this user", [{"field": "assignee", "message": (
+            f"{to_username} is in none of the task's candidate groups ({', '.join(task.candidate_groups or [])})")}])
     audit(session, task.instance_id, "task_delegated", who.username, task.spec_name, task=task.id,
           previous_assignee=task.assignee, assignee=to_username)
     task.assignee = to_username
@@ -109,7 +128,8 @@ def complete_task(session: Session, runtime: ProcessRuntime, task_id: int, who: 
     Two completions of one task: the second gets Conflict (also via the instance's version)."""
     task = _open_task(session, task_id, who)
     if not may_work(task, who):
-        raise Forbidden("claim the task first" if task.assignee is None else f"task is claimed by {task.assignee}")
+        raise Forbidden(f"task is claimed by {task.assignee}" if task.assignee not in (None, who.username)
+                        else "you are in none of this task's candidate groups")
     validate_form(task.form_schema, data)
     instance = session.get(ProcessInstance, task.instance_id)
     require_running(instance)
@@ -159,6 +179,8 @@ SORTABLE = {"priority": HumanTask.priority, "due_at": HumanTask.due_at, "created
 
 
 def inbox(session: Session, who: Principal, f: InboxFilter) -> tuple[list[HumanTask], int]:
+    if who.is_portal:  # portal users work no tasks of Kontor's staff
+        return [], 0
     query = select(HumanTask).where(HumanTask.state == f.state)
     in_my_groups = exists().where(HumanTaskGroup.human_task_id == HumanTask.id,
                                   HumanTaskGroup.group_name.in_(sorted(who.groups) or [""]))

@@ -99,7 +99,8 @@ def _sync_human_tasks(connection, instance, known: frozenset, waiting, now) -> N
          "spec_name": info.spec_name, "title": info.title, "lane": info.lane, "state": "open",
          "candidate_groups": info.candidate_groups, "form_schema": info.form_schema, "ui_schema": info.ui_schema,
          "documentation": info.documentation, "priority": info.priority, "due_at": info.due_at,
-         "follow_up_at": info.follow_up_at, "created_at": now, "assignee": info.assignee, "guard": info.guard}
+         "follow_up_at": info.follow_up_at, "created_at": now, "assignee": info.assignee,
+         "candidate_users": info.candidate_users, "guard": info.guard}
         for info in new])
     for info in new:  # the group rows find their task's id by the task's key (sent after it)
         for group in dict.fromkeys(info.candidate_groups):

@@ -106,6 +106,32 @@ class API:
         return tasks[0]
 
 
+def set_groups(kontor, username: str, groups: list[str]) -> None:
+    from sqlalchemy import select
+
+    from domain.users import User
+
+    with kontor.transaction() as session:
+        session.scalar(select(User).where(User.username == username)).groups = groups
+
+
+def ensure_user(kontor, username: str, groups: list[str], customer_id: int | None = None) -> str:
+    """A user with these groups (password `<name>-password`, as the API helper logs in), created once
+    per database and set to these groups and this customer on every call."""
+    from sqlalchemy import select
+
+    from domain.users import User, add_user
+
+    with kontor.transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            add_user(session, username, f"{username}-password", groups, email=f"{username}@kontor.test",
+                     customer_id=customer_id)
+        else:
+            user.groups, user.customer_id, user.active = sorted(groups), customer_id, True
+    return username
+
+
 def start_demo(kontor, request_id: str) -> int:
     """A demonstration instance (amount 250: no review) started through the runtime's handler; its id."""
     with kontor.transaction() as session:

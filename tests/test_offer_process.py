@@ -15,7 +15,7 @@ from domain.offers.models import OfferApproval
 from tests.mailbox import inbox, wait_for_mail
 from tests.offer_support import (answer_token, complete, customer_replies, drive, new_offer, only_task, open_tasks,
                                  sales_setup, sent_offer)
-from tests.support import ok
+from tests.support import ok, set_groups
 
 pytestmark = pytest.mark.usefixtures("mail")
 
@@ -149,13 +149,6 @@ def test_a_change_after_approval_voids_it_and_approval_starts_again(kontor, api)
     assert final["status"] == "sent"
     live = [a for a in final["approvals"] if a["voided_at"] is None]
     assert [(a["decided_by"], a["content_hash"]) for a in live] == [("tina", final["content_hash"])]
-
-
-def set_groups(kontor, username: str, groups: list[str]) -> None:
-    from domain.users import User
-
-    with kontor.transaction() as session:
-        session.scalar(select(User).where(User.username == username)).groups = groups
 
 
 def test_nobody_approves_an_offer_they_created_or_last_changed(kontor, api):

@@ -147,7 +147,13 @@ def resubmit(session: Session, runtime: ProcessRuntime, who: Principal, offer: O
 # ------------------------------------------------------------------ guards of the process's human tasks
 def guard_approval(session: Session, who: Principal, task: HumanTask, variables: dict, action: str,
                    data: dict | None, *, settings: Settings) -> None:
-    """Four eyes, on the content the process approves; the decision is recorded with that content."""
+    """The level's own group (its deputies' once escalated), four eyes, on the content the process
+    approves; the decision is recorded with that content. Checked on claim and on completion, whoever
+    holds the task and however it came to them: being its assignee or an admin is no authority."""
+    steps, step = variables["approval_steps"], int(variables["step"])
+    group = approving_group(variables, steps[step])
+    if group not in who.groups or who.is_portal:
+        raise Forbidden(f"approving at level {steps[step].replace('_', ' ')} needs the group {group}")
     offer = session.get(Offer, variables["offer_id"])
     if who.username in (offer.created_by, offer.changed_by):
         raise Forbidden(f"four eyes: {who.username} created or last changed offer {offer.label}; "
@@ -164,10 +170,9 @@ def guard_approval(session: Session, who: Principal, task: HumanTask, variables:
         return
     if data["decision"] == "approve" and offer.valid_until < local_now(settings).date():
         raise Conflict(f"offer {offer.label} was valid until {offer.valid_until}; it needs a new validity first")
-    steps, step = variables["approval_steps"], int(variables["step"])
     approved = data["decision"] == "approve"
     session.add(OfferApproval(offer_id=offer.id, approval_round=offer.approval_round, level=steps[step],
-                              approver_group=(task.candidate_groups or ["?"])[0],
+                              approver_group=group,
                               decision="approved" if approved else "rejected", reason=data.get("reason"),
                               content_hash=offer.content_hash, decided_by=who.username, human_task_id=task.id))
     if not approved:
@@ -176,6 +181,13 @@ def guard_approval(session: Session, who: Principal, task: HumanTask, variables:
                  f"offer {offer.label} {'approved' if approved else 'rejected'} at level "
                  f"{steps[step].replace('_', ' ')}" + (f": {data.get('reason')}" if data.get("reason") else ""),
                  "offer", offer.id)
+
+
+def approving_group(variables: dict, level: str) -> str:
+    """Who approves a level: its own group, or its deputy group once the approval was escalated."""
+    if variables.get("escalated"):
+        return (variables.get("approval_deputies") or {}).get(level, level)
+    return level
 
 
 def guard_rework(session: Session, who: Principal, task: HumanTask, variables: dict, action: str,

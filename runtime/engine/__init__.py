@@ -50,6 +50,7 @@ class HumanTaskInfo:
     priority: int
     documentation: str | None
     assignee: str | None = None  # from the `assignee` expression: the task starts claimed by this user
+    candidate_users: list[str] = field(default_factory=list)  # users the model names (the assignee above)
     guard: str | None = None  # a named check the domain runs before the task is claimed or completed
 
 
@@ -214,6 +215,7 @@ class ProcessEngine:
             groups = [g for g in (value.split(",") if isinstance(value, str) else value) if str(g).strip()]
         if not groups and spec.lane:
             groups = [spec.lane]
+        assignee = str(self._evaluate(task, props["assignee"]) or "") or None if props.get("assignee") else None
         form_file = props.get("formJsonSchemaFilename")
         ui_file = props.get("formUiSchemaFilename")
         priority = self._evaluate(task, props.get("priority"))
@@ -226,7 +228,7 @@ class ProcessEngine:
             follow_up_at=resolve_moment(self._evaluate(task, props.get("followUpDate")), now),
             priority=_priority(priority),
             documentation=getattr(spec, "documentation", None),
-            assignee=str(self._evaluate(task, props["assignee"]) or "") or None if props.get("assignee") else None,
+            assignee=assignee, candidate_users=[assignee] if assignee else [],
             guard=props.get("guard") or None,
         )
 
