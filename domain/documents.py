@@ -189,7 +189,7 @@ def readable_document(session: Session, who: Principal, document_id: int) -> Doc
     if document is None:
         raise NotFound(f"document {document_id} not found")
     if document.customer_id is not None:
-        readable_customer(session, who, document.customer_id)  # NotFound for another customer's
+        readable_customer(session, who, document.customer_id, ("document", document_id))  # as if it did not exist
     if who.is_portal and not (document.visible_to_customer and document.customer_id == who.customer_id):
         raise NotFound(f"document {document_id} not found")
     if not who.is_portal:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kontor.db import make_engine, make_session_factory, migrate, transaction
 from kontor.settings import Settings
+from mailers.record_access import MailRecords
 from runtime.runtime import OperationRegistry, ProcessRuntime
 
 
@@ -20,6 +21,7 @@ class Kontor:
     sessions: sessionmaker[Session]
     runtime: ProcessRuntime
     deployed: list = field(default_factory=list)
+    mail_records: MailRecords = field(default_factory=MailRecords)  # who may route a received mail to a record
 
     def transaction(self):
         """One unit of work (commit on success, rollback on error)."""

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
 
     # Messages that arrive before anybody waits for them are kept this long.
     message_ttl_seconds: int = 14 * 24 * 3600
+    # Process data a client brings (start data, a message's data, a completed form), as JSON.
+    process_data_max_bytes: int = Field(default=256 * 1024, ge=1024)
 
     # Service jobs: attempts and exponential backoff (base * 2**(attempt-1), capped).
     job_max_attempts: int = 3

@@ -5,14 +5,15 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.customers.access import readable_customer, require_staff
+from domain.customers.access import editable_customer, require_staff
 from domain.documents import DocumentStore
 from domain.listing import PageRequest, page_of
 from domain.users import Principal
 from mailers.inbound_models import InboundMail
 from mailers.intake import apply_route
 from mailers.outbox import OutboxMail
-from mailers.routing import Route
+from mailers.record_access import MailRecords
+from mailers.routing import manual
 from runtime.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from runtime.runtime import ProcessRuntime
 
@@ -42,16 +43,23 @@ def readable_inbound(session: Session, who: Principal, inbound_id: int) -> Inbou
 
 
 def raw_source(session: Session, store: DocumentStore, who: Principal, inbound_id: int) -> bytes:
+    """The message as received. Its headers may hold the reply token of the mail it answers (proof
+    that moves a process): of a customer's mail, only who may edit that customer, managers and ops
+    read it."""
     mail = readable_inbound(session, who, inbound_id)
+    if mail.customer_id is not None and not who.has_any("manager", "ops"):
+        editable_customer(session, who, mail.customer_id)
     if mail.raw_sha256 is None:
         raise NotFound(f"received mail {inbound_id} was not kept whole ({mail.reason})")
     return store.get(mail.raw_sha256)
 
 
-def route_by_hand(session: Session, runtime: ProcessRuntime, who: Principal, inbound_id: int,
+def route_by_hand(session: Session, runtime: ProcessRuntime, records: MailRecords, who: Principal, inbound_id: int,
                   outbox_id: int | None = None, customer_id: int | None = None) -> InboundMail:
     """A quarantined message goes where a person says: as the answer to a sent mail (and so to its
-    record and process), or to a customer."""
+    record and process), or to a customer; either needs the right to edit that record or customer.
+    A person's routing is a claim like a subject tag: the record's process gets the mail to be read
+    by a person (its review task), never as a decision by itself."""
     if not who.has_any("sales", "manager", "ops") or who.is_portal:
         raise Forbidden("routing received mail is for sales, managers and ops")
     mail = session.scalar(select(InboundMail).where(InboundMail.id == inbound_id).with_for_update())
@@ -66,10 +74,10 @@ def route_by_hand(session: Session, runtime: ProcessRuntime, who: Principal, inb
         sent = session.get(OutboxMail, outbox_id)
         if sent is None:
             raise ValidationFailed("no such sent mail", [{"field": "outbox_id", "message": f"{outbox_id} not found"}])
-        decided = Route("manual", outbox_id=sent.id, customer_id=sent.customer_id, contact_id=sent.contact_id,
-                        record_type=sent.record_type, record_id=sent.record_id)
+        records.require_editable(session, who, sent.record_type, sent.record_id, sent.customer_id)
+        decided = manual(sent, who.username)
     else:
-        readable_customer(session, who, customer_id)
-        decided = Route("manual", customer_id=customer_id)
+        records.require_editable(session, who, None, None, customer_id)
+        decided = manual(None, who.username, customer_id)
     mail.routed_by = who.username
     return apply_route(session, runtime, mail, decided, who)

@@ -1,7 +1,12 @@
 """Taking one received message in, in one transaction: store it once (raw source in the document
 store, attachments as documents), set automatic mail and mail loops aside, route it, and hand a
 routed reply to the waiting process as a BPMN message (its id derived from the Message-ID, so a
-second delivery has no second effect). Routing again by hand goes through the same steps."""
+second delivery has no second effect). Routing again by hand goes through the same steps.
+
+The message carries the route's evidence: "proof" (reply token, thread) or "claim" (subject tag,
+known sender, by hand, or any route whose sender failed the receiving server's checks), and with a
+claim the reason a person has to decide. A process moves on by itself only on proof; on a claim it
+asks a person (the offer's "Review customer reply")."""
 from __future__ import annotations
 
 import re
@@ -152,7 +157,8 @@ def apply_route(session: Session, runtime: ProcessRuntime, mail: InboundMail, de
 
 def _take_route(mail: InboundMail, decided: Route) -> None:
     """The route's fields, and the state it will most likely end in (acting may still quarantine it)."""
-    mail.route, mail.reason = decided.layer, decided.reason
+    mail.route, mail.reason = decided.layer, (decided.reason or decided.review_reason or "")[:500] or None
+    mail.evidence, mail.authentication = decided.evidence, decided.authentication
     mail.outbox_id, mail.customer_id, mail.contact_id = decided.outbox_id, decided.customer_id, decided.contact_id
     mail.record_type, mail.record_id = decided.record_type, decided.record_id
     mail.state = "quarantined" if decided.layer == "quarantine" else "routed"
@@ -179,7 +185,8 @@ def _act_on_route(session: Session, runtime: ProcessRuntime, mail: InboundMail, 
                 correlate_message(session, runtime, who, mail.delivered_message,
                                   {f"{decided.record_type}_id": decided.record_id},
                                   data={"inbound_mail_id": mail.id, "from": mail.sender, "subject": mail.subject,
-                                        "reply_text": mail.reply_text, "route": decided.layer},
+                                        "reply_text": mail.reply_text, "route": decided.layer,
+                                        "evidence": decided.evidence, "review_reason": decided.review_reason},
                                   message_id=f"mail:{mail.message_id}")
         except (Conflict, ValidationFailed) as exc:
             mail.state, mail.delivered_message = "quarantined", None

@@ -45,6 +45,8 @@ class ParsedMail:
     text: str  # the plain text, from the HTML part when there is no plain one
     headers: dict[str, str]  # lower-case name → raw value (first occurrence) of CLASSIFYING_HEADERS
     content_type: str
+    # every Authentication-Results header (RFC 8601), as the receiving servers added them
+    authentication_results: list[str] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     parts: list[Message] = field(default_factory=list)  # every MIME part, for bounce reports
     defects: list[str] = field(default_factory=list)
@@ -214,11 +216,13 @@ def _parse(raw: bytes) -> ParsedMail:
     except (TypeError, ValueError, IndexError, OverflowError):
         date = None
     # the raw values of the few headers classification reads: parsing every header is costly
-    headers = {}
+    headers, authentication_results = {}, []
     for key, value in message.items():
         name = key.lower()
         if name in CLASSIFYING_HEADERS and name not in headers:
             headers[name] = " ".join(str(value).replace("\x00", "").split())
+        elif name == "authentication-results" and len(authentication_results) < 20:
+            authentication_results.append(" ".join(str(value).replace("\x00", "").split())[:2000])
     return ParsedMail(
         message_id=message_id, has_own_message_id=message_id == (own_id[0] if own_id else None),
         sender=clean(senders[0][1], 254) if senders else None,
@@ -229,6 +233,7 @@ def _parse(raw: bytes) -> ParsedMail:
         in_reply_to=_message_ids(_header(message, "In-Reply-To")),
         references=_message_ids(_header(message, "References")),
         text=text.replace("\x00", ""), headers=headers, content_type=message.get_content_type(),
+        authentication_results=authentication_results,
         attachments=attachments, parts=parts, defects=defects)
 
 

@@ -1,13 +1,18 @@
 """Where a received message belongs, decided in fixed layers, the first that matches wins:
 signed reply token → In-Reply-To/References matched to sent Message-IDs → subject tag such as
 [OFF-2026-0012] → sender matched to a known contact → new lead (the leads mailbox only) →
-quarantine. The first three find the mail it answers, and with it the record and the customer. A
-subject tag counts only from the recipient of that mail or a contact of its customer: tags are
-guessable, tokens and Message-IDs are not."""
+quarantine. The first three find the mail it answers, and with it the record and the customer.
+
+What a route rests on is its evidence. Only proof of possession, the signed reply token or a
+reference to a Message-ID that Kontor made unguessably, may move a process by itself ("proof").
+A subject tag and a known sender are claims anyone can forge ("claim"): the mail is attached to its
+record and a person decides. A subject tag counts at all only from the recipient of that mail or a
+contact of its customer; from anyone else it waits in quarantine. A message whose receiving server
+reports a failed DMARC, DKIM or SPF check is never proof, whatever it carries."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,26 +20,38 @@ from sqlalchemy.orm import Session
 from domain.customers.models import Contact
 from kontor.settings import Settings
 from mailers import tokens
+from mailers.authentication import failed_checks
 from mailers.outbox import OutboxMail
 from mailers.parse import ParsedMail
 
 SUBJECT_TAG = re.compile(r"\[([A-Z]{2,5}-\d{4}-\d{1,8}(?:-\d{1,3})?)\]")  # OFF-2026-0012, revision 2: OFF-2026-0012-2
 
 
+PROOF_LAYERS = ("reply_token", "thread")
+
+
 @dataclass(frozen=True)
 class Route:
-    layer: str  # reply_token | thread | subject_tag | sender | new_lead | quarantine
+    layer: str  # reply_token | thread | subject_tag | sender | new_lead | quarantine | manual
     outbox_id: int | None = None
     customer_id: int | None = None
     contact_id: int | None = None
     record_type: str | None = None
     record_id: int | None = None
     reason: str | None = None
+    evidence: str | None = None  # proof | claim, for a route to a record or customer
+    authentication: str | None = None  # the receiving server's failed checks
+    review_reason: str | None = None  # why a person has to decide what the mail means
+
+    @property
+    def is_proof(self) -> bool:
+        return self.evidence == "proof"
 
 
-def _answering(layer: str, sent: OutboxMail) -> Route:
+def _answering(layer: str, sent: OutboxMail, review_reason: str | None = None) -> Route:
     return Route(layer, outbox_id=sent.id, customer_id=sent.customer_id, contact_id=sent.contact_id,
-                 record_type=sent.record_type, record_id=sent.record_id)
+                 record_type=sent.record_type, record_id=sent.record_id,
+                 evidence="proof" if layer in PROOF_LAYERS else "claim", review_reason=review_reason)
 
 
 def _by_token(session: Session, settings: Settings, mail: ParsedMail) -> OutboxMail | None:
@@ -79,6 +96,26 @@ def _speaks_for(session: Session, sent: OutboxMail, sender: str | None) -> bool:
 
 
 def route(session: Session, settings: Settings, mail: ParsedMail, leads_mailbox: bool) -> Route:
+    decided = _route(session, settings, mail, leads_mailbox)
+    failed = failed_checks(mail.authentication_results)
+    if failed is None:
+        return decided
+    if decided.evidence is None:
+        return replace(decided, authentication=failed)
+    return replace(decided, evidence="claim", authentication=failed, review_reason=(
+        f"the receiving server's checks of the sender failed ({failed}): the mail may not come from "
+        f"{mail.sender or 'whom it names'}"))
+
+
+def manual(sent: OutboxMail | None, who: str, customer_id: int | None = None) -> Route:
+    """A route a person chose: a claim, whoever chose it."""
+    reason = f"routed by hand by {who}"
+    if sent is None:
+        return Route("manual", customer_id=customer_id, evidence="claim", review_reason=reason)
+    return replace(_answering("manual", sent), review_reason=reason)
+
+
+def _route(session: Session, settings: Settings, mail: ParsedMail, leads_mailbox: bool) -> Route:
     sent = _by_token(session, settings, mail)
     if sent is not None:
         return _answering("reply_token", sent)
@@ -88,7 +125,9 @@ def route(session: Session, settings: Settings, mail: ParsedMail, leads_mailbox:
     sent = _by_subject_tag(session, mail)
     if sent is not None:
         if _speaks_for(session, sent, mail.sender):
-            return _answering("subject_tag", sent)
+            return _answering("subject_tag", sent, review_reason=(
+                f"found by the subject tag [{sent.subject_tag}] from {mail.sender}; a subject and a sender "
+                "can be forged, so the mail proves nothing by itself"))
         # numbers in subjects are easy to guess: a stranger's mail waits for a person to decide
         return Route("quarantine", outbox_id=sent.id, customer_id=sent.customer_id, record_type=sent.record_type,
                      record_id=sent.record_id, reason=f"subject tag [{sent.subject_tag}] from {mail.sender}, who is "
@@ -98,7 +137,8 @@ def route(session: Session, settings: Settings, mail: ParsedMail, leads_mailbox:
                                                          Contact.active.is_(True)).order_by(Contact.id)).all()
         customers = {c.customer_id for c in contacts}
         if len(customers) == 1:
-            return Route("sender", customer_id=contacts[0].customer_id, contact_id=contacts[0].id)
+            return Route("sender", customer_id=contacts[0].customer_id, contact_id=contacts[0].id, evidence="claim",
+                         review_reason=f"found by its sender {mail.sender}, which can be forged")
         if len(customers) > 1:
             return Route("quarantine", reason=f"the sender is a contact of {len(customers)} customers: "
                                               f"{', '.join(str(c) for c in sorted(customers))}")

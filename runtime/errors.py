@@ -39,6 +39,12 @@ class ValidationFailed(KontorError):
     code = "validation_failed"
 
 
+class TooLarge(KontorError):
+    """Data beyond a documented size limit (process data, a request body, an upload)."""
+    status = 413
+    code = "payload_too_large"
+
+
 class SpecError(KontorError):
     """A BPMN or DMN file that does not parse: names the file, the element and the reason."""
     status = 422

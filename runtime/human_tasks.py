@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from domain.users import Principal, User, principal_of
 from kontor.db import utcnow
 from runtime.engine import ProcessError
+from runtime.clients import require_data_fits
 from runtime.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from runtime.models import HumanTask, HumanTaskGroup, ProcessInstance
 from runtime.progress import audit, audit_event, jsonable, load_workflow, require_running, save_progress, settled
@@ -130,6 +131,7 @@ def complete_task(session: Session, runtime: ProcessRuntime, task_id: int, who: 
     if not may_work(task, who):
         raise Forbidden(f"task is claimed by {task.assignee}" if task.assignee not in (None, who.username)
                         else "you are in none of this task's candidate groups")
+    require_data_fits(runtime, data)
     validate_form(task.form_schema, data)
     instance = session.get(ProcessInstance, task.instance_id)
     require_running(instance)

@@ -98,5 +98,7 @@ def test_timeline_activities_and_overview(api, kontor):
         add_user(session, "pat", "pat-password", ["portal"], customer_id=cid)
     portal_view = ok(api.get(f"/customers/{cid}/overview", user="pat"))
     assert portal_view["open_activities"] == []
-    assert [t["kind"] for t in portal_view["last_traces"]] == ["phase_change"]  # no internal notes or calls
+    # notes, calls and the sales pipeline are internal: the portal shows only what passed between the
+    # customer and the company (tests/test_portal_boundaries.py)
+    assert [t["kind"] for t in portal_view["last_traces"]] == []
     assert api.get(f"/customers/{cid}/notes", user="pat").status_code == 403

@@ -38,6 +38,9 @@ class InboundMailOut(BaseModel):
     record_type: str | None
     record_id: int | None
     delivered_message: str | None
+    evidence: str | None = Field(description="proof (reply token, thread): may move a process by itself; claim "
+                                             "(subject tag, sender, by hand): a person decides")
+    authentication: str | None = Field(description="the receiving server's failed sender checks (DMARC, DKIM, SPF)")
     size: int
     received_at: datetime
     routed_by: str | None
@@ -73,4 +76,5 @@ def source(inbound_id: RecordId, session: SessionDep, user: CurrentUser, kontor:
 @router.post("/{inbound_id}/route", response_model=InboundMailOut,
              summary="Route a quarantined mail by hand: to the sent mail it answers, or to a customer")
 def route(inbound_id: RecordId, body: RouteIn, session: SessionDep, user: CurrentUser, kontor: KontorDep):
-    return inbound_queries.route_by_hand(session, kontor.runtime, user, inbound_id, body.outbox_id, body.customer_id)
+    return inbound_queries.route_by_hand(session, kontor.runtime, kontor.mail_records, user, inbound_id,
+                                         body.outbox_id, body.customer_id)

@@ -9,6 +9,7 @@ from api.schemas import (AuditOut, CancelInstance, InstanceDetail, InstanceOut, 
                          WaitingMessageOut)
 from api.routers.tasks import task_out
 from runtime import instances as handlers
+from runtime.clients import start_for_client
 from runtime.queries import InstanceFilter, instance_view, list_instances
 
 router = APIRouter(prefix="/process-instances", tags=["process instances"])
@@ -43,8 +44,7 @@ def _loads(text: str) -> dict:
 @router.post("", response_model=InstanceDetail, status_code=201,
              summary="Start a process; a business key used before returns that instance (200)")
 def start(body: StartInstance, session: SessionDep, runtime: RuntimeDep, user: CurrentUser, response: Response):
-    runtime.require_open_to_clients(process_key=body.process)
-    instance, created = handlers.start_instance(session, runtime, user, body.process, body.data, body.business_key)
+    instance, created = start_for_client(session, runtime, user, body.process, body.data, body.business_key)
     if not created:
         response.status_code = 200
     response.headers["Location"] = f"/api/v1/process-instances/{instance.id}"

@@ -35,16 +35,19 @@ def readable_record(session: Session, who: Principal, model, record_id: int, wha
     if record is None or who.is_portal:
         raise NotFound(f"{what} {record_id} not found")
     require_staff(who, f"{what}s")
-    readable_customer(session, who, record.customer_id)
+    readable_customer(session, who, record.customer_id, (what, record_id))
     return record
 
 
-def readable_customer(session: Session, who: Principal, customer_id: int) -> Customer:
+def readable_customer(session: Session, who: Principal, customer_id: int,
+                      record: tuple[str, int] | None = None) -> Customer:
     """The customer, if this user may see it; otherwise NotFound (a portal user does not learn
-    whether another customer exists)."""
+    whether another customer exists). Looked up for one of its records (`record`: what and its id,
+    as the caller asked for it), the refusal names that record, exactly as if it did not exist."""
     customer = session.get(Customer, customer_id)
     if customer is None or not may_read_customers(who) or (who.is_portal and who.customer_id != customer_id):
-        raise NotFound(f"customer {customer_id} not found")
+        what, record_id = record or ("customer", customer_id)
+        raise NotFound(f"{what} {record_id} not found")
     return customer
 
 
@@ -56,8 +59,9 @@ def may_edit(who: Principal, customer: Customer) -> bool:
     return "sales" in who.groups and customer.owner in (None, who.username)
 
 
-def editable_customer(session: Session, who: Principal, customer_id: int) -> Customer:
-    customer = readable_customer(session, who, customer_id)
+def editable_customer(session: Session, who: Principal, customer_id: int,
+                      record: tuple[str, int] | None = None) -> Customer:
+    customer = readable_customer(session, who, customer_id, record)
     if customer.merged_into_id is not None:
         raise NotFound(f"customer {customer_id} was merged into customer {customer.merged_into_id}",
                        merged_into=customer.merged_into_id)

@@ -12,7 +12,7 @@ from domain.customers.rules import check_payment_terms, check_tax_treatment, nor
 from domain.numbering import next_number
 from domain.users import Principal, User
 from kontor.db import utcnow
-from runtime.errors import Conflict, ValidationFailed
+from runtime.errors import Conflict, NotFound, ValidationFailed
 
 
 def create_customer(session: Session, who: Principal, data: dict, home_country: str) -> Customer:
@@ -102,8 +102,8 @@ def add_contact(session: Session, who: Principal, customer_id: int, data: dict) 
 def update_contact(session: Session, who: Principal, contact_id: int, changes: dict) -> Contact:
     contact = session.get(Contact, contact_id)
     if contact is None:
-        raise ValidationFailed("no such contact", [{"field": "contact_id", "message": "not found"}])
-    customer = editable_customer(session, who, contact.customer_id)
+        raise NotFound(f"contact {contact_id} not found")
+    customer = editable_customer(session, who, contact.customer_id, ("contact", contact_id))
     if "marketing_consent" in changes and changes["marketing_consent"] != contact.marketing_consent:
         contact.consent_changed_at = utcnow()
     if changes.get("site_id") is not None:

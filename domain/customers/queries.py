@@ -104,5 +104,5 @@ def readable_contact(session: Session, who: Principal, contact_id: int) -> Conta
     contact = session.get(Contact, contact_id)
     if contact is None:
         raise NotFound(f"contact {contact_id} not found")
-    readable_customer(session, who, contact.customer_id)  # NotFound for what the user may not see
+    readable_customer(session, who, contact.customer_id, ("contact", contact_id))  # as if it did not exist
     return contact

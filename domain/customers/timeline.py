@@ -14,8 +14,11 @@ from kontor.db import Base, utcnow
 from runtime.errors import Forbidden, NotFound
 
 ACTIVITY_KINDS = ("call", "meeting", "task", "milestone")
-# What the customer's own portal users do not see of their timeline.
-INTERNAL_TRACE_KINDS = ("note_added", "customer_merged", *(f"{kind}_done" for kind in ACTIVITY_KINDS))
+# What the customer's own portal users see of their timeline: what happened between them and the
+# company. Everything else (approvals and their reasons, rules, notes, opportunities, activities,
+# merges, internal mail handling) is internal, including every kind added later until it is listed here.
+CUSTOMER_TRACE_KINDS = ("offer_sent", "offer_reminder_sent", "offer_accepted", "offer_declined", "offer_expired",
+                        "order_created")
 
 
 class Trace(Base):
@@ -71,7 +74,7 @@ def traces(session: Session, who: Principal, customer_id: int, kinds: list[str] 
     readable_customer(session, who, customer_id)
     statement = select(Trace).where(Trace.customer_id == customer_id)
     if who.is_portal:
-        statement = statement.where(Trace.kind.not_in(INTERNAL_TRACE_KINDS))
+        statement = statement.where(Trace.kind.in_(CUSTOMER_TRACE_KINDS))
     if kinds:
         statement = statement.where(Trace.kind.in_(kinds))
     return sorted_page(session, statement, "-at", {"at": Trace.at}, Trace.id, limit, offset)
@@ -122,7 +125,7 @@ def get_activity(session: Session, who: Principal, activity_id: int) -> Activity
     activity = session.get(Activity, activity_id)
     if activity is None:
         raise NotFound(f"activity {activity_id} not found")
-    readable_customer(session, who, activity.customer_id)
+    readable_customer(session, who, activity.customer_id, ("activity", activity_id))
     return activity
 
 

@@ -168,9 +168,15 @@ class OfferOperations:
                     return {"answer": "unclear", "via": "link", "note": None}
             return {"answer": link.used_for, "via": "link", "note": reply.get("reason")}
         text = reply.get("reply_text") or ""
+        if reply.get("evidence") != "proof":  # a claim (subject tag, sender, by hand): a person reads it
+            why = reply.get("review_reason") or "the mail proves nothing about who sent it"
+            job.log.info("reply to offer %s needs a person: %s", params["offer_id"], why)
+            return {"answer": "unclear", "via": "mail", "note": None, "why": why,
+                    "inbound_mail_id": reply.get("inbound_mail_id")}
         verdict = answers.read_reply(text)
         job.log.info("reply to offer %s read as %s", params["offer_id"], verdict)
         return {"answer": verdict, "via": "mail", "note": text[:500] if verdict == "decline" else None,
+                "why": None if verdict != "unclear" else "the reply says neither a clear yes nor a clear no",
                 "inbound_mail_id": reply.get("inbound_mail_id")}
 
     def accept(self, params: dict, job: JobContext) -> dict:

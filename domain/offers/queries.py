@@ -126,6 +126,8 @@ def approval_brief(session: Session, who: Principal, task, variables: dict) -> d
             "changes": diff(content_of(previous, lines_of(session, previous.id)),
                             content_of(offer, lines_of(session, offer.id)))},
         "reply": variables.get("reply"),
+        # why the customer's reply waits for a person (an unclear text, or a mail that proves nothing)
+        "review_reason": (variables.get("answer") or {}).get("why") if task.spec_name == "Task_review_reply" else None,
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from domain.offers import approval, operations
+from domain.offers.access import editable_offer
 from domain.offers.queries import approval_brief
 
 
@@ -17,3 +18,5 @@ def register(kontor) -> None:
     runtime.task_views[approval.PROCESS] = approval_brief
     runtime.domain_processes.add(approval.PROCESS)  # started by POST /offers/{id}/submit only
     runtime.domain_messages.add("offer_reply")  # from the mail intake and the customer's link only
+    for record_type in ("offer", "offer_approval"):  # a reply to an offer's or its approvers' mail, routed by hand
+        kontor.mail_records.register(record_type, editable_offer)

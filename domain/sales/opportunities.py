@@ -121,7 +121,7 @@ def readable_opportunity(session: Session, who: Principal, opportunity_id: int) 
     opportunity = session.get(Opportunity, opportunity_id)
     if opportunity is None:
         raise NotFound(f"opportunity {opportunity_id} not found")
-    readable_customer(session, who, opportunity.customer_id)
+    readable_customer(session, who, opportunity.customer_id, ("opportunity", opportunity_id))
     return opportunity
 
 
