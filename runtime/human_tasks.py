@@ -36,12 +36,15 @@ def may_see(task: HumanTask, who: Principal) -> bool:
             or is_candidate(task, who))
 
 
+def may_hold(task: HumanTask, who: Principal) -> bool:
+    """Whether the task may be this user's at all: a candidate, or an admin (portal users never)."""
+    return is_candidate(task, who) or ("admin" in who.groups and not who.is_portal)
+
+
 def may_work(task: HumanTask, who: Principal) -> bool:
-    """A candidate (or an admin), checked whenever the task is claimed or completed; once claimed,
-    only by its assignee."""
-    if not (is_candidate(task, who) or ("admin" in who.groups and not who.is_portal)):
-        return False
-    return task.assignee is None or task.assignee == who.username
+    """Who may hold the task, checked whenever it is claimed or completed; once claimed, only by its
+    assignee."""
+    return may_hold(task, who) and task.assignee in (None, who.username)
 
 
 def get_task(session: Session, task_id: int, who: Principal, for_update: bool = False) -> HumanTask:
@@ -98,8 +101,7 @@ def delegate_task(session: Session, task_id: int, who: Principal, to_username: s
     target = session.scalar(select(User).where(User.username == to_username, User.active.is_(True)))
     if target is None:
         raise ValidationFailed("unknown user", [{"field": "assignee", "message": f"no active user {to_username!r}"}])
-    delegate = principal_of(target)
-    if not (is_candidate(task, delegate) or ("admin" in delegate.groups and not delegate.is_portal)):
+    if not may_hold(task, principal_of(target)):
         raise ValidationFailed("the task cannot go to this user", [{"field": "assignee", "message": (
             f"{to_username} is in none of the task's candidate groups ({', '.join(task.candidate_groups or [])})")}])
     audit(session, task.instance_id, "task_delegated", who.username, task.spec_name, task=task.id,
