@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.deps import KontorDep, SessionDep
+from api.downloads import content_disposition
 from domain.documents import DocumentStore
 from domain.offers.answers import LinkCheck, answer_by_link, check_link
 from domain.offers.document import LOCALES
@@ -93,5 +94,5 @@ def pdf(token: str, session: SessionDep, kontor: KontorDep):
         return Response("not found", status_code=404, media_type="text/plain")
     filename, content_type, content = DocumentStore.under(kontor.settings.data_dir).load(
         session, check.offer.pdf_document_id)
-    return Response(content, media_type=content_type, headers={"Content-Disposition": f'inline; filename="{filename}"',
-                                                               "Cache-Control": "no-store"})
+    return Response(content, media_type=content_type, headers={
+        "Content-Disposition": content_disposition(filename, "inline"), "Cache-Control": "no-store"})
