@@ -90,6 +90,7 @@ def _ensure_first_admin(kontor) -> None:
     from sqlalchemy import func, select
 
     from domain.users import User, add_user
+    from kontor.private_files import create_private_file
 
     with kontor.transaction() as session:
         if session.scalar(select(func.count()).select_from(User)):
@@ -97,8 +98,8 @@ def _ensure_first_admin(kontor) -> None:
         password = secrets.token_urlsafe(12)
         add_user(session, "admin", password, ["admin", "ops"])
     path = kontor.settings.data_dir / "initial-admin-password"
-    path.write_text(password + "\n")
-    path.chmod(0o600)
+    path.unlink(missing_ok=True)  # left from an earlier database
+    create_private_file(path, (password + "\n").encode())
     print(f"created user 'admin'; its password is in {path}")
 
 

@@ -161,6 +161,15 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'kontor.sqlite3').resolve()}"
 
     @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, when the database is one."""
+        url = self.resolved_database_url
+        if not url.startswith("sqlite") or "///" not in url:
+            return None
+        path = url.split("///", 1)[1].split("?", 1)[0]
+        return Path(path) if path and path != ":memory:" and not path.startswith("file:") else None
+
+    @property
     def bpmn_dirs(self) -> list[Path]:
         return [self.builtin_bpmn_dir, *self.bpmn_path]
 
@@ -168,9 +177,10 @@ class Settings(BaseSettings):
         """The token signing secret: from the environment, else one generated once and kept in data_dir."""
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
+        from kontor.private_files import create_private_file, private_folder
+
         path = self.data_dir / "secret_key"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            private_folder(self.data_dir)
+            create_private_file(path, secrets.token_urlsafe(48).encode())  # a process starting with us may win
         return path.read_text().strip()
