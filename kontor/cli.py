@@ -113,8 +113,10 @@ def cmd_serve(settings: Settings, args) -> int:
     from api.app import create_app
     from kontor.bootstrap import settle_long_running_process
     from kontor.embedded import local_mailboxes, start_local_mail, start_prefect_server, stop_process
+    from kontor.private_files import secure_data_folder
 
     prefect_server = local_mail = kontor = worker = None
+    secure_data_folder(settings.data_dir, settings.sqlite_path)  # private before anything puts files there
     try:
         if args.embedded and not os.environ.get("PREFECT_API_URL"):
             print(f"starting local Prefect server on http://127.0.0.1:{settings.prefect_port} ...")

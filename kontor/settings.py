@@ -60,8 +60,15 @@ class Settings(BaseSettings):
     # The company running Kontor: decides what "domestic" means for tax.
     company_country: str = Field(default="DE", min_length=2, max_length=2)
 
-    # Documents attached to records: stored under data_dir/documents, at most this large.
+    # Documents attached to records: stored under data_dir/documents, at most this large (also the
+    # body limit of the upload routes, see api/body_limit.py).
     document_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Request bodies: the most bytes any other request may carry (413 beyond).
+    request_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Idempotency-Key: an answer is replayed for this many hours after its request, then forgotten;
+    # a key whose request died while running is free again after idempotency_lease_seconds.
+    idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
+    idempotency_lease_seconds: int = Field(default=300, ge=1, le=24 * 3600)
 
     # Outbound mail (SMTP). smtp_security: "none", "starttls" or "tls" (implicit TLS, port 465).
     smtp_host: str = "127.0.0.1"
