@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from api.idempotency import IdempotencyRecord
+from api.idempotency_store import IdempotencyRecord
 from domain.users import User, add_user
 from kontor.db import utcnow
 
