@@ -2,19 +2,33 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp
 
+from api.body_limit import BodyLimitMiddleware
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.routers import (auth, contacts, customer_records, customers, definitions, documents, imports, inbound_mails,
                          incidents, instances, leads, messages, offer_links, offers, opportunities, orders, outbox,
                          price_lists, products, tasks, timers)
+from api.security_headers import SecurityHeadersMiddleware
 from kontor.bootstrap import Kontor
 
 
+class KontorAPI(FastAPI):
+    """FastAPI with two middlewares outside all of FastAPI's own, so that they see every request and
+    answer, its 500s included: the security headers (outermost) and the body limit."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        kontor: Kontor = self.state.kontor
+        docs = frozenset(p for p in (self.docs_url, self.redoc_url, self.swagger_ui_oauth2_redirect_url) if p)
+        return SecurityHeadersMiddleware(BodyLimitMiddleware(super().build_middleware_stack(), kontor.settings),
+                                         docs_paths=docs)
+
+
 def create_app(kontor: Kontor) -> FastAPI:
-    app = FastAPI(title="Kontor", version="0.1.0",
-                  description="Workflow-orchestrated back-office for sales teams. Every write accepts an "
-                              "`Idempotency-Key` header; the same key replays the first answer.")
+    app = KontorAPI(title="Kontor", version="0.1.0",
+                    description="Workflow-orchestrated back-office for sales teams. Every write accepts an "
+                                "`Idempotency-Key` header; the same key replays the first answer.")
     app.state.kontor = kontor
     v1 = APIRouter(prefix="/api/v1")
     for module in (auth, definitions, instances, tasks, messages, incidents, customers, contacts, leads, opportunities,
@@ -32,5 +46,5 @@ def create_app(kontor: Kontor) -> FastAPI:
         return {"status": "ok"}
 
     install_error_handlers(app)
-    app.add_middleware(IdempotencyMiddleware, sessions=kontor.sessions, signing_key=kontor.settings.signing_key())
+    app.add_middleware(IdempotencyMiddleware, kontor=kontor)
     return app

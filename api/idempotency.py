@@ -1,147 +1,122 @@
-"""Idempotency-Key for every write: the same key (per user) replays the first answer.
+"""Idempotency-Key for every write: the same key of the same user replays the first answer.
 
-The key is reserved before the request runs (a unique row); a concurrent request with the
-same key gets 409, a later one gets the stored answer. A key reused for a different request
-is refused (422). Answers of 5xx are not stored, so a retry after a crash runs again."""
+Order of checks, before the request runs:
+1. routes that carry credentials (the token route) never take part: their request and answer are
+   never stored;
+2. the caller is authenticated by the API's own check (api.deps.current_principal: a valid token
+   now, an active user now); a request without one is passed on untouched and gets its 401 there,
+   nothing is reserved or replayed;
+3. the key is reserved (api/idempotency_store.py): a concurrent request with the same key gets 409,
+   a later one the stored answer, a key reused for a different request 422. Answers of 5xx are not
+   stored, so a retry after a crash runs again; a reservation whose request died lapses after
+   KONTOR_IDEMPOTENCY_LEASE_SECONDS; records expire after KONTOR_IDEMPOTENCY_TTL_HOURS.
+The body was bounded by api/body_limit.py before it gets here."""
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import datetime
+from collections import deque
 
-import jwt
-from sqlalchemy import String, Text, UniqueConstraint, delete, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
+from fastapi import HTTPException
+from fastapi.security.utils import get_authorization_scheme_param
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kontor.db import Base, transaction, utcnow
+from api.asgi_answers import send_error
+from api.deps import current_principal
+from api.idempotency_store import IdempotencyStore, Lease, Refusal, request_hasher
+from kontor.bootstrap import Kontor
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 HEADER = b"idempotency-key"
-
-
-class IdempotencyRecord(Base):
-    __tablename__ = "idempotency_record"
-    __table_args__ = (UniqueConstraint("principal", "key"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    principal: Mapped[str] = mapped_column(String(200))
-    key: Mapped[str] = mapped_column(String(200))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int | None]
-    headers: Mapped[dict | None]
-    body: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-def _json_response(status: int, payload: dict, extra_headers: list | None = None) -> tuple[dict, dict]:
-    body = json.dumps(payload).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    return ({"type": "http.response.start", "status": status, "headers": headers + (extra_headers or [])},
-            {"type": "http.response.body", "body": body})
+CREDENTIAL_ROUTES = frozenset({"/api/v1/auth/token"})
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, sessions, signing_key: str):
+    def __init__(self, app: ASGIApp, kontor: Kontor):
         self.app = app
-        self.sessions = sessions
-        self.signing_key = signing_key
+        self.kontor = kontor
+        self.store = IdempotencyStore(kontor.sessions, kontor.settings)
+        self.new_hash = request_hasher(kontor.settings.signing_key())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+        if (scope["type"] != "http" or scope["method"] not in WRITE_METHODS
+                or scope["path"].rstrip("/") in CREDENTIAL_ROUTES):
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         key = headers.get(HEADER, b"").decode("latin-1").strip()
         if not key:
             return await self.app(scope, receive, send)
         if len(key) > 200:
-            for part in _json_response(422, {"error": {"code": "validation_failed", "message": "Idempotency-Key is too long",
-                                                       "details": [{"field": "Idempotency-Key", "message": "at most 200 characters"}]}}):
-                await send(part)
-            return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        principal = self._principal(headers)
-        request_hash = hashlib.sha256(scope["method"].encode() + b" " + scope["path"].encode() + b"?"
-                                      + scope.get("query_string", b"") + b"\0" + body).hexdigest()
-        outcome = await run_in_threadpool(self._reserve, principal, key, request_hash)
-        if outcome is not None:
-            for part in outcome:
-                await send(part)
-            return
+            return await send_error(send, 422, "validation_failed", "Idempotency-Key is too long",
+                                    [{"field": "Idempotency-Key", "message": "at most 200 characters"}])
+        username = await run_in_threadpool(self._authenticated, headers)
+        if username is None:
+            return await self.app(scope, receive, send)
+        chunks, request_hash = await self._read_body(scope, receive)
+        if chunks is None:
+            return  # the client went away (or sent too much: api/body_limit.py answered)
+        outcome = await run_in_threadpool(self.store.reserve, f"user:{username}", key, request_hash)
+        if isinstance(outcome, Lease):
+            return await self._run(scope, deque(chunks), receive, send, outcome)
+        if isinstance(outcome, Refusal):
+            details = [{"field": "Idempotency-Key", "message": outcome.hint}] if outcome.hint else []
+            return await send_error(send, outcome.status, outcome.code, outcome.message, details)
+        replayed = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in outcome.headers.items()]
+        await send({"type": "http.response.start", "status": outcome.status,
+                    "headers": replayed + [(b"content-length", str(len(outcome.body)).encode()),
+                                           (b"idempotent-replayed", b"true")]})
+        await send({"type": "http.response.body", "body": outcome.body})
 
-        captured: dict = {"status": None, "headers": [], "body": b""}
+    def _authenticated(self, headers: dict) -> str | None:
+        """The user name if the API would let this request in now; None otherwise."""
+        scheme, token = get_authorization_scheme_param(headers.get(b"authorization", b"").decode("latin-1"))
+        if scheme.lower() != "bearer" or not token:
+            return None
+        try:
+            return current_principal(self.kontor, token).username
+        except HTTPException:
+            return None
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> tuple[list[bytes] | None, str]:
+        digest = self.new_hash()
+        for part in (scope["method"].encode(), b" ", scope["path"].encode(), b"?", scope.get("query_string", b""),
+                     b"\0"):
+            digest.update(part)
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None, ""
+            chunk = message.get("body", b"")
+            if chunk:
+                chunks.append(chunk)
+                digest.update(chunk)
+            if not message.get("more_body", False):
+                return chunks, digest.hexdigest()
+
+    async def _run(self, scope: Scope, pending: deque[bytes], receive: Receive, send: Send, lease: Lease) -> None:
+        captured: dict = {"status": None, "headers": [], "body": []}
+        body_given = False
 
         async def replay_receive() -> Message:
-            nonlocal body
-            chunk, body = body, b""
-            return {"type": "http.request", "body": chunk, "more_body": False}
+            """The body read above, chunk by chunk; then the client's own channel (its disconnect)."""
+            nonlocal body_given
+            if body_given:
+                return await receive()
+            chunk = pending.popleft() if pending else b""
+            body_given = not pending
+            return {"type": "http.request", "body": chunk, "more_body": not body_given}
 
         async def capture_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 captured["status"] = message["status"]
-                captured["headers"] = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message.get("headers", [])]
+                captured["headers"] = [(k.decode("latin-1"), v.decode("latin-1"))
+                                       for k, v in message.get("headers", [])]
             elif message["type"] == "http.response.body":
-                captured["body"] += message.get("body", b"")
+                captured["body"].append(message.get("body", b""))
             await send(message)
 
         try:
             await self.app(scope, replay_receive, capture_send)
         finally:
-            await run_in_threadpool(self._finish, principal, key, captured)
-
-    def _principal(self, headers: dict) -> str:
-        auth = headers.get(b"authorization", b"").decode("latin-1")
-        if auth.lower().startswith("bearer "):
-            try:
-                claims = jwt.decode(auth[7:].strip(), self.signing_key, algorithms=["HS256"])
-                return f"user:{claims.get('sub')}"
-            except jwt.PyJWTError:
-                pass
-        return "anonymous:" + hashlib.sha256(auth.encode()).hexdigest()[:32]
-
-    def _reserve(self, principal: str, key: str, request_hash: str):
-        with transaction(self.sessions) as session:
-            record = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.principal == principal,
-                                                                    IdempotencyRecord.key == key))
-            if record is None:
-                try:
-                    with session.begin_nested():
-                        session.add(IdempotencyRecord(principal=principal, key=key, request_hash=request_hash))
-                        session.flush()
-                    return None
-                except IntegrityError:
-                    record = session.scalar(select(IdempotencyRecord).where(
-                        IdempotencyRecord.principal == principal, IdempotencyRecord.key == key))
-            if record.request_hash != request_hash:
-                return _json_response(422, {"error": {
-                    "code": "idempotency_key_reused", "message": "this Idempotency-Key was used for another request",
-                    "details": [{"field": "Idempotency-Key", "message": "use a new key for a new request"}]}})
-            if record.status_code is None:
-                return _json_response(409, {"error": {"code": "conflict", "message":
-                                                      "a request with this Idempotency-Key is still running",
-                                                      "details": []}})
-            headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in (record.headers or {}).items()]
-            headers.append((b"idempotent-replayed", b"true"))
-            body = (record.body or "").encode("latin-1")
-            return ({"type": "http.response.start", "status": record.status_code, "headers": headers},
-                    {"type": "http.response.body", "body": body})
-
-    def _finish(self, principal: str, key: str, captured: dict) -> None:
-        with transaction(self.sessions) as session:
-            record = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.principal == principal,
-                                                                    IdempotencyRecord.key == key))
-            if record is None:
-                return
-            status = captured["status"]
-            if status is None or status >= 500:
-                session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record.id))
-                return
-            record.status_code = status
-            record.headers = {k: v for k, v in captured["headers"] if k.lower() in ("content-type", "location")}
-            record.body = captured["body"].decode("latin-1")
+            await run_in_threadpool(self.store.finish, lease, captured["status"], captured["headers"],
+                                    b"".join(captured["body"]))

@@ -26,6 +26,7 @@ from domain.sales.models import Lead, Opportunity
 from domain.users import Principal
 from mailers.inbound_models import InboundMail
 from kontor.db import Base, utcnow
+from kontor.private_files import FILE_MODE, private_folder
 from runtime.errors import NotFound, ValidationFailed
 
 OWNER_TYPES = {"customer": None, "contact": Contact, "opportunity": Opportunity, "lead": Lead, "product": Product,
@@ -72,9 +73,9 @@ class DocumentStore:
         digest = hashlib.sha256(content).hexdigest()
         target = self.path(digest)
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(target.parent)  # the store and its folders 0700, its files 0600
             temporary = target.with_suffix(f".{os.getpid()}.part")
-            with open(temporary, "wb") as handle:
+            with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE), "wb") as handle:
                 handle.write(content)
                 handle.flush()
                 os.fsync(handle.fileno())

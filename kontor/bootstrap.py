@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from kontor.db import make_engine, make_session_factory, migrate, transaction
+from kontor.private_files import secure_data_folder
 from kontor.settings import Settings
 from mailers.record_access import MailRecords
 from runtime.runtime import OperationRegistry, ProcessRuntime
@@ -50,6 +51,7 @@ def bootstrap(settings: Settings | None = None, *, run_migrations: bool = True, 
 
     settings = settings or Settings()
     url = settings.resolved_database_url
+    secure_data_folder(settings.data_dir, settings.sqlite_path)
     if run_migrations:
         migrate(url)
     engine = make_engine(url)

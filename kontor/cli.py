@@ -90,6 +90,7 @@ def _ensure_first_admin(kontor) -> None:
     from sqlalchemy import func, select
 
     from domain.users import User, add_user
+    from kontor.private_files import create_private_file
 
     with kontor.transaction() as session:
         if session.scalar(select(func.count()).select_from(User)):
@@ -97,8 +98,8 @@ def _ensure_first_admin(kontor) -> None:
         password = secrets.token_urlsafe(12)
         add_user(session, "admin", password, ["admin", "ops"])
     path = kontor.settings.data_dir / "initial-admin-password"
-    path.write_text(password + "\n")
-    path.chmod(0o600)
+    path.unlink(missing_ok=True)  # left from an earlier database
+    create_private_file(path, (password + "\n").encode())
     print(f"created user 'admin'; its password is in {path}")
 
 
@@ -112,8 +113,10 @@ def cmd_serve(settings: Settings, args) -> int:
     from api.app import create_app
     from kontor.bootstrap import settle_long_running_process
     from kontor.embedded import local_mailboxes, start_local_mail, start_prefect_server, stop_process
+    from kontor.private_files import secure_data_folder
 
     prefect_server = local_mail = kontor = worker = None
+    secure_data_folder(settings.data_dir, settings.sqlite_path)  # private before anything puts files there
     try:
         if args.embedded and not os.environ.get("PREFECT_API_URL"):
             print(f"starting local Prefect server on http://127.0.0.1:{settings.prefect_port} ...")

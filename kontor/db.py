@@ -14,6 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from kontor.private_files import sqlite_file
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -76,9 +78,9 @@ class Base(DeclarativeBase):
 
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = url.split("///", 1)[-1] if "///" in url else ""
+        if path and path != ":memory:" and not path.startswith("file:"):
+            sqlite_file(Path(path))  # created 0600 before SQLite opens it: its -wal and -shm follow
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _make_sqlite_transactional(engine)
         return engine

@@ -1,6 +1,6 @@
 """Every table of Kontor, registered on Base.metadata by importing its module: Alembic and the
 schema test import this one place."""
-import api.idempotency  # noqa: F401
+import api.idempotency_store  # noqa: F401
 import domain.catalog.models  # noqa: F401
 import domain.customers.models  # noqa: F401
 import domain.customers.timeline  # noqa: F401

@@ -62,8 +62,15 @@ class Settings(BaseSettings):
     # The company running Kontor: decides what "domestic" means for tax.
     company_country: str = Field(default="DE", min_length=2, max_length=2)
 
-    # Documents attached to records: stored under data_dir/documents, at most this large.
+    # Documents attached to records: stored under data_dir/documents, at most this large (also the
+    # body limit of the upload routes, see api/body_limit.py).
     document_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Request bodies: the most bytes any other request may carry (413 beyond).
+    request_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Idempotency-Key: an answer is replayed for this many hours after its request, then forgotten;
+    # a key whose request died while running is free again after idempotency_lease_seconds.
+    idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
+    idempotency_lease_seconds: int = Field(default=300, ge=1, le=24 * 3600)
 
     # Outbound mail (SMTP). smtp_security: "none", "starttls" or "tls" (implicit TLS, port 465).
     smtp_host: str = "127.0.0.1"
@@ -163,6 +170,15 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'kontor.sqlite3').resolve()}"
 
     @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, when the database is one."""
+        url = self.resolved_database_url
+        if not url.startswith("sqlite") or "///" not in url:
+            return None
+        path = url.split("///", 1)[1].split("?", 1)[0]
+        return Path(path) if path and path != ":memory:" and not path.startswith("file:") else None
+
+    @property
     def bpmn_dirs(self) -> list[Path]:
         return [self.builtin_bpmn_dir, *self.bpmn_path]
 
@@ -170,9 +186,10 @@ class Settings(BaseSettings):
         """The token signing secret: from the environment, else one generated once and kept in data_dir."""
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
+        from kontor.private_files import create_private_file, private_folder
+
         path = self.data_dir / "secret_key"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            private_folder(self.data_dir)
+            create_private_file(path, secrets.token_urlsafe(48).encode())  # a process starting with us may win
         return path.read_text().strip()

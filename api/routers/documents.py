@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel, ConfigDict
 
 from api.deps import CurrentUser, KontorDep, SessionDep
+from api.downloads import content_disposition
 from api.params import OptionalId, RecordId, paging
 from api.schemas import Page, page_out
 from domain import documents
@@ -65,7 +66,6 @@ def get(document_id: RecordId, session: SessionDep, user: CurrentUser):
 def content(document_id: RecordId, session: SessionDep, user: CurrentUser, kontor: KontorDep):
     document = documents.readable_document(session, user, document_id)
     body = store(kontor).get(document.sha256)
-    quoted = document.filename.replace("\\", "_").replace('"', "_")
     return Response(body, media_type=document.content_type, headers={
-        "Content-Disposition": f'attachment; filename="{quoted}"', "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": content_disposition(document.filename), "X-Content-Type-Options": "nosniff",
         "ETag": f'"{document.sha256}"'})

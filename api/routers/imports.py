@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel
 
 from api.deps import CurrentUser, KontorDep, SessionDep
+from api.downloads import content_disposition
 from domain.imports import MAX_BYTES, MEDIA_TYPES, export_table, import_table
 
 router = APIRouter(prefix="/imports", tags=["customers"])
@@ -66,4 +67,4 @@ def import_(session: SessionDep, user: CurrentUser, kontor: KontorDep, response:
 def export(kind: Kind, fmt: Literal["xlsx", "csv"], session: SessionDep, user: CurrentUser):
     filename, media_type, content = export_table(session, user, kind, fmt)
     return Response(content, media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                    headers={"Content-Disposition": content_disposition(filename)})

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentUser, KontorDep, SessionDep
+from api.downloads import content_disposition
 from api.params import OptionalId, RecordId, paging
 from api.schemas import Page, page_out
 from domain.documents import DocumentStore
@@ -70,7 +71,7 @@ def get(inbound_id: RecordId, session: SessionDep, user: CurrentUser):
 def source(inbound_id: RecordId, session: SessionDep, user: CurrentUser, kontor: KontorDep):
     content = inbound_queries.raw_source(session, DocumentStore.under(kontor.settings.data_dir), user, inbound_id)
     return Response(content, media_type="message/rfc822", headers={
-        "Content-Disposition": f'attachment; filename="mail-{inbound_id}.eml"', "X-Content-Type-Options": "nosniff"})
+        "Content-Disposition": content_disposition(f"mail-{inbound_id}.eml"), "X-Content-Type-Options": "nosniff"})
 
 
 @router.post("/{inbound_id}/route", response_model=InboundMailOut,

@@ -3,6 +3,7 @@ shows the offer and lets the customer accept or decline once. Looking at the pag
 (mail scanners open links); only the form's POST answers."""
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.deps import KontorDep, SessionDep
+from api.downloads import content_disposition
 from domain.documents import DocumentStore
 from domain.offers.answers import LinkCheck, answer_by_link, check_link
 from domain.offers.document import LOCALES
@@ -41,19 +43,27 @@ TEXTS = {
 }
 
 
+def page_policy(nonce: str) -> str:
+    """What the page needs and nothing else: its one inline style (by nonce) and its form posting
+    to itself; no script, no image, no outside resource, never in a frame."""
+    return (f"default-src 'none'; style-src 'nonce-{nonce}'; form-action 'self'; base-uri 'none'; "
+            "frame-ancestors 'none'")
+
+
 def _page(kontor, token: str, check, status: int = 200, done: str | None = None, form: bool = False) -> HTMLResponse:
     offer = check.offer
+    nonce = secrets.token_urlsafe(16)
     lang = offer.language if offer is not None and offer.language in TEXTS else "de"
     locale = LOCALES[lang]
     html = _PAGES.get_template("offer_answer.html").render(
-        lang=lang, t=TEXTS[lang], company=kontor.settings.company_name, offer=offer,
+        lang=lang, t=TEXTS[lang], company=kontor.settings.company_name, offer=offer, nonce=nonce,
         problem=TEXTS[lang][check.problem] if check.problem else None,
         done=done, form=form, action=f"/o/{token}", pdf_url=f"/o/{token}/pdf",
         show_pdf=offer is not None and offer.pdf_document_id is not None and check.link is not None,
         total=format_currency(offer.gross_total, offer.currency, locale=locale) if offer else "",
         valid_until=format_date(offer.valid_until, format="long", locale=locale) if offer else "")
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store",
-                                                           "Referrer-Policy": "no-referrer"})
+                                                           "Content-Security-Policy": page_policy(nonce)})
 
 
 def _status(check) -> int:
@@ -93,5 +103,5 @@ def pdf(token: str, session: SessionDep, kontor: KontorDep):
         return Response("not found", status_code=404, media_type="text/plain")
     filename, content_type, content = DocumentStore.under(kontor.settings.data_dir).load(
         session, check.offer.pdf_document_id)
-    return Response(content, media_type=content_type, headers={"Content-Disposition": f'inline; filename="{filename}"',
-                                                               "Cache-Control": "no-store"})
+    return Response(content, media_type=content_type, headers={
+        "Content-Disposition": content_disposition(filename, "inline"), "Cache-Control": "no-store"})

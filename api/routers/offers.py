@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import CurrentUser, KontorDep, RuntimeDep, SessionDep
+from api.downloads import content_disposition
 from api.offer_schemas import (OfferIn, OfferLineOut, OfferLinesIn, OfferOut, OfferPatch, OfferStatus, OfferSummary,
                                VersionIn)
 from api.params import OptionalId, RecordId, paging
@@ -107,5 +108,5 @@ def pdf(offer_id: RecordId, session: SessionDep, kontor: KontorDep, user: Curren
         raise NotFound(f"offer {offer.label} has no PDF yet (it is rendered after approval)")
     filename, content_type, content = DocumentStore.under(kontor.settings.data_dir).load(session, offer.pdf_document_id)
     return Response(content, media_type=content_type,
-                    headers={"Content-Disposition": f'inline; filename="{filename}"',
+                    headers={"Content-Disposition": content_disposition(filename, "inline"),
                              "X-Content-SHA256": hashlib.sha256(content).hexdigest()})
