@@ -16,7 +16,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.catalog.models import Product
-from domain.customers.access import readable_customer, require_staff
+from domain.customers.access import editable_customer, readable_customer, require_staff
 from domain.customers.models import Contact
 from domain.customers.timeline import Activity
 from domain.listing import PageRequest, page_of
@@ -141,10 +141,12 @@ def owner_customer_id(session: Session, owner_type: str, owner_id: int) -> int |
 
 def attach(session: Session, store: DocumentStore, who: Principal, owner_type: str, owner_id: int, filename: str,
            declared_type: str | None, content: bytes, max_bytes: int, visible_to_customer: bool = False) -> Document:
+    """A file on a record. On a customer's record it is a change of that customer's records (it may be
+    shown to the customer): only who may change the customer attaches it."""
     require_staff(who, "uploads")
     customer_id = owner_customer_id(session, owner_type, owner_id)
     if customer_id is not None:
-        readable_customer(session, who, customer_id)
+        editable_customer(session, who, customer_id)
     filename = Path(filename or "").name.strip()[:255]
     errors = []
     if not filename:

@@ -11,10 +11,11 @@ import uuid
 from sqlalchemy.orm import Session
 
 from domain.users import STAFF_ROLES, Principal
+from runtime.deployment import deployed_definitions
 from runtime.errors import Forbidden, NotFound, TooLarge, ValidationFailed
 from runtime.instances import start_instance
 from runtime.messages import Correlation, correlate_message
-from runtime.models import ProcessInstance
+from runtime.models import ProcessDefinition, ProcessInstance
 from runtime.queries import may_see_instance
 from runtime.runtime import ProcessRuntime
 
@@ -23,9 +24,15 @@ CLIENT_ROLES = (*STAFF_ROLES, "integration")
 RESERVED_MESSAGE_ID_PREFIXES = ("mail:", "offer-link:", "client:")
 
 
-def require_process_client(who: Principal) -> None:
+def require_process_client(who: Principal, what: str = "starting processes and sending messages") -> None:
     if who.is_portal or not who.has_any(*CLIENT_ROLES):
-        raise Forbidden(f"starting processes and sending messages needs one of the roles: {', '.join(CLIENT_ROLES)}")
+        raise Forbidden(f"{what} needs one of the roles: {', '.join(CLIENT_ROLES)}")
+
+
+def definitions_for_client(session: Session, who: Principal, all_versions: bool = False) -> list[ProcessDefinition]:
+    """The deployed processes, for who may start them: the models are internal (portal users start none)."""
+    require_process_client(who, "reading the process definitions")
+    return deployed_definitions(session, all_versions)
 
 
 def require_data_fits(runtime: ProcessRuntime, data: dict, field: str = "data") -> None:

@@ -59,6 +59,15 @@ def test_portal_users_start_no_process_and_see_none(kontor, api):
                     user=portal).status_code == 403
 
 
+def test_portal_users_do_not_read_the_process_models(kontor, api):
+    portal, _ = portal_user_of(kontor, api)
+    refused = api.get("/process-definitions", user=portal)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden", refused.text
+    assert "demo_request" not in refused.text
+    assert {d["process_key"] for d in ok(api.get("/process-definitions", user="ivan"))} >= {"demo_request",
+                                                                                           "offer_approval"}
+
+
 @pytest.mark.parametrize("where", ["start", "message", "task"])
 def test_client_data_has_a_size_limit(kontor, api, where):
     big = {"note": "x" * (kontor.settings.process_data_max_bytes + 1)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from tests.support import ok
+from tests.support import ensure_user, ok
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -84,3 +84,19 @@ def test_portal_users_read_only_their_customers_shared_documents(api, kontor):
                               headers=api.headers("pia")).status_code == 404
     assert upload(api, "customer", own["id"], "x.pdf", PDF, user="pia").status_code == 403
     assert api.get("/documents", user="ivan").status_code == 403
+
+
+def test_only_who_may_change_a_customer_attaches_files_to_its_records(api, kontor):
+    """A file on a customer's record may be shown to the customer: staff who only read the customer
+    (another salesperson, ops, an approver) attach none."""
+    acme = ok(api.post("/customers", {"name": "ACME GmbH"}, user="sam"), 201)
+    contact = ok(api.post(f"/customers/{acme['id']}/contacts", {"last_name": "Berger"}, user="sam"), 201)
+    otto = ensure_user(kontor, "otto-sales", ["sales"])
+    for user in (otto, "olga", "tara"):
+        for owner_type, owner_id in (("customer", acme["id"]), ("contact", contact["id"])):
+            refused = upload(api, owner_type, owner_id, "Preise.pdf", PDF, user=user, visible_to_customer="true")
+            assert refused.status_code == 403, (user, owner_type, refused.text)
+            assert refused.json()["error"]["code"] == "forbidden"
+    assert ok(api.get("/documents", params={"customer_id": acme["id"]}))["total"] == 0
+    assert ok(upload(api, "contact", contact["id"], "Preise.pdf", PDF, user="mona"), 201)["uploaded_by"] == "mona"
+    assert ok(api.get("/documents", params={"customer_id": acme["id"]}))["total"] == 1

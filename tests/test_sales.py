@@ -7,12 +7,16 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import update
 
 from domain.sales.models import Opportunity
-from tests.support import ok
+from tests.support import ensure_user, ok
 
 
 def fields(response) -> dict:
     assert response.status_code == 422, response.text
     return {d["field"]: d["message"] for d in response.json()["error"]["details"]}
+
+
+def patch(api, path: str, body: dict, user: str):
+    return api.client.patch(f"/api/v1{path}", json=body, headers=api.headers(user))
 
 
 def customer(api, name="ACME GmbH", user="sam") -> dict:
@@ -130,3 +134,20 @@ def test_managers_set_up_the_phases(api):
                                                                      "probability": 100, "outcome": "lost"},
                              headers=api.headers("mona"))
     assert changed.status_code == 409
+
+
+def test_a_lead_is_changed_by_its_owner_a_manager_or_anyone_while_it_has_no_owner(api, kontor):
+    otto = ensure_user(kontor, "otto-sales", ["sales"])
+    sams = ok(api.post("/leads", {"company_name": "Nur Firma KG"}, user="sam"), 201)  # no person: no contact to add
+    refused = patch(api, f"/leads/{sams['id']}", {"score": 90}, otto)
+    assert refused.status_code == 403 and "belongs to sam" in refused.json()["error"]["message"], refused.text
+    for user in (otto, "ivan"):
+        assert api.post(f"/leads/{sams['id']}/convert", {}, user=user).status_code == 403
+    unchanged = ok(api.get(f"/leads/{sams['id']}", user="sam"))
+    assert (unchanged["score"], unchanged["status"], unchanged["customer_id"]) == (0, "new", None)
+    assert ok(patch(api, f"/leads/{sams['id']}", {"score": 90}, "mona"))["score"] == 90
+    assert ok(api.post(f"/leads/{sams['id']}/convert", {}, user="sam"))["status"] == "converted"
+    unowned = ok(api.post("/leads", {"company_name": "Anfrage per Mail KG"}, user="ivan"), 201)
+    assert unowned["owner"] is None
+    assert ok(patch(api, f"/leads/{unowned['id']}", {"owner": otto}, otto))["owner"] == otto
+    assert patch(api, f"/leads/{unowned['id']}", {"score": 10}, "sam").status_code == 403

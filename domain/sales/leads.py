@@ -1,5 +1,6 @@
 """Leads: a person or company that showed interest. Created by sales or the mail intake, qualified
-or disqualified, and converted into a customer (with its contact and a first opportunity)."""
+or disqualified, and converted into a customer (with its contact and a first opportunity). A lead is
+changed by its owner, by anyone who works on leads while it has no owner, and by managers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,9 +54,16 @@ def get_lead(session: Session, who: Principal, lead_id: int) -> Lead:
     return lead
 
 
-def update_lead(session: Session, who: Principal, lead_id: int, changes: dict) -> Lead:
+def editable_lead(session: Session, who: Principal, lead_id: int) -> Lead:
     _require_writer(who)
     lead = get_lead(session, who, lead_id)
+    if lead.owner not in (None, who.username) and not who.has_any("manager"):
+        raise Forbidden(f"lead {lead_id} belongs to {lead.owner}; only they or a manager change it")
+    return lead
+
+
+def update_lead(session: Session, who: Principal, lead_id: int, changes: dict) -> Lead:
+    lead = editable_lead(session, who, lead_id)
     if lead.status == "converted":
         raise Conflict(f"lead {lead_id} was converted into customer {lead.customer_id}; change the customer")
     if changes.get("status") == "disqualified" and not (changes.get("disqualified_reason") or lead.disqualified_reason):
@@ -74,8 +82,7 @@ def convert_lead(session: Session, who: Principal, lead_id: int, home_country: s
                  opportunity: dict | None = None) -> Lead:
     """The lead becomes a customer (or joins an existing one), its person a contact, and optionally
     an opportunity is opened; all in this one transaction."""
-    lead = get_lead(session, who, lead_id)
-    _require_writer(who)
+    lead = editable_lead(session, who, lead_id)
     if lead.status in ("converted", "disqualified"):
         raise Conflict(f"lead {lead_id} is {lead.status}")
     customer_data = dict(customer or {})

@@ -1,0 +1,194 @@
+"""The records the role matrix acts on: customer A with its portal user, customer B (owned by sam)
+with its portal user and everything that hangs on it, a salesperson who does not own B, and
+factories for fresh records, so that every write operation gets a record of its own. Built through
+the API; what the API cannot make (an incident, a dead letter, a received mail, an order, an
+offer's PDF, an expired offer) is made by the runtime's and the domain's own functions."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+
+from domain.users import SYSTEM
+from tests.offer_support import sales_setup
+from tests.support import ensure_user, ok, start_demo
+
+SECRET = "Geheim"  # in the name of customer B and of its records: a portal user of A never sees it
+B_NAME = f"Beta {SECRET} AG"
+PORTAL_A, PORTAL_B, STRANGER = "pia-portal-a", "pete-portal-b", "otto-sales"
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+@dataclass
+class World:
+    kontor: object
+    api: object
+    ids: dict = field(default_factory=dict)
+    _serial: int = 0
+
+    def __getitem__(self, key: str) -> int:
+        return self.ids[key]
+
+    def unique(self, prefix: str) -> str:
+        self._serial += 1
+        return f"{prefix}-{self._serial}"
+
+    # ------------------------------------------------------------------ records made through the API
+    def offer(self, hours: str = "10") -> dict:
+        """A draft offer of customer B by sam (100 hours need a team lead's approval)."""
+        return ok(self.api.post("/offers", {"customer_id": self["customer_b"], "title": f"Angebot {SECRET}",
+                                            "lines": [self.line(hours)]}, user="sam"), 201)
+
+    def draft_offer(self) -> int:
+        return self.offer()["id"]
+
+    def line(self, hours: str = "10") -> dict:
+        return {"product_id": self["product"], "quantity": hours}
+
+    def approval_task(self, claimed_by: str | None = None) -> int:
+        """The open team-lead approval task of a fresh offer of B, claimed by `claimed_by` if given."""
+        offer = self.offer("100")
+        submitted = ok(self.api.post(f"/offers/{offer['id']}/submit", {}, user="sam"))
+        [task] = ok(self.api.get("/tasks", params={"instance_id": submitted["instance_id"]}, user="olga"))["items"]
+        assert task["candidate_groups"] == ["team_lead"], task
+        if claimed_by:
+            ok(self.api.post(f"/tasks/{task['id']}/claim", user=claimed_by))
+        return task["id"]
+
+    def opportunity(self) -> int:
+        return ok(self.api.post("/opportunities", {"customer_id": self["customer_b"], "title": f"Projekt {SECRET}",
+                                                   "amount": "25000"}, user="sam"), 201)["id"]
+
+    def lead(self) -> int:
+        """sam's lead, a company without a person: converting it needs no right on a contact."""
+        return ok(self.api.post("/leads", {"company_name": self.unique(f"Interessent {SECRET}")}, user="sam"),
+                  201)["id"]
+
+    def activity(self) -> int:
+        return ok(self.api.post("/activities", {"customer_id": self["customer_b"], "kind": "call",
+                                                "subject": f"Rückruf {SECRET}"}, user="sam"), 201)["id"]
+
+    def customer(self) -> int:
+        return ok(self.api.post("/customers", {"name": self.unique("Dublette Beta")}, user="sam"), 201)["id"]
+
+    def product(self) -> int:
+        return ok(self.api.post("/products", {"sku": self.unique("SKU-MATRIX"), "name_de": "Wartung",
+                                              "unit": "hour", "tax_rate": "19"}, user="mona"), 201)["id"]
+
+    def demo(self, suspended: bool = False) -> int:
+        """A running demonstration instance (no customer's), suspended by ops if asked."""
+        instance_id = start_demo(self.kontor, self.unique("R-matrix"))
+        if suspended:
+            ok(self.api.post(f"/process-instances/{instance_id}/suspend", user="olga"))
+        return instance_id
+
+    def timer(self) -> int:
+        """The reviewer's reminder timer of a fresh demonstration instance that waits for review."""
+        started = self.api.start_demo(user="sam", amount=5000)
+        [timer, *_] = ok(self.api.get("/timers", params={"instance_id": started["id"]}, user="olga"))["items"]
+        return timer["id"]
+
+    # ------------------------------------------------------------------ records only Kontor itself makes
+    def expired_offer(self) -> int:
+        from domain.offers.models import Offer
+
+        offer_id = self.draft_offer()
+        with self.kontor.transaction() as session:
+            session.get(Offer, offer_id).status = "expired"
+        return offer_id
+
+    def incident(self) -> int:
+        """An open incident: a demonstration job that failed its last attempt, recorded by the runtime."""
+        from runtime.jobs import ClaimedJob, record_failure
+        from runtime.models import Incident, ServiceJob
+        from sqlalchemy import select
+
+        instance_id = start_demo(self.kontor, self.unique("R-incident"))
+        with self.kontor.transaction() as session:
+            job = session.scalar(select(ServiceJob).where(ServiceJob.instance_id == instance_id))
+            job.state, job.attempts, job.max_attempts = "running", 1, 1
+            claimed = ClaimedJob(job.id, instance_id, job.operation, dict(job.params or {}), 1, job.spec_name)
+        assert record_failure(self.kontor.sessions, self.kontor.runtime, claimed, "budget office down").state \
+            == "incident"
+        with self.kontor.transaction() as session:
+            return session.scalar(select(Incident.id).where(Incident.job_id == claimed.id))
+
+    def dead_letter(self) -> int:
+        return self.outbox_mail(dead=True)
+
+    def outbox_mail(self, dead: bool = False) -> int:
+        """A mail to B's contact in the outbox; a dead letter if asked."""
+        from domain.customers.recipients import recipient_of
+        from mailers.outbox import queue_mail
+
+        with self.kontor.transaction() as session:
+            row = queue_mail(session, self.kontor.settings, who=SYSTEM,
+                             recipient=recipient_of(session, self["contact"]), template="notice",
+                             context={"text": "Hallo"})
+            if dead:
+                row.state, row.attempts, row.last_error = "dead", 5, "550 mailbox unavailable"
+            return row.id
+
+    def received_mail(self, sender: str | None = None) -> int:
+        """A mail taken in from the replies mailbox: from a stranger it waits in the quarantine, from
+        B's contact it is attached to customer B."""
+        from domain.documents import DocumentStore
+        from mailers.intake import Mailbox, take_in
+
+        message = EmailMessage()
+        message["From"], message["To"] = sender or "fremder@elsewhere.example.test", "vertrieb@kontor.localhost"
+        message["Subject"], message["Message-ID"] = "Anfrage", f"<{uuid.uuid4().hex}@elsewhere.example.test>"
+        message.set_content("Bitte rufen Sie mich an.")
+        with self.kontor.transaction() as session:
+            stored, _ = take_in(session, self.kontor.runtime, self.kontor.settings,
+                                DocumentStore.under(self.kontor.settings.data_dir), Mailbox("antwort"), None,
+                                message.as_bytes())
+            assert stored.state == ("quarantined" if sender is None else "routed"), (stored.state, stored.reason)
+            return stored.id
+
+
+def build_world(kontor, api) -> World:
+    """Customers A and B (B owned by sam), their portal users, the salesperson who does not own B, and
+    one of each kind of record the operations read."""
+    from domain.documents import DocumentStore, store_generated
+    from domain.offers.models import Offer
+    from domain.orders.commands import create_order_from_offer
+
+    world = World(kontor, api)
+    ensure_user(kontor, STRANGER, ["sales"])
+    setup = sales_setup(api, customer={"name": B_NAME}, contact={"last_name": f"{SECRET}rat"})
+    customer_a = ok(api.post("/customers", {"name": "Alpha Kunde GmbH"}, user="mona"), 201)
+    ids = world.ids
+    ids.update(customer_a=customer_a["id"], customer_b=setup["customer"]["id"], contact=setup["contact"]["id"],
+               product=setup["products"]["consulting"]["id"], price_list=setup["price_list"]["id"])
+    ensure_user(kontor, PORTAL_A, ["portal"], customer_id=customer_a["id"])
+    ensure_user(kontor, PORTAL_B, ["portal"], customer_id=ids["customer_b"])
+    b = f"/customers/{ids['customer_b']}"
+    ok(api.post(f"{b}/sites", {"name": f"Werk {SECRET}"}, user="sam"), 201)
+    ok(api.post(f"{b}/notes", {"text": f"{SECRET}: zahlt spät"}, user="sam"), 201)
+    ok(api.post(f"{b}/special-conditions", {"kind": "discount_percent", "value": "5"}, user="sam"), 201)
+    ids.update(opportunity=world.opportunity(), lead=world.lead(), activity=world.activity())
+    document = api.client.post("/api/v1/documents", headers=api.headers("sam"), files={
+        "file": (f"Vertrag-{SECRET}.pdf", PDF, "application/pdf")}, data={
+        "owner_type": "customer", "owner_id": str(ids["customer_b"]), "visible_to_customer": "true"})
+    ids["document"] = ok(document, 201)["id"]
+    ids["offer"] = world.draft_offer()
+    with kontor.transaction() as session:
+        offer = session.get(Offer, ids["offer"])
+        offer.pdf_document_id = store_generated(session, DocumentStore.under(kontor.settings.data_dir), "offer",
+                                                offer.id, "Angebot.pdf", "application/pdf", PDF, "system").id
+        ids["order"] = create_order_from_offer(session, offer, datetime.now(timezone.utc).year, "link", "sam").id
+    ids["task"] = world.approval_task()
+    ids["instance"] = ok(api.get(f"/tasks/{ids['task']}", user="tara"))["instance_id"]
+    ids["timer"] = ok(api.get("/timers", params={"instance_id": ids["instance"]}, user="olga"))["items"][0]["id"]
+    ids["quarantined"] = world.received_mail()
+    contact_address = ok(api.get(f"/contacts/{ids['contact']}", user="sam"))["email"]
+    ids["customer_mail"] = world.received_mail(sender=contact_address)
+    ids["outbox"] = world.outbox_mail()
+    ids["incident"] = world.incident()
+    return world
+
+
+def later(days: int = 30) -> str:
+    return (datetime.now(timezone.utc) + timedelta(days=days)).isoformat()
