@@ -39,17 +39,31 @@ def password_matches(stored_hash: str | None, password: str) -> bool:
 
 
 class PasswordGate:
-    """At most `slots` password hashes at once in this process (KONTOR_PASSWORD_HASH_SLOTS); a caller
-    waits up to `wait_seconds` for a slot (KONTOR_PASSWORD_HASH_WAIT_SECONDS), then gets Busy."""
+    """At most `slots` password hashes at once in this process (KONTOR_PASSWORD_HASH_SLOTS). A caller
+    waits up to `wait_seconds` for a slot (KONTOR_PASSWORD_HASH_WAIT_SECONDS), then gets Busy; so
+    does one that finds WAITING_PER_SLOT callers per slot waiting already, so that waiting logins
+    never hold more than a few of the server's worker threads."""
+    WAITING_PER_SLOT = 8
 
     def __init__(self, slots: int, wait_seconds: float):
         self.slots = slots
         self.wait_seconds = wait_seconds
         self._free = threading.BoundedSemaphore(slots)
+        self._lock = threading.Lock()
+        self.waiting = 0
 
     @contextmanager
     def slot(self) -> Iterator[None]:
-        if not self._free.acquire(timeout=self.wait_seconds):
+        with self._lock:
+            if self.waiting >= self.WAITING_PER_SLOT * self.slots:
+                raise Busy("too many logins at the same moment; try again in a second", retry_after_seconds=1)
+            self.waiting += 1
+        try:
+            acquired = self._free.acquire(timeout=self.wait_seconds)
+        finally:
+            with self._lock:
+                self.waiting -= 1
+        if not acquired:
             raise Busy("too many logins at the same moment; try again in a second", retry_after_seconds=1)
         try:
             yield

@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     login_delay_max_seconds: float = Field(default=900.0, gt=0, le=86400)
     login_forgive_seconds: float = Field(default=900.0, gt=0, le=86400)
     # Password hashing (argon2: 64 MiB and tens of milliseconds of CPU each): at most this many at
-    # once per process; a login waits this long for a slot, then gets 503 with Retry-After.
+    # once per process; a login waits this long for a slot (with at most eight others per slot),
+    # then gets 503 with Retry-After.
     password_hash_slots: int = Field(default=2, ge=1, le=64)
     password_hash_wait_seconds: float = Field(default=2.0, ge=0, le=60)
     # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated).

@@ -4,6 +4,8 @@ over time; the client address is the connection's unless a trusted proxy names i
 is capped per process (503 when no slot frees up)."""
 from __future__ import annotations
 
+import threading
+import time
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -16,6 +18,7 @@ from domain.login_throttle import ThrottleRules, keys_for, read_state, record_fa
 from domain.passwords import PasswordGate
 from domain.security_events import SecurityEvent
 from kontor.db import utcnow
+from runtime.errors import Busy
 from tests.test_api_security import assert_error_shape
 
 LOGIN = "/api/v1/auth/token"
@@ -147,6 +150,30 @@ def test_when_every_hashing_slot_stays_taken_a_login_gets_503_with_retry_after(k
     finally:
         kontor.password_gate = saved
     assert events(kontor) == []  # a login that was never checked is no failed login
+
+
+def test_logins_waiting_for_a_hashing_slot_are_bounded_the_rest_is_busy_at_once():
+    gate = PasswordGate(slots=1, wait_seconds=60)
+    gate.WAITING_PER_SLOT = 2
+    outcomes: list[str] = []
+
+    def log_in_later() -> None:
+        try:
+            with gate.slot():
+                outcomes.append("hashed")
+        except Busy:
+            outcomes.append("busy")
+
+    with gate.slot():  # a hash in progress
+        callers = [threading.Thread(target=log_in_later) for _ in range(3)]
+        for caller in callers:
+            caller.start()
+        while gate.waiting + len(outcomes) < 3:  # every caller waits or has been answered
+            time.sleep(0.01)
+        assert (gate.waiting, outcomes) == (2, ["busy"])
+    for caller in callers:
+        caller.join()
+    assert sorted(outcomes) == ["busy", "hashed", "hashed"]
 
 
 # ----------------------------------------------------------------- the rules, by the clock
