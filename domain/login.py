@@ -31,9 +31,9 @@ def log_in(sessions: sessionmaker[Session], gate: PasswordGate, rules: ThrottleR
     """The user whose name and password these are, or None (the failure is counted and audited).
     TooManyAttempts, without checking the password, while the address or the account has to wait;
     Busy when no hashing slot frees up in time."""
-    now = now or utcnow()
     keys = keys_for(username, client_address)
     with gate.slot():
+        now = now or utcnow()  # after the wait for a slot
         with transaction(sessions) as session:
             state = read_state(session, keys, rules, now)
             if state.wait_seconds > 0:
