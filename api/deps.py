@@ -43,10 +43,15 @@ def get_runtime(kontor: KontorDep) -> ProcessRuntime:
 RuntimeDep = Annotated[ProcessRuntime, Depends(get_runtime)]
 
 
+# Every token must carry these: a token without an expiry would be valid for ever, one without
+# the user's token version would survive a password change.
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "ver"]
+
+
 def issue_token(kontor: Kontor, user: User) -> tuple[str, int]:
     ttl = kontor.settings.token_ttl_minutes * 60
     now = datetime.now(timezone.utc)
-    claims = {"sub": user.username, "iat": now, "exp": now + timedelta(seconds=ttl)}
+    claims = {"sub": user.username, "iat": now, "exp": now + timedelta(seconds=ttl), "ver": user.token_version}
     return jwt.encode(claims, kontor.settings.signing_key(), algorithm="HS256"), ttl
 
 
@@ -58,7 +63,8 @@ def current_principal(kontor: KontorDep, token: Annotated[str | None, Depends(oa
     if not token:
         raise _unauthenticated("not authenticated: send a bearer token from /api/v1/auth/token")
     try:
-        claims = jwt.decode(token, kontor.settings.signing_key(), algorithms=["HS256"])
+        claims = jwt.decode(token, kontor.settings.signing_key(), algorithms=["HS256"],
+                            options={"require": REQUIRED_CLAIMS})
     except jwt.ExpiredSignatureError:
         raise _unauthenticated("the token has expired") from None
     except jwt.PyJWTError:
@@ -67,6 +73,8 @@ def current_principal(kontor: KontorDep, token: Annotated[str | None, Depends(oa
         user = session.scalar(select(User).where(User.username == claims.get("sub"), User.active.is_(True)))
         if user is None:
             raise _unauthenticated("the user no longer exists or is inactive")
+        if claims["ver"] != user.token_version or isinstance(claims["ver"], bool):
+            raise _unauthenticated("the token was revoked: the password changed or the user logged out everywhere")
         return principal_of(user)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from runtime.errors import KontorError
+from runtime.errors import KontorError, RetryLater
 
 log = logging.getLogger("kontor.api")
 
@@ -27,7 +27,9 @@ def _field(loc) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KontorError)
     async def _kontor_error(_request: Request, exc: KontorError):
-        return JSONResponse(error_body(exc.code, exc.message, exc.details, **exc.extra), status_code=exc.status)
+        headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, RetryLater) else None
+        return JSONResponse(error_body(exc.code, exc.message, exc.details, **exc.extra), status_code=exc.status,
+                            headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError):

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-SECTIONS = ("runtime", "loop", "http", "worker", "history", "customers", "mail", "offers")
+SECTIONS = ("runtime", "loop", "http", "login", "worker", "history", "customers", "mail", "offers")
 TARGETS = {  # what Kontor promises; a figure that misses it makes the run exit non-zero
     "postgresql instances/s": 200.0,
     "loop seconds": 2.0,
@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=2, help="driver processes for the parallel PostgreSQL run")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the parallel PostgreSQL run (the median counts)")
     parser.add_argument("--requests", type=int, default=200, help="HTTP request rounds")
+    parser.add_argument("--logins", type=int, default=16, help="clients logging in at once for 'login'")
+    parser.add_argument("--login-seconds", type=float, default=10.0, help="how long each phase of 'login' lasts")
     parser.add_argument("--history", type=int, default=100_000, help="finished instances added for 'history'")
     parser.add_argument("--timers", type=int, default=300, help="timers in the spread and burst lag runs")
     parser.add_argument("--customers", type=int, default=100_000, help="customers for the 'customers' list section")
@@ -81,6 +83,10 @@ def run_database(kind: str, sections: list[str], args) -> dict:
         if "http" in sections:
             from bench.http_bench import http_latency
             out["http"] = http_latency(kontor, args.requests)
+        if "login" in sections:
+            from bench.login_bench import login_load, throttle_cost
+            out["login_load"] = login_load(kontor, args.logins, args.login_seconds)
+            out["login_throttle_cost"] = throttle_cost(kontor, 1000)
         if "worker" in sections:
             out.update(run_worker_section(kontor, args))
         if "history" in sections:

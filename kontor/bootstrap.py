@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.passwords import PasswordGate
 from kontor.db import make_engine, make_session_factory, migrate, transaction
 from kontor.private_files import secure_data_folder
 from kontor.settings import Settings
@@ -21,6 +22,7 @@ class Kontor:
     engine: Engine
     sessions: sessionmaker[Session]
     runtime: ProcessRuntime
+    password_gate: PasswordGate  # how many password hashes this process computes at once
     deployed: list = field(default_factory=list)
     mail_records: MailRecords = field(default_factory=MailRecords)  # who may route a received mail to a record
 
@@ -57,7 +59,8 @@ def bootstrap(settings: Settings | None = None, *, run_migrations: bool = True, 
     engine = make_engine(url)
     operations = OperationRegistry()
     register_operations(operations)
-    kontor = Kontor(settings, engine, make_session_factory(engine), ProcessRuntime(settings, operations=operations))
+    kontor = Kontor(settings, engine, make_session_factory(engine), ProcessRuntime(settings, operations=operations),
+                    PasswordGate(settings.password_hash_slots, settings.password_hash_wait_seconds))
     register_processes(kontor)
     if deploy:
         with kontor.transaction() as session:

@@ -1,11 +1,13 @@
 """The one settings class of Kontor: environment variables with the prefix KONTOR_."""
 from __future__ import annotations
 
+import ipaddress
+import math
 import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Values that must never reach production as a signing secret.
@@ -32,6 +34,25 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite file in data_dir")
     secret_key: SecretStr | None = Field(default=None, description="Signs tokens; generated once into data_dir when unset")
     token_ttl_minutes: int = 12 * 60
+
+    # Logins (domain.login_throttle). Failures that cost no wait, per client address and per account
+    # name; beyond them the next attempt waits base * 2**(failures - free) seconds after the last
+    # failure, at most max; one failure is forgiven every forgive seconds; a successful login clears
+    # its address. The account allows more than one address can reach alone (checked below).
+    login_free_failures_per_address: int = Field(default=5, ge=1, le=1000)
+    login_free_failures_per_account: int = Field(default=30, ge=1, le=10000)
+    login_delay_base_seconds: float = Field(default=1.0, gt=0, le=3600)
+    login_delay_max_seconds: float = Field(default=900.0, gt=0, le=86400)
+    login_forgive_seconds: float = Field(default=900.0, gt=0, le=86400)
+    # Password hashing (argon2: 64 MiB and tens of milliseconds of CPU each): at most this many at
+    # once per process; a login waits this long for a slot (with at most eight others per slot),
+    # then gets 503 with Retry-After.
+    password_hash_slots: int = Field(default=2, ge=1, le=64)
+    password_hash_wait_seconds: float = Field(default=2.0, ge=0, le=60)
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated).
+    # Without them the client address is the connection's, whatever the request claims.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="addresses or networks of trusted reverse proxies, comma-separated")
 
     # `:`-separated like PATH (NoDecode: pydantic-settings would otherwise read the value as JSON).
     bpmn_path: Annotated[list[Path], NoDecode] = Field(
@@ -137,6 +158,40 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [Path(p) for p in value.split(":") if p.strip()]
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxy_list(cls, value):
+        if isinstance(value, str):
+            return [p.strip() for p in value.split(",") if p.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]):
+        return [str(ipaddress.ip_network(p, strict=False)) for p in value]  # ValueError names the bad one
+
+    @field_validator("mail_from")
+    @classmethod
+    def _one_mailbox(cls, value: str):
+        from mailers.addresses import single_address
+
+        single_address(value)  # AddressError (a ValueError) says why
+        return value
+
+    @model_validator(mode="after")
+    def _one_address_cannot_block_an_account(self):
+        """An address that retries whenever it may settles where its wait equals forgive_seconds
+        (so forgive must not exceed max), at free_per_address + log2(forgive / base) failures; the
+        account must allow more, or one address locks its user out."""
+        if self.login_forgive_seconds > self.login_delay_max_seconds:
+            raise ValueError("KONTOR_LOGIN_FORGIVE_SECONDS must not exceed KONTOR_LOGIN_DELAY_MAX_SECONDS")
+        settled = self.login_free_failures_per_address + math.log2(
+            max(1.0, self.login_forgive_seconds / self.login_delay_base_seconds))
+        if self.login_free_failures_per_account <= settled + 1:
+            raise ValueError(f"KONTOR_LOGIN_FREE_FAILURES_PER_ACCOUNT must exceed {math.ceil(settled + 1)}: one "
+                             "address alone reaches that many failures")
+        return self
 
     @field_validator("offer_approval_due", "offer_approval_escalate_after")
     @classmethod

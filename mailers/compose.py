@@ -1,15 +1,17 @@
 """From an outbox row to the message on the wire: subject, plain-text and HTML parts rendered from
 Jinja2 templates in the recipient's language (HTML autoescaped, undefined names an error), the
-stored Message-ID, a Reply-To carrying the signed reply token, and the attachments."""
+stored Message-ID, a Reply-To carrying the signed reply token, and the attachments. The address
+headers are written by mailers.addresses: each names exactly one mailbox, whatever its name holds."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 
+from mailers.addresses import AddressError, set_address_header, single_address
 from mailers.outbox import OutboxMail
 from mailers.parse import clean
 
@@ -55,15 +57,17 @@ def compose(mail: OutboxMail, mail_from: str, load_attachment: AttachmentLoader)
     tag = one_line(mail.subject_tag)
     if tag and f"[{tag}]" not in subject:
         subject = f"{subject} [{tag}]"
-    if clean(mail.to_address, 254) != mail.to_address:
-        raise ComposeError(f"the recipient address {mail.to_address!r} contains control characters")
     message = EmailMessage()
-    message["From"] = mail_from
-    message["To"] = formataddr((one_line(mail.to_name), mail.to_address))
-    message["Subject"] = one_line(subject)
-    message["Date"] = format_datetime(mail.created_at)
-    message["Message-ID"] = mail.message_id
-    message["Reply-To"] = mail.context["reply_address"]
+    try:
+        sender_name, sender = single_address(mail_from)
+        set_address_header(message, "From", sender, sender_name)
+        set_address_header(message, "To", mail.to_address, mail.to_name)
+        message["Subject"] = one_line(subject)
+        message["Date"] = format_datetime(mail.created_at)
+        message["Message-ID"] = mail.message_id
+        set_address_header(message, "Reply-To", mail.context["reply_address"])
+    except AddressError as exc:
+        raise ComposeError(f"an address header cannot be written: {exc}") from None
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     for document_id in mail.attachments:

@@ -53,3 +53,23 @@ class SpecError(KontorError):
     def __init__(self, file: str, element: str, reason: str):
         super().__init__(f"{file}: {element}: {reason}", file=file, element=element, reason=reason)
         self.file, self.element, self.reason = file, element, reason
+
+
+class RetryLater(KontorError):
+    """Refused for now; the answer carries Retry-After with the seconds to wait."""
+
+    def __init__(self, message: str, retry_after_seconds: int, details: list[dict] | None = None, **extra):
+        super().__init__(message, details, **extra)
+        self.retry_after_seconds = max(1, int(retry_after_seconds))
+
+
+class TooManyAttempts(RetryLater):
+    """Too many failed logins from this client address or for this account: wait, then try again."""
+    status = 429
+    code = "too_many_attempts"
+
+
+class Busy(RetryLater):
+    """A limited resource (password hashing) is taken for longer than a request may wait."""
+    status = 503
+    code = "busy"

@@ -9,6 +9,9 @@ from datetime import datetime, timedelta, timezone
 import jwt
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
+from sqlalchemy import select
+
+from domain.users import User
 
 TOKEN_ROUTE = ("POST", "/api/v1/auth/token")
 OPS_ONLY = {
@@ -135,7 +138,10 @@ def test_the_route_list_covers_the_whole_api(client):
 # ----------------------------------------------------------------- authentication
 def _token(kontor, variant: str) -> str | None:
     now = datetime.now(timezone.utc)
-    claims = {"sub": "olga", "iat": now - timedelta(hours=2), "exp": now - timedelta(minutes=1)}
+    with kontor.transaction() as session:
+        version = session.scalar(select(User.token_version).where(User.username == "olga"))
+    claims = {"sub": "olga", "iat": now - timedelta(hours=2), "exp": now - timedelta(minutes=1), "ver": version}
+    valid = {**claims, "exp": now + timedelta(hours=1)}
     return {
         "none": None,
         "garbage": "not-a-jwt",
@@ -145,11 +151,22 @@ def _token(kontor, variant: str) -> str | None:
         "unsigned": jwt.encode({**claims, "exp": now + timedelta(hours=1)}, None, algorithm="none"),
         "unknown_user": jwt.encode({**claims, "sub": "mallory", "exp": now + timedelta(hours=1)},
                                    kontor.settings.signing_key(), algorithm="HS256"),
+        "no_expiry": jwt.encode({k: v for k, v in valid.items() if k != "exp"}, kontor.settings.signing_key(),
+                                algorithm="HS256"),
+        "no_issued_at": jwt.encode({k: v for k, v in valid.items() if k != "iat"}, kontor.settings.signing_key(),
+                                   algorithm="HS256"),
+        "no_version": jwt.encode({k: v for k, v in valid.items() if k != "ver"}, kontor.settings.signing_key(),
+                                 algorithm="HS256"),
+        "older_version": jwt.encode({**valid, "ver": version - 1}, kontor.settings.signing_key(), algorithm="HS256"),
+        "version_as_text": jwt.encode({**valid, "ver": str(version)}, kontor.settings.signing_key(),
+                                      algorithm="HS256"),
     }[variant]
 
 
 MESSAGES = {"none": "not authenticated", "garbage": "not valid", "expired": "expired", "other_key": "not valid",
-            "unsigned": "not valid", "unknown_user": "no longer exists"}
+            "unsigned": "not valid", "unknown_user": "no longer exists", "no_expiry": "not valid",
+            "no_issued_at": "not valid", "no_version": "not valid", "older_version": "revoked",
+            "version_as_text": "revoked"}
 
 
 @pytest.mark.parametrize("variant", list(MESSAGES))

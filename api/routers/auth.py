@@ -1,18 +1,25 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import KontorDep, SessionDep, issue_token
+from api.client_address import client_address
+from api.deps import KontorDep, issue_token
 from api.schemas import TokenOut
-from domain.users import authenticate
+from domain.login import log_in
+from domain.login_throttle import ThrottleRules
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/token", response_model=TokenOut, summary="OAuth2 password flow: user name and password for a bearer token")
-def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, kontor: KontorDep):
-    user = authenticate(session, form.username, form.password)
+@router.post("/token", response_model=TokenOut, summary="OAuth2 password flow: user name and password for a bearer token",
+             description="Failed logins are throttled per client address and per account: after a few, the next "
+                         "attempt waits (429 with Retry-After, the password unchecked). While every password "
+                         "hashing slot is taken for long: 503 with Retry-After.")
+def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, kontor: KontorDep):
+    settings = kontor.settings
+    user = log_in(kontor.sessions, kontor.password_gate, ThrottleRules.of(settings), form.username, form.password,
+                  client_address(request, settings.trusted_proxies))
     if user is None:
         raise HTTPException(status_code=401, detail="wrong user name or password",
                             headers={"WWW-Authenticate": "Bearer"})

@@ -1,0 +1,54 @@
+"""Logging in with a user name and a password: throttled per client address and per account
+(domain.login_throttle), hashed through the process's PasswordGate, audited when it fails.
+
+No transaction is open while the password is hashed: on SQLite every transaction holds the write
+lock, and a login that kept it for the length of a hash made every other writer wait. The throttle is
+read inside the gate, so the attempts of one burst are counted one after another, not all at once."""
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.login_throttle import ThrottleRules, forget_address, keys_for, read_state, record_failure
+from domain.passwords import PasswordGate, password_matches
+from domain.security_events import LOGIN_FAILED, record_event
+from domain.users import User
+from kontor.db import transaction, utcnow
+from runtime.errors import TooManyAttempts
+
+
+def _could_exist(username: str) -> bool:
+    """False for a name no user can have because no database stores it (NUL, a lone surrogate):
+    PostgreSQL refuses even to compare it, SQLite would not, and both must answer alike."""
+    return "\x00" not in username and not any(0xD800 <= ord(c) <= 0xDFFF for c in username)
+
+
+def log_in(sessions: sessionmaker[Session], gate: PasswordGate, rules: ThrottleRules, username: str, password: str,
+           client_address: str, now: datetime | None = None) -> User | None:
+    """The user whose name and password these are, or None (the failure is counted and audited).
+    TooManyAttempts, without checking the password, while the address or the account has to wait;
+    Busy when no hashing slot frees up in time."""
+    keys = keys_for(username, client_address)
+    with gate.slot():
+        now = now or utcnow()  # after the wait for a slot
+        with transaction(sessions) as session:
+            state = read_state(session, keys, rules, now)
+            if state.wait_seconds > 0:
+                wait = math.ceil(state.wait_seconds)
+                raise TooManyAttempts(f"too many failed logins; try again in {wait} seconds",
+                                      retry_after_seconds=wait)
+            user = session.scalar(select(User).where(User.username == username)) if _could_exist(username) else None
+        matches = password_matches(user.password_hash if user is not None else None, password)
+        if matches and user.active:
+            if state.address_has_failures:
+                with transaction(sessions) as session:
+                    forget_address(session, keys)
+            return user
+        reason = "unknown user" if user is None else "inactive user" if matches else "wrong password"
+        with transaction(sessions) as session:
+            record_failure(session, keys, rules, now)
+            record_event(session, LOGIN_FAILED, username, client_address=client_address, reason=reason, at=now)
+    return None

@@ -1,0 +1,71 @@
+"""Passwords: argon2 hashes, and the gate that bounds how many of them a process computes at once.
+
+One argon2 hash takes tens of milliseconds of CPU and 64 MiB of memory. Sixteen logins at once used
+to occupy every worker thread and slowed every other request to seconds; the gate lets a few hash
+at a time and tells the rest, after a short wait, to come back (503 with Retry-After)."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from runtime.errors import Busy
+
+MIN_LENGTH = 8
+_hasher = PasswordHasher()
+
+
+@cache
+def _no_user_hash() -> str:
+    """Verified against when there is no user to check, so a wrong name costs as long as a wrong password."""
+    return _hasher.hash("kontor-no-such-user")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_matches(stored_hash: str | None, password: str) -> bool:
+    """Whether the password fits the hash; with no hash (no such user) it is checked against a
+    stand-in all the same, so that the answer takes as long."""
+    try:
+        return _hasher.verify(stored_hash or _no_user_hash(), password) and stored_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class PasswordGate:
+    """At most `slots` password hashes at once in this process (KONTOR_PASSWORD_HASH_SLOTS). A caller
+    waits up to `wait_seconds` for a slot (KONTOR_PASSWORD_HASH_WAIT_SECONDS), then gets Busy; so
+    does one that finds WAITING_PER_SLOT callers per slot waiting already, so that waiting logins
+    never hold more than a few of the server's worker threads."""
+    WAITING_PER_SLOT = 8
+
+    def __init__(self, slots: int, wait_seconds: float):
+        self.slots = slots
+        self.wait_seconds = wait_seconds
+        self._free = threading.BoundedSemaphore(slots)
+        self._lock = threading.Lock()
+        self.waiting = 0
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._lock:
+            if self.waiting >= self.WAITING_PER_SLOT * self.slots:
+                raise Busy("too many logins at the same moment; try again in a second", retry_after_seconds=1)
+            self.waiting += 1
+        try:
+            acquired = self._free.acquire(timeout=self.wait_seconds)
+        finally:
+            with self._lock:
+                self.waiting -= 1
+        if not acquired:
+            raise Busy("too many logins at the same moment; try again in a second", retry_after_seconds=1)
+        try:
+            yield
+        finally:
+            self._free.release()
