@@ -5,6 +5,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp
 
 from api.body_limit import BodyLimitMiddleware
+from api.error_responses import with_error_responses
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.routers import (auth, contacts, customer_records, customers, definitions, documents, imports, inbound_mails,
@@ -45,6 +46,7 @@ def create_app(kontor: Kontor) -> FastAPI:
     def health():
         return {"status": "ok"}
 
+    with_error_responses(app)
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware, kontor=kontor)
     return app
