@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Query
+from pydantic import ValidationError, WrapValidator
 
 from domain.fields import Day, UtcDatetime
 from domain.listing import PageRequest
@@ -25,8 +26,14 @@ DayFilter = Annotated[Day | None, Query(description="a day, YYYY-MM-DD")]
 def sort_by(*fields: str):
     """The `sort` query parameter of a list: one of `fields`, '-' in front for descending."""
     values = tuple(f"{sign}{field}" for field in fields for sign in ("", "-"))
-    return Annotated[Literal[values], Query(description=f"one of {', '.join(fields)}; '-' in front for "
-                                                        "descending")]
+    described = f"one of {', '.join(fields)}; '-' in front for descending"
+
+    def check(value, parse):
+        try:
+            return parse(value)
+        except ValidationError:
+            raise ValueError(described) from None
+    return Annotated[Literal[values], WrapValidator(check), Query(description=described)]
 
 
 def paging(default_sort: str, *fields: str):
