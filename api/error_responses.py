@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
-from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
@@ -124,7 +123,7 @@ def error_statuses(route, method: str, token_url: str) -> set[int]:
         statuses |= {401, 429}
     if _names_records(_parameter_fields(route)) or _names_records(_body_fields(route)):
         statuses.add(404)
-    if method in WRITE_METHODS:
+    if method in WRITE_METHODS and route.path != token_url:
         statuses |= {409, 422}  # the Idempotency-Key: still running, or reused for another request
     if route.body_field is not None:
         statuses |= {400, 413, 422}
@@ -165,15 +164,3 @@ def declare_error_responses(document: dict, routes) -> None:
     if f"{REF}HTTPValidationError" not in str(document["paths"]):
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
-
-
-def with_error_responses(app: FastAPI) -> None:
-    """The app's OpenAPI document declares the error answers (built once, on first use)."""
-    build = app.openapi
-
-    def openapi() -> dict:
-        if app.openapi_schema is None:
-            declare_error_responses(build(), app.routes)
-        return app.openapi_schema
-
-    app.openapi = openapi

@@ -88,10 +88,20 @@ def decimal_text(pattern: str, expected: str):
             WithJsonSchema({"type": "string", "pattern": pattern}))
 
 
-# Free-form process data sent by clients: any JSON object the database can keep.
-JsonObject = Annotated[dict[str, Any], AfterValidator(_storable_object)]
+# Free-form process data sent by clients: any JSON object the database can keep. Its schema (a
+# component of the API's document, JSON_VALUE_SCHEMA) says so, but for the nesting limit.
+NO_NUL = "^[^\\x00]*$"
+_JSON_VALUE_REF = {"$ref": "#/components/schemas/JsonValue"}
+_JSON_OBJECT_SCHEMA = {"type": "object", "propertyNames": {"pattern": NO_NUL}, "additionalProperties": _JSON_VALUE_REF}
+JSON_VALUE_SCHEMA = {
+    "description": f"any JSON value but text with NUL characters and integers beyond 64 bits, nested up to "
+                   f"{MAX_JSON_DEPTH} levels",
+    "anyOf": [{"type": "string", "pattern": NO_NUL}, {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
+              {"type": "number", "not": {"type": "integer"}}, {"type": "boolean"}, {"type": "null"},
+              {"type": "array", "items": _JSON_VALUE_REF}, _JSON_OBJECT_SCHEMA]}
+JsonObject = Annotated[dict[str, Any], AfterValidator(_storable_object), WithJsonSchema(_JSON_OBJECT_SCHEMA)]
 # Every text field of a request body (same rules, so SQLite and PostgreSQL answer alike).
-Text = Annotated[str, AfterValidator(_storable_text), Field(json_schema_extra={"pattern": "^[^\\x00]*$"})]
+Text = Annotated[str, AfterValidator(_storable_text), Field(json_schema_extra={"pattern": NO_NUL})]
 
 # customers and contacts
 Status = Literal["lead", "active", "passive"]
