@@ -5,12 +5,14 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp
 
 from api.body_limit import BodyLimitMiddleware
+from api.error_responses import declare_error_responses
 from api.errors import install_error_handlers
-from api.idempotency import IdempotencyMiddleware
+from api.idempotency import IdempotencyMiddleware, declare_idempotency_key
 from api.routers import (auth, contacts, customer_records, customers, definitions, documents, imports, inbound_mails,
                          incidents, instances, leads, messages, offer_links, offers, opportunities, orders, outbox,
                          price_lists, products, tasks, timers)
 from api.security_headers import SecurityHeadersMiddleware
+from domain.fields import JSON_VALUE_SCHEMA
 from kontor.bootstrap import Kontor
 
 
@@ -23,6 +25,23 @@ class KontorAPI(FastAPI):
         docs = frozenset(p for p in (self.docs_url, self.redoc_url, self.swagger_ui_oauth2_redirect_url) if p)
         return SecurityHeadersMiddleware(BodyLimitMiddleware(super().build_middleware_stack(), kontor.settings),
                                          docs_paths=docs)
+
+
+def _complete_the_document(app: FastAPI) -> None:
+    """The OpenAPI document with what FastAPI cannot see in the routes: the error answers of every
+    operation, the Idempotency-Key of every write and the JSON values that process data may hold
+    (built once, on first use)."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            document = build()
+            declare_error_responses(document, app.routes)
+            declare_idempotency_key(document)
+            document["components"]["schemas"]["JsonValue"] = JSON_VALUE_SCHEMA
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def create_app(kontor: Kontor) -> FastAPI:
@@ -45,6 +64,7 @@ def create_app(kontor: Kontor) -> FastAPI:
     def health():
         return {"status": "ok"}
 
+    _complete_the_document(app)
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware, kontor=kontor)
     return app

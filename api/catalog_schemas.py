@@ -8,16 +8,20 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
 from api.customer_schemas import AmountOut, Currency, Strict
-from api.schemas import Text
+from api.schemas import Text, not_nullable
 from domain.catalog.inputs import ProductIn  # noqa: F401
-from domain.fields import Price, Quantity, Sku, TaxRate, Visibility  # noqa: F401
+from domain.fields import Day, MinQuantity, Price, Quantity, Sku, TaxRate, Visibility  # noqa: F401
 
 # Quantities leave the API as text without trailing zeros ("2.5", "10").
 QuantityOut = Annotated[Decimal, PlainSerializer(lambda v: format(v.normalize(), "f"), return_type=str)]
 
 
 
+PRODUCT_NOT_NULL = {"sku", "name_de", "unit", "tax_rate", "visibility", "active"}
+
+
 class ProductPatch(Strict):
+    model_config = ConfigDict(json_schema_extra=not_nullable(PRODUCT_NOT_NULL))
     sku: Sku | None = None
     name_de: Text | None = Field(default=None, min_length=1, max_length=200)
     name_en: Text | None = Field(default=None, max_length=200)
@@ -31,7 +35,6 @@ class ProductPatch(Strict):
     active: bool | None = None
 
 
-PRODUCT_NOT_NULL = {"sku", "name_de", "unit", "tax_rate", "visibility", "active"}
 
 
 class ProductOut(BaseModel):
@@ -67,15 +70,15 @@ class PriceListOut(BaseModel):
 
 
 class TierIn(Strict):
-    min_quantity: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
+    min_quantity: MinQuantity
     unit_price: Price
 
 
 class PriceListItemIn(Strict):
     product_id: int = Field(ge=1, le=2**31 - 1)
     tiers: list[TierIn] = Field(min_length=1, max_length=20)
-    valid_from: date | None = None
-    valid_to: date | None = None
+    valid_from: Day | None = None
+    valid_to: Day | None = None
 
 
 class TierOut(BaseModel):
@@ -98,9 +101,9 @@ class SpecialConditionIn(Strict):
     kind: Literal["fixed_price", "discount_percent"]
     value: Price
     currency: Currency | None = None
-    min_quantity: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)] = Decimal(0)
-    valid_from: date | None = None
-    valid_to: date | None = None
+    min_quantity: MinQuantity = Decimal(0)
+    valid_from: Day | None = None
+    valid_to: Day | None = None
     note: Text | None = Field(default=None, max_length=300)
 
 

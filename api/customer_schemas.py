@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from api.schemas import Text, UtcDatetime
+from api.schemas import Text, UtcDatetime, not_nullable
 from domain.customers.inputs import AddressIn, ContactIn, CustomerFields, CustomerIn, MainAddressIn  # noqa: F401
 from domain.fields import (Amount, Consent, Country, Currency, DocumentKind, Email, Language, Percent,  # noqa: F401
                            Phone, Size, Status, Strict, TaxTreatment)
@@ -31,8 +31,12 @@ class AddressOut(BaseModel):
     country: str
 
 
+NOT_NULL_FIELDS = {"name", "status", "country", "tax_treatment", "currency", "payment_days", "no_contact"}
+
+
 class CustomerPatch(Strict):
     """Only the fields sent are changed; `version` is the one you read (409 if it moved on)."""
+    model_config = ConfigDict(json_schema_extra=not_nullable(NOT_NULL_FIELDS))
     version: int | None = Field(default=None, ge=1, le=2**31 - 1)
     name: Text | None = Field(default=None, min_length=1, max_length=200)
     status: Status | None = None
@@ -54,7 +58,6 @@ class CustomerPatch(Strict):
     preferred_site_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
-NOT_NULL_FIELDS = {"name", "status", "country", "tax_treatment", "currency", "payment_days", "no_contact"}
 
 
 class CustomerOut(BaseModel):
@@ -100,7 +103,11 @@ class SiteOut(BaseModel):
     tax_treatment: str | None
 
 
+CONTACT_NOT_NULL = {"last_name", "language", "marketing_consent", "receives", "no_contact", "active"}
+
+
 class ContactPatch(Strict):
+    model_config = ConfigDict(json_schema_extra=not_nullable(CONTACT_NOT_NULL))
     site_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     salutation: Text | None = Field(default=None, max_length=30)
     first_name: Text | None = Field(default=None, max_length=100)
@@ -116,7 +123,6 @@ class ContactPatch(Strict):
     active: bool | None = None
 
 
-CONTACT_NOT_NULL = {"last_name", "language", "marketing_consent", "receives", "no_contact", "active"}
 
 
 class ContactOut(BaseModel):

@@ -6,13 +6,17 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from runtime.errors import KontorError, RetryLater
 
 log = logging.getLogger("kontor.api")
+# the message of a request that does not fit the OpenAPI document (a business rule says what it checks)
+REQUEST_NOT_VALID = "the request is not valid"
 
 
 def error_body(code: str, message: str, details: list | None = None, **extra) -> dict:
@@ -24,6 +28,23 @@ def _field(loc) -> str:
     return ".".join(parts) or ".".join(str(p) for p in loc)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method of the request's path, as the OpenAPI document has it: a path with fewer parameters
+    takes precedence (/opportunities/pipeline is not /opportunities/{opportunity_id})."""
+    by_parameters: dict[int, set[str]] = {}
+    for route in iter_route_contexts(request.app.routes):
+        if route.matches(request.scope)[0] != Match.NONE:
+            parameters = (route.path_format or "").count("{")
+            by_parameters.setdefault(parameters, set()).update(route.methods or ())
+    return sorted(by_parameters[min(by_parameters)]) if by_parameters else []
+
+
+def method_not_allowed(request: Request) -> JSONResponse:
+    allowed = ", ".join(allowed_methods(request))
+    return JSONResponse(error_body("method_not_allowed", f"this path has no {request.method}, only {allowed}"),
+                        status_code=405, headers={"Allow": allowed})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KontorError)
     async def _kontor_error(_request: Request, exc: KontorError):
@@ -32,9 +53,12 @@ def install_error_handlers(app: FastAPI) -> None:
                             headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError):
+    async def _validation(request: Request, exc: RequestValidationError):
+        if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()) and \
+                request.method not in allowed_methods(request):
+            return method_not_allowed(request)  # a path parameter matched a fixed segment of another path
         details = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors()]
-        return JSONResponse(error_body("validation_failed", "the request is not valid", details), status_code=422)
+        return JSONResponse(error_body("validation_failed", REQUEST_NOT_VALID, details), status_code=422)
 
     @app.exception_handler(StaleDataError)
     async def _stale(_request: Request, _exc: StaleDataError):
@@ -62,8 +86,10 @@ def install_error_handlers(app: FastAPI) -> None:
                                                    "again"), status_code=409)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException):
-        codes = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    async def _http(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 405:  # the router's Allow names only the first route of the path
+            return method_not_allowed(request)
+        codes = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found"}
         return JSONResponse(error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
                             status_code=exc.status_code, headers=getattr(exc, "headers", None))
 

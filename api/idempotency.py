@@ -16,8 +16,10 @@ from __future__ import annotations
 from collections import deque
 
 from fastapi import HTTPException
+from fastapi.routing import iter_route_contexts
 from fastapi.security.utils import get_authorization_scheme_param
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.asgi_answers import send_error
@@ -30,6 +32,25 @@ HEADER = b"idempotency-key"
 CREDENTIAL_ROUTES = frozenset({"/api/v1/auth/token"})
 
 
+
+def _reaches_an_operation(scope: Scope) -> bool:
+    """A method the path has: only such a request keeps a key (another one is a 404 or 405, key or not)."""
+    app = scope.get("app")
+    return app is None or any(route.matches(scope)[0] == Match.FULL for route in iter_route_contexts(app.routes))
+
+
+def declare_idempotency_key(document: dict) -> None:
+    """Every write in the OpenAPI `document` but the credential routes takes the optional Idempotency-Key."""
+    parameter = {"name": "Idempotency-Key", "in": "header", "required": False,
+                 "description": "the same key (per user) replays the first answer; 409 while that request runs, "
+                                "422 for a key used with another request",
+                 "schema": {"type": "string", "maxLength": 200}}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method.upper() in WRITE_METHODS and path not in CREDENTIAL_ROUTES:
+                operation.setdefault("parameters", []).append(parameter)
+
+
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp, kontor: Kontor):
         self.app = app
@@ -39,7 +60,7 @@ class IdempotencyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] != "http" or scope["method"] not in WRITE_METHODS
-                or scope["path"].rstrip("/") in CREDENTIAL_ROUTES):
+                or scope["path"].rstrip("/") in CREDENTIAL_ROUTES or not _reaches_an_operation(scope)):
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         key = headers.get(HEADER, b"").decode("latin-1").strip()

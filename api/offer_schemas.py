@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from api.schemas import not_nullable
+from domain.fields import Strict
 from domain.offers.inputs import OfferIn, OfferLineIn, OfferTermsIn  # noqa: F401 - request bodies
 
 # Prices, sums and percentages have two decimals (prices are rounded to cents when looked up): shown
@@ -17,22 +19,26 @@ OfferStatus = Literal["draft", "in_approval", "rework", "approved", "sent", "acc
                       "superseded", "cancelled"]
 
 
-class Versioned(BaseModel):
+class Versioned(Strict):
     version: int | None = Field(default=None, ge=1, le=2**31 - 1,
                                 description="the version you read; 409 if the offer changed meanwhile")
 
 
+OFFER_NOT_NULL = {"title", "valid_until", "header_discount_percent", "payment_days"}
+
+
 class OfferPatch(OfferTermsIn):
+    model_config = ConfigDict(json_schema_extra=not_nullable(OFFER_NOT_NULL))
     version: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class OfferLinesIn(Versioned):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     lines: list[OfferLineIn] = Field(max_length=500)
 
 
 class VersionIn(Versioned):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class OfferLineOut(BaseModel):

@@ -7,13 +7,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from api.customer_schemas import AmountOut, Currency, Email, Phone, Strict
-from api.schemas import Text
+from api.customer_schemas import Amount, AmountOut, Currency, Email, Phone, Strict
+from domain.fields import Day
+from api.schemas import Text, not_nullable
 
 LeadStatus = Literal["new", "qualified", "disqualified", "converted"]
 LeadSource = Literal["web_form", "email", "phone", "fair", "referral", "import", "other"]
 PhaseKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+Money = Amount
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
@@ -30,7 +31,11 @@ class LeadIn(Strict):
     message: Text | None = Field(default=None, max_length=20_000)
 
 
+LEAD_NOT_NULL = {"source", "score", "status"}
+
+
 class LeadPatch(Strict):
+    model_config = ConfigDict(json_schema_extra=not_nullable(LEAD_NOT_NULL))
     company_name: Text | None = Field(default=None, max_length=200)
     first_name: Text | None = Field(default=None, max_length=100)
     last_name: Text | None = Field(default=None, max_length=100)
@@ -43,7 +48,6 @@ class LeadPatch(Strict):
     disqualified_reason: Text | None = Field(default=None, max_length=300)
 
 
-LEAD_NOT_NULL = {"source", "score", "status"}
 
 
 class LeadOut(BaseModel):
@@ -68,7 +72,7 @@ class LeadOut(BaseModel):
 class ConvertOpportunity(Strict):
     title: Text = Field(min_length=1, max_length=200)
     amount: Money = Decimal(0)
-    expected_close: date | None = None
+    expected_close: Day | None = None
     phase: PhaseKey | None = None
 
 
@@ -84,22 +88,25 @@ class OpportunityIn(Strict):
     currency: Currency | None = None
     phase: PhaseKey | None = None
     probability: int | None = Field(default=None, ge=0, le=100)
-    expected_close: date | None = None
-    owner: Text | None = Field(default=None, max_length=100)
-    group_id: Id | None = None
-
-
-class OpportunityPatch(Strict):
-    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    title: Text | None = Field(default=None, min_length=1, max_length=200)
-    amount: Money | None = None
-    probability: int | None = Field(default=None, ge=0, le=100)
-    expected_close: date | None = None
+    expected_close: Day | None = None
     owner: Text | None = Field(default=None, max_length=100)
     group_id: Id | None = None
 
 
 OPPORTUNITY_NOT_NULL = {"title", "amount", "probability"}
+
+
+class OpportunityPatch(Strict):
+    model_config = ConfigDict(json_schema_extra=not_nullable(OPPORTUNITY_NOT_NULL))
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    title: Text | None = Field(default=None, min_length=1, max_length=200)
+    amount: Money | None = None
+    probability: int | None = Field(default=None, ge=0, le=100)
+    expected_close: Day | None = None
+    owner: Text | None = Field(default=None, max_length=100)
+    group_id: Id | None = None
+
+
 
 
 class MoveOpportunity(Strict):

@@ -6,7 +6,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.fields import JsonObject, Text, UtcDatetime  # noqa: F401 - the field types of the request bodies
+from domain.fields import JsonObject, Strict, Text, UtcDatetime  # noqa: F401 - the field types of the request bodies
 from runtime.errors import ValidationFailed
 
 T = TypeVar("T")
@@ -18,6 +18,19 @@ def patch_changes(body: BaseModel, not_null: set[str]) -> dict:
         raise ValidationFailed("these fields cannot be emptied", [{"field": n, "message": "must not be null"}
                                                                    for n in nulls])
     return changes
+
+
+def not_nullable(names: set[str]):
+    """The schema of a PATCH body whose `names` may be left out but not emptied (sent as null)."""
+    def drop_null(schema: dict) -> None:
+        for name in names:
+            field = schema["properties"].get(name)
+            if field is None or "anyOf" not in field:
+                continue
+            field.pop("default", None)
+            options = [option for option in field.pop("anyOf") if option.get("type") != "null"]
+            field.update(options[0] if len(options) == 1 else {"anyOf": options})
+    return drop_null
 
 
 class Page(BaseModel, Generic[T]):
@@ -51,8 +64,7 @@ class DefinitionOut(BaseModel):
     is_latest: bool
 
 
-class StartInstance(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StartInstance(Strict):
     process: Text = Field(min_length=1, max_length=200)
     business_key: Text | None = Field(default=None, min_length=1, max_length=200)
     data: JsonObject = Field(default_factory=dict)
@@ -141,23 +153,19 @@ class InstanceDetail(InstanceOut):
     audit: list[AuditOut]
 
 
-class CancelInstance(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CancelInstance(Strict):
     reason: Text | None = Field(default=None, max_length=1000)
 
 
-class CompleteTask(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CompleteTask(Strict):
     data: JsonObject = Field(default_factory=dict)
 
 
-class DelegateTask(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DelegateTask(Strict):
     assignee: Text = Field(min_length=1, max_length=100)
 
 
-class MessageIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MessageIn(Strict):
     name: Text = Field(min_length=1, max_length=200)
     correlation: JsonObject = Field(default_factory=dict)
     message_id: Text | None = Field(default=None, min_length=1, max_length=300)

@@ -255,7 +255,7 @@ def _import_row(session: Session, who: Principal, kind: str, row: int, values: d
         body["main_address"] = {**{f: body.pop(f) for f in ADDRESS_FIELDS if f in body}, "country": country}
     model = {"customers": CustomerIn, "contacts": ContactIn, "products": ProductIn}[kind]
     try:
-        data = model.model_validate(body).model_dump()
+        data = model.model_validate(body, strict=False).model_dump()  # cells are text: read as a form's fields
     except ValidationError as exc:
         return problems + [{"row": row, "field": ".".join(str(p) for p in e["loc"]).removeprefix("main_address."),
                             "message": e["msg"]} for e in exc.errors()]

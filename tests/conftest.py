@@ -84,11 +84,9 @@ def kontor_app(database_url, tmp_path_factory):
     kontor.dispose()
 
 
-@pytest.fixture
-def kontor(kontor_app):
-    """Per test: no instances, tasks, messages or jobs left from the test before."""
+def empty_database(kontor_app) -> None:
+    """No instances, tasks, messages, jobs or customer data left from the tests before."""
     from domain.demo_operations import budget_office
-    from kontor.bootstrap import set_current
 
     with kontor_app.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -100,6 +98,14 @@ def kontor(kontor_app):
             conn.execute(text(statement))
     budget_office.limit = budget_office.__class__().limit
     budget_office.reservations.clear()
+
+
+@pytest.fixture
+def kontor(kontor_app):
+    """Per test: no instances, tasks, messages or jobs left from the test before."""
+    from kontor.bootstrap import set_current
+
+    empty_database(kontor_app)
     set_current(kontor_app)
     return kontor_app
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 
 from api.customer_schemas import CONTACT_NOT_NULL, ContactOut, ContactPatch
 from api.deps import CurrentUser, SessionDep
-from api.params import Limit, Offset, OptionalId, RecordId
+from api.params import Limit, Offset, OptionalId, RecordId, sort_by
 from api.schemas import Page, patch_changes
 from domain.customers import commands, queries
 
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/contacts", tags=["customers"])
 @router.get("", response_model=Page[ContactOut], summary="Contacts: search, filter, sort, page")
 def list_(session: SessionDep, user: CurrentUser, q: Annotated[str | None, Query(max_length=200)] = None,
           customer_id: OptionalId = None, receives: Literal["offers", "invoices", "dunning"] | None = None,
-          language: Literal["de", "en"] | None = None, sort: Annotated[str, Query(max_length=30)] = "last_name",
+          language: Literal["de", "en"] | None = None, sort: sort_by(*queries.CONTACT_SORTS) = "last_name",
           limit: Limit = 50, offset: Offset = 0):
     f = queries.ContactFilter(q=q, customer_id=customer_id, receives=receives, language=language, sort=sort,
                               limit=limit, offset=offset)

@@ -4,13 +4,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from api.customer_schemas import (ActivityIn, ActivityOut, AddressOut, AmountOut, ContactOut, CustomerOut,
                                   DuplicateOut, MergeIn, NoteIn, NoteOut, TraceOut)
 from api.deps import CurrentUser, SessionDep
 from api.offer_schemas import OfferSummary, OrderSummary
-from api.params import Limit, Offset, OptionalId, RecordId, paging
+from api.params import DateTimeFilter, Limit, Offset, OptionalId, RecordId, paging, sort_by
 from api.routers.opportunities import opportunity_out
 from api.sales_schemas import OpportunityOut
 from api.schemas import Page, page_out
@@ -110,8 +110,8 @@ def add_activity(body: ActivityIn, session: SessionDep, user: CurrentUser):
 @activities_router.get("", response_model=Page[ActivityOut], summary="Activities: mine, a customer's, due before")
 def list_activities(session: SessionDep, user: CurrentUser, customer_id: OptionalId = None,
                     owner: Annotated[str | None, Query(max_length=100)] = None, open_only: bool = True,
-                    due_before: AwareDatetime | None = None,
-                    sort: Annotated[str, Query(max_length=30)] = "due_at", limit: Limit = 50, offset: Offset = 0):
+                    due_before: DateTimeFilter = None,
+                    sort: sort_by(*timeline.ACTIVITY_SORTS) = "due_at", limit: Limit = 50, offset: Offset = 0):
     rows, total = timeline.list_activities(session, user, customer_id, owner, open_only, due_before, sort, limit,
                                            offset)
     return Page(items=[ActivityOut.model_validate(a) for a in rows], total=total, limit=limit, offset=offset)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from api.customer_schemas import (NOT_NULL_FIELDS, AddressIn, AddressOut, ContactIn, ContactOut, CustomerCreated,
                                   CustomerIn, CustomerOut, CustomerPatch, DuplicateOut, SiteIn, SiteOut)
 from api.deps import CurrentUser, KontorDep, SessionDep
-from api.params import Limit, Offset, RecordId, paging
+from api.params import Limit, Offset, RecordId, paging, sort_by
 from api.schemas import Page, page_out, patch_changes
 from domain.customers import commands, queries
 from domain.customers.access import readable_customer
@@ -40,7 +40,7 @@ def list_(session: SessionDep, user: CurrentUser, q: SearchText = None,
           size: Literal["micro", "small", "medium", "large", "enterprise"] | None = None,
           tax_treatment: Literal["domestic", "eu_reverse_charge", "export"] | None = None,
           no_contact: bool | None = None, include_merged: bool = False,
-          sort: Annotated[str, Query(max_length=30)] = "name", limit: Limit = 50, offset: Offset = 0):
+          sort: sort_by(*queries.CUSTOMER_SORTS) = "name", limit: Limit = 50, offset: Offset = 0):
     f = queries.CustomerFilter(q=q, status=status, owner=owner, country=country, industry=industry, size=size,
                                tax_treatment=tax_treatment, no_contact=no_contact, include_merged=include_merged,
                                sort=sort, limit=limit, offset=offset)
@@ -85,7 +85,7 @@ def add_address(customer_id: RecordId, body: AddressIn, session: SessionDep, use
 @router.get("/{customer_id}/contacts", response_model=Page[ContactOut])
 def contacts(customer_id: RecordId, session: SessionDep, user: CurrentUser, q: SearchText = None,
              receives: Literal["offers", "invoices", "dunning"] | None = None,
-             sort: Annotated[str, Query(max_length=30)] = "last_name", limit: Limit = 50, offset: Offset = 0):
+             sort: sort_by(*queries.CONTACT_SORTS) = "last_name", limit: Limit = 50, offset: Offset = 0):
     readable_customer(session, user, customer_id)
     f = queries.ContactFilter(q=q, customer_id=customer_id, receives=receives, sort=sort, limit=limit, offset=offset)
     rows, total = queries.list_contacts(session, user, f)

@@ -11,6 +11,7 @@ from api.deps import CurrentUser, KontorDep, SessionDep
 from api.downloads import content_disposition
 from api.params import OptionalId, RecordId, paging
 from api.schemas import Page, page_out
+from domain.fields import Strict
 from domain.documents import DocumentStore
 from mailers import inbound_queries
 
@@ -47,8 +48,7 @@ class InboundMailOut(BaseModel):
     routed_by: str | None
 
 
-class RouteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RouteIn(Strict):
     outbox_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="the sent mail it answers")
     customer_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="or the customer it belongs to")
 

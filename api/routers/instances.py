@@ -1,10 +1,10 @@
 from typing import Literal
 
 from fastapi import APIRouter, Response
-from pydantic import AwareDatetime
 
+from api.error_responses import ErrorOut
 from api.deps import CurrentUser, OpsUser, RuntimeDep, SessionDep
-from api.params import Limit, Offset, RecordId
+from api.params import DateTimeFilter, Limit, Offset, RecordId
 from api.schemas import (AuditOut, CancelInstance, InstanceDetail, InstanceOut, JobOut, Page, StartInstance, TimerOut,
                          WaitingMessageOut)
 from api.routers.tasks import task_out
@@ -42,6 +42,9 @@ def _loads(text: str) -> dict:
 
 
 @router.post("", response_model=InstanceDetail, status_code=201,
+             responses={200: {"model": InstanceDetail, "description": "the instance started before with this "
+                                                                     "business key"},
+                        404: {"model": ErrorOut, "description": "No such process is deployed"}},
              summary="Start a process; a business key used before returns that instance (200)")
 def start(body: StartInstance, session: SessionDep, runtime: RuntimeDep, user: CurrentUser, response: Response):
     instance, created = start_for_client(session, runtime, user, body.process, body.data, body.business_key)
@@ -55,8 +58,8 @@ def start(body: StartInstance, session: SessionDep, runtime: RuntimeDep, user: C
 @router.get("", response_model=Page[InstanceOut])
 def list_(session: SessionDep, user: CurrentUser, process: str | None = None,
           status: Literal["running", "suspended", "completed", "cancelled"] | None = None,
-          business_key: str | None = None, started_after: AwareDatetime | None = None,
-          started_before: AwareDatetime | None = None, limit: Limit = 50,
+          business_key: str | None = None, started_after: DateTimeFilter = None,
+          started_before: DateTimeFilter = None, limit: Limit = 50,
           offset: Offset = 0):
     rows, total = list_instances(session, user, InstanceFilter(process, status, business_key, started_after,
                                                                started_before, limit, offset))

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentUser, KontorDep, SessionDep
-from api.params import Limit, Offset, RecordId
+from api.params import Limit, Offset, RecordId, sort_by
 from api.sales_schemas import LEAD_NOT_NULL, ConvertLead, LeadIn, LeadOut, LeadPatch, LeadSource, LeadStatus
 from api.schemas import Page, patch_changes
 from domain.sales import leads
@@ -24,7 +24,7 @@ def list_(session: SessionDep, user: CurrentUser, q: Annotated[str | None, Query
           status: LeadStatus | None = None, source: LeadSource | None = None,
           owner: Annotated[str | None, Query(max_length=100)] = None,
           min_score: Annotated[int | None, Query(ge=0, le=100)] = None,
-          sort: Annotated[str, Query(max_length=30)] = "-created_at", limit: Limit = 50, offset: Offset = 0):
+          sort: sort_by(*leads.LEAD_SORTS) = "-created_at", limit: Limit = 50, offset: Offset = 0):
     f = leads.LeadFilter(q=q, status=status, source=source, owner=owner, min_score=min_score, sort=sort, limit=limit,
                          offset=offset)
     rows, total = leads.list_leads(session, user, f)

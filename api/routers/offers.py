@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from api.deps import CurrentUser, KontorDep, RuntimeDep, SessionDep
 from api.downloads import content_disposition
-from api.offer_schemas import (OfferIn, OfferLineOut, OfferLinesIn, OfferOut, OfferPatch, OfferStatus, OfferSummary,
-                               VersionIn)
-from api.params import OptionalId, RecordId, paging
+from api.offer_schemas import (OFFER_NOT_NULL, OfferIn, OfferLineOut, OfferLinesIn, OfferOut, OfferPatch,
+                               OfferStatus, OfferSummary, VersionIn)
+from api.params import DayFilter, OptionalId, RecordId, paging
 from api.schemas import Page, page_out, patch_changes
 from domain.documents import DocumentStore
 from domain.offers import commands
@@ -21,7 +20,6 @@ from runtime.errors import NotFound
 
 router = APIRouter(prefix="/offers", tags=["offers"])
 OfferPage = paging("-created_at", "id", "number", "created_at", "valid_until", "net_total", "status")
-NOT_NULL = {"title", "valid_until", "header_discount_percent", "payment_days"}
 
 
 def offer_out(session, offer) -> OfferOut:
@@ -40,7 +38,7 @@ def create(body: OfferIn, session: SessionDep, kontor: KontorDep, user: CurrentU
 def list_(session: SessionDep, user: CurrentUser, page: OfferPage,
           q: Annotated[str | None, Query(max_length=200)] = None, customer_id: OptionalId = None,
           status: OfferStatus | None = None, owner: Annotated[str | None, Query(max_length=100)] = None,
-          valid_before: date | None = None):
+          valid_before: DayFilter = None):
     f = OfferFilter(q=q, customer_id=customer_id, status=status, owner=owner, valid_before=valid_before)
     return page_out(OfferSummary, list_offers(session, user, f, page), page)
 
@@ -54,7 +52,7 @@ def get(offer_id: RecordId, session: SessionDep, user: CurrentUser):
               summary="Change the terms; in approval: approval restarts; sent: the next revision carries it")
 def patch(offer_id: RecordId, body: OfferPatch, session: SessionDep, runtime: RuntimeDep, kontor: KontorDep,
           user: CurrentUser):
-    changes = patch_changes(body, NOT_NULL)
+    changes = patch_changes(body, OFFER_NOT_NULL)
     version = changes.pop("version", None)
     offer = commands.change_offer(session, runtime, kontor.settings, user, offer_id, changes, None, version)
     return offer_out(session, offer)

@@ -1,20 +1,19 @@
 """Opportunities (sales projects), their phases, project groups and the pipeline."""
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentUser, SessionDep
-from api.params import Limit, Offset, OptionalId, RecordId
+from api.params import DayFilter, Limit, Offset, OptionalId, RecordId, sort_by
 from api.sales_schemas import (OPPORTUNITY_NOT_NULL, GroupIn, GroupOut, MoveOpportunity, OpportunityIn,
                                OpportunityOut, OpportunityPatch, PhaseIn, PhaseKey, PhaseOut, PipelineOut)
 from api.schemas import Page, patch_changes
 from domain.sales import opportunities as handlers
 from domain.sales.models import OpportunityPhase
-from domain.sales.pipeline import OpportunityFilter, list_opportunities, pipeline
+from domain.sales.pipeline import OPPORTUNITY_SORTS, OpportunityFilter, list_opportunities, pipeline
 from domain.sales.opportunities import weighted
 
 router = APIRouter(prefix="/opportunities", tags=["sales"])
@@ -44,8 +43,8 @@ def create(body: OpportunityIn, session: SessionDep, user: CurrentUser):
 def list_(session: SessionDep, user: CurrentUser, q: Annotated[str | None, Query(max_length=200)] = None,
           customer_id: OptionalId = None, owner: Annotated[str | None, Query(max_length=100)] = None,
           phase: PhaseKey | None = None, state: Literal["open", "won", "lost", "all"] = "open",
-          group_id: OptionalId = None, close_before: date | None = None,
-          sort: Annotated[str, Query(max_length=30)] = "expected_close", limit: Limit = 50, offset: Offset = 0):
+          group_id: OptionalId = None, close_before: DayFilter = None,
+          sort: sort_by(*OPPORTUNITY_SORTS) = "expected_close", limit: Limit = 50, offset: Offset = 0):
     f = OpportunityFilter(q=q, customer_id=customer_id, owner=owner, phase=phase,
                           state=None if state == "all" else state, group_id=group_id, close_before=close_before,
                           sort=sort, limit=limit, offset=offset)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from api.catalog_schemas import PRODUCT_NOT_NULL, PriceOut, ProductIn, ProductOut, ProductPatch, Quantity, Visibility
 from api.deps import CurrentUser, SessionDep
-from api.params import Limit, Offset, RecordId
+from api.params import DayFilter, Limit, Offset, RecordId, sort_by
 from api.schemas import Page, patch_changes
 from domain.catalog import commands, queries
 from domain.users import Principal
@@ -29,7 +29,7 @@ def create(body: ProductIn, session: SessionDep, user: CurrentUser):
 @router.get("", response_model=Page[ProductOut], summary="The catalog: search, filter, sort, page")
 def list_(session: SessionDep, user: CurrentUser, q: Annotated[str | None, Query(max_length=200)] = None,
           active: bool | None = True, visibility: Visibility | None = None,
-          sort: Annotated[str, Query(max_length=30)] = "sku", limit: Limit = 50, offset: Offset = 0):
+          sort: sort_by(*queries.PRODUCT_SORTS) = "sku", limit: Limit = 50, offset: Offset = 0):
     f = queries.ProductFilter(q=q, active=active, visibility=visibility, sort=sort, limit=limit, offset=offset)
     rows, total = queries.list_products(session, user, f)
     return Page(items=[product_out(p, user) for p in rows], total=total, limit=limit, offset=offset)
@@ -50,7 +50,7 @@ def patch(product_id: RecordId, body: ProductPatch, session: SessionDep, user: C
             summary="The unit price for a customer, quantity and day (price list tier or special condition)")
 def price(product_id: RecordId, session: SessionDep, user: CurrentUser,
           customer_id: Annotated[int, Query(ge=1, le=2**31 - 1)], quantity: Annotated[Quantity, Query()] = 1,
-          on: date | None = None):
+          on: DayFilter = None):
     day = on or date.today()
     quote, price_list = queries.price_for(session, user, customer_id, product_id, quantity, day)
     return PriceOut(customer_id=customer_id, product_id=product_id, quantity=format(quantity.normalize(), "f"),

@@ -1,10 +1,9 @@
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime
 
 from api.deps import CurrentUser, RuntimeDep, SessionDep
-from api.params import Limit, Offset, OptionalId, Priority, RecordId
+from api.params import DateTimeFilter, Limit, Offset, OptionalId, Priority, RecordId
 from api.schemas import CompleteTask, DelegateTask, Page, TaskDetail, TaskOut
 from runtime import human_tasks as handlers
 from runtime.models import ProcessInstance
@@ -33,7 +32,7 @@ def inbox(session: SessionDep, user: CurrentUser,
           scope: Literal["all", "mine", "groups"] = "all",
           state: Literal["open", "completed", "cancelled"] = "open",
           process: str | None = None, priority_min: Priority = None,
-          due_before: AwareDatetime | None = None, follow_up_before: AwareDatetime | None = None,
+          due_before: DateTimeFilter = None, follow_up_before: DateTimeFilter = None,
           instance_id: OptionalId = None,
           sort: Literal["priority", "-priority", "due_at", "-due_at", "created_at", "-created_at",
                         "follow_up_at", "-follow_up_at"] = "-priority",

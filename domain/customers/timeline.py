@@ -91,6 +91,7 @@ def add_note(session: Session, who: Principal, customer_id: int, text: str) -> N
 
 
 NOTE_SORTS = {"id": Note.id, "created_at": Note.created_at}
+ACTIVITY_SORTS = {"due_at": Activity.due_at, "created_at": Activity.created_at}
 
 
 def notes(session: Session, who: Principal, customer_id: int, page: PageRequest) -> tuple[list[Note], int]:
@@ -142,8 +143,7 @@ def list_activities(session: Session, who: Principal, customer_id: int | None = 
         statement = statement.where(Activity.done_at.is_(None))
     if due_before:
         statement = statement.where(Activity.due_at < due_before)
-    sorts = {"due_at": Activity.due_at, "created_at": Activity.created_at}
-    return sorted_page(session, statement, sort, sorts, Activity.id, limit, offset)
+    return sorted_page(session, statement, sort, ACTIVITY_SORTS, Activity.id, limit, offset)
 
 
 def _require_staff(who: Principal) -> None:

@@ -1,16 +1,15 @@
 """What an offer and its lines must look like when they come in (API forms)."""
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import Field
 
-from domain.fields import Quantity, Strict, Text
+from domain.fields import Day, Quantity, Rate, Strict, Text
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
-Discount = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+Discount = Rate
 
 
 class OfferLineIn(Strict):
@@ -27,7 +26,7 @@ class OfferTermsIn(Strict):
     site_id: Id | None = None
     billing_address_id: Id | None = None
     delivery_address_id: Id | None = None
-    valid_until: date | None = None
+    valid_until: Day | None = None
     header_discount_percent: Discount | None = None
     payment_days: int | None = Field(default=None, ge=0, le=365)
     skonto_percent: Discount | None = None
