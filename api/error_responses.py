@@ -19,7 +19,6 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Authenticated routes that refuse no signed-in user: what the caller may not see is a 404 or is
 # left out of the list (every other route checks roles, in a dependency or in the domain).
 OPEN_TO_EVERY_USER = {
-    ("GET", "/api/v1/process-definitions"),
     ("GET", "/api/v1/process-instances"),
     ("GET", "/api/v1/process-instances/{instance_id}"),
     ("GET", "/api/v1/tasks"),
