@@ -16,10 +16,12 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.catalog.models import Product
-from domain.customers.access import editable_customer, readable_customer, require_staff
+from domain.customers.access import (editable_customer, readable_customer, require_received_mail_reader,
+                                     require_staff)
 from domain.customers.models import Contact
 from domain.customers.timeline import Activity
 from domain.listing import PageRequest, page_of
+from mailers.inbound_models import InboundMail
 from domain.offers.models import Offer
 from domain.orders.models import Order
 from domain.sales.models import Lead, Opportunity
@@ -197,7 +199,15 @@ def readable_document(session: Session, who: Principal, document_id: int) -> Doc
         raise NotFound(f"document {document_id} not found")
     if not who.is_portal:
         require_staff(who, "documents")
+    if document.owner_type == "inbound_mail":  # received mail as it came in: it may carry proof
+        require_received_mail_reader(session, who, document.customer_id, open_to_staff=_of_quarantined_stranger(
+            session, document.owner_id))
     return document
+
+
+def _of_quarantined_stranger(session: Session, inbound_id: int) -> bool:
+    mail = session.get(InboundMail, inbound_id)
+    return mail is not None and mail.carries_no_proof
 
 
 DOCUMENT_SORTS = {"id": Document.id, "uploaded_at": Document.uploaded_at, "filename": Document.filename,

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.login_throttle import ThrottleRules, forget_address, keys_for, read_state, record_failure
+from domain.login_throttle import ThrottleRules, keys_for, read_state, record_failure, remember_success
 from domain.passwords import PasswordGate, password_matches
 from domain.security_events import LOGIN_FAILED, record_event
 from domain.users import User
@@ -43,9 +43,9 @@ def log_in(sessions: sessionmaker[Session], gate: PasswordGate, rules: ThrottleR
             user = session.scalar(select(User).where(User.username == username)) if _could_exist(username) else None
         matches = password_matches(user.password_hash if user is not None else None, password)
         if matches and user.active:
-            if state.address_has_failures:
+            if state.address_has_failures or not state.trust_is_fresh(now):
                 with transaction(sessions) as session:
-                    forget_address(session, keys)
+                    remember_success(session, keys, now)
             return user
         reason = "unknown user" if user is None else "inactive user" if matches else "wrong password"
         with transaction(sessions) as session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import secrets
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -44,6 +45,8 @@ class Settings(BaseSettings):
     login_delay_base_seconds: float = Field(default=1.0, gt=0, le=3600)
     login_delay_max_seconds: float = Field(default=900.0, gt=0, le=86400)
     login_forgive_seconds: float = Field(default=900.0, gt=0, le=86400)
+    # an address an account logged in from within this many days: failures elsewhere do not slow it there
+    login_trusted_address_days: int = Field(default=30, ge=0, le=365)
     # Password hashing (argon2: 64 MiB and tens of milliseconds of CPU each): at most this many at
     # once per process; a login waits this long for a slot (with at most eight others per slot),
     # then gets 503 with Retry-After.
@@ -144,6 +147,12 @@ class Settings(BaseSettings):
     offer_reminder_days_before: int = Field(default=3, ge=0, le=60)
     offer_approval_due: str = Field(default="P2D", description="ISO 8601 duration")
     offer_approval_escalate_after: str = Field(default="P4D", description="ISO 8601 duration")
+    # The company's standard terms: what the offer approval measures an offer's terms and exposure
+    # against when no manager set the customer's own (a salesperson's terms approve nothing).
+    standard_payment_days: int = Field(default=30, ge=0, le=365)
+    standard_skonto_percent: Decimal = Field(default=Decimal("2"), ge=0, le=100)
+    standard_skonto_days: int = Field(default=10, ge=0, le=365)
+    standard_credit_limit: Decimal = Field(default=Decimal("50000"), ge=0)
     approval_deputies: dict[str, str] = Field(default_factory=lambda: {
         "team_lead": "sales_manager", "sales_manager": "managing_director",
         "managing_director": "managing_director_deputy"})

@@ -52,3 +52,9 @@ class InboundMail(Base):
     defects: Mapped[list] = mapped_column(default=list)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     routed_by: Mapped[str | None] = mapped_column(String(100))  # who re-routed it by hand
+
+    @property
+    def carries_no_proof(self) -> bool:
+        """A quarantined mail of no customer: nothing in it routed it (a valid reply token or a
+        reference to a Message-ID Kontor made would have)."""
+        return self.state == "quarantined" and self.customer_id is None and self.outbox_id is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.customers.access import editable_customer, require_staff
+from domain.customers.access import require_received_mail_reader, require_staff
 from domain.documents import DocumentStore
 from domain.listing import PageRequest, page_of
 from domain.users import Principal
@@ -43,12 +43,11 @@ def readable_inbound(session: Session, who: Principal, inbound_id: int) -> Inbou
 
 
 def raw_source(session: Session, store: DocumentStore, who: Principal, inbound_id: int) -> bytes:
-    """The message as received. Its headers may hold the reply token of the mail it answers (proof
-    that moves a process): of a customer's mail, only who may edit that customer, managers and ops
-    read it."""
+    """The message as received: it may hold the proof that moves a process (see
+    require_received_mail_reader); a quarantined mail of no customer holds none (a token or a known
+    thread would have routed it), so the staff who sort the quarantine read it."""
     mail = readable_inbound(session, who, inbound_id)
-    if mail.customer_id is not None and not who.has_any("manager", "ops"):
-        editable_customer(session, who, mail.customer_id)
+    require_received_mail_reader(session, who, mail.customer_id, open_to_staff=mail.carries_no_proof)
     if mail.raw_sha256 is None:
         raise NotFound(f"received mail {inbound_id} was not kept whole ({mail.reason})")
     return store.get(mail.raw_sha256)

@@ -10,7 +10,7 @@ asks a person (the offer's "Review customer reply")."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -27,6 +27,7 @@ from mailers.classify import classify
 from mailers.inbound_models import InboundMail
 from mailers.outbox import OutboxMail
 from mailers.parse import ParsedMail, clean, parse
+from mailers.proof_text import without_proof
 from mailers.reply_text import reply_text
 from mailers.routing import Route, route
 from runtime.errors import Conflict, ValidationFailed
@@ -77,8 +78,9 @@ def take_in(session: Session, runtime: ProcessRuntime, settings: Settings, store
     mail = InboundMail(mailbox=mailbox.name, uid=uid, message_id=parsed.message_id, size=size or len(raw),
                        raw_sha256=None if oversized else store.put(raw), sender=parsed.sender,
                        sender_name=parsed.sender_name, recipients=parsed.recipients[:50],
-                       subject=parsed.subject, sent_at=parsed.date, in_reply_to=parsed.in_reply_to[:20],
-                       references=parsed.references[-20:], reply_text=reply_text(parsed.text)[:20_000],
+                       subject=without_proof(parsed.subject), sent_at=parsed.date,
+                       in_reply_to=parsed.in_reply_to[:20], references=parsed.references[-20:],
+                       reply_text=without_proof(reply_text(parsed.text))[:20_000],
                        defects=sorted(set(parsed.defects))[:20], state="quarantined", route="quarantine")
     decided = None
     if oversized:
@@ -90,8 +92,13 @@ def take_in(session: Session, runtime: ProcessRuntime, settings: Settings, store
             _mark_bouncing(session, automatic.failed_addresses or _returned_to(session, automatic.returned_ids))
         _set_aside(mail, "ignored", "automatic", automatic.reason)
     elif _looping(session, settings, mail, known):
-        _set_aside(mail, "ignored", "automatic",
-                   f"mail loop: more than {settings.inbound_loop_limit} messages from {mail.sender} within an hour")
+        loop = f"mail loop: more than {settings.inbound_loop_limit} messages from {mail.sender} within an hour"
+        answering = route(session, settings, parsed, mailbox.leads)
+        if answering.is_proof:  # a From: anyone can forge must not silence a real answer: a person looks
+            _take_route(mail, replace(answering, layer="quarantine", evidence=None))
+            mail.reason = f"{loop}; it answers a mail of Kontor's, so a person decides"
+        else:
+            _set_aside(mail, "ignored", "automatic", loop)
     else:
         decided = route(session, settings, parsed, mailbox.leads)
         _take_route(mail, decided)

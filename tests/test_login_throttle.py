@@ -102,6 +102,21 @@ def test_failures_for_one_account_from_many_addresses_throttle_the_account(konto
     assert "olga-password" not in checked_passwords
 
 
+def test_failures_from_many_addresses_do_not_lock_the_user_out_where_they_logged_in_before(kontor, strict_logins,
+                                                                                          checked_passwords):
+    with client_at(kontor, "192.0.2.10") as user:
+        assert log_in(user, "olga-password").status_code == 200  # the user's own address, known from now on
+    for n in range(3):
+        with client_at(kontor, f"198.51.100.{n + 1}") as attacker:
+            assert [log_in(attacker, f"guess-{n}-{k}").status_code for k in range(2)] == [401, 401]
+    with client_at(kontor, "203.0.113.5") as elsewhere:  # the account is throttled wherever it is new
+        assert log_in(elsewhere, "olga-password").status_code == 429
+    with client_at(kontor, "192.0.2.10") as user:
+        assert log_in(user, "olga-password").status_code == 200
+        # the address's own failures still count there
+        assert [log_in(user, f"typo-{k}").status_code for k in range(4)] == [401, 401, 401, 429]
+
+
 def test_a_successful_login_clears_the_failures_of_its_address(kontor, strict_logins):
     with client_at(kontor, "198.51.100.7") as client:
         assert [log_in(client, p).status_code for p in ("typo-1", "typo-2", "olga-password")] == [401, 401, 200]

@@ -190,7 +190,64 @@ def test_the_raw_source_of_a_customers_reply_is_for_who_may_edit_that_customer(k
     """It carries the reply token: a salesperson of another customer could mail an answer with it."""
     setup, offer, received = offer_out
     taken = take(kontor, reply(received, sender=setup["address"], to=received["Reply-To"], text="Können Sie liefern?"))
-    assert api.get(f"/inbound-mails/{taken['id']}/source", user="rita").status_code == 403
-    for user in ("sam", "mona", "olga"):
+    for user in ("rita", "olga"):  # a salesperson of other customers; ops, who change no offer
+        assert api.get(f"/inbound-mails/{taken['id']}/source", user=user).status_code == 403
+    for user in ("sam", "mona"):
         source = api.get(f"/inbound-mails/{taken['id']}/source", user=user)
         assert source.status_code == 200 and received["Reply-To"].split("+")[1].split("@")[0].encode() in source.content
+
+
+def test_the_proof_in_a_stored_mail_is_for_who_may_edit_its_customer_only(kontor, api, offer_out):
+    """The raw mail as a document, an ignored auto-reply to the token address, the outbox's Message-IDs
+    and the answer link quoted in a reply's text: none of them hands the proof to staff who may not
+    answer for the customer."""
+    from domain.documents import Document
+    from sqlalchemy import select
+
+    setup, offer, received = offer_out
+    token = received["Reply-To"].split("+")[1].split("@")[0]
+    link = next(line for line in received.get_body(("plain",)).get_content().splitlines() if "/o/" in line).strip()
+    quoted = (f"Können Sie liefern?\n\nEl vie, 6 dic 2026, Kontor escribió:\n| Ihr Angebot: {link}\n"
+              f"| Antwort an {received['Reply-To']}\n| Message-ID {received['Message-ID']}")
+    taken = take(kontor, reply(received, sender=setup["address"], to=received["Reply-To"], text=quoted))
+    shown = ok(api.get(f"/inbound-mails/{taken['id']}", user="rita"))["reply_text"]
+    assert token not in shown and link.split("/o/")[1] not in shown and "[removed]" in shown
+    assert received["Message-ID"].split(".")[2].split("@")[0] not in shown
+    with kontor.transaction() as session:
+        eml = session.scalar(select(Document.id).where(Document.owner_type == "inbound_mail",
+                                                       Document.owner_id == taken["id"]))
+    assert api.get(f"/documents/{eml}/content", user="rita").status_code == 403
+    assert token.encode() in api.get(f"/documents/{eml}/content", user="sam").content
+    automatic = reply(received, sender=setup["address"], to=received["Reply-To"], text="Ich bin nicht im Büro.",
+                      headers={"Auto-Submitted": "auto-replied"})
+    ignored = take(kontor, automatic)
+    assert (ignored["state"], ignored["route"]) == ("ignored", "automatic")
+    assert api.get(f"/inbound-mails/{ignored['id']}/source", user="rita").status_code == 403
+    assert api.get(f"/inbound-mails/{ignored['id']}/source", user="mona").status_code == 200
+    [sent] = [m for m in ok(api.get("/outbox", user="olga"))["items"] if m["record_id"] == offer["id"]]
+    assert sent["message_id"] != received["Message-ID"] and "[removed]" in sent["message_id"]
+    assert ok(api.get(f"/outbox/{sent['id']}", user="mona"))["message_id"] == received["Message-ID"]
+
+
+def test_a_flood_of_forged_mail_does_not_silence_the_customers_real_answer(kontor, api, offer_out):
+    """Past the loop limit, a sender's mail is set aside; one that carries proof waits in the
+    quarantine instead, where a person routes it (as a claim: the review)."""
+    setup, offer, received = offer_out
+    kontor.settings.inbound_loop_limit, saved = 3, kontor.settings.inbound_loop_limit
+    try:
+        for n in range(3):
+            take(kontor, reply(received, sender=setup["address"], to="vertrieb@kontor.localhost", subject=f"Spam {n}",
+                               text="x"))
+        real = take(kontor, reply(received, sender=setup["address"], to=received["Reply-To"]))
+        stranger = take(kontor, reply(received, sender=setup["address"], to="vertrieb@kontor.localhost",
+                                      subject="Spam", text="x"))
+    finally:
+        kontor.settings.inbound_loop_limit = saved
+    assert (stranger["state"], stranger["route"]) == ("ignored", "automatic")
+    assert (real["state"], real["evidence"]) == ("quarantined", None) and "mail loop" in real["reason"]
+    drive(kontor)
+    assert offer_status(api, offer) == "sent"
+    [sent] = [m for m in ok(api.get("/outbox", user="olga"))["items"] if m["record_id"] == offer["id"]]
+    ok(api.post(f"/inbound-mails/{real['id']}/route", {"outbox_id": sent["id"]}, user="sam"))
+    drive(kontor)
+    assert "routed by hand" in review_task(api, offer)["context"]["review_reason"]

@@ -137,7 +137,10 @@ def test_after_the_last_attempt_a_dead_letter_that_ops_queue_again(kontor, mail,
     assert api.post(f"/outbox/{outbox_id}/requeue", user="olga").status_code == 409  # only dead letters
     assert send_due_mail(kontor.sessions, kontor.settings).as_dict() == {"claimed": 1, "sent": 1}
     [received] = wait_for_mail(mail, to)
-    assert received["Message-ID"] == requeued["message_id"]  # the same message, not a new one
+    assert received["Message-ID"] == mail_row(kontor, outbox_id).message_id  # the same message, not a new one
+    # a reply naming the Message-ID is proof, so ops see it without its random part; managers see it whole
+    assert requeued["message_id"].endswith(".[removed]@kontor.localhost>")
+    assert ok(api.get(f"/outbox/{outbox_id}", user="mona"))["message_id"] == received["Message-ID"]
 
 
 def test_a_broken_template_is_a_dead_letter_at_once(kontor, mail):

@@ -70,6 +70,21 @@ def editable_customer(session: Session, who: Principal, customer_id: int,
     return customer
 
 
+def require_received_mail_reader(session: Session, who: Principal, customer_id: int | None,
+                                 open_to_staff: bool = False) -> None:
+    """Received mail as it came in (the raw message, its attachments) may carry the proof that
+    answers for the customer: the reply token, a Message-ID Kontor made, the answer link. Who may
+    edit the customer (and managers) read it; mail of no customer, managers only, unless
+    `open_to_staff` (mail known to carry no proof, such as the quarantine's strangers)."""
+    if who.is_portal or not who.has_any(*STAFF_ROLES):
+        raise Forbidden("received mail is for staff")
+    if who.has_any(*EDIT_ALL_ROLES) or (customer_id is None and open_to_staff):
+        return
+    if customer_id is None:
+        raise Forbidden("received mail that belongs to no customer is read as it came in by managers only")
+    editable_customer(session, who, customer_id)
+
+
 def require_creator(who: Principal) -> None:
     if who.is_portal or not who.has_any(*CREATE_ROLES):
         raise Forbidden("creating customers needs the role sales or manager")

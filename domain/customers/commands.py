@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from domain.catalog.models import PriceList
-from domain.customers.access import editable_customer, require_creator
+from domain.customers.access import EDIT_ALL_ROLES, editable_customer, require_creator
 from domain.customers.models import Address, Contact, Customer, Site
 from domain.customers.rules import check_payment_terms, check_tax_treatment, normalize_vat_id
 from domain.numbering import next_number
@@ -24,6 +24,7 @@ def create_customer(session: Session, who: Principal, data: dict, home_country: 
     if data.get("country") is None:
         data["country"] = home_country
     customer = Customer(**data)
+    note_terms_setter(customer, who, data)
     _validate(session, customer, home_country)
     customer.number = next_number(session, "customer")
     session.add(customer)
@@ -47,9 +48,21 @@ def update_customer(session: Session, who: Principal, customer_id: int, changes:
                          field)
     for name, value in changes.items():
         setattr(customer, name, value)
+    note_terms_setter(customer, who, changes)
     _validate(session, customer, home_country)
     refresh_search_text(session, customer)
     return customer
+
+
+TERMS = ("payment_days", "skonto_percent", "skonto_days", "credit_limit")
+
+
+def note_terms_setter(customer: Customer, who: Principal, fields: dict) -> None:
+    """Payment terms and the credit limit are what the offer approval measures offers against: set
+    by a manager they count, set by anyone else the company's standard terms count instead
+    (domain.offers.approval.facts), so that no salesperson approves their own terms."""
+    if any(name in fields for name in TERMS):
+        customer.terms_approved_by = who.username if who.has_any(*EDIT_ALL_ROLES) else None
 
 
 def add_site(session: Session, who: Principal, customer_id: int, data: dict, home_country: str) -> Site:

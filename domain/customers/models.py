@@ -44,6 +44,9 @@ class Customer(Base):
     skonto_days: Mapped[int | None]
     delivery_terms: Mapped[str | None] = mapped_column(String(200))
     credit_limit: Mapped[Decimal | None]
+    # the manager who last set the payment terms and the credit limit; None when a salesperson did:
+    # then the offer approval measures against the company's standard terms, not these
+    terms_approved_by: Mapped[str | None] = mapped_column(String(100))
     no_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     owner: Mapped[str | None] = mapped_column(String(100), index=True)  # the salesperson's username
     preferred_contact_id: Mapped[int | None] = mapped_column(

@@ -3,6 +3,7 @@ started, stopped and restarted with the offer's content, and the guards of its h
 four eyes, approvals bound to the content hash, rework and resubmission."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -45,19 +46,42 @@ def open_items_total(session: Session, customer_id: int) -> Decimal:
     return Decimal("0.00")
 
 
-def facts(session: Session, offer: Offer) -> dict:
+@dataclass(frozen=True)
+class ReferenceTerms:
+    """What an offer's terms and the customer's exposure are measured against."""
+    payment_days: int
+    skonto_percent: Decimal
+    skonto_days: int
+    credit_limit: Decimal | None  # None: no limit
+
+
+def reference_terms(customer: Customer, settings: Settings) -> ReferenceTerms:
+    """The customer's own terms where a manager set them; otherwise the stricter of theirs and the
+    company's standard terms, so that a salesperson cannot widen what they may offer alone."""
+    own = ReferenceTerms(customer.payment_days, customer.skonto_percent or Decimal("0"), customer.skonto_days or 0,
+                         customer.credit_limit)
+    if customer.terms_approved_by is not None:
+        return own
+    limits = [x for x in (own.credit_limit, settings.standard_credit_limit) if x is not None]
+    return ReferenceTerms(min(own.payment_days, settings.standard_payment_days),
+                          min(own.skonto_percent, settings.standard_skonto_percent),
+                          min(own.skonto_days, settings.standard_skonto_days), min(limits))
+
+
+def facts(session: Session, settings: Settings, offer: Offer) -> dict:
     """What the approval rules (bpmn/offer_approval_level.dmn) decide on, as process data."""
     totals = totals_of(offer, lines_of(session, offer.id))
     customer = session.get(Customer, offer.customer_id)
     exposure = open_items_total(session, customer.id) + totals.gross_total
-    nonstandard = (offer.payment_days > customer.payment_days
-                   or (offer.skonto_percent or 0) > (customer.skonto_percent or 0)
-                   or (offer.skonto_days or 0) > (customer.skonto_days or 0))
+    terms = reference_terms(customer, settings)
+    nonstandard = (offer.payment_days > terms.payment_days
+                   or (offer.skonto_percent or 0) > terms.skonto_percent
+                   or (offer.skonto_days or 0) > terms.skonto_days)
     return {"offer_id": offer.id, "offer_label": offer.label, "content_hash": offer.content_hash,
             "currency": offer.currency, "net_total": str(totals.net_total),
             "max_line_discount": str(totals.max_line_discount), "header_discount": str(offer.header_discount_percent),
             "margin_percent": None if totals.margin_percent is None else str(totals.margin_percent),
-            "over_credit_limit": customer.credit_limit is not None and exposure > customer.credit_limit,
+            "over_credit_limit": terms.credit_limit is not None and exposure > terms.credit_limit,
             "nonstandard_terms": bool(nonstandard), "approval_round": offer.approval_round}
 
 
@@ -90,7 +114,7 @@ def start(session: Session, runtime: ProcessRuntime, settings: Settings, who: Pr
     """A new approval round on the offer's current content."""
     offer.approval_round += 1
     offer.status, offer.submitted_at = "in_approval", utcnow()
-    data = {**facts(session, offer), "salesperson": who.username, "approval_levels": list(LEVELS),
+    data = {**facts(session, settings, offer), "salesperson": who.username, "approval_levels": list(LEVELS),
             "approval_deputies": dict(settings.approval_deputies), "approval_due": settings.offer_approval_due,
             "approval_escalate_after": settings.offer_approval_escalate_after}
     instance, _ = start_instance(session, runtime, who, PROCESS, data,
@@ -155,8 +179,8 @@ def guard_approval(session: Session, who: Principal, task: HumanTask, variables:
     if group not in who.groups or who.is_portal:
         raise Forbidden(f"approving at level {steps[step].replace('_', ' ')} needs the group {group}")
     offer = session.get(Offer, variables["offer_id"])
-    if who.username in (offer.created_by, offer.changed_by):
-        raise Forbidden(f"four eyes: {who.username} created or last changed offer {offer.label}; "
+    if who.username in {offer.created_by, offer.changed_by, *(offer.authors or [])}:
+        raise Forbidden(f"four eyes: {who.username} created or changed offer {offer.label}; "
                         "another approver decides")
     if offer.status != "in_approval" or offer.content_hash != variables.get("content_hash"):
         raise Conflict(f"offer {offer.label} changed since this approval was asked for; its approval restarted")
@@ -210,7 +234,7 @@ def guard_rework(session: Session, who: Principal, task: HumanTask, variables: d
     offer.status, offer.submitted_at = "in_approval", utcnow()
     record_trace(session, offer.customer_id, "offer_submitted", who.username,
                  f"offer {offer.label} resubmitted after rework", "offer", offer.id)
-    return facts(session, offer)
+    return facts(session, settings, offer)
 
 
 def guard_review_reply(session: Session, who: Principal, task: HumanTask, variables: dict, action: str,

@@ -44,7 +44,7 @@ def create_offer(session: Session, settings: Settings, who: Principal, data: dic
                   tax_treatment=(site.tax_treatment if site and site.tax_treatment else customer.tax_treatment),
                   site_id=site.id if site else None, contact_id=_default_contact(session, customer),
                   valid_until=today(settings) + timedelta(days=settings.offer_validity_days),
-                  created_by=who.username, changed_by=who.username)
+                  created_by=who.username, changed_by=who.username, authors=[who.username])
     if offer.contact_id is not None:
         offer.language = session.get(Contact, offer.contact_id).language
     offer.billing_address_id = _default_address(session, customer.id, offer.site_id, "billing")
@@ -87,6 +87,7 @@ def change_offer(session: Session, runtime: ProcessRuntime, settings: Settings, 
         refresh(offer, lines_of(session, offer.id))
     if offer.content_hash != before:
         offer.changed_by = who.username
+        offer.authors = sorted({*(offer.authors or []), who.username})
         if offer.status in ("in_approval", "approved"):
             approval.restart(session, runtime, settings, who, offer, f"changed by {who.username}")
     session.flush()
@@ -124,6 +125,7 @@ def revise_offer(session: Session, runtime: ProcessRuntime, settings: Settings, 
                                               "pdf_content_hash")})
     revision.revision, revision.previous_id, revision.status = offer.revision + 1, offer.id, "draft"
     revision.created_by = revision.changed_by = who.username
+    revision.authors = sorted({*(offer.authors or []), offer.created_by, who.username})
     opportunity = session.get(Opportunity, offer.opportunity_id) if offer.opportunity_id else None
     if opportunity is None or opportunity.closed_at is not None:  # e.g. lost when the offer expired
         revision.opportunity_id = _opportunity_for(session, who, session.get(Customer, offer.customer_id), None,

@@ -65,7 +65,8 @@ def price_lines(session: Session, who: Principal, offer: Offer, inputs: list[dic
 
 
 def figures(line: OfferLine) -> LineFigures:
-    return LineFigures(line.quantity, line.unit_price, line.discount_percent, line.tax_rate, line.unit_cost)
+    return LineFigures(line.quantity, line.unit_price, line.discount_percent, line.tax_rate, line.unit_cost,
+                       line.list_price)
 
 
 def totals_of(offer: Offer, lines: list[OfferLine]) -> OfferTotals:

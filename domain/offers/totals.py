@@ -7,7 +7,10 @@
    tax on the sum per rate, not per line); the gross total is net plus all taxes.
 
 The margin counts only lines whose product has a cost: their net after the header discount minus
-their cost. Without such lines the offer has no margin (None), not 100 %."""
+their cost. Without such lines the offer has no margin (None), not 100 %.
+
+A line's discount, as the approval rules see it, is everything it takes off the price list's price:
+the customer's special conditions and the line discount together (a special price is a discount)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -24,6 +27,15 @@ class LineFigures:
     discount_percent: Decimal
     tax_rate: Decimal
     unit_cost: Decimal | None = None
+    list_price: Decimal | None = None  # the price list's unit price, before special conditions
+
+
+def discount_from_list(line: LineFigures) -> Decimal:
+    """Percent the line's net lies below its quantity at the price list's price (0 without one)."""
+    if line.list_price is None or line.list_price <= 0 or line.quantity <= 0:
+        return line.discount_percent
+    at_list = line.quantity * line.list_price
+    return max(line.discount_percent, to_cents((at_list - line_net(line)) * HUNDRED / at_list))
 
 
 @dataclass(frozen=True)
@@ -83,4 +95,4 @@ def offer_totals(lines: Iterable[LineFigures], header_discount_percent: Decimal)
         margin_percent = to_cents(margin * HUNDRED / costed_net) if costed_net else None
     return OfferTotals(lines_net, lines_net - net_total, net_total, tax_total, net_total + tax_total, groups,
                        cost_total, margin, margin_percent,
-                       max((line.discount_percent for line in lines), default=Decimal("0")))
+                       max((discount_from_list(line) for line in lines), default=Decimal("0")))
