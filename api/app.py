@@ -5,6 +5,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp
 
 from api.body_limit import BodyLimitMiddleware
+from api.docs_pages import install_docs_pages
 from api.error_responses import declare_error_responses
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware, declare_idempotency_key
@@ -22,9 +23,7 @@ class KontorAPI(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         kontor: Kontor = self.state.kontor
-        docs = frozenset(p for p in (self.docs_url, self.redoc_url, self.swagger_ui_oauth2_redirect_url) if p)
-        return SecurityHeadersMiddleware(BodyLimitMiddleware(super().build_middleware_stack(), kontor.settings),
-                                         docs_paths=docs)
+        return SecurityHeadersMiddleware(BodyLimitMiddleware(super().build_middleware_stack(), kontor.settings))
 
 
 def _complete_the_document(app: FastAPI) -> None:
@@ -45,7 +44,7 @@ def _complete_the_document(app: FastAPI) -> None:
 
 
 def create_app(kontor: Kontor) -> FastAPI:
-    app = KontorAPI(title="Kontor", version="0.1.0",
+    app = KontorAPI(title="Kontor", version="0.1.0", docs_url=None, redoc_url=None,
                     description="Workflow-orchestrated back-office for sales teams. Every write accepts an "
                                 "`Idempotency-Key` header; the same key replays the first answer.")
     app.state.kontor = kontor
@@ -64,6 +63,7 @@ def create_app(kontor: Kontor) -> FastAPI:
     def health():
         return {"status": "ok"}
 
+    install_docs_pages(app)
     _complete_the_document(app)
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware, kontor=kontor)

@@ -6,8 +6,7 @@ own refusals, the customer's answer page, downloads): an ASGI middleware outside
 - JSON and other data: `default-src 'none'; frame-ancestors 'none'` (nothing in it may load or run);
 - HTML pages: no script, no plugin, no outside resource; forms post only to Kontor itself. A page
   that needs more (the answer page's inline style, by nonce) sends its own policy, which is kept;
-- the API documentation (/docs, /redoc): FastAPI's pages load Swagger UI and ReDoc from a CDN
-  with inline start-up scripts, so their policy only forbids framing, plugins and <base>;
+- the API documentation (/docs) sends its own policy (api/docs_pages.py);
 - over TLS (scope scheme "https", which uvicorn sets from X-Forwarded-Proto for the proxies it
   trusts, see FORWARDED_ALLOW_IPS): `Strict-Transport-Security`.
 A header the answer already carries is left as it is."""
@@ -17,16 +16,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DATA_POLICY = b"default-src 'none'; frame-ancestors 'none'"
 PAGE_POLICY = b"default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-DOCS_POLICY = b"frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
 HSTS = b"max-age=31536000"
 ALWAYS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
           (b"x-frame-options", b"DENY"))
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, docs_paths: frozenset[str] = frozenset()):
+    def __init__(self, app: ASGIApp):
         self.app = app
-        self.docs_paths = docs_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -42,14 +39,13 @@ class SecurityHeadersMiddleware:
     def _headers(self, scope: Scope, headers: list) -> list:
         present = {name.lower() for name, _ in headers}
         wanted = list(ALWAYS)
-        wanted.append((b"content-security-policy", self._policy(scope, headers)))
+        wanted.append((b"content-security-policy", _policy(headers)))
         if scope.get("scheme") == "https":
             wanted.append((b"strict-transport-security", HSTS))
         headers.extend((name, value) for name, value in wanted if name not in present)
         return headers
 
-    def _policy(self, scope: Scope, headers: list) -> bytes:
-        if scope["path"] in self.docs_paths:
-            return DOCS_POLICY
-        content_type = next((value for name, value in headers if name.lower() == b"content-type"), b"")
-        return PAGE_POLICY if content_type.lower().startswith(b"text/html") else DATA_POLICY
+
+def _policy(headers: list) -> bytes:
+    content_type = next((value for name, value in headers if name.lower() == b"content-type"), b"")
+    return PAGE_POLICY if content_type.lower().startswith(b"text/html") else DATA_POLICY

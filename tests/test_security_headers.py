@@ -77,12 +77,41 @@ def test_the_answer_page_has_a_strict_policy_with_a_fresh_nonce(client):
     assert answered.status_code == 404 and page_nonce(answered)
 
 
-def test_the_api_docs_still_load_their_cdn_assets_but_cannot_be_framed(client):
-    for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+def test_the_api_docs_load_nothing_from_outside_and_admit_only_their_own_scripts(client):
+    for path in ("/docs", "/docs/oauth2-redirect"):
         response = client.get(path)
         assert response.status_code == 200, path
         policy = assert_always(response)
-        assert "default-src" not in policy and "script-src" not in policy, policy
+        assert "default-src 'none'" in policy and "connect-src 'self'" in policy, policy
+        assert "unsafe-eval" not in policy and "http" not in policy, policy
+        sources = re.findall(r'(?:src|href)="([^"]+)"', response.text)
+        assert all(s.startswith("/docs-assets/") for s in sources), (path, sources)
+        inline = re.findall(r"<script>(.*?)</script>", response.text, re.S)
+        script_src = next(d for d in policy.split("; ") if d.startswith("script-src"))
+        assert script_src.count("'sha256-") == len(inline), (path, script_src)
+    assert len(re.findall(r'(?:src|href)="([^"]+)"', client.get("/docs").text)) == 3  # script, style, icon
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert client.get(f"/docs-assets/{asset}").status_code == 200, asset
+    assert client.get("/redoc").status_code == 404  # ReDoc would fetch its logo from its vendor
+
+
+def test_the_api_docs_render_in_a_browser_without_outside_requests(kontor):
+    """Chromium shows Swagger UI with every request going to Kontor and no policy violation."""
+    from bench.http_bench import Server
+    from tests.test_offer_page_browser import chromium
+
+    with Server(kontor) as base, chromium() as browser:
+        page = browser.new_page()
+        requested, violations = [], []
+        page.on("request", lambda request: requested.append(request.url))
+        page.on("console", lambda message: violations.append(message.text)
+                if "Content Security Policy" in message.text else None)
+        page.goto(f"{base}/docs")
+        page.wait_for_selector(".opblock-tag", timeout=30_000)
+        assert "Kontor" in page.locator(".title").first.inner_text()
+    assert requested and all(url.startswith((base, "data:")) for url in requested), \
+        [url for url in requested if not url.startswith(base)]
+    assert violations == []
 
 
 def test_hsts_over_tls_only(client):
