@@ -23,7 +23,7 @@ from domain.sales.leads import create_lead
 from domain.users import Principal
 from kontor.db import utcnow
 from kontor.settings import Settings
-from mailers.classify import classify
+from mailers.classify import Automatic, classify
 from mailers.inbound_models import InboundMail
 from mailers.outbox import OutboxMail
 from mailers.parse import ParsedMail, clean, parse
@@ -88,9 +88,10 @@ def take_in(session: Session, runtime: ProcessRuntime, settings: Settings, store
                    f"too large: {mail.size} bytes, the limit is {settings.inbound_max_bytes}")
     elif (automatic := classify(parsed)) is not None:
         mail.automatic = automatic.kind
-        if automatic.kind == "bounce":
-            _mark_bouncing(session, automatic.failed_addresses or _returned_to(session, automatic.returned_ids))
-        _set_aside(mail, "ignored", "automatic", automatic.reason)
+        reason = automatic.reason
+        if automatic.kind == "bounce" and not _mark_bouncing(session, automatic):
+            reason += "; it names no mail that Kontor sent, so no contact is marked as bouncing"
+        _set_aside(mail, "ignored", "automatic", reason)
     elif _looping(session, settings, mail, known):
         loop = f"mail loop: more than {settings.inbound_loop_limit} messages from {mail.sender} within an hour"
         answering = route(session, settings, parsed, mailbox.leads)
@@ -129,18 +130,26 @@ def _set_aside(mail: InboundMail, state: str, layer: str, reason: str) -> Inboun
     return mail
 
 
-def _mark_bouncing(session: Session, addresses: tuple[str, ...]) -> None:
+def _mark_bouncing(session: Session, bounce: Automatic) -> bool:
+    """Mark the contacts a bounce reports, if it proves it is about Kontor's mail: anyone can send a
+    delivery report naming any address, but only Kontor and the receiving servers know the random
+    Message-ID of a mail Kontor sent. So an address counts only if the bounce quotes the Message-ID
+    of a mail Kontor sent to it (and, where the report names failed recipients, it is one of them)."""
+    returned_to = _returned_to(session, bounce.returned_ids)
+    failed = set(bounce.failed_addresses)
+    addresses = tuple(a for a in returned_to if not failed or a in failed)
     if addresses:
         session.execute(update(Contact).where(func.lower(Contact.email).in_(addresses),
                                               Contact.email_bounced_at.is_(None)).values(email_bounced_at=utcnow()))
+    return bool(addresses)
 
 
 def _returned_to(session: Session, message_ids: tuple[str, ...]) -> tuple[str, ...]:
-    """Where the mails a bounce names by Message-ID had been sent (a bounce without a report)."""
+    """Where the mails a bounce names by Message-ID had been sent."""
     if not message_ids:
         return ()
-    return tuple(a.lower() for a in session.scalars(select(OutboxMail.to_address)
-                                                    .where(OutboxMail.message_id.in_(message_ids))))
+    return tuple(dict.fromkeys(a.lower() for a in session.scalars(
+        select(OutboxMail.to_address).where(OutboxMail.message_id.in_(message_ids)))))
 
 
 def _looping(session: Session, settings: Settings, mail: InboundMail, known: ChunkKnowledge | None) -> bool:

@@ -175,6 +175,26 @@ def test_a_bounce_marks_the_address_and_advances_nothing(kontor, sent):
     assert instance_state(kontor, sent["instance_id"]) == ("running", [])
 
 
+def test_a_forged_bounce_marks_no_contact(kontor, sent):
+    """Anyone can send a delivery report naming a customer's address; only one that quotes the random
+    Message-ID of a mail Kontor sent to that address marks it as bouncing."""
+    guessed = f"<kontor.1.{uuid.uuid4().hex[:16]}@kontor.localhost>"
+    forgeries = [eml("bounce_dsn.eml", reply_to=sent["reply_to"], bounced=sent["email"], in_reply_to=guessed),
+                 eml("bounce_dsn.eml", reply_to=sent["reply_to"], bounced=sent["email"], in_reply_to="<x@y>"),
+                 # a real Kontor Message-ID, but the report names someone Kontor did not send it to
+                 eml("bounce_dsn.eml", reply_to=sent["reply_to"], bounced="other@acme.example.test",
+                     in_reply_to=sent["message_id"]),
+                 (f"From: MAILER-DAEMON@mx.example.test\nTo: {sent['reply_to']}\nSubject: Unzustellbar\n"
+                  f"X-Failed-Recipients: {sent['email']}\nMessage-ID: <{uuid.uuid4().hex}@mx.example.test>\n\n"
+                  f"Die Nachricht an {sent['email']} konnte nicht zugestellt werden.\n").encode()]
+    for raw in forgeries:
+        mail, _ = take(kontor, raw)
+        assert (mail.state, mail.automatic) == ("ignored", "bounce")
+        assert "names no mail that Kontor sent" in mail.reason
+    with kontor.transaction() as session:
+        assert session.get(Contact, sent["contact"]["id"]).email_bounced_at is None
+
+
 def test_broken_mime_and_unknown_charsets_are_read_as_far_as_they_go(kontor):
     mail, new = take(kontor, eml("broken_mime_unknown_charset.eml", sender="kaputt@example.test"))
     assert new and mail.state == "quarantined"
