@@ -118,8 +118,8 @@ class SpecialConditionOut(BaseModel):
     min_quantity: QuantityOut
     valid_from: date | None
     valid_to: date | None
-    note: str | None
-    created_by: str
+    note: str | None = Field(description="internal: empty for portal users")
+    created_by: str | None = Field(description="internal: empty for portal users")
 
 
 class PriceOut(BaseModel):

@@ -77,9 +77,9 @@ class CustomerOut(BaseModel):
     skonto_percent: AmountOut | None
     skonto_days: int | None
     delivery_terms: str | None
-    credit_limit: AmountOut | None
+    credit_limit: AmountOut | None = Field(description="internal: empty for portal users")
     no_contact: bool
-    owner: str | None
+    owner: str | None = Field(description="the salesperson; internal: empty for portal users")
     preferred_contact_id: int | None
     preferred_site_id: int | None
     merged_into_id: int | None

@@ -40,10 +40,16 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
-def page_out(schema: type[BaseModel], found: tuple[list, int], page) -> Page:
+def shown(schema: type[BaseModel], row, hidden: frozenset[str] = frozenset()) -> BaseModel:
+    """`row` as `schema`, with the fields the caller may not see (domain access rules) left empty."""
+    out = schema.model_validate(row)
+    return out.model_copy(update=dict.fromkeys(hidden)) if hidden else out
+
+
+def page_out(schema: type[BaseModel], found: tuple[list, int], page, hidden: frozenset[str] = frozenset()) -> Page:
     """A Page of `schema` from a domain query's (rows, total) and the PageRequest it answered."""
     rows, total = found
-    return Page(items=[schema.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return Page(items=[shown(schema, r, hidden) for r in rows], total=total, limit=page.limit, offset=page.offset)
 
 
 class TokenOut(BaseModel):

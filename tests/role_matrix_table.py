@@ -209,10 +209,10 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", f"{V1}/opportunities"): change_b(201, lambda w: Call(
         "/opportunities", json={"customer_id": w["customer_b"], "title": "Erweiterung", "amount": "1000"},
         probe=f"/opportunities?customer_id={w['customer_b']}")),
-    ("GET", f"{V1}/opportunities"): Entry(PORTAL_B, 200, 200, 200, lambda w: Call(
+    ("GET", f"{V1}/opportunities"): read_b("sam", lambda w: Call(
         "/opportunities", params={"customer_id": w["customer_b"]})),
-    ("GET", f"{V1}/opportunities/pipeline"): Entry(PORTAL_B, 200, 200, 200, lambda w: Call("/opportunities/pipeline")),
-    ("GET", f"{V1}/opportunities/{{opportunity_id}}"): read_b(PORTAL_B, lambda w: Call(
+    ("GET", f"{V1}/opportunities/pipeline"): staff_read("sam", lambda w: Call("/opportunities/pipeline")),
+    ("GET", f"{V1}/opportunities/{{opportunity_id}}"): read_b("sam", lambda w: Call(
         f"/opportunities/{w['opportunity']}")),
     ("PATCH", f"{V1}/opportunities/{{opportunity_id}}"): change_b(200, on_opportunity("", {"probability": 60})),
     ("POST", f"{V1}/opportunities/{{opportunity_id}}/move"): change_b(200, on_opportunity("/move", {"phase": "offer"})),

@@ -116,6 +116,31 @@ def test_portal_users_see_only_the_trace_kinds_meant_for_customers(kontor, api):
     assert staff == {*internal, *CUSTOMER_TRACE_KINDS}
 
 
+def test_portal_users_see_their_customer_without_kontors_internal_view_of_it(kontor, api):
+    """Credit limit, owner, the pipeline and the reasons behind special conditions are Kontor's own."""
+    portal, customer = portal_user_of(kontor, api)
+    cid = customer["id"]
+    ok(api.patch(f"/customers/{cid}", {"credit_limit": "25000", "version": customer["version"]}, user="mona"))
+    ok(api.post("/opportunities", {"customer_id": cid, "title": "Ausbau", "amount": "9000"}, user="sam"), 201)
+    ok(api.post(f"/customers/{cid}/special-conditions", {"kind": "discount_percent", "value": "5",
+                                                          "note": "INTERNAL: droht zu kündigen"}, user="sam"), 201)
+    staff = ok(api.get(f"/customers/{cid}", user="sam"))
+    assert (staff["credit_limit"], staff["owner"]) == ("25000.00", "sam")
+    for seen in (ok(api.get(f"/customers/{cid}", user=portal)),
+                 ok(api.get("/customers", user=portal))["items"][0],
+                 ok(api.get(f"/customers/{cid}/overview", user=portal))["customer"]):
+        assert (seen["id"], seen["credit_limit"], seen["owner"]) == (cid, None, None)
+    assert ok(api.get(f"/customers/{cid}/overview", user=portal))["open_opportunities"] == []
+    assert ok(api.get(f"/customers/{cid}/overview", user="sam"))["open_opportunity_amount"] == "9000.00"
+    assert api.get("/opportunities", user=portal).status_code == 404
+    assert api.get("/opportunities/pipeline", user=portal).status_code == 403
+    [condition] = ok(api.get(f"/customers/{cid}/special-conditions", user=portal))["items"]
+    assert (condition["value"], condition["note"], condition["created_by"]) == ("5.00", None, None)
+    assert ok(api.get(f"/customers/{cid}/special-conditions", user="sam"))["items"][0]["created_by"] == "sam"
+    refused = api.patch(f"/customers/{cid}", {"name": "Neu", "version": staff["version"]}, user=portal)
+    assert refused.status_code == 403 and "sam" not in refused.text
+
+
 @pytest.mark.parametrize("path", ["/contacts/{id}", "/opportunities/{id}", "/documents/{id}"])
 def test_a_refusal_reads_exactly_like_a_record_that_does_not_exist(kontor, api, path):
     portal, _ = portal_user_of(kontor, api)

@@ -73,6 +73,8 @@ def test_a_portal_user_sees_its_own_customer_and_nothing_of_another(api, kontor)
         assert not leaked, (method, path, response.text)
         if path.startswith("/api/v1/leads"):  # leads are staff's
             assert response.status_code == 403, (method, path, response.text)
+        elif path.startswith("/api/v1/opportunities") and method == "GET":  # so is the pipeline
+            assert response.status_code == (403 if path.endswith("/pipeline") else 404), (method, path, response.text)
         elif "{" in path or method != "GET":
             assert response.status_code in ((404,) if "{" in path else (403, 404)), (method, path, response.text)
         else:

@@ -13,8 +13,9 @@ from api.offer_schemas import OfferSummary, OrderSummary
 from api.params import DateTimeFilter, Limit, Offset, OptionalId, RecordId, paging, sort_by
 from api.routers.opportunities import opportunity_out
 from api.sales_schemas import OpportunityOut
-from api.schemas import Page, page_out
+from api.schemas import Page, page_out, shown
 from domain.customers import timeline
+from domain.customers.access import PORTAL_HIDDEN_CUSTOMER_FIELDS, hidden_fields
 from domain.customers.duplicates import duplicates_before_create, duplicates_for
 from domain.customers.merge import merge_customers
 from domain.customers.overview import customer_overview
@@ -52,7 +53,7 @@ def duplicates_page(candidates: list, limit: int, offset: int) -> Page[Duplicate
 @router.get("/{customer_id}/overview", response_model=OverviewOut, summary="The customer's dashboard")
 def overview(customer_id: RecordId, session: SessionDep, user: CurrentUser):
     view = customer_overview(session, user, customer_id)
-    return OverviewOut(customer=CustomerOut.model_validate(view.customer),
+    return OverviewOut(customer=shown(CustomerOut, view.customer, hidden_fields(user, PORTAL_HIDDEN_CUSTOMER_FIELDS)),
                        addresses=[AddressOut.model_validate(a) for a in view.addresses],
                        contacts=[ContactOut.model_validate(c) for c in view.contacts],
                        open_opportunities=[opportunity_out(session, o) for o in view.open_opportunities],

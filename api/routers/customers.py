@@ -9,9 +9,9 @@ from api.customer_schemas import (NOT_NULL_FIELDS, AddressIn, AddressOut, Contac
                                   CustomerIn, CustomerOut, CustomerPatch, DuplicateOut, SiteIn, SiteOut)
 from api.deps import CurrentUser, KontorDep, SessionDep
 from api.params import Limit, Offset, RecordId, paging, sort_by
-from api.schemas import Page, page_out, patch_changes
+from api.schemas import Page, page_out, patch_changes, shown
 from domain.customers import commands, queries
-from domain.customers.access import readable_customer
+from domain.customers.access import PORTAL_HIDDEN_CUSTOMER_FIELDS, hidden_fields, readable_customer
 from domain.customers.duplicates import find_duplicates
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -45,12 +45,14 @@ def list_(session: SessionDep, user: CurrentUser, q: SearchText = None,
                                tax_treatment=tax_treatment, no_contact=no_contact, include_merged=include_merged,
                                sort=sort, limit=limit, offset=offset)
     rows, total = queries.list_customers(session, user, f)
-    return Page(items=[CustomerOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset)
+    hidden = hidden_fields(user, PORTAL_HIDDEN_CUSTOMER_FIELDS)
+    return Page(items=[shown(CustomerOut, r, hidden) for r in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{customer_id}", response_model=CustomerOut)
 def get(customer_id: RecordId, session: SessionDep, user: CurrentUser):
-    return readable_customer(session, user, customer_id)
+    return shown(CustomerOut, readable_customer(session, user, customer_id),
+                 hidden_fields(user, PORTAL_HIDDEN_CUSTOMER_FIELDS))
 
 
 @router.patch("/{customer_id}", response_model=CustomerOut, summary="Change the fields sent (send `version`)")

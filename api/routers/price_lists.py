@@ -11,6 +11,7 @@ from api.deps import CurrentUser, SessionDep
 from api.params import OptionalId, RecordId, paging
 from api.schemas import Page, page_out
 from domain.catalog import commands, queries
+from domain.customers.access import PORTAL_HIDDEN_CONDITION_FIELDS, hidden_fields
 
 router = APIRouter(prefix="/price-lists", tags=["catalog"])
 conditions_router = APIRouter(prefix="/customers", tags=["catalog"])
@@ -52,7 +53,7 @@ def add_item(price_list_id: RecordId, body: PriceListItemIn, session: SessionDep
 def special_conditions(customer_id: RecordId, session: SessionDep, user: CurrentUser,
                        page: ConditionPage, product_id: OptionalId = None):
     return page_out(SpecialConditionOut, queries.special_conditions(session, user, customer_id, page, product_id),
-                    page)
+                    page, hidden_fields(user, PORTAL_HIDDEN_CONDITION_FIELDS))
 
 
 @conditions_router.post("/{customer_id}/special-conditions", response_model=SpecialConditionOut, status_code=201)

@@ -66,8 +66,21 @@ def editable_customer(session: Session, who: Principal, customer_id: int,
         raise NotFound(f"customer {customer_id} was merged into customer {customer.merged_into_id}",
                        merged_into=customer.merged_into_id)
     if not may_edit(who, customer):
+        if who.is_portal:  # the customer's own staff learn nothing about Kontor's people
+            raise Forbidden(f"customer {customer.number} is changed by its salesperson, not in the portal")
         raise Forbidden(f"customer {customer.number} belongs to {customer.owner}; only they or a manager change it")
     return customer
+
+
+# What Kontor knows about a customer that is not the customer's business: its credit limit, who owns
+# it here, and the reasons and authors behind its special conditions.
+PORTAL_HIDDEN_CUSTOMER_FIELDS = frozenset({"credit_limit", "owner"})
+PORTAL_HIDDEN_CONDITION_FIELDS = frozenset({"note", "created_by"})
+
+
+def hidden_fields(who: Principal, fields: frozenset[str]) -> frozenset[str]:
+    """The internal `fields` that `who` does not see (all of them for a portal user, none for staff)."""
+    return fields if who.is_portal else frozenset()
 
 
 def require_received_mail_reader(session: Session, who: Principal, customer_id: int | None,

@@ -36,7 +36,7 @@ def customer_overview(session: Session, who: Principal, customer_id: int, traces
                                      .order_by(Address.kind, Address.id)))
     contacts = list(session.scalars(select(Contact).where(Contact.customer_id == customer_id,
                                                           Contact.active.is_(True)).order_by(Contact.id)))
-    opportunities = list(session.scalars(
+    opportunities = [] if who.is_portal else list(session.scalars(
         select(Opportunity).join(OpportunityPhase, OpportunityPhase.id == Opportunity.phase_id)
         .where(Opportunity.customer_id == customer_id, OpportunityPhase.outcome.is_(None))
         .order_by(Opportunity.expected_close, Opportunity.id)))

@@ -119,7 +119,7 @@ def update_opportunity(session: Session, who: Principal, opportunity_id: int, ch
 
 def readable_opportunity(session: Session, who: Principal, opportunity_id: int) -> Opportunity:
     opportunity = session.get(Opportunity, opportunity_id)
-    if opportunity is None:
+    if opportunity is None or who.is_portal:  # the pipeline is internal: staff only
         raise NotFound(f"opportunity {opportunity_id} not found")
     readable_customer(session, who, opportunity.customer_id, ("opportunity", opportunity_id))
     return opportunity

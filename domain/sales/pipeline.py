@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.customers.access import may_read_customers
+from domain.customers.access import require_staff, require_staff_reader
 from domain.listing import like_pattern, sorted_page
 from domain.sales.models import Opportunity, OpportunityPhase
 from domain.sales.opportunities import phases, weighted
@@ -37,12 +37,9 @@ class OpportunityFilter:
 
 
 def _scoped(who: Principal):
-    if not may_read_customers(who):
-        raise Forbidden("reading opportunities needs a staff role or a portal account")
-    statement = select(Opportunity)
-    if who.is_portal:
-        statement = statement.where(Opportunity.customer_id == who.customer_id)
-    return statement
+    """The sales pipeline (amounts, probabilities, owners) is internal: staff only."""
+    require_staff_reader(who, "opportunities")
+    return select(Opportunity)
 
 
 def list_opportunities(session: Session, who: Principal, f: OpportunityFilter) -> tuple[list[Opportunity], int]:
@@ -79,6 +76,7 @@ class PipelinePhase:
 def pipeline(session: Session, who: Principal, owner: str | None = None, currency: str = "EUR",
              now: datetime | None = None) -> list[PipelinePhase]:
     """The open phases with what is in them (one currency; amounts are not converted)."""
+    require_staff(who, "the sales pipeline")
     now = now or utcnow()
     rows = {p.id: PipelinePhase(p.key, p.name, p.probability, p.max_days) for p in phases(session) if not p.outcome}
     statement = _scoped(who).where(Opportunity.phase_id.in_(rows), Opportunity.currency == currency)
