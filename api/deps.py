@@ -73,7 +73,7 @@ def current_principal(kontor: KontorDep, token: Annotated[str | None, Depends(oa
         user = session.scalar(select(User).where(User.username == claims.get("sub"), User.active.is_(True)))
         if user is None:
             raise _unauthenticated("the user no longer exists or is inactive")
-        if claims["ver"] != user.token_version or isinstance(claims["ver"], bool):
+        if type(claims["ver"]) is not int or claims["ver"] != user.token_version:  # noqa: E721 - 1.0 and True are not 1
             raise _unauthenticated("the token was revoked: the password changed or the user logged out everywhere")
         return principal_of(user)
 

@@ -160,13 +160,15 @@ def _token(kontor, variant: str) -> str | None:
         "older_version": jwt.encode({**valid, "ver": version - 1}, kontor.settings.signing_key(), algorithm="HS256"),
         "version_as_text": jwt.encode({**valid, "ver": str(version)}, kontor.settings.signing_key(),
                                       algorithm="HS256"),
+        "version_as_float": jwt.encode({**valid, "ver": float(version)}, kontor.settings.signing_key(),
+                                       algorithm="HS256"),
     }[variant]
 
 
 MESSAGES = {"none": "not authenticated", "garbage": "not valid", "expired": "expired", "other_key": "not valid",
             "unsigned": "not valid", "unknown_user": "no longer exists", "no_expiry": "not valid",
             "no_issued_at": "not valid", "no_version": "not valid", "older_version": "revoked",
-            "version_as_text": "revoked"}
+            "version_as_text": "revoked", "version_as_float": "revoked"}
 
 
 @pytest.mark.parametrize("variant", list(MESSAGES))
