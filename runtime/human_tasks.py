@@ -91,19 +91,27 @@ def unclaim_task(session: Session, task_id: int, who: Principal) -> HumanTask:
     return task
 
 
-def delegate_task(session: Session, task_id: int, who: Principal, to_username: str) -> HumanTask:
+def delegate_task(session: Session, runtime: ProcessRuntime, task_id: int, who: Principal,
+                  to_username: str) -> HumanTask:
     """Hand the task to another user who may work it: an active member of staff who is one of its
-    candidates (or an admin). What the task's guard demands (e.g. four eyes) is checked when the
-    delegate claims or completes it."""
+    candidates (or an admin) and whom the task's guard would let claim it (e.g. not the offer's own
+    author under four eyes). The guard is asked again when the delegate completes."""
     task = _open_task(session, task_id, who)
     if task.assignee != who.username and not who.has_any(*SUPERVISORS):
         raise Forbidden("only the assignee or ops can delegate a task")
     target = session.scalar(select(User).where(User.username == to_username, User.active.is_(True)))
     if target is None:
         raise ValidationFailed("unknown user", [{"field": "assignee", "message": f"no active user {to_username!r}"}])
-    if not may_hold(task, principal_of(target)):
+    delegate = principal_of(target)
+    if not may_hold(task, delegate):
         raise ValidationFailed("the task cannot go to this user", [{"field": "assignee", "message": (
             f"{to_username} is in none of the task's candidate groups ({', '.join(task.candidate_groups or [])})")}])
+    instance = session.get(ProcessInstance, task.instance_id)
+    try:
+        runtime.guards.check(task.guard, session, delegate, task, instance.variables or {}, "claim", None)
+    except Forbidden as refused:
+        raise ValidationFailed("the task cannot go to this user",
+                               [{"field": "assignee", "message": str(refused)}]) from None
     audit(session, task.instance_id, "task_delegated", who.username, task.spec_name, task=task.id,
           previous_assignee=task.assignee, assignee=to_username)
     task.assignee = to_username

@@ -61,8 +61,8 @@ def unclaim(task_id: RecordId, session: SessionDep, user: CurrentUser):
 
 
 @router.post("/{task_id}/delegate", response_model=TaskDetail)
-def delegate(task_id: RecordId, body: DelegateTask, session: SessionDep, user: CurrentUser):
-    return _detail(session, handlers.delegate_task(session, task_id, user, body.assignee))
+def delegate(task_id: RecordId, body: DelegateTask, session: SessionDep, runtime: RuntimeDep, user: CurrentUser):
+    return _detail(session, handlers.delegate_task(session, runtime, task_id, user, body.assignee))
 
 
 @router.post("/{task_id}/complete", response_model=TaskDetail,
