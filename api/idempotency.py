@@ -41,6 +41,7 @@ log = logging.getLogger("kontor.api")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 HEADER = b"idempotency-key"
 CREDENTIAL_ROUTES = frozenset({"/api/v1/auth/token"})
+UNAVAILABLE = object()  # what _on_the_database gives when it answered 503
 
 
 
@@ -80,25 +81,17 @@ class IdempotencyMiddleware:
         if len(key) > 200:
             return await send_error(send, 422, "validation_failed", "Idempotency-Key is too long",
                                     [{"field": "Idempotency-Key", "message": "at most 200 characters"}])
-        try:
-            username = await run_in_threadpool(self._authenticated, headers)
-        except Exception as error:
-            if not is_transient_database_error(error):
-                raise
-            log.error("database unavailable: %s", error)
-            return await send_unavailable(send)
+        username = await self._on_the_database(send, self._authenticated, headers)
+        if username is UNAVAILABLE:
+            return
         if username is None:
             return await self.app(scope, receive, send)
         chunks, request_hash = await self._read_body(scope, receive)
         if chunks is None:
             return  # the client went away (or sent too much: api/body_limit.py answered)
-        try:
-            outcome = await run_in_threadpool(self.store.reserve, f"user:{username}", key, request_hash)
-        except Exception as error:
-            if not is_transient_database_error(error):
-                raise
-            log.error("database unavailable: %s", error)
-            return await send_unavailable(send)
+        outcome = await self._on_the_database(send, self.store.reserve, f"user:{username}", key, request_hash)
+        if outcome is UNAVAILABLE:
+            return
         if isinstance(outcome, Lease):
             return await self._run(scope, deque(chunks), receive, send, outcome)
         if isinstance(outcome, Refusal):
@@ -109,6 +102,18 @@ class IdempotencyMiddleware:
                     "headers": replayed + [(b"content-length", str(len(outcome.body)).encode()),
                                            (b"idempotent-replayed", b"true")]})
         await send({"type": "http.response.body", "body": outcome.body})
+
+    @staticmethod
+    async def _on_the_database(send: Send, call, *args):
+        """call(*args) in a thread; after a passing database error the 503 is sent and UNAVAILABLE given."""
+        try:
+            return await run_in_threadpool(call, *args)
+        except Exception as error:
+            if not is_transient_database_error(error):
+                raise
+            log.error("database unavailable: %s", error)
+            await send_unavailable(send)
+            return UNAVAILABLE
 
     def _authenticated(self, headers: dict) -> str | None:
         """The user name if the API would let this request in now; None otherwise."""
