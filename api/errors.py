@@ -2,21 +2,27 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from kontor.transient import is_transient_database_error
 from runtime.errors import KontorError, RetryLater
 
 log = logging.getLogger("kontor.api")
 # the message of a request that does not fit the OpenAPI document (a business rule says what it checks)
 REQUEST_NOT_VALID = "the request is not valid"
+UNAVAILABLE = "the database is busy or unavailable; try again"
+RETRY_AFTER_SECONDS = 1  # a dropped connection is replaced at once; a busy database clears in moments
 
 
 def error_body(code: str, message: str, details: list | None = None, **extra) -> dict:
@@ -65,11 +71,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body("conflict", "the process instance was changed by someone else at the same time; "
                                                    "reload and try again"), status_code=409)
 
-    @app.exception_handler(OperationalError)
-    async def _operational(_request: Request, exc: OperationalError):
-        log.error("database unavailable: %s", exc)
-        return JSONResponse(error_body("unavailable", "the database is busy or unavailable; try again"),
-                            status_code=503, headers={"Retry-After": "1"})
+    async def _database(_request: Request, exc: Exception):
+        if is_transient_database_error(exc):
+            return unavailable(exc)
+        return unexpected(exc)
+
+    for database_error in (DBAPIError, PoolTimeout, DisconnectionError, psycopg.Error, sqlite3.Error):
+        app.add_exception_handler(database_error, _database)
 
     @app.exception_handler(DataError)
     async def _data(_request: Request, exc: DataError):
@@ -95,6 +103,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception):
-        log.exception("unexpected error")
-        return JSONResponse(error_body("internal_error", "an unexpected error occurred; it has been logged"),
-                            status_code=500)
+        # also what a middleware raised (Starlette's outermost handler): the idempotency records' errors
+        return unavailable(exc) if is_transient_database_error(exc) else unexpected(exc)
+
+
+def unavailable(exc: BaseException) -> JSONResponse:
+    """503 with Retry-After: a passing database error (kontor.transient); the request may be sent again."""
+    log.error("database unavailable: %s", exc)
+    return JSONResponse(error_body("unavailable", UNAVAILABLE), status_code=503,
+                        headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def unexpected(exc: BaseException) -> JSONResponse:
+    log.error("unexpected error", exc_info=exc)
+    return JSONResponse(error_body("internal_error", "an unexpected error occurred; it has been logged"),
+                        status_code=500)

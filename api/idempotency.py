@@ -8,11 +8,19 @@ Order of checks, before the request runs:
    nothing is reserved or replayed;
 3. the key is reserved (api/idempotency_store.py): a concurrent request with the same key gets 409,
    a later one the stored answer, a key reused for a different request 422. Answers of 5xx are not
-   stored, so a retry after a crash runs again; a reservation whose request died lapses after
-   KONTOR_IDEMPOTENCY_LEASE_SECONDS; records expire after KONTOR_IDEMPOTENCY_TTL_HOURS.
+   stored, so a retry after a crash runs again. The reservation is a lease of
+   KONTOR_IDEMPOTENCY_LEASE_SECONDS, renewed every third of it while the request runs: a slow
+   request keeps its key, one whose process died (or lost the database) frees it within the lease;
+   records expire after KONTOR_IDEMPOTENCY_TTL_HOURS.
+4. the answer is stored before its last byte goes to the client, so a retry sent the moment the
+   answer arrived is a replay; if storing it fails (twice: a dropped connection is replaced once),
+   the answer is sent all the same and the key is free again when the lease lapses.
+A passing database error here (kontor.transient) is a 503 with Retry-After, as anywhere in the API.
 The body was bounded by api/body_limit.py before it gets here."""
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import deque
 
 from fastapi import HTTPException
@@ -22,14 +30,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.asgi_answers import send_error
+from api.asgi_answers import send_error, send_unavailable
 from api.deps import current_principal
 from api.idempotency_store import IdempotencyStore, Lease, Refusal, request_hasher
 from kontor.bootstrap import Kontor
+from kontor.transient import is_transient_database_error
+
+log = logging.getLogger("kontor.api")
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 HEADER = b"idempotency-key"
 CREDENTIAL_ROUTES = frozenset({"/api/v1/auth/token"})
+UNAVAILABLE = object()  # what _on_the_database gives when it answered 503
 
 
 
@@ -69,13 +81,17 @@ class IdempotencyMiddleware:
         if len(key) > 200:
             return await send_error(send, 422, "validation_failed", "Idempotency-Key is too long",
                                     [{"field": "Idempotency-Key", "message": "at most 200 characters"}])
-        username = await run_in_threadpool(self._authenticated, headers)
+        username = await self._on_the_database(send, self._authenticated, headers)
+        if username is UNAVAILABLE:
+            return
         if username is None:
             return await self.app(scope, receive, send)
         chunks, request_hash = await self._read_body(scope, receive)
         if chunks is None:
             return  # the client went away (or sent too much: api/body_limit.py answered)
-        outcome = await run_in_threadpool(self.store.reserve, f"user:{username}", key, request_hash)
+        outcome = await self._on_the_database(send, self.store.reserve, f"user:{username}", key, request_hash)
+        if outcome is UNAVAILABLE:
+            return
         if isinstance(outcome, Lease):
             return await self._run(scope, deque(chunks), receive, send, outcome)
         if isinstance(outcome, Refusal):
@@ -86,6 +102,18 @@ class IdempotencyMiddleware:
                     "headers": replayed + [(b"content-length", str(len(outcome.body)).encode()),
                                            (b"idempotent-replayed", b"true")]})
         await send({"type": "http.response.body", "body": outcome.body})
+
+    @staticmethod
+    async def _on_the_database(send: Send, call, *args):
+        """call(*args) in a thread; after a passing database error the 503 is sent and UNAVAILABLE given."""
+        try:
+            return await run_in_threadpool(call, *args)
+        except Exception as error:
+            if not is_transient_database_error(error):
+                raise
+            log.error("database unavailable: %s", error)
+            await send_unavailable(send)
+            return UNAVAILABLE
 
     def _authenticated(self, headers: dict) -> str | None:
         """The user name if the API would let this request in now; None otherwise."""
@@ -115,8 +143,9 @@ class IdempotencyMiddleware:
                 return chunks, digest.hexdigest()
 
     async def _run(self, scope: Scope, pending: deque[bytes], receive: Receive, send: Send, lease: Lease) -> None:
+        keeper = LeaseKeeper(self.store, lease)
         captured: dict = {"status": None, "headers": [], "body": []}
-        body_given = False
+        body_given = stored = False
 
         async def replay_receive() -> Message:
             """The body read above, chunk by chunk; then the client's own channel (its disconnect)."""
@@ -128,16 +157,67 @@ class IdempotencyMiddleware:
             return {"type": "http.request", "body": chunk, "more_body": not body_given}
 
         async def capture_send(message: Message) -> None:
+            nonlocal stored
             if message["type"] == "http.response.start":
                 captured["status"] = message["status"]
                 captured["headers"] = [(k.decode("latin-1"), v.decode("latin-1"))
                                        for k, v in message.get("headers", [])]
             elif message["type"] == "http.response.body":
                 captured["body"].append(message.get("body", b""))
+                if not message.get("more_body", False) and not stored:
+                    stored = True  # before the last chunk goes out: a retry on its heels finds the answer
+                    await self._finish(keeper, captured["status"], captured["headers"], b"".join(captured["body"]))
             await send(message)
 
         try:
             await self.app(scope, replay_receive, capture_send)
         finally:
-            await run_in_threadpool(self.store.finish, lease, captured["status"], captured["headers"],
-                                    b"".join(captured["body"]))
+            if not stored:  # no complete answer: the key is free again
+                await self._finish(keeper, None, [], b"")
+
+    async def _finish(self, keeper: LeaseKeeper, status: int | None, headers: list, body: bytes) -> None:
+        """The answer stored (a 5xx or none: the reservation removed). A connection that dropped is
+        replaced once; failing again, the answer still goes out and the key lapses with its lease."""
+        lease = await keeper.stop()
+        for attempt in (1, 2):
+            try:
+                return await run_in_threadpool(self.store.finish, lease, status, headers, body)
+            except Exception as error:  # noqa: BLE001 - the answer must reach the client all the same
+                if attempt == 2 or not is_transient_database_error(error):
+                    log.error("the answer for Idempotency-Key %r was not stored; the key is free again after "
+                              "the lease", lease.key, exc_info=error)
+                    return
+
+
+class LeaseKeeper:
+    """Renews a request's lease every third of its length while the request runs."""
+
+    def __init__(self, store: IdempotencyStore, lease: Lease):
+        self.store = store
+        self._last = lease
+        self._stopped = asyncio.Event()
+        self._task = asyncio.ensure_future(self._renew_until_stopped())
+
+    async def stop(self) -> Lease:
+        """The lease as last renewed (renewal ends; one under way is waited for)."""
+        self._stopped.set()
+        await self._task
+        return self._last
+
+    async def _renew_until_stopped(self) -> None:
+        every = self.store.lease.total_seconds() / 3
+        while True:
+            try:
+                await asyncio.wait_for(self._stopped.wait(), every)
+                return
+            except asyncio.TimeoutError:
+                pass
+            try:
+                renewed = await run_in_threadpool(self.store.renew, self._last)
+            except Exception as error:  # noqa: BLE001 - try at the next beat; the lease holds until then
+                log.warning("the lease of Idempotency-Key %r was not renewed: %s", self._last.key, error)
+                continue
+            if renewed is None:
+                log.warning("the lease of Idempotency-Key %r was taken over", self._last.key)
+                return
+            self._last = renewed

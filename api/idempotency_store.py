@@ -1,10 +1,12 @@
 """The records behind Idempotency-Key: one row per (principal, key), reserved before the request runs
 and completed with its answer.
 
-- A reservation (status NULL) is a lease: `created_at` is when it was taken. A request that finds
-  one older than the lease (its process died) takes it over with a conditional UPDATE; of two that
-  try at once, one wins. The answer of a request is stored only while it still holds its lease
-  (`created_at` unchanged), so a slow request that lost its lease cannot overwrite the new owner's.
+- A reservation (status NULL) is a lease: `created_at` is when it was taken or last renewed. The
+  request holding it renews it while it runs (api/idempotency.py, every third of the lease), so only
+  a reservation whose process died or lost the database grows older than the lease; a request that
+  finds one takes it over with a conditional UPDATE; of two that try at once, one wins. The answer
+  of a request is stored only while it still holds its lease (`created_at` unchanged), so a request
+  that lost its lease cannot overwrite the new owner's.
 - A record expires `ttl` after its request began: it is never replayed after that; a request that
   meets it takes the row over as if it were new, and expired rows are deleted now and then
   (at most every SWEEP_EVERY per process, on a reservation).
@@ -76,6 +78,12 @@ KEY_REUSED = Refusal(422, "idempotency_key_reused", "this Idempotency-Key was us
 STILL_RUNNING = Refusal(409, "conflict", "a request with this Idempotency-Key is still running")
 
 
+def _held(lease: Lease) -> tuple:
+    """The record's row while the lease is still its request's."""
+    return (IdempotencyRecord.principal == lease.principal, IdempotencyRecord.key == lease.key,
+            IdempotencyRecord.status_code.is_(None), IdempotencyRecord.created_at == lease.since)
+
+
 class IdempotencyStore:
     def __init__(self, sessions: sessionmaker[Session], settings: Settings):
         self.sessions = sessions
@@ -115,10 +123,16 @@ class IdempotencyStore:
                 return STILL_RUNNING
             return Replay(record.status_code, dict(record.headers or {}), (record.body or "").encode("latin-1"))
 
+    def renew(self, lease: Lease) -> Lease | None:
+        """The lease from now on, or None when it is no longer this request's."""
+        now = utcnow()
+        with transaction(self.sessions) as session:
+            renewed = session.execute(update(IdempotencyRecord).where(*_held(lease)).values(created_at=now))
+        return Lease(lease.principal, lease.key, now) if renewed.rowcount == 1 else None
+
     def finish(self, lease: Lease, status: int | None, headers: list[tuple[str, str]], body: bytes) -> None:
         """Store the answer (not a 5xx: a retry runs again) while the lease is still ours."""
-        held = (IdempotencyRecord.principal == lease.principal, IdempotencyRecord.key == lease.key,
-                IdempotencyRecord.status_code.is_(None), IdempotencyRecord.created_at == lease.since)
+        held = _held(lease)
         with transaction(self.sessions) as session:
             if status is None or status >= 500:
                 session.execute(delete(IdempotencyRecord).where(*held))

@@ -14,7 +14,7 @@ from psycopg import sql
 
 BENCH_BPMN_DIR = Path(__file__).parent / "bpmn"
 PG_ADMIN_URL = os.environ.get("KONTOR_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_BENCH_DB = "kontor_bench"
+PG_BENCH_DB = os.environ.get("KONTOR_BENCH_PG_DB", "kontor_bench")  # dropped and created by each run
 
 
 def fresh_database_url(kind: str) -> str:

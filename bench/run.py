@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-SECTIONS = ("runtime", "loop", "http", "login", "worker", "history", "customers", "mail", "offers")
+SECTIONS = ("runtime", "loop", "http", "login", "worker", "history", "customers", "mail", "offers", "faults")
 TARGETS = {  # what Kontor promises; a figure that misses it makes the run exit non-zero
     "postgresql instances/s": 200.0,
     "loop seconds": 2.0,
@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=100_000, help="customers for the 'customers' list section")
     parser.add_argument("--mails", type=int, default=1000, help="messages sent and taken in for 'mail'")
     parser.add_argument("--offers", type=int, default=100, help="offers taken to 'sent' for 'offers'")
+    parser.add_argument("--fault-seconds", type=float, default=60.0, help="length of the load in 'faults'")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -102,6 +103,9 @@ def run_database(kind: str, sections: list[str], args) -> dict:
             from bench.offers_bench import offers_to_sent, pdf_render_times
             out["offers_to_sent"] = offers_to_sent(kontor, args.offers)
             out["offer_pdf_render"] = pdf_render_times(kontor)
+        if "faults" in sections and kind == "postgresql":  # pg_terminate_backend: PostgreSQL only
+            from bench.faults_bench import fault_load
+            out["faults"] = fault_load(kontor, args.fault_seconds)
         out["peak_rss_mib"] = peak_rss_mib()
     finally:
         kontor.dispose()
@@ -141,6 +145,9 @@ def check_targets(figures: dict) -> list[str]:
         if isinstance(figure, dict) and label not in UNTARGETED_QUERIES \
                 and figure["p95_ms"] >= TARGETS["postgresql customer list p95 ms"]:
             missed.append(f"PostgreSQL customer list '{label}': p95 {figure['p95_ms']} ms (target < 100 ms)")
+    invariants = pg.get("faults", {}).get("invariants", {})
+    if invariants and not invariants["all hold"]:
+        missed.append(f"faults: invariants broken: {[name for name, held in invariants.items() if not held]}")
     for kind, out in figures.items():
         if "lifecycle" in out and "lifecycle_after_history" in out:
             before, after = out["lifecycle"]["instances_per_s"], out["lifecycle_after_history"]["instances_per_s"]

@@ -101,12 +101,18 @@ class StatementQueue:
                     pgconn.send_query_prepared(name, pending.values)
             pgconn.pipeline_sync()
             results = iter(_communicate(pgconn))
-        except BaseException:
+        except BaseException as failure:
             if pgconn.pipeline_status:  # (results left unread: the connection is of no further use)
                 try:
                     pgconn.exit_pipeline_mode()
                 except errors.Error:
                     pass
+            # every statement sent with it is answered by this failure (a dropped connection's
+            # OperationalError), never left with neither a result nor an error
+            unanswered = failure if isinstance(failure, errors.Error) else errors.OperationalError(
+                f"the statement was not answered: {failure!r}")
+            for pending in waiting:
+                pending.error = unanswered
             raise
         pgconn.exit_pipeline_mode()
         self._take(waiting, results, begins)

@@ -92,9 +92,10 @@ class Settings(BaseSettings):
     # Request bodies: the most bytes any other request may carry (413 beyond).
     request_max_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Idempotency-Key: an answer is replayed for this many hours after its request, then forgotten;
-    # a key whose request died while running is free again after idempotency_lease_seconds.
+    # a running request renews its key's lease every third of idempotency_lease_seconds, so a key
+    # whose request died (its process killed, its database gone) is free again within that time.
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
-    idempotency_lease_seconds: int = Field(default=300, ge=1, le=24 * 3600)
+    idempotency_lease_seconds: int = Field(default=30, ge=1, le=3600)
 
     # Outbound mail (SMTP). smtp_security: "none", "starttls" or "tls" (implicit TLS, port 465).
     smtp_host: str = "127.0.0.1"

@@ -164,3 +164,24 @@ def test_a_5xx_answer_frees_the_key(kontor):
     with kontor.transaction() as session:
         assert session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 0
     assert isinstance(store.reserve("user:sam", "failing", "c" * 64), Lease)
+
+
+def test_a_running_request_renews_its_lease_and_a_lost_lease_is_not_renewed(kontor):
+    from api.idempotency_store import IdempotencyStore, Lease
+
+    store = IdempotencyStore(kontor.sessions, kontor.settings)
+    first = store.reserve("user:sam", "renewed", "d" * 64)
+    renewed = store.renew(first)
+    assert isinstance(renewed, Lease) and renewed.since > first.since
+    assert store.renew(first) is None  # the old lease is no longer the row's
+    backdate(kontor, timedelta(seconds=kontor.settings.idempotency_lease_seconds - 1), key="renewed")
+    with kontor.transaction() as session:
+        since = session.scalar(select(IdempotencyRecord.created_at).where(IdempotencyRecord.key == "renewed"))
+    assert store.reserve("user:sam", "renewed", "d" * 64).status == 409  # within the lease: still running
+    assert store.renew(Lease("user:sam", "renewed", since)) is not None
+
+
+def test_by_default_a_crashed_request_frees_its_key_within_a_minute():
+    from kontor.settings import Settings
+
+    assert Settings(database_url="sqlite://").idempotency_lease_seconds <= 60
