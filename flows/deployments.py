@@ -56,6 +56,13 @@ async def serve(kontor: Kontor, stop: threading.Event) -> None:
     from flows.worker import start_worker_thread
 
     thread, loop_stop = start_worker_thread(kontor)
+    probes = None
+    if kontor.settings.worker_health_port is not None:
+        from kontor.probe_server import start_probe_server
+        from kontor.readiness import Readiness
+
+        probes = start_probe_server(kontor.settings.worker_health_host, kontor.settings.worker_health_port,
+                                    thread.is_alive, Readiness(kontor))
     runner = task = None
     backoff, next_try = 1.0, 0.0
     try:
@@ -84,3 +91,5 @@ async def serve(kontor: Kontor, stop: threading.Event) -> None:
         if task is not None:
             await _stop_runner(runner, task)
         await asyncio.to_thread(thread.join, 15)
+        if probes is not None:
+            probes.shutdown()

@@ -62,7 +62,7 @@ class PrefectLink:
         self.first_backoff, self.max_backoff, self._clock = first_backoff, max_backoff, clock
         self._lock = threading.Lock()
         self.down_reason: str | None = None  # None: believed reachable
-        self.probes = 0  # health checks made while down (tests and logs read it)
+        self.probes = 0  # health checks made (tests read it)
         self._backoff = first_backoff
         self._next_probe = 0.0
         self.came_back = False  # set when a probe finds Prefect again; the worker reports the gap then
@@ -78,8 +78,7 @@ class PrefectLink:
                 return True
             if self._clock() < self._next_probe:
                 return False
-            self.probes += 1
-            problem = self._probe()
+            problem = self._look()
             if problem is None:
                 log.warning("Prefect answers again after being unreachable (%s)", self.down_reason)
                 self.down_reason, self._backoff, self.came_back = None, self.first_backoff, True
@@ -92,7 +91,7 @@ class PrefectLink:
         itself), False when the error is the work's own (or Prefect still answers)."""
         if not looks_like_connection_failure(exc):
             return False
-        problem = self._probe()
+        problem = self._look()
         if problem is None:
             return False
         with self._lock:
@@ -101,6 +100,10 @@ class PrefectLink:
                 self._backoff = self.first_backoff
             self._schedule(problem)
         return True
+
+    def _look(self) -> str | None:
+        self.probes += 1
+        return self._probe()
 
     def mark_down(self, problem: str) -> None:
         with self._lock:

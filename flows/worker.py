@@ -20,11 +20,18 @@ log = logging.getLogger("kontor.worker")
 HOUSEKEEPING_SECONDS = 600
 
 
-def quiet_flow_settings():
-    """A sync flow run waits for its heartbeat thread (about 1 s) unless heartbeats are off."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+FLOW_CLIENT_RETRIES = 1
 
-    return temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+
+def quiet_flow_settings():
+    """A sync flow run waits for its heartbeat thread (about 1 s) unless heartbeats are off. And
+    Prefect's client retries a lost connection 5 times (2 + 4 + … + 32 s): a flow call that meets a
+    Prefect that just died would hold the round for a minute. One retry (2 s) is enough: if Prefect
+    is still gone, the round runs without a flow run (flows.rounds)."""
+    from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    return temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+                               PREFECT_CLIENT_MAX_RETRIES: FLOW_CLIENT_RETRIES})
 
 
 def work_once(kontor: Kontor, rounds: Rounds | None = None) -> dict:
@@ -79,7 +86,7 @@ def run_worker(kontor: Kontor, stop: threading.Event, housekeeping: bool = True,
                 if housekeeping and time.monotonic() - last_housekeeping > HOUSEKEEPING_SECONDS:
                     rounds.run("housekeeping", expire_messages, housekeeping_round)
                     last_housekeeping = time.monotonic()
-            except Exception:  # noqa: BLE001 - the worker must outlive a bad round; Prefect (or offline_run) has the details
+            except Exception:  # noqa: BLE001 - the worker outlives a bad round; Prefect or offline_run has the details
                 log.exception("worker round failed")
             if wait:
                 stop.wait(wait)
