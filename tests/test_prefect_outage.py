@@ -186,3 +186,44 @@ def test_prefect_down_the_worker_goes_on_and_reports_the_gap_when_back(kontor, o
     assert count_audit(kontor, "job_completed", job) == 1
     assert count_audit(kontor, "timer_fired", timer) == 1
     assert len([m for m in inbox(mail_servers, to) if m["Subject"]]) == 1
+
+
+def test_a_business_error_stays_a_failed_flow_run_even_if_it_looks_like_a_lost_connection(kontor, prefect):
+    """Prefect answers: neither a plain error nor a connection error of the work itself (a service the
+    work calls is down) makes the round run again without a flow run."""
+    import httpx
+    from prefect import flow
+
+    calls = []
+
+    def work(kontor, log):
+        calls.append("offline")
+        return {}
+
+    @flow(name="failing-round")
+    def failing(error: str):
+        raise ValueError("no budget") if error == "business" else httpx.ConnectError("the CRM is down")
+
+    link = PrefectLink()
+    rounds = Rounds(kontor, link)
+    since = datetime.now(timezone.utc)
+    with pytest.raises(ValueError):
+        rounds.run("service-jobs", lambda: failing("business"), work)
+    with pytest.raises(httpx.ConnectError):
+        rounds.run("service-jobs", lambda: failing("connection"), work)
+    assert calls == [] and offline_runs(kontor) == [] and link.up
+    assert link.probes == 1  # only the connection error was checked against Prefect's health
+
+    async def states():
+        from prefect import get_client
+        from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterStartTime
+        from prefect.client.schemas.sorting import FlowRunSort
+
+        async with get_client() as client:
+            runs = await client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=["failing-round"])),
+                flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(after_=since)),
+                sort=FlowRunSort.START_TIME_DESC, limit=10)
+        return [run.state.type.value for run in runs]
+
+    assert asyncio.run(states()) == ["FAILED", "FAILED"]
