@@ -141,8 +141,9 @@ def test_prefect_down_the_worker_goes_on_and_reports_the_gap_when_back(kontor, o
                 wait_until("jobs, timers, mail and the mailbox without Prefect", all_done)
                 down_for = time.monotonic() - killed
                 assert not link.up
-                # Back-off: Prefect's health was looked at far less often than the worker went round.
-                assert 1 <= link.probes <= down_for / 1.0 + 1
+                # Back-off (1 s, then 2 s): Prefect's health was looked at once when a flow call failed,
+                # then at most every other second, not at every round that found work.
+                assert 1 <= link.probes <= 2 + down_for / 2
                 status, checks = ready_checks(client)
                 assert status == 503 and checks["prefect"] == "down" and checks["database"] == "up"
 
@@ -227,3 +228,58 @@ def test_a_business_error_stays_a_failed_flow_run_even_if_it_looks_like_a_lost_c
         return [run.state.type.value for run in runs]
 
     assert asyncio.run(states()) == ["FAILED", "FAILED"]
+
+
+def test_a_worker_started_while_prefect_is_down_works_and_says_so(kontor, tmp_path):
+    """`kontor worker` whose Prefect server does not answer (a closed port): it starts, runs a job
+    without a flow run, its /health is 200 and its /ready names Prefect down; SIGTERM stops it."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+    from pathlib import Path
+
+    from tests.conftest import TEST_BPMN_DIR
+    from tests.prefect_process import free_port
+
+    probes = free_port()
+    env = {**os.environ, "KONTOR_DATABASE_URL": kontor.settings.resolved_database_url,
+           "KONTOR_DATA_DIR": str(tmp_path), "KONTOR_SECRET_KEY": "test-secret-" + "x" * 20,
+           "KONTOR_BPMN_PATH": str(TEST_BPMN_DIR), "KONTOR_WORKER_POLL_SECONDS": "0.2",
+           "KONTOR_WORKER_HEALTH_PORT": str(probes), "PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api",
+           "PREFECT_HOME": str(tmp_path / "prefect")}
+    log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115
+    worker = subprocess.Popen([str(Path(sys.executable).with_name("kontor")), "worker"], env=env, stdout=log,
+                              stderr=subprocess.STDOUT)
+
+    def get(path: str):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{probes}{path}", timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+        except OSError:
+            return None, None
+
+    try:
+        wait_until("the worker's probes", lambda: get("/health")[0] == 200 or worker.poll() is not None, 90)
+        assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
+        status, body = get("/ready")
+        assert status == 503 and body["checks"]["prefect"] == "down" and body["checks"]["database"] == "up"
+        job = start_demo(kontor, amount=100)
+        wait_until("the job without Prefect, recorded as such", lambda: count_audit(
+            kontor, "job_completed", job) == 1 and len({run.kind for run in offline_runs(kontor)}) == 2, 60)
+        runs = offline_runs(kontor)
+        assert {run.kind for run in runs} == {"service-jobs", "housekeeping"}, [run.kind for run in runs]
+        assert all(run.worker.endswith(f"-{worker.pid}") for run in runs)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+    assert worker.returncode == 0, (tmp_path / "worker.log").read_text()[-3000:]
