@@ -15,6 +15,7 @@ from kontor.db import Base, utcnow
 
 PREFECT_UNREACHABLE = "Prefect unreachable"
 KEEP_REPORTED_DAYS = 90  # reported rows older than this are deleted by the next report
+REPORT_LIMIT = 5000  # rows per report flow run; more are reported by the next rounds' reports
 
 
 class OfflineRun(Base):
@@ -75,7 +76,7 @@ def has_unreported(session: Session) -> bool:
     return session.scalar(select(OfflineRun.id).where(OfflineRun.reported_at.is_(None)).limit(1)) is not None
 
 
-def claim_for_report(session: Session, flow_run_id: str, limit: int = 5000) -> Gap:
+def claim_for_report(session: Session, flow_run_id: str, limit: int = REPORT_LIMIT) -> Gap:
     """Take up to `limit` unreported rows for this report (a conditional update: two workers that
     both see Prefect return report each row once) and delete long-reported ones."""
     ids = list(session.scalars(select(OfflineRun.id).where(OfflineRun.reported_at.is_(None))

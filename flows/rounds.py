@@ -10,7 +10,7 @@ import socket
 import traceback
 from typing import Callable
 
-from flows.offline_runs import PREFECT_UNREACHABLE, has_unreported, record_offline_run
+from flows.offline_runs import PREFECT_UNREACHABLE, REPORT_LIMIT, has_unreported, record_offline_run
 from flows.prefect_link import PrefectLink
 from kontor.db import utcnow
 
@@ -62,7 +62,8 @@ class Rounds:
                     return
             summary = report_offline_runs()
             log.info("reported rounds without a flow run: %s", summary)
-            self.link.came_back = self._look_for_gap = False
+            if summary["runs"] < REPORT_LIMIT:  # else the next round reports the rest
+                self.link.came_back = self._look_for_gap = False
         except Exception as exc:  # noqa: BLE001 - the report is tried again; the round must still run
             if not self.link.lost(exc):  # not an outage: no retry every round, ops still see the rows
                 log.exception("the catch-up report failed")
