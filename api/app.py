@@ -9,9 +9,10 @@ from api.docs_pages import install_docs_pages
 from api.error_responses import declare_error_responses
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware, declare_idempotency_key
+from api.probes import install_probes
 from api.routers import (auth, contacts, customer_records, customers, definitions, documents, imports, inbound_mails,
-                         incidents, instances, leads, messages, offer_links, offers, opportunities, orders, outbox,
-                         price_lists, products, tasks, timers)
+                         incidents, instances, leads, messages, offer_links, offers, offline_runs, opportunities,
+                         orders, outbox, price_lists, products, tasks, timers)
 from api.security_headers import SecurityHeadersMiddleware
 from domain.fields import JSON_VALUE_SCHEMA
 from kontor.bootstrap import Kontor
@@ -50,7 +51,7 @@ def create_app(kontor: Kontor) -> FastAPI:
     app.state.kontor = kontor
     v1 = APIRouter(prefix="/api/v1")
     for module in (auth, definitions, instances, tasks, messages, incidents, customers, contacts, leads, opportunities,
-                   products, price_lists, documents, outbox, inbound_mails, offers, orders, timers):
+                   products, price_lists, documents, outbox, inbound_mails, offers, orders, timers, offline_runs):
         v1.include_router(module.router)
     for extra in (customer_records.router, customer_records.activities_router, customer_records.duplicates_router,
                   price_lists.conditions_router, opportunities.phases_router, opportunities.groups_router,
@@ -59,10 +60,7 @@ def create_app(kontor: Kontor) -> FastAPI:
     app.include_router(v1)
     app.include_router(offer_links.router)  # the customer's signed answer link: no login
 
-    @app.get("/healthz", include_in_schema=False)
-    def health():
-        return {"status": "ok"}
-
+    install_probes(app, kontor)
     install_docs_pages(app)
     _complete_the_document(app)
     install_error_handlers(app)

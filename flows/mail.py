@@ -1,6 +1,7 @@
 """Prefect flows for mail: sending due outbox mail in batches (one log line per mail: INFO sent,
 WARNING retry, ERROR dead letter) and reading the configured mailboxes (one line per message), so ops
-see every attempt in Prefect."""
+see every attempt in Prefect. The `*_round` functions are the work itself: the worker calls them
+without a flow run while Prefect cannot be reached (flows.rounds)."""
 from __future__ import annotations
 
 from prefect import flow, get_run_logger
@@ -12,21 +13,15 @@ from mailers.dispatch import send_due_mail
 from mailers.imap_reader import read_mailbox
 
 
-@flow(name="send-outbox", log_prints=False)
-def send_outbox(limit: int | None = None) -> dict:
-    kontor = current()
-    log = get_run_logger()
+def outbox_round(kontor, log, limit: int | None = None) -> dict:
     summary = send_due_mail(kontor.sessions, kontor.settings, limit, log=log).as_dict()
     log.info("outbox: %s", summary)
     return summary
 
 
-@flow(name="read-mailboxes", log_prints=False)
-def read_mailboxes() -> list[dict]:
+def mailboxes_round(kontor, log) -> list[dict]:
     """Every configured mailbox, one after the other; a mailbox that cannot be reached is an ERROR line
     and the others are still read."""
-    kontor = current()
-    log = get_run_logger()
     summaries = []
     for config in kontor.settings.mailboxes:
         try:
@@ -40,3 +35,15 @@ def read_mailboxes() -> list[dict]:
         summaries.append(summary)
     log.info("mailboxes: %s", summaries)
     return summaries
+
+
+@flow(name="send-outbox", log_prints=False)
+def send_outbox(limit: int | None = None) -> dict:
+    return outbox_round(current(), get_run_logger(), limit)
+
+
+@flow(name="read-mailboxes", log_prints=False)
+def read_mailboxes() -> list[dict]:
+    """Every configured mailbox, one after the other; a mailbox that cannot be reached is an ERROR line
+    and the others are still read."""
+    return mailboxes_round(current(), get_run_logger())

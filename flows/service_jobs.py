@@ -2,7 +2,8 @@
 (about 0.1 s a flow run, tens of ms a task run) is paid per batch, not per job. Each job's outcome is
 a log line of the flow run (operation, job, attempt, result, how long the operation ran); a job that
 fails for the last time is an incident in Kontor and an ERROR line here. The outcomes of quick jobs
-are recorded together (runtime.jobs.run_jobs)."""
+are recorded together (runtime.jobs.run_jobs). `service_jobs_round` is the work itself: the worker
+calls it without a flow run while Prefect cannot be reached (flows.rounds)."""
 from __future__ import annotations
 
 from prefect import flow, get_run_logger
@@ -11,10 +12,7 @@ from kontor.bootstrap import current
 from runtime.jobs import claim_jobs, run_jobs
 
 
-@flow(name="run-service-jobs", log_prints=False)
-def run_service_jobs(limit: int | None = None) -> dict:
-    kontor = current()
-    log = get_run_logger()
+def service_jobs_round(kontor, log, limit: int | None = None) -> dict:
     jobs = claim_jobs(kontor.sessions, kontor.runtime, limit or kontor.settings.job_batch_size)
     summary = {"claimed": len(jobs), "done": 0, "failed": 0}
     for job, outcome in zip(jobs, run_jobs(kontor.sessions, kontor.runtime, jobs, log=log)):
@@ -29,3 +27,8 @@ def run_service_jobs(limit: int | None = None) -> dict:
         summary["failed" if outcome.state in ("retry", "incident") else "done"] += 1
     log.info("service jobs: %s", summary)
     return summary
+
+
+@flow(name="run-service-jobs", log_prints=False)
+def run_service_jobs(limit: int | None = None) -> dict:
+    return service_jobs_round(current(), get_run_logger(), limit)

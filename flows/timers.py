@@ -1,4 +1,6 @@
-"""Prefect flows for time: fire due BPMN timers; expire buffered messages whose time-to-live ended."""
+"""Prefect flows for time: fire due BPMN timers; expire buffered messages whose time-to-live ended.
+The `*_round` functions are the work itself: the worker calls them without a flow run while Prefect
+cannot be reached (flows.rounds)."""
 from __future__ import annotations
 
 from prefect import flow, get_run_logger
@@ -8,10 +10,7 @@ from runtime.messages import expire_buffered_messages
 from runtime.timers import fire_due_timers
 
 
-@flow(name="fire-due-timers", log_prints=False)
-def fire_timers(limit: int | None = None) -> dict:
-    kontor = current()
-    log = get_run_logger()
+def timers_round(kontor, log, limit: int | None = None) -> dict:
     fired = fire_due_timers(kontor.sessions, kontor.runtime, limit or kontor.settings.timer_batch_size,
                             on_error=lambda timer_id, exc: log.error("timer %s failed: %s", timer_id, exc))
     for f in fired:
@@ -20,10 +19,18 @@ def fire_timers(limit: int | None = None) -> dict:
     return {"fired": len(fired), "max_lag_seconds": max(lags) if lags else None}
 
 
-@flow(name="expire-buffered-messages", log_prints=False)
-def expire_messages() -> int:
-    kontor = current()
+def housekeeping_round(kontor, log) -> int:
     with kontor.transaction() as session:
         count = expire_buffered_messages(session)
-    get_run_logger().info("%s buffered messages expired", count)
+    log.info("%s buffered messages expired", count)
     return count
+
+
+@flow(name="fire-due-timers", log_prints=False)
+def fire_timers(limit: int | None = None) -> dict:
+    return timers_round(current(), get_run_logger(), limit)
+
+
+@flow(name="expire-buffered-messages", log_prints=False)
+def expire_messages() -> int:
+    return housekeeping_round(current(), get_run_logger())

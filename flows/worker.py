@@ -1,12 +1,15 @@
 """The Kontor worker: watches the index for due timers, ready service jobs and due outbox mail, and
 runs the matching Prefect flow in this process when there is work (a flow run costs about 0.1 s, so
-no empty runs are made). Every run is a flow run in Prefect, with its task runs and logs."""
+no empty runs are made). Every run is a flow run in Prefect, with its task runs and logs, while
+Prefect answers; while it does not, the same work runs without a flow run and is recorded for a
+catch-up report (flows.rounds)."""
 from __future__ import annotations
 
 import logging
 import threading
 import time
 
+from flows.rounds import Rounds
 from kontor.bootstrap import Kontor, set_current
 from kontor.db import utcnow
 from mailers.outbox import has_due_mail
@@ -17,40 +20,50 @@ log = logging.getLogger("kontor.worker")
 HOUSEKEEPING_SECONDS = 600
 
 
+FLOW_CLIENT_RETRIES = 1
+
+
 def quiet_flow_settings():
-    """A sync flow run waits for its heartbeat thread (about 1 s) unless heartbeats are off."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    """A sync flow run waits for its heartbeat thread (about 1 s) unless heartbeats are off. And
+    Prefect's client retries a lost connection 5 times (2 + 4 + … + 32 s): a flow call that meets a
+    Prefect that just died would hold the round for a minute. One retry (2 s) is enough: if Prefect
+    is still gone, the round runs without a flow run (flows.rounds)."""
+    from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    return temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+    return temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+                               PREFECT_CLIENT_MAX_RETRIES: FLOW_CLIENT_RETRIES})
 
 
-def work_once(kontor: Kontor) -> dict:
+def work_once(kontor: Kontor, rounds: Rounds | None = None) -> dict:
     """One round: fire what is due, run what is ready. Returns what it did."""
-    from flows.mail import send_outbox
-    from flows.service_jobs import run_service_jobs
-    from flows.timers import fire_timers
+    from flows.mail import outbox_round, send_outbox
+    from flows.service_jobs import run_service_jobs, service_jobs_round
+    from flows.timers import fire_timers, timers_round
 
+    rounds = rounds or Rounds(kontor)
     with kontor.transaction() as session:
         timers_due = bool(due_timer_ids(session, 1))
         jobs_ready = has_ready_jobs(session)
         mail_due = has_due_mail(session)
     did = {"timers": None, "jobs": None, "mail": None}
     if timers_due:
-        did["timers"] = fire_timers()
+        did["timers"] = rounds.run("timers", fire_timers, timers_round)
     if jobs_ready:
-        did["jobs"] = run_service_jobs()
+        did["jobs"] = rounds.run("service-jobs", run_service_jobs, service_jobs_round)
     if mail_due:
-        did["mail"] = send_outbox()
+        did["mail"] = rounds.run("outbox", send_outbox, outbox_round)
     return did
 
 
-def run_worker(kontor: Kontor, stop: threading.Event, housekeeping: bool = True) -> None:
+def run_worker(kontor: Kontor, stop: threading.Event, housekeeping: bool = True,
+               rounds: Rounds | None = None) -> None:
     """The loop: until stop is set, look for work every poll interval and run the flows for it.
     Housekeeping (expiring buffered messages) runs here too unless a served deployment does it."""
-    from flows.mail import read_mailboxes
-    from flows.timers import expire_messages
+    from flows.mail import mailboxes_round, read_mailboxes
+    from flows.timers import expire_messages, housekeeping_round
 
     set_current(kontor)
+    rounds = rounds or Rounds(kontor)
     poll = kontor.settings.worker_poll_seconds
     last_housekeeping = last_mail_read = 0.0
     log.info("worker started; polling every %.1f s", poll)
@@ -58,7 +71,7 @@ def run_worker(kontor: Kontor, stop: threading.Event, housekeeping: bool = True)
         while not stop.is_set():
             wait = poll
             try:
-                did = work_once(kontor)
+                did = work_once(kontor, rounds)
                 # Work done: look again at once (more may have fallen due meanwhile). Work found but
                 # none done (a timer whose instance fails): a full poll interval, no busy loop. Else
                 # sleep until the next timer is due, at most a poll interval (jobs come any time).
@@ -69,11 +82,11 @@ def run_worker(kontor: Kontor, stop: threading.Event, housekeeping: bool = True)
                 if kontor.settings.mailboxes and \
                         time.monotonic() - last_mail_read > kontor.settings.mail_poll_seconds:
                     last_mail_read = time.monotonic()
-                    read_mailboxes()
+                    rounds.run("mailboxes", read_mailboxes, mailboxes_round)
                 if housekeeping and time.monotonic() - last_housekeeping > HOUSEKEEPING_SECONDS:
-                    expire_messages()
+                    rounds.run("housekeeping", expire_messages, housekeeping_round)
                     last_housekeeping = time.monotonic()
-            except Exception:  # noqa: BLE001 - the worker must outlive a bad round; Prefect has the details
+            except Exception:  # noqa: BLE001 - the worker outlives a bad round; Prefect or offline_run has the details
                 log.exception("worker round failed")
             if wait:
                 stop.wait(wait)
@@ -88,9 +101,10 @@ def _idle_seconds(kontor: Kontor, poll: float) -> float:
     return min(poll, max(0.0, (due - utcnow()).total_seconds()))
 
 
-def start_worker_thread(kontor: Kontor, housekeeping: bool = True) -> tuple[threading.Thread, threading.Event]:
+def start_worker_thread(kontor: Kontor, housekeeping: bool = True,
+                        rounds: Rounds | None = None) -> tuple[threading.Thread, threading.Event]:
     stop = threading.Event()
-    thread = threading.Thread(target=run_worker, args=(kontor, stop, housekeeping), name="kontor-worker",
+    thread = threading.Thread(target=run_worker, args=(kontor, stop, housekeeping, rounds), name="kontor-worker",
                               daemon=True)
     thread.start()
     return thread, stop

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
 
     # Worker: how often it looks for due timers and ready jobs.
     worker_poll_seconds: float = 1.0
+    # Worker probes (GET /health, /ready) over HTTP on this address; no port: not served.
+    worker_health_host: str = "127.0.0.1"
+    worker_health_port: int | None = Field(default=None, ge=0, le=65535)
     timer_batch_size: int = 100
     # Workflows of this many recently stepped instances stay in memory between their steps (0: none).
     workflow_cache_size: int = Field(default=1000, ge=0)

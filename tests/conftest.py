@@ -24,7 +24,7 @@ TEST_BPMN_DIR = Path(__file__).parent / "bpmn"  # test-only processes, deployed 
 RUNTIME_TABLES = ["offer_answer_link", "offer_approval", "sales_order_line", "sales_order", "offer_line", "offer",
                   "inbound_mail", "outbox", "audit_event", "incident", "service_job", "timer", "message", "message_subscription",
                   "human_task_group", "human_task", "process_instance", "idempotency_record",
-                  "login_throttle", "login_trusted_address", "security_event"]
+                  "login_throttle", "login_trusted_address", "security_event", "offline_run"]
 # Customer data: emptied with DELETE in this order (portal users and customers refer to each other).
 CUSTOMER_CLEANUP = [
     "DELETE FROM document", "DELETE FROM activity", "DELETE FROM note", "DELETE FROM customer_trace", "DELETE FROM opportunity", "DELETE FROM opportunity_group", "DELETE FROM lead",

@@ -128,6 +128,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", f"{V1}/incidents/{{incident_id}}/retry"): ops(200, fresh(World.incident, lambda w, incident_id: Call(
         f"/incidents/{incident_id}/retry", probe="/incidents"))),
     ("GET", f"{V1}/timers"): ops(200, lambda w: Call("/timers")),
+    ("GET", f"{V1}/offline-runs"): ops(200, lambda w: Call("/offline-runs")),
     ("POST", f"{V1}/timers/{{timer_id}}/reschedule"): ops(200, fresh(World.timer, lambda w, timer_id: Call(
         f"/timers/{timer_id}/reschedule", json={"due_at": later()}, probe="/timers"))),
     # ---------------------------------------------------------------- mail

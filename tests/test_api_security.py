@@ -25,6 +25,7 @@ OPS_ONLY = {
     ("POST", "/api/v1/outbox/{outbox_id}/requeue"),
     ("GET", "/api/v1/timers"),
     ("POST", "/api/v1/timers/{timer_id}/reschedule"),
+    ("GET", "/api/v1/offline-runs"),
 }
 REQUIRED_PATHS = {
     "/api/v1/auth/token": {"post"},
@@ -43,6 +44,7 @@ REQUIRED_PATHS = {
     "/api/v1/messages": {"post"},
     "/api/v1/incidents": {"get"},
     "/api/v1/incidents/{incident_id}/retry": {"post"},
+    "/api/v1/offline-runs": {"get"},
     "/api/v1/outbox": {"get"},
     "/api/v1/outbox/{outbox_id}": {"get"},
     "/api/v1/outbox/{outbox_id}/requeue": {"post"},

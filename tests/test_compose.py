@@ -125,3 +125,11 @@ def test_dockerfile_copies_bpmn_and_migrations_beside_the_editable_package():
         "Kontor must be installed editable (pip install -e .) so that it finds bpmn/ and migrations/"
     ignored = {line.strip().strip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()}
     assert not ignored & {"bpmn", "migrations", "kontor", "pyproject.toml", "constraints.txt"}
+
+
+def test_api_and_worker_health_checks_ask_the_readiness_probes():
+    api = " ".join(COMPOSE["services"]["api"]["healthcheck"]["test"])
+    worker = COMPOSE["services"]["worker"]
+    port = environment(worker)["KONTOR_WORKER_HEALTH_PORT"]
+    assert "http://127.0.0.1:8000/ready" in api
+    assert f"http://127.0.0.1:{port}/ready" in " ".join(worker["healthcheck"]["test"])
