@@ -19,6 +19,14 @@ MIN_LENGTH = 8
 _hasher = PasswordHasher()
 
 
+def configure_hashing(time_cost: int, memory_kib: int, parallelism: int) -> None:
+    """The cost of new hashes in this process (KONTOR_PASSWORD_HASH_TIME_COST, _MEMORY_KIB,
+    _PARALLELISM; bootstrap() sets them). Stored hashes are verified with their own parameters."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    _no_user_hash.cache_clear()
+
+
 @cache
 def _no_user_hash() -> str:
     """Verified against when there is no user to check, so a wrong name costs as long as a wrong password."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.passwords import PasswordGate
+from domain.passwords import PasswordGate, configure_hashing
 from kontor.db import make_engine, make_session_factory, migrate, transaction
 from kontor.private_files import secure_data_folder
 from kontor.settings import Settings
@@ -52,6 +52,8 @@ def bootstrap(settings: Settings | None = None, *, run_migrations: bool = True, 
     from runtime.deployment import deploy as deploy_specs
 
     settings = settings or Settings()
+    configure_hashing(settings.password_hash_time_cost, settings.password_hash_memory_kib,
+                      settings.password_hash_parallelism)
     url = settings.resolved_database_url
     secure_data_folder(settings.data_dir, settings.sqlite_path)
     if run_migrations:

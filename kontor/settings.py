@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     # then gets 503 with Retry-After.
     password_hash_slots: int = Field(default=2, ge=1, le=64)
     password_hash_wait_seconds: float = Field(default=2.0, ge=0, le=60)
+    # The cost of each new argon2 hash (argon2-cffi's defaults: 3 passes over 64 MiB, 4 lanes).
+    # Hashes keep their own parameters, so changing these never locks anyone out. Lower them only
+    # where passwords protect nothing (the test suite sets 1 pass over 8 KiB, 1 lane).
+    password_hash_time_cost: int = Field(default=3, ge=1, le=20)
+    password_hash_memory_kib: int = Field(default=64 * 1024, ge=8, le=4 * 1024 * 1024)
+    password_hash_parallelism: int = Field(default=4, ge=1, le=64)
     # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated).
     # Without them the client address is the connection's, whatever the request claims.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(

@@ -13,6 +13,11 @@ os.environ.setdefault("PREFECT_HOME", str(_PREFECT_TMP / "home"))
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_TO_API_BATCH_INTERVAL", "0.3")
 os.environ.pop("PREFECT_API_URL", None)
+# Cheap argon2 for every Kontor the tests start, in this process and in the ones it starts (the
+# production defaults cost ~0.1 s of CPU per login; the hashes protect nothing here).
+os.environ.setdefault("KONTOR_PASSWORD_HASH_TIME_COST", "1")
+os.environ.setdefault("KONTOR_PASSWORD_HASH_MEMORY_KIB", "8")
+os.environ.setdefault("KONTOR_PASSWORD_HASH_PARALLELISM", "1")
 
 import pytest  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
@@ -110,17 +115,34 @@ def kontor(kontor_app):
     return kontor_app
 
 
-@pytest.fixture
-def client(kontor):
+@pytest.fixture(scope="session")
+def api_app(kontor_app):
+    """The FastAPI app on this database, built once per test worker (building it costs ~0.1 s);
+    a test that changes an app builds its own with api.app.create_app."""
     from api.app import create_app
 
-    with TestClient(create_app(kontor), raise_server_exceptions=False) as test_client:
+    return create_app(kontor_app)
+
+
+@pytest.fixture
+def client(kontor, api_app):
+    with TestClient(api_app, raise_server_exceptions=False) as test_client:
         yield test_client
 
 
 @pytest.fixture
 def api(client) -> API:
     return API(client)
+
+
+@pytest.fixture
+def fresh_api(kontor) -> API:
+    """The API on an app built for this test alone: for a test of what a new process starts with
+    (the shared app's middleware keeps state between tests, e.g. when it last swept expired records)."""
+    from api.app import create_app
+
+    with TestClient(create_app(kontor), raise_server_exceptions=False) as test_client:
+        yield API(test_client)
 
 
 @pytest.fixture(scope="session")

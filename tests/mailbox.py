@@ -22,12 +22,16 @@ def inbox(servers, address: str) -> list[EmailMessage]:
 
 
 def wait_for_mail(servers, address: str, count: int = 1, timeout: float = 10) -> list[EmailMessage]:
-    """The inbox once it holds at least `count` messages (LMTP delivery is quick, not instant)."""
+    """The inbox once it holds at least `count` messages (LMTP delivery is quick, not instant); fails
+    the test when it does not within `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         messages = inbox(servers, address)
-        if len(messages) >= count or time.monotonic() > deadline:
+        if len(messages) >= count:
             return messages
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{address} holds {len(messages)} mail(s) after {timeout} s, expected at least "
+                                 f"{count}: {[m['Subject'] for m in messages]}")
         time.sleep(0.1)
 
 

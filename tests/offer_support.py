@@ -78,12 +78,16 @@ def complete(api, task: dict, user: str, data: dict, status: int = 200) -> dict:
     return ok(api.post(f"/tasks/{task['id']}/complete", {"data": data}, user=user), status)
 
 
-def wait_until(predicate, timeout: float = 20, interval: float = 0.2):
+def wait_until(predicate, timeout: float = 20, interval: float = 0.2, what: str | None = None):
+    """The predicate's first true value; fails the test when none came within `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
-        if value or time.monotonic() > deadline:
+        if value:
             return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout} s for {what or getattr(predicate, '__name__', 'a condition')}; "
+                                 f"last value: {value!r}")
         time.sleep(interval)
 
 

@@ -53,6 +53,19 @@ def seed(api) -> dict:
     return ids
 
 
+# Every table of customer data: a portal user's refused write must leave each exactly as it was.
+CUSTOMER_TABLES = ("customer", "contact", "site", "address", "special_condition", "opportunity", "opportunity_group",
+                   "lead", "note", "customer_trace", "activity", "document")
+
+
+def customer_data(kontor) -> dict[str, list]:
+    from sqlalchemy import text
+
+    with kontor.engine.connect() as connection:
+        return {table: sorted((tuple(row) for row in connection.execute(text(f"SELECT * FROM {table}"))), key=repr)
+                for table in CUSTOMER_TABLES}
+
+
 def portal_user(kontor, customer_id: int, name: str = "paula") -> None:
     with kontor.transaction() as session:
         add_user(session, name, f"{name}-password", ["portal"], customer_id=customer_id)
@@ -63,22 +76,34 @@ def test_a_portal_user_sees_its_own_customer_and_nothing_of_another(api, kontor)
     portal_user(kontor, ids["own"]["customer_id"])
     routes = customer_routes(api.client.app)
     assert len(routes) >= 10, routes
+    api.token("paula")
+    before = customer_data(kontor)
+    assert before["customer"] and before["opportunity"] and before["lead"]  # there is something to change
+    writes, answers, wanted = 0, {}, {}
     for method, path in routes:
         concrete = re.sub(r"\{(\w+)\}", lambda m: str(ids["other"][m.group(1)]), path).removeprefix("/api/v1")
         body = VALID_BODIES.get((method, path.rsplit("/", 1)[-1]))
         if body and body.get("customer_id") == "{other}":
             body = {**body, "customer_id": ids["other"]["customer_id"]}
         response = api.client.request(method, f"/api/v1{concrete}", headers=api.headers("paula"), json=body)
+        writes += method != "GET"
         leaked = [word for word in OTHER_WORDS if word in response.text]
         assert not leaked, (method, path, response.text)
+        answers[(method, path)] = response.status_code
         if path.startswith("/api/v1/leads"):  # leads are staff's
-            assert response.status_code == 403, (method, path, response.text)
+            wanted[(method, path)] = 403
         elif path.startswith("/api/v1/opportunities") and method == "GET":  # so is the pipeline
-            assert response.status_code == (403 if path.endswith("/pipeline") else 404), (method, path, response.text)
-        elif "{" in path or method != "GET":
-            assert response.status_code in ((404,) if "{" in path else (403, 404)), (method, path, response.text)
-        else:
-            assert response.status_code == 200, (method, path, response.text)
+            wanted[(method, path)] = 403 if path.endswith("/pipeline") else 404
+        elif "{" in path:  # another customer's record: as if it did not exist
+            wanted[(method, path)] = 404
+        elif method == "GET":  # lists: the own customer's rows only (checked below)
+            wanted[(method, path)] = 200
+        else:  # a new record: a customer is staff's to create, one for another customer names what does not exist
+            wanted[(method, path)] = 403 if path == "/api/v1/customers" else 404
+    assert writes >= 15, writes
+    after = customer_data(kontor)
+    assert {table: rows for table, rows in after.items() if rows != before[table]} == {}  # not a row changed
+    assert {route: code for route, code in answers.items() if code != wanted[route]} == {}
     own = api.get("/customers", user="paula").json()
     assert [c["name"] for c in own["items"]] == ["Kunde Eigen GmbH"]
     assert api.get(f"/customers/{ids['own']['customer_id']}/contacts", user="paula").json()["total"] == 1
@@ -86,6 +111,7 @@ def test_a_portal_user_sees_its_own_customer_and_nothing_of_another(api, kontor)
     change = api.client.patch(f"/api/v1/customers/{ids['own']['customer_id']}", json={"name": "Selbst"},
                               headers=api.headers("paula"))
     assert change.status_code == 403  # reads its own data, changes nothing
+    assert customer_data(kontor) == before
 
 
 def test_staff_see_every_customer_integrations_see_none(api):

@@ -142,11 +142,32 @@ def test_message_that_arrives_early_is_buffered_and_delivered_later(api, kontor)
 
 
 def test_expired_buffered_message_is_not_delivered(api, kontor):
-    api.post("/messages", {"name": "demo_supplier_confirmation", "correlation": {"request_id": "R-late"},
-                           "message_id": "short-lived", "ttl_seconds": 0}, user="ivan")
+    from sqlalchemy import select
+
+    from runtime.clients import stored_message_id
+    from runtime.messages import expire_buffered_messages
+    from runtime.models import Message
+    from domain.users import Principal
+
+    posted = api.post("/messages", {"name": "demo_supplier_confirmation", "correlation": {"request_id": "R-late"},
+                                    "message_id": "short-lived", "ttl_seconds": 0}, user="ivan")
+    assert posted.status_code == 202, posted.text
+    answer = posted.json()
+    assert (answer["message_id"], answer["status"], answer["instance_id"], answer["duplicate"]) == \
+        ("short-lived", "buffered", None, False)
+    assert datetime.fromisoformat(answer["expires_at"]) <= datetime.now(timezone.utc)
     started = api.start_demo(amount=100, request_id="R-late")
-    run_worker_round(kontor)
-    assert api.instance(started["id"])["messages"][0]["correlation"] == {"request_id": "R-late"}
+    run_worker_round(kontor)  # reserves budget; the instance reaches the catch event
+    instance = api.instance(started["id"])
+    assert instance["status"] == "running"  # the stored message was not taken
+    assert [m["correlation"] for m in instance["messages"]] == [{"request_id": "R-late"}]
+    assert "message_correlated" not in [e["kind"] for e in instance["audit"]]
+    with kontor.transaction() as session:
+        assert expire_buffered_messages(session) == 1
+    with kontor.transaction() as session:
+        kept_as = stored_message_id(Principal("ivan", frozenset({"integration"})), "short-lived")
+        stored = session.scalar(select(Message).where(Message.message_id == kept_as))
+        assert (stored.status, stored.instance_id) == ("expired", None)
 
 
 def test_repeated_message_id_has_no_second_effect(api, kontor):

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from domain.users import SYSTEM
 from flows.worker import start_worker_thread, work_once
@@ -111,18 +111,85 @@ def test_timers_fire_as_flow_run_with_their_lag_logged(kontor):
     assert count_audit(kontor, "timer_fired", instance_id) == 1
 
 
+class TakingTurns:
+    """Two timer workers made to contest every timer, with the outcome of each contest fixed: the
+    winner of timer i (worker i % 2) holds its fired, uncommitted transaction until the other worker
+    has tried the same timer (on PostgreSQL: its claim ran and skipped the locked row; on SQLite: it
+    issued BEGIN IMMEDIATE and waits for the writer). No sleeps; a worker that never gets there fails
+    the test instead of hanging it."""
+    TIMEOUT = 20
+
+    def __init__(self, kontor, timers: int):
+        self.kontor = kontor
+        self.sqlite = kontor.engine.dialect.name == "sqlite"
+        self.read_ids = threading.Barrier(2, timeout=self.TIMEOUT)
+        self.held = [threading.Event() for _ in range(timers)]
+        self.tried = [threading.Event() for _ in range(timers)]
+        self.local = threading.local()
+
+    def __enter__(self):
+        event.listen(self.kontor.engine, "before_cursor_execute", self._before)
+        event.listen(self.kontor.engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *_):
+        event.remove(self.kontor.engine, "before_cursor_execute", self._before)
+        event.remove(self.kontor.engine, "after_cursor_execute", self._after)
+
+    def _signal(self):
+        trying = getattr(self.local, "trying", None)
+        if trying is not None:
+            self.local.trying = None
+            self.tried[trying].set()
+
+    def _before(self, conn, cursor, statement, *_):
+        if self.sqlite and statement.startswith("BEGIN"):
+            self._signal()
+
+    def _after(self, conn, cursor, statement, *_):
+        if not self.sqlite:
+            self._signal()
+
+    def factory(self, worker: int):
+        """Worker's sessionmaker: its transaction n is the read of due ids (n = 0) or timer n - 1."""
+        count = iter(range(10**6))
+
+        def new_session():
+            n = next(count)
+            session = self.kontor.sessions()
+            if n == 0 or n > len(self.held):
+                return session
+            if n == 1:
+                self.read_ids.wait()  # both know every due timer before either fires one
+            timer = n - 1
+            if timer % 2 == worker:  # this worker wins this timer: commit only once the other tried it
+                def hold(_session):
+                    self.held[timer].set()
+                    if not self.tried[timer].wait(self.TIMEOUT):
+                        raise AssertionError(f"worker {1 - worker} never tried timer {timer} while it was held")
+                event.listen(session, "before_commit", hold)
+            else:
+                if not self.held[timer].wait(self.TIMEOUT):
+                    raise AssertionError(f"worker {1 - worker} never held timer {timer}")
+                self.local.trying = timer
+            return session
+        return new_session
+
+
 def test_two_workers_racing_fire_each_timer_once(kontor):
     ids = [start_demo(kontor, amount=5000, reminder_after="PT0.3S") for _ in range(8)]
-    time.sleep(0.4)
-    barrier = threading.Barrier(2)
-
-    def worker():
-        barrier.wait()
-        return fire_due_timers(kontor.sessions, kontor.runtime, limit=100)
-
-    with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda _: worker(), range(2)))
-    assert sum(len(r) for r in results) == 8
+    with kontor.transaction() as session:
+        due = {t.instance_id: t.due_at for t in session.scalars(
+            select(Timer).where(Timer.spec_name == "Boundary_review_reminder"))}
+    wait = (max(due.values()) - datetime.now(timezone.utc)).total_seconds()
+    time.sleep(max(0.0, wait) + 0.05)  # every reminder due (not a race set-up: the contests are driven below)
+    with TakingTurns(kontor, len(ids)) as turns, ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda worker: fire_due_timers(turns.factory(worker), kontor.runtime, limit=100),
+                                range(2)))
+    assert all(tried.is_set() for tried in turns.tried)  # every timer was contested
+    fired = [sorted(f.instance_id for f in result) for result in results]
+    assert [len(f) for f in fired] == [4, 4], fired  # both workers worked: each won its four contests
+    assert sorted(fired[0] + fired[1]) == sorted(ids)
     assert all(count_audit(kontor, "timer_fired", i) == 1 for i in ids)
     with kontor.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Timer).where(
@@ -130,7 +197,10 @@ def test_two_workers_racing_fire_each_timer_once(kontor):
 
 
 def test_worker_that_dies_mid_job_leaves_it_runnable_and_the_effect_happens_once(kontor):
+    import logging
+
     from domain.demo_operations import budget_office
+    from runtime.jobs import _operate
 
     instance_id = start_demo(kontor, amount=100)
     lease = kontor.settings.job_lease_seconds
@@ -138,18 +208,24 @@ def test_worker_that_dies_mid_job_leaves_it_runnable_and_the_effect_happens_once
     try:
         dead = claim_jobs(kontor.sessions, kontor.runtime, 10)  # claimed by a worker that then dies
         assert len(dead) == 1
+        # the worker runs the operation (the budget is reserved), then dies before it records the outcome
+        first, failure = _operate(kontor.runtime, dead[0], logging.getLogger("dead-worker"))
+        assert failure is None and len(budget_office.reservations) == 1
         assert claim_jobs(kontor.sessions, kontor.runtime, 10) == []  # leased: nobody else takes it yet
         time.sleep(1.1)
         again = claim_jobs(kontor.sessions, kontor.runtime, 10)
         assert [j.id for j in again] == [dead[0].id] and again[0].attempt == 2
-        assert run_job(kontor.sessions, kontor.runtime, again[0]).state == "done"
+        assert run_job(kontor.sessions, kontor.runtime, again[0]).state == "done"  # runs the operation again
         # the dead worker wakes up late and reports: no second effect
-        late = record_success(kontor.sessions, kontor.runtime, dead[0], {"reservation_id": "late"})
+        late = record_success(kontor.sessions, kontor.runtime, dead[0], first)
         assert late.state == "lost"
     finally:
         kontor.settings.job_lease_seconds = lease
-    assert len(budget_office.reservations) == 1
+    assert list(budget_office.reservations.values()) == [first]  # the operation ran twice, its effect once
     assert count_audit(kontor, "job_completed", instance_id) == 1
+    with kontor.transaction() as session:
+        job = session.scalar(select(ServiceJob).where(ServiceJob.instance_id == instance_id))
+        assert (job.state, job.attempts) == ("done", 2)
 
 
 def test_worker_thread_runs_jobs_and_timers_until_stopped(kontor):

@@ -108,8 +108,13 @@ def test_reject_rework_resubmit_then_approve(kontor, api):
     offer = new_offer(api, setup, lines=[{"product_id": consulting, "quantity": "10", "discount_percent": "15"}])
     submit(api, offer)
     task = only_task(api, offer, "Task_approve")
-    bad = api.post(f"/tasks/{task['id']}/complete", {"data": {"decision": "reject"}}, user="tara")
-    assert bad.status_code in (403, 422)  # unclaimed, and a rejection needs its reason
+    outsider = api.post(f"/tasks/{task['id']}/complete", {"data": {"decision": "reject", "reason": "no"}},
+                        user="olga")  # ops see every task, but work none outside their groups
+    assert outsider.status_code == 403, outsider.text
+    no_reason = api.post(f"/tasks/{task['id']}/complete", {"data": {"decision": "reject"}}, user="tara")
+    assert no_reason.status_code == 422, no_reason.text  # a rejection needs its reason
+    assert "reason" in no_reason.text
+    assert only_task(api, offer, "Task_approve")["id"] == task["id"]  # neither did anything
     complete(api, task, "tara", {"decision": "reject", "reason": "15 % is too much for 10 hours"})
     assert offer_now(api, offer)["status"] == "rework"
     rework = only_task(api, offer, "Task_rework")

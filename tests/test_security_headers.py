@@ -40,12 +40,16 @@ def test_json_answers_and_errors_carry_the_headers(api, kontor):
         assert assert_always(response) == DATA_POLICY, response.request.url
 
 
-def test_an_unexpected_error_carries_the_headers(client):
+def test_an_unexpected_error_carries_the_headers(kontor):
+    from api.app import create_app
+
     def boom():
         raise RuntimeError("a bug")
 
-    client.app.add_api_route("/test-only/boom", boom)
-    response = client.get("/test-only/boom")
+    app = create_app(kontor)  # its own app: the shared one keeps the documented routes only
+    app.add_api_route("/test-only/boom", boom)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/test-only/boom")
     assert response.status_code == 500 and response.json()["error"]["code"] == "internal_error"
     assert assert_always(response) == DATA_POLICY
 

@@ -115,13 +115,16 @@ def test_a_workflow_whose_data_json_would_change_is_not_kept(kontor):
 
 def test_a_connection_lost_while_the_job_ran_does_not_make_it_run_again(kontor, monkeypatch):
     """The database drops the worker's pooled connections while an operation runs (a restart):
-    its outcome is recorded on a fresh connection; the operation is not run a second time."""
+    its outcome is recorded on a fresh connection; the operation is not run a second time. On
+    PostgreSQL the server ends the backends; on SQLite the pooled connections are closed under the
+    pool (what a file database has of a restart): either way the next statement finds its connection gone."""
     import psycopg
+    from sqlalchemy import event
 
     from tests.support import PG_ADMIN_URL
 
     runtime = kontor.runtime
-    calls = []
+    calls, disconnects = [], []
     original = runtime.operations.get("demo.reserve_budget")
 
     def reserve_while_the_database_restarts(params, context):
@@ -130,10 +133,29 @@ def test_a_connection_lost_while_the_job_ran_does_not_make_it_run_again(kontor, 
             with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
                 admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                               "WHERE datname = %s AND pid <> pg_backend_pid()", (kontor.engine.url.database,))
+        else:
+            pooled = list(kontor.engine.pool._pool.queue)  # the connections waiting in the pool
+            assert pooled, "no pooled connection to lose"
+            for record in pooled:
+                record.dbapi_connection.close()
         return original(params, context)
+
+    def seen(context):
+        if context.is_disconnect:
+            disconnects.append(str(context.original_exception))
+
+    def invalidated(dbapi_connection, record, exception):
+        disconnects.append(f"invalidated: {exception}")
 
     monkeypatch.setitem(runtime.operations._operations, "demo.reserve_budget", reserve_while_the_database_restarts)
     instance_id = start_demo(kontor, "cache-5")
-    assert _run_jobs(kontor, runtime) == ["done"]
+    event.listen(kontor.engine, "handle_error", seen)
+    event.listen(kontor.engine.pool, "invalidate", invalidated)
+    try:
+        assert _run_jobs(kontor, runtime) == ["done"]
+    finally:
+        event.remove(kontor.engine, "handle_error", seen)
+        event.remove(kontor.engine.pool, "invalidate", invalidated)
+    assert disconnects, "the fault was not injected: no statement found its connection gone"
     assert len(calls) == 1
     assert instance_row(kontor, instance_id).variables["reservation"]["amount"] == "250"
