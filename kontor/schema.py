@@ -15,3 +15,4 @@ import domain.users  # noqa: F401
 import mailers.inbound_models  # noqa: F401
 import mailers.outbox  # noqa: F401
 import runtime.models  # noqa: F401
+import runtime.workers  # noqa: F401
