@@ -25,7 +25,7 @@ from kontor.db import Base, transaction, utcnow
 from kontor.settings import Settings
 from mailers import tokens
 from runtime.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from runtime.workers import CLAIMANT, abandoned, current_claimant
+from runtime.workers import CLAIMANT, claimable_again, current_claimant
 
 PURPOSES = ("transactional", "marketing")
 STATES = ("pending", "sending", "sent", "dead", "suppressed")
@@ -127,11 +127,11 @@ def queue_mail(session: Session, settings: Settings, *, who: Principal,
     return row
 
 
-def _claimable(now):
+def _claimable(now, claimant: str | None = None):
     """Due, or being sent by a worker whose lease ran out or that is gone (runtime.workers)."""
     return or_(and_(OutboxMail.state == "pending", OutboxMail.next_attempt_at <= now),
                and_(OutboxMail.state == "sending",
-                    or_(OutboxMail.locked_until < now, abandoned(OutboxMail.claimed_by, now))))
+                    or_(OutboxMail.locked_until < now, claimable_again(OutboxMail.claimed_by, now, claimant))))
 
 
 def has_due_mail(session: Session) -> bool:
@@ -147,7 +147,7 @@ def claim_mail(factory: sessionmaker, policy: MailPolicy, limit: int,
     now = utcnow()
     claimed_by = current_claimant() if claimed_by is CLAIMANT else claimed_by
     with transaction(factory) as session:
-        rows = session.scalars(select(OutboxMail).where(_claimable(now))
+        rows = session.scalars(select(OutboxMail).where(_claimable(now, claimed_by))
                                .order_by(OutboxMail.next_attempt_at, OutboxMail.id).limit(limit)
                                .with_for_update(skip_locked=True)).all()
         claimed = [row for row in rows if row.attempts < policy.max_attempts]

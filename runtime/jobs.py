@@ -32,7 +32,7 @@ from runtime.models import Incident, ProcessInstance, ServiceJob
 from runtime.progress import audit, audit_event, jsonable, load_workflow, save_progress, settled
 from runtime.runtime import JobContext, ProcessRuntime
 from runtime.store import attach, core, pipelined
-from runtime.workers import CLAIMANT, abandoned, current_claimant
+from runtime.workers import CLAIMANT, claimable_again, current_claimant
 
 _JOB, _INSTANCE = ServiceJob.__table__, ProcessInstance.__table__
 _JOB_AND_INSTANCE = DriverStatement(
@@ -61,11 +61,12 @@ class JobOutcome:
     seconds: float = 0.0  # how long the operation ran
 
 
-def _claimable(now):
+def _claimable(now, claimant: str | None = None):
     """Ready and due, or running with a lease that ran out or a worker that is gone (runtime.workers)."""
     return and_(_INSTANCE.c.status == "running", or_(
         and_(_JOB.c.state == "ready", _JOB.c.next_attempt_at <= now),
-        and_(_JOB.c.state == "running", or_(_JOB.c.locked_until < now, abandoned(_JOB.c.claimed_by, now)))))
+        and_(_JOB.c.state == "running",
+             or_(_JOB.c.locked_until < now, claimable_again(_JOB.c.claimed_by, now, claimant)))))
 
 
 def has_ready_jobs(session: Session) -> bool:
@@ -85,7 +86,7 @@ def claim_jobs(factory: sessionmaker, runtime: ProcessRuntime, limit: int,
         rows = core(session).execute(
             select(_JOB.c.id, _JOB.c.instance_id, _JOB.c.operation, _JOB.c.params, _JOB.c.attempts, _JOB.c.spec_name)
             .join(_INSTANCE, _INSTANCE.c.id == _JOB.c.instance_id)
-            .where(_claimable(now)).order_by(_JOB.c.next_attempt_at, _JOB.c.id).limit(limit)
+            .where(_claimable(now, claimed_by)).order_by(_JOB.c.next_attempt_at, _JOB.c.id).limit(limit)
             .with_for_update(skip_locked=True, of=_JOB)).all()
         if rows:
             core(session).execute(update(_JOB).where(_JOB.c.id.in_([row.id for row in rows]))

@@ -13,7 +13,8 @@ Claimed service jobs and outbox mail carry the incarnation that claimed them (`c
 claim is abandoned, and the work free for any worker at once, when no live incarnation holds it:
 - the worker started again under the same name (its row names the new incarnation): at once;
 - the worker stopped (its row is deleted when it stops cleanly): at once;
-- the worker vanished (no heartbeat for `worker_stale_seconds`): after that long.
+- the worker vanished (no heartbeat for `worker_stale_seconds`): after that long;
+- the worker itself claims again (a claim of its own it lost track of: `claimable_again`).
 A claim's lease (`locked_until`) still bounds how long a live worker may hold it.
 """
 from __future__ import annotations
@@ -28,7 +29,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import String, and_, delete, exists, select, update
+from sqlalchemy import String, and_, delete, exists, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from kontor.db import Base, transaction, utcnow
@@ -54,15 +55,24 @@ def abandoned(claimed_by, now: datetime):
     return and_(claimed_by.is_not(None), ~exists(alive))
 
 
-_current: Presence | None = None
-CLAIMANT = object()  # a claim function's default: the worker present in this process
+_local = threading.local()  # the worker present in a thread: its loop claims one batch at a time
+CLAIMANT = object()  # a claim function's default: the worker present in this thread
 
 
 def current_claimant() -> str | None:
-    """The incarnation this process claims work for (None: no worker runs here; claims then wait
+    """The incarnation this thread claims work for (None: no worker runs here; claims then wait
     for their lease alone)."""
-    presence = _current
+    presence = getattr(_local, "presence", None)
     return presence.incarnation if presence is not None else None
+
+
+def claimable_again(claimed_by, now: datetime, claimant: str | None):
+    """SQL: a claim whose worker is gone, or one of the claimant's own. A worker claims its next
+    batch only when it is done with the last, so a claim of its own still open then is one it lost
+    track of (its commit went through, the answer was lost with the connection)."""
+    if claimant is None:
+        return abandoned(claimed_by, now)
+    return or_(claimed_by == claimant, abandoned(claimed_by, now))
 
 
 class Presence:
@@ -139,12 +149,11 @@ class Presence:
 
 @contextmanager
 def present(factory: sessionmaker, settings: Settings):
-    """This process is a worker while the block runs: work it claims names its incarnation."""
-    global _current
+    """This thread is a worker while the block runs: work it claims names its incarnation."""
     presence = Presence(factory, settings).start()
-    previous, _current = _current, presence
+    previous, _local.presence = getattr(_local, "presence", None), presence
     try:
         yield presence
     finally:
-        _current = previous
+        _local.presence = previous
         presence.stop()
