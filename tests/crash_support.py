@@ -121,7 +121,7 @@ class _Withholding(_DeliverToLmtp):
         answer = await super().handle_DATA(server, session, envelope)
         if self.received == self.hold_at:
             self.holding.set()
-            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 60)
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 600)
         return answer
 
 
