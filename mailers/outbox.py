@@ -135,7 +135,7 @@ def _claimable(now, claimant: str | None = None):
 
 
 def has_due_mail(session: Session) -> bool:
-    return session.scalar(select(OutboxMail.id).where(_claimable(utcnow())).limit(1)) is not None
+    return session.scalar(select(OutboxMail.id).where(_claimable(utcnow(), current_claimant())).limit(1)) is not None
 
 
 def claim_mail(factory: sessionmaker, policy: MailPolicy, limit: int,

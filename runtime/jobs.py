@@ -72,7 +72,7 @@ def _claimable(now, claimant: str | None = None):
 def has_ready_jobs(session: Session) -> bool:
     now = utcnow()
     return session.scalar(select(_JOB.c.id).join(_INSTANCE, _INSTANCE.c.id == _JOB.c.instance_id)
-                          .where(_claimable(now)).limit(1)) is not None
+                          .where(_claimable(now, current_claimant())).limit(1)) is not None
 
 
 def claim_jobs(factory: sessionmaker, runtime: ProcessRuntime, limit: int,

@@ -128,8 +128,13 @@ class Presence:
         while not self._stop.wait(self.settings.worker_heartbeat_seconds):
             try:
                 with transaction(self.factory) as session:
-                    session.execute(update(Worker).where(Worker.incarnation == self.incarnation).values(
-                        alive_until=utcnow() + timedelta(seconds=self.settings.worker_stale_seconds)))
+                    alive_until = utcnow() + timedelta(seconds=self.settings.worker_stale_seconds)
+                    beat = session.execute(update(Worker).where(Worker.incarnation == self.incarnation)
+                                           .values(alive_until=alive_until))
+                    if beat.rowcount == 0:  # the row went (deleted by hand, say): this worker is here again
+                        session.execute(delete(Worker).where(Worker.name == self.name))
+                        session.add(Worker(name=self.name, incarnation=self.incarnation, host=socket.gethostname(),
+                                           pid=os.getpid(), started_at=utcnow(), alive_until=alive_until))
             except Exception as exc:  # noqa: BLE001 - the next beat tries again (a dropped connection)
                 log.warning("worker %s: heartbeat failed: %s: %s", self.name, type(exc).__name__, exc)
 
