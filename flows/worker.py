@@ -15,6 +15,7 @@ from kontor.db import utcnow
 from mailers.outbox import has_due_mail
 from runtime.jobs import has_ready_jobs
 from runtime.timers import due_timer_ids, next_due_at
+from runtime.workers import present
 
 log = logging.getLogger("kontor.worker")
 HOUSEKEEPING_SECONDS = 600
@@ -67,7 +68,7 @@ def run_worker(kontor: Kontor, stop: threading.Event, housekeeping: bool = True,
     poll = kontor.settings.worker_poll_seconds
     last_housekeeping = last_mail_read = 0.0
     log.info("worker started; polling every %.1f s", poll)
-    with quiet_flow_settings():
+    with present(kontor.sessions, kontor.settings), quiet_flow_settings():
         while not stop.is_set():
             wait = poll
             try:

@@ -237,8 +237,15 @@ def _answered(connection: Connection, pending: Pending) -> StatementQueue:
     if pending.result is None and pending.error is None:
         _send_waiting(connection, pending.queue)
     if pending.error is not None:
-        raise DBAPIError.instance(pending.sql.decode(), None, pending.error, connection.dialect.loaded_dbapi.Error,
-                                  dialect=connection.dialect) from pending.error
+        sql, error = pending.sql.decode(), pending.error
+        if connection.invalidated or connection.closed:  # (a failed send discarded it; its block ended)
+            raise DBAPIError.instance(sql, None, error, connection.dialect.loaded_dbapi.Error,
+                                      connection_invalidated=connection.invalidated,
+                                      dialect=connection.dialect) from error
+        with as_sqlalchemy_errors(connection, sql, None):
+            raise error
+    if pending.result is None:  # (never: every statement sent gets a result or an error)
+        raise RuntimeError("a pipelined statement was sent but neither answered nor failed")
     return pending.queue
 
 

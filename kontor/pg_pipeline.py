@@ -65,8 +65,9 @@ class StatementQueue:
         return pending
 
     def discard(self) -> None:
-        """Forget what waits (its transaction is being rolled back)."""
-        self._waiting = []
+        """Forget what waits (its transaction is being rolled back): reading one of them raises."""
+        waiting, self._waiting = self._waiting, []
+        _unanswered(waiting, errors.OperationalError("the statement was never sent: its transaction was rolled back"))
 
     def rows(self, pending: Pending) -> list[tuple]:
         """The rows of a statement that has been answered, as psycopg's loaders read them."""
@@ -102,17 +103,12 @@ class StatementQueue:
             pgconn.pipeline_sync()
             results = iter(_communicate(pgconn))
         except BaseException as failure:
+            _unanswered(waiting, failure)
             if pgconn.pipeline_status:  # (results left unread: the connection is of no further use)
                 try:
                     pgconn.exit_pipeline_mode()
                 except errors.Error:
                     pass
-            # every statement sent with it is answered by this failure (a dropped connection's
-            # OperationalError), never left with neither a result nor an error
-            unanswered = failure if isinstance(failure, errors.Error) else errors.OperationalError(
-                f"the statement was not answered: {failure!r}")
-            for pending in waiting:
-                pending.error = unanswered
             raise
         pgconn.exit_pipeline_mode()
         self._take(waiting, results, begins)
@@ -142,6 +138,17 @@ class StatementQueue:
                 pending.result = result
         if first_error is not None:
             raise first_error
+
+
+def _unanswered(waiting: list[Pending], failure: BaseException) -> None:
+    """Statements that got no result are given the error that stopped their pipeline (a lost
+    connection: psycopg's OperationalError), so that whoever reads one learns why; an interruption
+    that is no database error reads as an OperationalError naming it."""
+    if not isinstance(failure, errors.Error):
+        failure = errors.OperationalError(f"the statement was not answered: {type(failure).__name__}: {failure}")
+    for pending in waiting:
+        if pending.result is None and pending.error is None:
+            pending.error = failure
 
 
 def _communicate(pgconn) -> list:

@@ -16,3 +16,4 @@ import flows.offline_runs  # noqa: F401
 import mailers.inbound_models  # noqa: F401
 import mailers.outbox  # noqa: F401
 import runtime.models  # noqa: F401
+import runtime.workers  # noqa: F401

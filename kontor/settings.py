@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     # Worker probes (GET /health, /ready) over HTTP on this address; no port: not served.
     worker_health_host: str = "127.0.0.1"
     worker_health_port: int | None = Field(default=None, ge=0, le=65535)
+    # A worker's identity (default: the host's name; see runtime/workers.py). Claimed jobs and mail
+    # name it; a worker that sends no heartbeat for worker_stale_seconds is taken for dead and its
+    # claims are free, and one started again under the same name takes its claims back at once.
+    worker_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._@-]{1,60}$")
+    worker_heartbeat_seconds: float = Field(default=2.0, gt=0)
+    worker_stale_seconds: float = Field(default=10.0, gt=0)
     timer_batch_size: int = 100
     # Workflows of this many recently stepped instances stay in memory between their steps (0: none).
     workflow_cache_size: int = Field(default=1000, ge=0)
@@ -210,6 +216,12 @@ class Settings(BaseSettings):
         if self.login_free_failures_per_account <= settled + 1:
             raise ValueError(f"KONTOR_LOGIN_FREE_FAILURES_PER_ACCOUNT must exceed {math.ceil(settled + 1)}: one "
                              "address alone reaches that many failures")
+        return self
+
+    @model_validator(mode="after")
+    def _a_live_worker_is_never_taken_for_dead(self):
+        if self.worker_stale_seconds < 2 * self.worker_heartbeat_seconds:
+            raise ValueError("KONTOR_WORKER_STALE_SECONDS must be at least twice KONTOR_WORKER_HEARTBEAT_SECONDS")
         return self
 
     @field_validator("offer_approval_due", "offer_approval_escalate_after")

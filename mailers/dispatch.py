@@ -1,17 +1,20 @@
 """One round of the outbox: claim due mail, compose it, send it over one SMTP connection, record each
-outcome. Composing failures (a broken template, a lost attachment) are dead letters at once."""
+outcome as soon as the server answered. Composing failures (a broken template, a lost attachment) are
+dead letters at once. Should the round break off (the database gone), what it did not finish is
+released for the next round at once rather than held for the lease."""
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
 from domain.documents import DocumentStore
 from kontor.db import transaction
 from kontor.settings import Settings
 from mailers.compose import ComposeError, compose
-from mailers.outbox import MailPolicy, OutboxMail, claim_mail, record_failure, record_sent
+from mailers.outbox import MailPolicy, OutboxMail, claim_mail, record_failure, record_sent, release_mail
 from mailers.smtp import send_messages
 
 
@@ -59,14 +62,42 @@ def send_due_mail(factory: sessionmaker, settings: Settings, limit: int | None =
             summary.count(record_failure(factory, policy, claim, problem, permanent=True))
             continue
         ready.append((claim, message, to))
-    results = send_messages(settings, [message for _, message, _ in ready])
-    for (claim, message, to), result in zip(ready, results):
+
+    def answered(index: int, result) -> None:
+        """Each outcome recorded the moment the server answered (a crash then re-sends at most the one
+        mail in flight)."""
+        claim, message, to = ready[index]
         if result.ok:
-            outcome = record_sent(factory, claim)
+            outcome = _once_more_if_disconnected(lambda: record_sent(factory, claim), log)
             log.info("mail %s to %s sent as %s", claim.id, to, message["Message-ID"])
         else:
-            outcome = record_failure(factory, policy, claim, result.error or "unknown", result.permanent)
+            outcome = _once_more_if_disconnected(
+                lambda: record_failure(factory, policy, claim, result.error or "unknown", result.permanent), log)
             level = logging.ERROR if outcome == "dead" else logging.WARNING
             log.log(level, "mail %s to %s attempt %s: %s (%s)", claim.id, to, claim.attempt, result.error, outcome)
         summary.count(outcome)
+
+    try:
+        send_messages(settings, [message for _, message, _ in ready], answered)
+    except BaseException:
+        _release_quietly(factory, claims, log)
+        raise
     return summary
+
+
+def _once_more_if_disconnected(record, log):
+    """The database dropped the connection (a restart): nothing was recorded; once more on a fresh one."""
+    try:
+        return record()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        log.warning("connection lost while recording a mail's outcome; once more")
+        return record()
+
+
+def _release_quietly(factory, claims, log) -> None:
+    try:
+        release_mail(factory, claims)
+    except Exception as exc:  # noqa: BLE001 - the claims then wait for their worker to be gone
+        log.warning("the unfinished mail of a broken round could not be released: %s", exc)

@@ -1,11 +1,12 @@
 """The transactional outbox. The business change that decides to send writes an `outbox` row in its
 own transaction (`queue_mail`); the send flow claims due rows with a lease, sends them and records
-the outcome: sent, retry with exponential backoff, or dead letter after the last attempt (ops see it
-and queue it again after a fix).
+each outcome as soon as the server answered: sent, retry with exponential backoff, or dead letter
+after the last attempt (ops see it and queue it again after a fix).
 
 Every row gets its Message-ID and its signed reply token when it is queued, so a retry sends the very
 same message. SMTP offers no exactly-once hand-over: a crash after the server accepted a message and
-before `sent` was recorded sends it again with the same Message-ID, which mail clients fold into one.
+before `sent` was recorded sends it again with the same Message-ID, which mail clients fold into one;
+since `sent` is recorded right after each acceptance, that is at most the one mail in flight.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, Index, String, Text, and_, or_, select
+from sqlalchemy import ForeignKey, Index, String, Text, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -24,6 +25,7 @@ from kontor.db import Base, transaction, utcnow
 from kontor.settings import Settings
 from mailers import tokens
 from runtime.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from runtime.workers import CLAIMANT, claimable_again, current_claimant
 
 PURPOSES = ("transactional", "marketing")
 STATES = ("pending", "sending", "sent", "dead", "suppressed")
@@ -52,6 +54,7 @@ class OutboxMail(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(120))  # the worker incarnation (runtime.workers)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -124,21 +127,27 @@ def queue_mail(session: Session, settings: Settings, *, who: Principal,
     return row
 
 
-def _claimable(now):
+def _claimable(now, claimant: str | None = None):
+    """Due, or being sent by a worker whose lease ran out or that is gone (runtime.workers)."""
     return or_(and_(OutboxMail.state == "pending", OutboxMail.next_attempt_at <= now),
-               and_(OutboxMail.state == "sending", OutboxMail.locked_until < now))
+               and_(OutboxMail.state == "sending",
+                    or_(OutboxMail.locked_until < now, claimable_again(OutboxMail.claimed_by, now, claimant))))
 
 
 def has_due_mail(session: Session) -> bool:
-    return session.scalar(select(OutboxMail.id).where(_claimable(utcnow())).limit(1)) is not None
+    return session.scalar(select(OutboxMail.id).where(_claimable(utcnow(), current_claimant())).limit(1)) is not None
 
 
-def claim_mail(factory: sessionmaker, policy: MailPolicy, limit: int) -> list[ClaimedMail]:
-    """Due rows become `sending` with a lease; a sender that dies leaves a lease that runs out. A row
-    whose senders died on every attempt (a lease ran out after the last one) is a dead letter."""
+def claim_mail(factory: sessionmaker, policy: MailPolicy, limit: int,
+               claimed_by: str | None = CLAIMANT) -> list[ClaimedMail]:
+    """Due rows become `sending` with a lease, named as this worker's claims (by default the worker
+    present in this process, if any); a sender that dies leaves claims that are free once it is
+    known to be gone, or once their lease runs out. A row whose senders died on every attempt is
+    a dead letter."""
     now = utcnow()
+    claimed_by = current_claimant() if claimed_by is CLAIMANT else claimed_by
     with transaction(factory) as session:
-        rows = session.scalars(select(OutboxMail).where(_claimable(now))
+        rows = session.scalars(select(OutboxMail).where(_claimable(now, claimed_by))
                                .order_by(OutboxMail.next_attempt_at, OutboxMail.id).limit(limit)
                                .with_for_update(skip_locked=True)).all()
         claimed = [row for row in rows if row.attempts < policy.max_attempts]
@@ -149,6 +158,7 @@ def claim_mail(factory: sessionmaker, policy: MailPolicy, limit: int) -> list[Cl
         lease = timedelta(seconds=policy.lease_seconds + policy.per_mail_seconds * len(claimed))
         for row in claimed:
             row.state, row.attempts, row.locked_until = "sending", row.attempts + 1, now + lease
+            row.claimed_by = claimed_by
         return [ClaimedMail(row.id, row.attempts) for row in claimed]
 
 
@@ -183,6 +193,17 @@ def record_failure(factory: sessionmaker, policy: MailPolicy, claim: ClaimedMail
         delay = min(policy.backoff_base_seconds * 2 ** (row.attempts - 1), policy.backoff_max_seconds)
         row.state, row.next_attempt_at = "pending", utcnow() + timedelta(seconds=delay)
         return "retry"
+
+
+def release_mail(factory: sessionmaker, claims: list[ClaimedMail]) -> None:
+    """Claims of a round that broke off, still `sending` with no outcome: free for the next round now."""
+    if not claims:
+        return
+    with transaction(factory) as session:
+        for claim in claims:
+            session.execute(update(OutboxMail).where(
+                OutboxMail.id == claim.id, OutboxMail.state == "sending", OutboxMail.attempts == claim.attempt)
+                .values(locked_until=utcnow() - timedelta(seconds=1)))
 
 
 def requeue(session: Session, who: Principal, outbox_id: int) -> OutboxMail:

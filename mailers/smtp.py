@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Callable
 
 import aiosmtplib
 
@@ -33,15 +34,35 @@ def _refusal(exc: aiosmtplib.SMTPResponseException) -> SendResult:
     return SendResult(False, permanent=500 <= exc.code < 600, error=f"SMTP {exc.code}: {exc.message}")
 
 
-async def _send_all(settings: Settings, messages: list[EmailMessage]) -> list[SendResult]:
+class _Results(list):
+    """The results so far; each is handed to `answered` the moment it is known."""
+
+    def __init__(self, answered: Callable[[int, SendResult], None] | None):
+        super().__init__()
+        self.answered = answered
+
+    def append(self, result: SendResult) -> None:
+        super().append(result)
+        if self.answered is not None:
+            self.answered(len(self) - 1, result)
+
+    def extend(self, results) -> None:
+        for result in results:
+            self.append(result)
+
+
+async def _send_all(settings: Settings, messages: list[EmailMessage], answered=None) -> list[SendResult]:
     smtp = _client(settings)
+    results = _Results(answered)
     try:
         await smtp.connect()
     except aiosmtplib.SMTPAuthenticationError as exc:
-        return [SendResult(False, error=f"SMTP login refused: {exc.code} {exc.message}")] * len(messages)
+        results.extend([SendResult(False, error=f"SMTP login refused: {exc.code} {exc.message}")] * len(messages))
+        return list(results)
     except (aiosmtplib.SMTPException, OSError) as exc:
-        return [SendResult(False, error=f"SMTP server not reachable: {type(exc).__name__}: {exc}")] * len(messages)
-    results = []
+        results.extend([SendResult(False, error=f"SMTP server not reachable: {type(exc).__name__}: {exc}")]
+                       * len(messages))
+        return list(results)
     try:
         for message in messages:
             try:
@@ -65,11 +86,14 @@ async def _send_all(settings: Settings, messages: list[EmailMessage]) -> list[Se
             await smtp.quit()
         except (aiosmtplib.SMTPException, OSError):
             smtp.close()
-    return results
+    return list(results)
 
 
-def send_messages(settings: Settings, messages: list[EmailMessage]) -> list[SendResult]:
-    """Send in order over one connection; one result per message, in the same order."""
+def send_messages(settings: Settings, messages: list[EmailMessage],
+                  answered: Callable[[int, SendResult], None] | None = None) -> list[SendResult]:
+    """Send in order over one connection; one result per message, in the same order. `answered`
+    (index, result) is called as soon as each result is known, before the next message goes out
+    (so that a message the server accepted is recorded before the next is sent)."""
     if not messages:
         return []
-    return asyncio.run(_send_all(settings, messages))
+    return asyncio.run(_send_all(settings, messages, answered))

@@ -1,8 +1,10 @@
 """Service jobs: a ready service task becomes a job; a worker claims it (with a lease), runs the
 named operation outside any transaction, and reports the outcome in one transaction. Failures
 retry with exponential backoff; after the last attempt the job becomes an incident that ops
-retry by hand after a fix. A worker that dies mid-job leaves a lease that runs out, and the job
-is claimed again: never lost (operations get a stable job key to make their effect idempotent).
+retry by hand after a fix. A worker that dies mid-job leaves its claims behind: they are free
+once the worker is known to be gone (started again, stopped, or silent: runtime.workers), or
+when their lease runs out, and the jobs are claimed again: never lost (operations get a stable
+job key to make their effect idempotent; an outcome is recorded once, by its attempt).
 
 The outcomes of quick jobs that finish one after another are recorded together, in one
 transaction (group commit: one BEGIN, one read of all their rows, one COMMIT instead of one
@@ -30,6 +32,7 @@ from runtime.models import Incident, ProcessInstance, ServiceJob
 from runtime.progress import audit, audit_event, jsonable, load_workflow, save_progress, settled
 from runtime.runtime import JobContext, ProcessRuntime
 from runtime.store import attach, core, pipelined
+from runtime.workers import CLAIMANT, claimable_again, current_claimant
 
 _JOB, _INSTANCE = ServiceJob.__table__, ProcessInstance.__table__
 _JOB_AND_INSTANCE = DriverStatement(
@@ -58,30 +61,37 @@ class JobOutcome:
     seconds: float = 0.0  # how long the operation ran
 
 
-def _claimable(now):
+def _claimable(now, claimant: str | None = None):
+    """Ready and due, or running with a lease that ran out or a worker that is gone (runtime.workers)."""
     return and_(_INSTANCE.c.status == "running", or_(
         and_(_JOB.c.state == "ready", _JOB.c.next_attempt_at <= now),
-        and_(_JOB.c.state == "running", _JOB.c.locked_until < now)))
+        and_(_JOB.c.state == "running",
+             or_(_JOB.c.locked_until < now, claimable_again(_JOB.c.claimed_by, now, claimant)))))
 
 
 def has_ready_jobs(session: Session) -> bool:
     now = utcnow()
     return session.scalar(select(_JOB.c.id).join(_INSTANCE, _INSTANCE.c.id == _JOB.c.instance_id)
-                          .where(_claimable(now)).limit(1)) is not None
+                          .where(_claimable(now, current_claimant())).limit(1)) is not None
 
 
-def claim_jobs(factory: sessionmaker, runtime: ProcessRuntime, limit: int) -> list[ClaimedJob]:
+def claim_jobs(factory: sessionmaker, runtime: ProcessRuntime, limit: int,
+               claimed_by: str | None = CLAIMANT) -> list[ClaimedJob]:
+    """Up to `limit` jobs become `running`, leased, and named as this worker's claims (by default
+    the worker present in this process, if any)."""
     now = utcnow()
+    claimed_by = current_claimant() if claimed_by is CLAIMANT else claimed_by
     lease = timedelta(seconds=runtime.settings.job_lease_seconds)
     with transaction(factory) as session:
         rows = core(session).execute(
             select(_JOB.c.id, _JOB.c.instance_id, _JOB.c.operation, _JOB.c.params, _JOB.c.attempts, _JOB.c.spec_name)
             .join(_INSTANCE, _INSTANCE.c.id == _JOB.c.instance_id)
-            .where(_claimable(now)).order_by(_JOB.c.next_attempt_at, _JOB.c.id).limit(limit)
+            .where(_claimable(now, claimed_by)).order_by(_JOB.c.next_attempt_at, _JOB.c.id).limit(limit)
             .with_for_update(skip_locked=True, of=_JOB)).all()
         if rows:
             core(session).execute(update(_JOB).where(_JOB.c.id.in_([row.id for row in rows]))
-                                  .values(state="running", attempts=_JOB.c.attempts + 1, locked_until=now + lease))
+                                  .values(state="running", attempts=_JOB.c.attempts + 1, locked_until=now + lease,
+                                          claimed_by=claimed_by))
         return [ClaimedJob(row.id, row.instance_id, row.operation, dict(row.params or {}), row.attempts + 1,
                            row.spec_name) for row in rows]
 
@@ -100,6 +110,28 @@ def run_jobs(factory: sessionmaker, runtime: ProcessRuntime, jobs: list[ClaimedJ
     waited, or the last operation took, `job_outcome_group_seconds` or more (so the outcome of slow
     work, a PDF say, is never held back behind the next one), and after the last job."""
     log = log or logging.getLogger("kontor.jobs")
+    try:
+        return _run_jobs(factory, runtime, jobs, log)
+    except BaseException:  # the database went away mid-batch, say: what is unfinished is free at once
+        try:
+            release_jobs(factory, jobs)
+        except Exception as exc:  # noqa: BLE001 - then they wait until this worker is known to be gone
+            log.warning("the unfinished jobs of a broken batch could not be released: %s", exc)
+        raise
+
+
+def release_jobs(factory: sessionmaker, jobs: list[ClaimedJob]) -> None:
+    """Claimed jobs still running under their attempt (no outcome recorded): free for any worker now."""
+    if not jobs:
+        return
+    with transaction(factory) as session:
+        for job in jobs:
+            core(session).execute(update(_JOB).where(
+                _JOB.c.id == job.id, _JOB.c.state == "running", _JOB.c.attempts == job.attempt)
+                .values(locked_until=utcnow() - timedelta(seconds=1)))
+
+
+def _run_jobs(factory, runtime, jobs: list[ClaimedJob], log) -> list[JobOutcome]:
     bound = runtime.settings.job_outcome_group_seconds
     outcomes: dict[int, JobOutcome] = {}
     waiting: list[tuple[ClaimedJob, Any, float]] = []  # succeeded, not yet recorded: (job, result, seconds)

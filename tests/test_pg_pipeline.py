@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from kontor.db import make_engine, make_session_factory, transaction
 from kontor.driver_sql import DriverStatement
@@ -77,3 +77,79 @@ def test_prepared_statements_outlive_a_rollback_on_the_same_connection(kontor):
                 assert core(session).connection.driver_connection.prepare_threshold is None
     finally:
         engine.dispose()
+
+
+# ------------------------------------------------------------- a connection lost during a pipeline
+_TERMINATE_ME = DriverStatement(select(func.pg_terminate_backend(func.pg_backend_pid()).label("gone")))
+
+
+def _terminate(pid: int) -> None:
+    import psycopg
+
+    from tests.support import PG_ADMIN_URL
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+
+def _each_gives_the_lost_connection(results) -> None:
+    """Every statement of the failed pipeline answers with the connection's error, not a missing result."""
+    assert results
+    for result in results:
+        with pytest.raises(OperationalError) as lost:
+            result.rowcount  # noqa: B018 - reading it is the point
+        assert lost.value.connection_invalidated
+        with pytest.raises(OperationalError):
+            result.rows  # noqa: B018
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # (pipelines are PostgreSQL's)
+def test_a_connection_dropped_before_a_pipeline_is_sent_fails_every_statement_with_its_error(kontor):
+    session = kontor.sessions()
+    try:
+        session.begin()
+        pid = session.scalar(text("SELECT pg_backend_pid()"))
+        _terminate(pid)  # a restart, a proxy's timeout, ops ending the session
+        results = []
+        with pytest.raises(OperationalError) as sent:
+            with pipelined(session) as connection:
+                write_events(session, [audit_event(None, "queued_probe", "test")])
+                results = [_COUNT.execute(connection, {}) for _ in range(3)]
+        assert sent.value.connection_invalidated
+        _each_gives_the_lost_connection(results)
+    finally:
+        session.close()
+    with kontor.transaction() as session:  # the pool gives a working connection again; nothing was kept
+        assert _count(session) == 0
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_connection_dropped_while_a_pipeline_is_answered_fails_every_statement_with_its_error(kontor):
+    session = kontor.sessions()
+    try:
+        session.begin()
+        results = []
+        with pytest.raises(OperationalError):
+            with pipelined(session) as connection:
+                write_events(session, [audit_event(None, "queued_probe", "test")])
+                results = [_COUNT.execute(connection, {}), _TERMINATE_ME.execute(connection, {}),
+                           _COUNT.execute(connection, {})]
+        _each_gives_the_lost_connection(results)  # the first was answered, but its transaction is gone
+    finally:
+        session.close()
+    with kontor.transaction() as session:
+        assert _count(session) == 0
+
+
+def test_a_statement_of_a_rolled_back_pipeline_says_so_when_read(kontor):
+    result = None
+    with pytest.raises(RuntimeError):
+        with kontor.transaction() as session:
+            with pipelined(session) as connection:
+                result = _COUNT.execute(connection, {})
+                raise RuntimeError("the step failed before its statements were sent")
+    if kontor.engine.dialect.name == "postgresql":
+        with pytest.raises(OperationalError, match="never sent"):
+            result.rowcount  # noqa: B018
+    else:  # SQLite ran it at once
+        assert result.rowcount == -1 and result.first()["n"] == 0
