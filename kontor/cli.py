@@ -7,6 +7,7 @@ import os
 import secrets
 import signal
 import sys
+import time
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
@@ -14,15 +15,28 @@ from pydantic_settings import SettingsError
 from kontor.settings import Settings
 
 
+STARTUP_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)  # about 15 s for a database that is restarting
+
+
 def _bootstrap(settings: Settings):
+    """Migrate and deploy; a passing database error (the server restarting, a dropped connection)
+    is tried again a few times, so that a worker or API started beside its database comes up."""
     from kontor.bootstrap import bootstrap
+    from kontor.transient import is_transient_database_error
     from runtime.errors import SpecError
 
-    try:
-        return bootstrap(settings)
-    except SpecError as exc:
-        print(f"kontor: cannot deploy {exc.file}: {exc.element}: {exc.reason}", file=sys.stderr)
-        raise SystemExit(2) from None
+    for delay in (*STARTUP_RETRY_DELAYS, None):
+        try:
+            return bootstrap(settings)
+        except SpecError as exc:
+            print(f"kontor: cannot deploy {exc.file}: {exc.element}: {exc.reason}", file=sys.stderr)
+            raise SystemExit(2) from None
+        except Exception as exc:  # noqa: BLE001 - only passing database errors are tried again
+            if delay is None or not is_transient_database_error(exc):
+                raise
+            print(f"kontor: the database is not reachable ({type(exc).__name__}); trying again in {delay:g} s",
+                  file=sys.stderr)
+            time.sleep(delay)
 
 
 def cmd_migrate(settings: Settings, _args) -> int:

@@ -199,3 +199,76 @@ def test_a_long_running_process_leaves_what_it_started_with_out_of_the_collector
                           cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0", "True", "True"]
+
+
+class LateDatabase:
+    """A loopback port that refuses connections until `opens_after` seconds have passed, then passes
+    them on to the real PostgreSQL: a database that is still starting when Kontor starts."""
+
+    def __init__(self, opens_after: float):
+        import socket
+
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()  # nothing listens here until the timer opens it: connections are refused
+        self.opens_after = opens_after
+        self.stopping = False
+        self.listener = None
+
+    def __enter__(self):
+        import threading
+
+        threading.Thread(target=self._serve, daemon=True).start()
+        return self
+
+    def __exit__(self, *_):
+        self.stopping = True
+        if self.listener is not None:
+            self.listener.close()
+
+    def _serve(self) -> None:
+        import socket
+        import threading
+        import time
+
+        time.sleep(self.opens_after)
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        while not self.stopping:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", 5432))
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, target) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, target):
+                try:
+                    sock.shutdown(2)
+                except OSError:
+                    pass
+
+
+def test_start_up_waits_for_a_database_that_comes_up_late(tmp_path, worker_id):
+    """`kontor deploy` (like `serve` and `worker`) tries a refused database connection again."""
+    name = f"kontor_cli_late_{worker_id}_{os.getpid()}"
+    url = create_pg_database(name)
+    try:
+        with LateDatabase(opens_after=2.0) as late:
+            env = base_env(tmp_path, KONTOR_DATABASE_URL=url.replace("127.0.0.1:5432", f"127.0.0.1:{late.port}"))
+            assert f":{late.port}/" in env["KONTOR_DATABASE_URL"]
+            result = run(env, "deploy")
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert "the database is not reachable (OperationalError); trying again" in result.stderr
+        assert "cli_process" not in result.stdout and "version" in result.stdout
+    finally:
+        drop_pg_database(name)

@@ -156,7 +156,8 @@ def test_a_sender_that_dies_after_claiming_leaves_the_mail_to_the_next(kontor, m
     kontor.settings.outbox_lease_seconds = 1
     outbox_id = queue(kontor, to)
     policy = policy_of(kontor.settings)
-    assert policy.per_mail_seconds == 4 * kontor.settings.smtp_timeout_seconds  # the lease covers a slow batch
+    # a mail may take a whole SMTP timeout (connect, greeting, data): the lease must not lapse before
+    assert policy.per_mail_seconds >= kontor.settings.smtp_timeout_seconds
     [dead] = claim_mail(kontor.sessions, replace(policy, per_mail_seconds=0.1), 10)  # and then the sender dies
     assert send_due_mail(kontor.sessions, kontor.settings).claimed == 0  # leased: nobody else takes it yet
     time.sleep(1.2)
