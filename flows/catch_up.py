@@ -6,7 +6,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 from prefect.context import FlowRunContext
 
-from flows.offline_runs import claim_for_report
+from runtime.offline_runs import claim_for_report
 from kontor.bootstrap import current
 
 

@@ -1,6 +1,6 @@
 """Each round of background work runs as a Prefect flow run while Prefect answers, and as a plain
 call of the same work function while it does not: business work never waits for the run log.
-A round that ran without a flow run is a row in `offline_run` (flows.offline_runs); when Prefect
+A round that ran without a flow run is a row in `offline_run` (runtime.offline_runs); when Prefect
 answers again, a "report-offline-runs" flow run reports the gap (flows.catch_up)."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import socket
 import traceback
 from typing import Callable
 
-from flows.offline_runs import PREFECT_UNREACHABLE, REPORT_LIMIT, has_unreported, record_offline_run
+from runtime.offline_runs import PREFECT_UNREACHABLE, REPORT_LIMIT, has_unreported, record_offline_run
 from flows.prefect_link import PrefectLink
 from kontor.db import utcnow
 

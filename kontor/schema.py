@@ -12,7 +12,7 @@ import domain.orders.models  # noqa: F401
 import domain.sales.models  # noqa: F401
 import domain.security_events  # noqa: F401
 import domain.users  # noqa: F401
-import flows.offline_runs  # noqa: F401
+import runtime.offline_runs  # noqa: F401
 import mailers.inbound_models  # noqa: F401
 import mailers.outbox  # noqa: F401
 import runtime.models  # noqa: F401

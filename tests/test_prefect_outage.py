@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from flows.offline_runs import OfflineRun
+from runtime.offline_runs import OfflineRun
 from flows.prefect_link import PrefectLink
 from flows.rounds import Rounds
 from flows.worker import run_worker

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict
 from api.deps import OpsUser, SessionDep
 from api.params import Limit, Offset
 from api.schemas import Page
-from flows.offline_runs import list_offline_runs
+from runtime.offline_runs import list_offline_runs
 
 router = APIRouter(prefix="/offline-runs", tags=["ops"])
 
