@@ -28,3 +28,16 @@ def is_transient_database_error(error: BaseException) -> bool:
     if isinstance(error, sqlite3.OperationalError):
         return any(text in str(error).lower() for text in _SQLITE_BUSY)
     return False
+
+
+def once_more_if_disconnected(record, log, what: str):
+    """Run `record` (a write in its own transaction); if the database dropped the connection (a
+    restart), nothing was committed: run it once more on a fresh connection. Recording the outcome
+    of work already done this way never does the work again."""
+    try:
+        return record()
+    except sa.DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        log.warning("connection lost while recording %s; once more", what)
+        return record()

@@ -7,12 +7,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
 from domain.documents import DocumentStore
 from kontor.db import transaction
 from kontor.settings import Settings
+from kontor.transient import once_more_if_disconnected
 from mailers.compose import ComposeError, compose
 from mailers.outbox import MailPolicy, OutboxMail, claim_mail, record_failure, record_sent, release_mail
 from mailers.smtp import send_messages
@@ -68,11 +68,12 @@ def send_due_mail(factory: sessionmaker, settings: Settings, limit: int | None =
         mail in flight)."""
         claim, message, to = ready[index]
         if result.ok:
-            outcome = _once_more_if_disconnected(lambda: record_sent(factory, claim), log)
+            outcome = once_more_if_disconnected(lambda: record_sent(factory, claim), log, "a mail's outcome")
             log.info("mail %s to %s sent as %s", claim.id, to, message["Message-ID"])
         else:
-            outcome = _once_more_if_disconnected(
-                lambda: record_failure(factory, policy, claim, result.error or "unknown", result.permanent), log)
+            outcome = once_more_if_disconnected(
+                lambda: record_failure(factory, policy, claim, result.error or "unknown", result.permanent), log,
+                "a mail's outcome")
             level = logging.ERROR if outcome == "dead" else logging.WARNING
             log.log(level, "mail %s to %s attempt %s: %s (%s)", claim.id, to, claim.attempt, result.error, outcome)
         summary.count(outcome)
@@ -83,17 +84,6 @@ def send_due_mail(factory: sessionmaker, settings: Settings, limit: int | None =
         _release_quietly(factory, claims, log)
         raise
     return summary
-
-
-def _once_more_if_disconnected(record, log):
-    """The database dropped the connection (a restart): nothing was recorded; once more on a fresh one."""
-    try:
-        return record()
-    except DBAPIError as exc:
-        if not exc.connection_invalidated:
-            raise
-        log.warning("connection lost while recording a mail's outcome; once more")
-        return record()
 
 
 def _release_quietly(factory, claims, log) -> None:

@@ -20,12 +20,12 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.users import SYSTEM, Principal
 from kontor.db import transaction, utcnow
 from kontor.driver_sql import DriverStatement
+from kontor.transient import once_more_if_disconnected
 from runtime.engine import ProcessError
 from runtime.errors import Conflict, NotFound
 from runtime.models import Incident, ProcessInstance, ServiceJob
@@ -190,15 +190,9 @@ def record_outcomes(factory, runtime, succeeded: list[tuple[ClaimedJob, Any, flo
 
 def _record_alone(factory, runtime, job: ClaimedJob, result, log) -> JobOutcome:
     try:
-        try:
-            return record_success(factory, runtime, job, result)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-            # the database dropped the connection (a restart): nothing was committed, and the
-            # operation has run; record its outcome on a fresh connection rather than run it again
-            log.warning("job %s: connection lost while recording its outcome; once more", job.id)
-            return record_success(factory, runtime, job, result)
+        # the operation has run: a dropped connection means its outcome is recorded again, not the work
+        return once_more_if_disconnected(lambda: record_success(factory, runtime, job, result), log,
+                                         f"the outcome of job {job.id}")
     except ProcessError as exc:
         error = f"the process could not go on after {job.operation}: {exc}"
         log.warning("job %s: %s", job.id, error)
