@@ -18,13 +18,14 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from runtime.offline_runs import OfflineRun
 from flows.prefect_link import PrefectLink
 from flows.rounds import Rounds
 from flows.worker import run_worker
+from kontor.readiness import CACHE_SECONDS, TIMEOUT_SECONDS
 from kontor.settings import MailboxConfig
 from mailers.inbound_models import InboundMail
 from mailers.outbox import OutboxMail
+from runtime.offline_runs import OfflineRun
 from tests.mailbox import inbox, send_smtp
 from tests.prefect_process import PrefectServer
 from tests.support import API
@@ -144,6 +145,9 @@ def test_prefect_down_the_worker_goes_on_and_reports_the_gap_when_back(kontor, o
                 # Back-off (1 s, then 2 s): Prefect's health was looked at once when a flow call failed,
                 # then at most every other second, not at every round that found work.
                 assert 1 <= link.probes <= 2 + down_for / 2
+                # /ready reuses a result for CACHE_SECONDS: the one from before the kill may still stand
+                wait_until("/ready to look again", lambda: ready_checks(client)[0] != 200,
+                           timeout=CACHE_SECONDS + 2 * TIMEOUT_SECONDS + 1)
                 status, checks = ready_checks(client)
                 assert status == 503 and checks["prefect"] == "down" and checks["database"] == "up"
 
