@@ -16,15 +16,15 @@ from sqlalchemy import bindparam, event, exists, insert, select, text, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from kontor.db import utcnow
-from kontor.driver_sql import Batch, DriverInsert, DriverResult, DriverStatement, pipeline
-from runtime.errors import Conflict
+from kernel.clock import utcnow
+from kernel.driver_sql import Batch, DriverInsert, DriverResult, DriverStatement, pipeline
+from kernel.errors import Conflict
 from runtime.models import AuditEvent, ProcessDefinition, ProcessInstance
 
 _INSTANCE = ProcessInstance.__table__
 _AUDIT = AuditEvent.__table__
 _COLUMNS = [column.key for column in _INSTANCE.columns]
-# compiled once and run on the driver (see kontor.driver_sql)
+# compiled once and run on the driver (see kernel.driver_sql)
 _INSERT_AUDIT = DriverInsert(_AUDIT)
 _UPDATE_INSTANCE = DriverStatement(update(_INSTANCE).where(_INSTANCE.c.id == bindparam("row_id"),
                                                            _INSTANCE.c.version == bindparam("row_version")))
