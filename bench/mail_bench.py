@@ -65,7 +65,7 @@ def mail_throughput(kontor, count: int) -> dict:
         customer_address = f"kunde-{uuid.uuid4().hex[:6]}@bench.example.test"
         sent = _queue(kontor, count, customer_address)
         with stopwatch() as sending:
-            summary = send_due_mail(kontor.sessions, kontor.settings, limit=count)
+            summary = send_due_mail(kontor.sessions, kontor.settings, limit=count, templates=kontor.mail_templates)
         assert summary.outcomes.get("sent") == count, summary.as_dict()
         mailbox = f"{kontor.settings.reply_local}@{kontor.settings.reply_domain}"
         known = _known_senders(kontor, max(1, count // 20))
@@ -83,7 +83,8 @@ def mail_throughput(kontor, count: int) -> dict:
         config = MailboxConfig(name="bench", port=servers.dovecot.imap_port, username=mailbox,
                                password=SecretStr(servers.dovecot.password))
         with stopwatch() as reading:
-            taken = read_mailbox(kontor.sessions, kontor.runtime, kontor.settings, config, limit=count)
+            taken = read_mailbox(kontor.sessions, kontor.runtime, kontor.settings, kontor.mail_routes, config,
+                                 limit=count)
         assert sum(taken.outcomes.values()) == count, taken.as_dict()
         return {"messages": count, "sent_per_s": round(count / sending(), 1),
                 "taken_in_per_s": round(count / reading(), 1), "outcomes": taken.outcomes}

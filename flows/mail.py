@@ -14,7 +14,7 @@ from mailers.imap_reader import read_mailbox
 
 
 def outbox_round(kontor, log, limit: int | None = None) -> dict:
-    summary = send_due_mail(kontor.sessions, kontor.settings, limit, log=log).as_dict()
+    summary = send_due_mail(kontor.sessions, kontor.settings, limit, log=log, templates=kontor.mail_templates).as_dict()
     log.info("outbox: %s", summary)
     return summary
 
@@ -25,7 +25,8 @@ def mailboxes_round(kontor, log) -> list[dict]:
     summaries = []
     for config in kontor.settings.mailboxes:
         try:
-            summary = read_mailbox(kontor.sessions, kontor.runtime, kontor.settings, config, log=log).as_dict()
+            summary = read_mailbox(kontor.sessions, kontor.runtime, kontor.settings, kontor.mail_routes, config,
+                                   log=log).as_dict()
         except (OSError, IMAPClientError) as exc:
             log.error("mailbox %s at %s:%s cannot be read: %s", config.name, config.host, config.port, exc)
             summary = {"mailbox": config.name, "error": str(exc)}

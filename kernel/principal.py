@@ -27,5 +27,10 @@ class Principal:
     def is_portal(self) -> bool:
         return self.customer_id is not None
 
+    @property
+    def is_staff(self) -> bool:
+        """One of the company's people (a staff role), never a customer's portal user."""
+        return not self.is_portal and self.has_any(*STAFF_ROLES)
+
 
 SYSTEM = Principal("system", frozenset({"admin"}))

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.documents import DocumentOwners
 from domain.passwords import PasswordGate, configure_hashing
 from domain.users import active_principal
 from kernel.db import make_engine, make_session_factory, migrate, transaction
 from kernel.private_files import secure_data_folder
 from kontor.settings import Settings
-from mailers.record_access import MailRecords
+from mailers.compose import MailTemplates
+from mailers.routes import MailRoutes
 from runtime.runtime import OperationRegistry, ProcessRuntime
 
 
@@ -25,7 +27,11 @@ class Kontor:
     runtime: ProcessRuntime
     password_gate: PasswordGate  # how many password hashes this process computes at once
     deployed: list = field(default_factory=list)
-    mail_records: MailRecords = field(default_factory=MailRecords)  # who may route a received mail to a record
+    # what the business modules registered (register_processes): what mail routing asks of them, their
+    # mails' templates, the records that take documents
+    mail_routes: MailRoutes = field(default_factory=MailRoutes)
+    mail_templates: MailTemplates = field(default_factory=MailTemplates)
+    document_owners: DocumentOwners = field(default_factory=DocumentOwners)
 
     def transaction(self):
         """One unit of work (commit on success, rollback on error)."""
@@ -43,9 +49,19 @@ def register_operations(operations: OperationRegistry) -> None:
 
 
 def register_processes(kontor: Kontor) -> None:
-    """The business processes' operations, task guards and task views (they need the Kontor itself)."""
+    """What each business module registers: the processes' operations, task guards and task views, what
+    the mail package asks of the modules (senders, leads, traces, record checks, templates) and the
+    records that take documents (they need the Kontor itself)."""
+    from domain.catalog import wiring as catalog
+    from domain.customers import wiring as customers
     from domain.offers import wiring as offers
+    from domain.orders import wiring as orders
+    from domain.sales import wiring as sales
 
+    customers.register(kontor)
+    sales.register(kontor)
+    catalog.register(kontor)
+    orders.register(kontor)
     offers.register(kontor)
 
 

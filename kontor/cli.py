@@ -89,7 +89,7 @@ def cmd_mail_test(settings: Settings, args) -> int:
                                       else "This message checks that mail goes out.",
                                       "sender_name": "Kontor", "salutation": None})
             outbox_id = row.id
-        send_due_mail(kontor.sessions, settings)
+        send_due_mail(kontor.sessions, settings, templates=kontor.mail_templates)
         with kontor.transaction() as session:
             row = session.get(OutboxMail, outbox_id)
             print(f"mail {row.id} to {row.to_address}: {row.state}"

@@ -4,7 +4,6 @@ import api.idempotency_store  # noqa: F401
 import domain.catalog.models  # noqa: F401
 import domain.customers.models  # noqa: F401
 import domain.customers.timeline  # noqa: F401
-import domain.documents  # noqa: F401
 import domain.login_throttle  # noqa: F401
 import domain.numbering  # noqa: F401
 import domain.offers.models  # noqa: F401
@@ -12,6 +11,7 @@ import domain.orders.models  # noqa: F401
 import domain.sales.models  # noqa: F401
 import domain.security_events  # noqa: F401
 import domain.users  # noqa: F401
+import kernel.documents  # noqa: F401
 import runtime.offline_runs  # noqa: F401
 import mailers.inbound_models  # noqa: F401
 import mailers.outbox  # noqa: F401

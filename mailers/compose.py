@@ -1,7 +1,12 @@
 """From an outbox row to the message on the wire: subject, plain-text and HTML parts rendered from
 Jinja2 templates in the recipient's language (HTML autoescaped, undefined names an error), the
 stored Message-ID, a Reply-To carrying the signed reply token, and the attachments. The address
-headers are written by mailers.addresses: each names exactly one mailbox, whatever its name holds."""
+headers are written by mailers.addresses: each names exactly one mailbox, whatever its name holds.
+
+The mail package brings only its own templates (the plain notice); a business module registers the
+folder of its mails' templates (MailTemplates.register, one MailTemplates held by the Kontor object),
+so a new module brings its own mails. Names stay flat, as outbox rows store them ("offer"): a folder
+that brings a name another already has is refused rather than shadowed."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -9,17 +14,15 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 
 from mailers.addresses import AddressError, set_address_header, single_address
 from mailers.outbox import OutboxMail
 from mailers.parse import clean
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"  # the mail package's own
 LANGUAGES = ("de", "en")
-
-_environment = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, keep_trailing_newline=True,
-                           autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False))
+PARTS = ("subject.txt", "txt", "html")
 
 # (filename, content type, content) of a stored document
 AttachmentLoader = Callable[[int], tuple[str, str, bytes]]
@@ -29,21 +32,67 @@ class ComposeError(Exception):
     """The mail cannot be built (a template is missing or broken): retrying will not help."""
 
 
+def _names_in(folder: Path) -> set[str]:
+    return {p.name.split(".")[0] for p in folder.glob("*.*.txt") if not p.name.endswith(".subject.txt")}
+
+
+class MailTemplates:
+    """The mail templates Kontor renders: the mail package's own and those of the folders registered."""
+
+    def __init__(self):
+        self._folders: list[Path] = []
+        self._names: dict[str, Path] = {}
+        self.register(TEMPLATES)
+
+    def register(self, folder: Path) -> None:
+        """A module's folder of mail templates (`<name>.<language>.subject.txt|txt|html`). Refused if a
+        template lacks a language or a part (found at start-up, not as a dead letter), or if it brings a
+        name that another folder has."""
+        folder = Path(folder).resolve()
+        if folder in self._folders:
+            return
+        names = _names_in(folder)
+        missing = [f"{n}.{lang}.{part}" for n in sorted(names) for lang in LANGUAGES for part in PARTS
+                   if not (folder / f"{n}.{lang}.{part}").is_file()]
+        if missing:
+            raise ValueError(f"mail templates in {folder} lack {', '.join(missing)}")
+        taken = sorted(n for n in names if n in self._names)
+        if taken:
+            raise ValueError(f"mail templates in {folder} are named as in {self._names[taken[0]]}: {', '.join(taken)}")
+        self._folders.append(folder)
+        self._names.update(dict.fromkeys(names, folder))
+        self._environment = Environment(
+            loader=ChoiceLoader([FileSystemLoader(f) for f in self._folders]), undefined=StrictUndefined,
+            keep_trailing_newline=True, autoescape=select_autoescape(enabled_extensions=("html",),
+                                                                     default_for_string=False))
+
+    def names(self) -> set[str]:
+        return set(self._names)
+
+    def render(self, template: str, language: str, context: dict) -> tuple[str, str, str]:
+        """(subject, plain text, HTML) of a template in a language."""
+        if language not in LANGUAGES:
+            raise ComposeError(f"no mail language {language!r}; Kontor writes {', '.join(LANGUAGES)}")
+        try:
+            subject = self._environment.get_template(f"{template}.{language}.subject.txt").render(context)
+            text = self._environment.get_template(f"{template}.{language}.txt").render(context)
+            html = self._environment.get_template(f"{template}.{language}.html").render(context)
+        except TemplateError as exc:
+            raise ComposeError(f"template {template}.{language}: {type(exc).__name__}: {exc}") from exc
+        return " ".join(subject.split()), text, html
+
+
+OWN_TEMPLATES = MailTemplates()  # the mail package's own only: what a caller gets that names no other
+
+
 def template_names() -> set[str]:
-    return {p.name.split(".")[0] for p in TEMPLATES.glob("*.*.txt") if not p.name.endswith(".subject.txt")}
+    """The mail package's own templates."""
+    return OWN_TEMPLATES.names()
 
 
 def render(template: str, language: str, context: dict) -> tuple[str, str, str]:
-    """(subject, plain text, HTML) of a template in a language."""
-    if language not in LANGUAGES:
-        raise ComposeError(f"no mail language {language!r}; Kontor writes {', '.join(LANGUAGES)}")
-    try:
-        subject = _environment.get_template(f"{template}.{language}.subject.txt").render(context)
-        text = _environment.get_template(f"{template}.{language}.txt").render(context)
-        html = _environment.get_template(f"{template}.{language}.html").render(context)
-    except TemplateError as exc:
-        raise ComposeError(f"template {template}.{language}: {type(exc).__name__}: {exc}") from exc
-    return " ".join(subject.split()), text, html
+    """(subject, plain text, HTML) of one of the mail package's own templates in a language."""
+    return OWN_TEMPLATES.render(template, language, context)
 
 
 def one_line(value: str | None) -> str:
@@ -52,8 +101,9 @@ def one_line(value: str | None) -> str:
     return " ".join((clean(value, 998) or "").split())
 
 
-def compose(mail: OutboxMail, mail_from: str, load_attachment: AttachmentLoader) -> EmailMessage:
-    subject, text, html = render(mail.template, mail.language, mail.context)
+def compose(mail: OutboxMail, mail_from: str, load_attachment: AttachmentLoader,
+            templates: MailTemplates = OWN_TEMPLATES) -> EmailMessage:
+    subject, text, html = templates.render(mail.template, mail.language, mail.context)
     tag = one_line(mail.subject_tag)
     if tag and f"[{tag}]" not in subject:
         subject = f"{subject} [{tag}]"

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import sessionmaker
 
-from domain.documents import DocumentStore
 from kernel.db import transaction
+from kernel.documents import DocumentStore
 from kontor.settings import Settings
 from kernel.transient import once_more_if_disconnected
-from mailers.compose import ComposeError, compose
+from mailers.compose import OWN_TEMPLATES, ComposeError, MailTemplates, compose
 from mailers.outbox import MailPolicy, OutboxMail, claim_mail, record_failure, record_sent, release_mail
 from mailers.smtp import send_messages
 
@@ -39,7 +39,10 @@ def policy_of(settings: Settings) -> MailPolicy:
 
 
 def send_due_mail(factory: sessionmaker, settings: Settings, limit: int | None = None,
-                  log: logging.Logger | logging.LoggerAdapter | None = None) -> DispatchSummary:
+                  log: logging.Logger | logging.LoggerAdapter | None = None,
+                  templates: MailTemplates = OWN_TEMPLATES) -> DispatchSummary:
+    """`templates`: Kontor's (kontor.mail_templates, with every module's); the mail package's own alone
+    render nothing but the plain notice, and a mail of another template becomes a dead letter."""
     log = log or logging.getLogger("kontor.mail")
     policy = policy_of(settings)
     claims = claim_mail(factory, policy, limit or settings.outbox_batch_size)
@@ -52,7 +55,8 @@ def send_due_mail(factory: sessionmaker, settings: Settings, limit: int | None =
             row = session.get(OutboxMail, claim.id)
             to = row.to_address
             try:
-                message = compose(row, settings.mail_from, lambda document_id: store.load(session, document_id))
+                message = compose(row, settings.mail_from, lambda document_id: store.load(session, document_id),
+                                  templates)
             except ComposeError as exc:
                 problem = str(exc)
             except Exception as exc:  # noqa: BLE001 - whatever the mail library refuses: this mail, not the batch

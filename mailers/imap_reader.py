@@ -16,12 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from domain.documents import DocumentStore
 from kernel.db import transaction
+from kernel.documents import DocumentStore
 from kontor.settings import MailboxConfig, Settings
 from mailers.inbound_models import InboundMail
 from mailers.intake import ChunkKnowledge, Mailbox, take_in
 from mailers.parse import clean, content_id, parse
+from mailers.routes import MailRoutes
 from runtime.runtime import ProcessRuntime
 
 TAKEN_IN = "KontorTakenIn"  # the IMAP keyword of messages Kontor has stored
@@ -48,9 +49,9 @@ def connect(config: MailboxConfig, timeout: float = 30) -> IMAPClient:
     return client
 
 
-def read_mailbox(factory: sessionmaker, runtime: ProcessRuntime, settings: Settings, config: MailboxConfig,
-                 limit: int | None = None, log: logging.Logger | logging.LoggerAdapter | None = None,
-                 after_commit=None) -> ReadSummary:
+def read_mailbox(factory: sessionmaker, runtime: ProcessRuntime, settings: Settings, routes: MailRoutes,
+                 config: MailboxConfig, limit: int | None = None,
+                 log: logging.Logger | logging.LoggerAdapter | None = None, after_commit=None) -> ReadSummary:
     """`after_commit(uid)` runs between a chunk's commit and its mark (tests use it to stand for a crash)."""
     log = log or logging.getLogger("kontor.mail")
     store = DocumentStore.under(settings.data_dir)
@@ -80,8 +81,8 @@ def read_mailbox(factory: sessionmaker, runtime: ProcessRuntime, settings: Setti
             bodies = client.fetch(whole, [b"BODY.PEEK[]"]) if whole else {}
             heads = client.fetch([u for u in chunk if u not in whole], [b"BODY.PEEK[HEADER]"]) \
                 if len(whole) < len(chunk) else {}
-            in_flight.append((chunk, pool.submit(_take_in_chunk, factory, runtime, settings, store, mailbox, chunk,
-                                                 whole, bodies, heads, sizes, log)))
+            in_flight.append((chunk, pool.submit(_take_in_chunk, factory, runtime, settings, routes, store, mailbox,
+                                                 chunk, whole, bodies, heads, sizes, log)))
             if len(in_flight) >= max(1, settings.inbound_workers):
                 finish()
         while in_flight:
@@ -105,7 +106,7 @@ def _chunks(uids: list[int], sizes: dict[int, int], max_bytes: int, budget: int 
     return chunks
 
 
-def _take_in_chunk(factory, runtime, settings, store, mailbox, chunk, whole, bodies, heads, sizes,
+def _take_in_chunk(factory, runtime, settings, routes, store, mailbox, chunk, whole, bodies, heads, sizes,
                    log) -> list[tuple[int, str]]:
     """One transaction for the chunk. First without savepoints (the common case: every message goes
     in); if one fails, the chunk is rolled back and done again with a savepoint per message, so that
@@ -117,9 +118,9 @@ def _take_in_chunk(factory, runtime, settings, store, mailbox, chunk, whole, bod
         if raw is not None:  # None: expunged meanwhile
             messages.append((uid, raw, oversized, sizes.get(uid, 0), parse(raw)))
     try:
-        lines = _take_in_all(factory, runtime, settings, store, mailbox, messages, careful=False)
+        lines = _take_in_all(factory, runtime, settings, routes, store, mailbox, messages, careful=False)
     except Exception:  # noqa: BLE001 - nothing of the chunk was committed; the careful way finds the culprit
-        lines = _take_in_all(factory, runtime, settings, store, mailbox, messages, careful=True)
+        lines = _take_in_all(factory, runtime, settings, routes, store, mailbox, messages, careful=True)
     outcomes = []
     for uid, outcome, level, line in lines:  # logged after the commit: only what holds
         log.log(level, line)
@@ -127,20 +128,20 @@ def _take_in_chunk(factory, runtime, settings, store, mailbox, chunk, whole, bod
     return outcomes
 
 
-def _take_in_all(factory, runtime, settings, store, mailbox, messages, careful: bool) -> list:
+def _take_in_all(factory, runtime, settings, routes, store, mailbox, messages, careful: bool) -> list:
     lines = []
     with transaction(factory) as session:
         known = ChunkKnowledge.of(session, [m[-1].message_id for m in messages],
                                   sorted({m[-1].sender for m in messages if m[-1].sender}))
         for uid, raw, oversized, size, parsed in messages:
             if not careful:
-                mail, new = take_in(session, runtime, settings, store, mailbox, uid, raw, size, oversized,
+                mail, new = take_in(session, runtime, settings, routes, store, mailbox, uid, raw, size, oversized,
                                     parsed=parsed, known=known)
             else:
                 try:
                     with session.begin_nested():
-                        mail, new = take_in(session, runtime, settings, store, mailbox, uid, raw, size, oversized,
-                                            parsed=parsed, known=known)
+                        mail, new = take_in(session, runtime, settings, routes, store, mailbox, uid, raw, size,
+                                            oversized, parsed=parsed, known=known)
                 except IntegrityError as exc:
                     if session.scalar(select(InboundMail.id).where(InboundMail.message_id == parsed.message_id)):
                         lines.append((uid, "duplicate", logging.INFO, f"mail uid {uid}: stored by another reader"))

@@ -6,22 +6,22 @@ second delivery has no second effect). Routing again by hand goes through the sa
 The message carries the route's evidence: "proof" (reply token, thread) or "claim" (subject tag,
 known sender, by hand, or any route whose sender failed the receiving server's checks), and with a
 claim the reason a person has to decide. A process moves on by itself only on proof; on a claim it
-asks a person (the offer's "Review customer reply")."""
+asks a person (the offer's "Review customer reply").
+
+Who the sender is, the lead a stranger's mail to the leads mailbox becomes and the trace on the
+customer come from the business modules through MailRoutes (mailers.routes)."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domain.customers.models import Contact
-from domain.customers.timeline import record_trace
-from domain.documents import Document, DocumentStore
-from domain.sales.leads import create_lead
-from kernel.principal import Principal
 from kernel.clock import utcnow
+from kernel.documents import Document, DocumentStore
+from kernel.principal import Principal
 from kontor.settings import Settings
 from mailers.classify import Automatic, classify
 from mailers.inbound_models import InboundMail
@@ -29,6 +29,7 @@ from mailers.outbox import OutboxMail
 from mailers.parse import ParsedMail, clean, parse
 from mailers.proof_text import without_proof
 from mailers.reply_text import reply_text
+from mailers.routes import MailRoutes
 from mailers.routing import Route, route
 from kernel.errors import Conflict, ValidationFailed
 from runtime.messages import correlate_message
@@ -65,8 +66,8 @@ class ChunkKnowledge:
         return cls(stored, recent)
 
 
-def take_in(session: Session, runtime: ProcessRuntime, settings: Settings, store: DocumentStore, mailbox: Mailbox,
-            uid: int | None, raw: bytes, size: int | None = None, oversized: bool = False,
+def take_in(session: Session, runtime: ProcessRuntime, settings: Settings, routes: MailRoutes, store: DocumentStore,
+            mailbox: Mailbox, uid: int | None, raw: bytes, size: int | None = None, oversized: bool = False,
             parsed: ParsedMail | None = None, known: ChunkKnowledge | None = None) -> tuple[InboundMail, bool]:
     """(the stored message, whether it is new). For an oversized message, `raw` holds its headers only.
     The message's fate is decided before its row is written, so that the row is written once."""
@@ -89,19 +90,19 @@ def take_in(session: Session, runtime: ProcessRuntime, settings: Settings, store
     elif (automatic := classify(parsed)) is not None:
         mail.automatic = automatic.kind
         reason = automatic.reason
-        if automatic.kind == "bounce" and not _mark_bouncing(session, automatic):
+        if automatic.kind == "bounce" and not _mark_bouncing(session, routes, automatic):
             reason += "; it names no mail that Kontor sent, so no contact is marked as bouncing"
         _set_aside(mail, "ignored", "automatic", reason)
     elif _looping(session, settings, mail, known):
         loop = f"mail loop: more than {settings.inbound_loop_limit} messages from {mail.sender} within an hour"
-        answering = route(session, settings, parsed, mailbox.leads)
+        answering = route(session, settings, routes.senders, parsed, mailbox.leads and routes.takes_leads)
         if answering.is_proof:  # a From: anyone can forge must not silence a real answer: a person looks
             _take_route(mail, replace(answering, layer="quarantine", evidence=None))
             mail.reason = f"{loop}; it answers a mail of Kontor's, so a person decides"
         else:
             _set_aside(mail, "ignored", "automatic", loop)
     else:
-        decided = route(session, settings, parsed, mailbox.leads)
+        decided = route(session, settings, routes.senders, parsed, mailbox.leads and routes.takes_leads)
         _take_route(mail, decided)
     session.add(mail)
     session.flush()
@@ -110,7 +111,7 @@ def take_in(session: Session, runtime: ProcessRuntime, settings: Settings, store
         if mail.sender:
             known.recent[mail.sender] = known.recent.get(mail.sender, 0) + 1
     if decided is not None:
-        _act_on_route(session, runtime, mail, decided, INTAKE)
+        _act_on_route(session, runtime, routes, mail, decided, INTAKE)
     if mail.raw_sha256 is not None:  # the message as received, beside its attachments
         session.add(Document(owner_type="inbound_mail", owner_id=mail.id, customer_id=mail.customer_id,
                              filename=f"mail-{mail.id}.eml", content_type="message/rfc822", size=len(raw),
@@ -130,7 +131,7 @@ def _set_aside(mail: InboundMail, state: str, layer: str, reason: str) -> Inboun
     return mail
 
 
-def _mark_bouncing(session: Session, bounce: Automatic) -> bool:
+def _mark_bouncing(session: Session, routes: MailRoutes, bounce: Automatic) -> bool:
     """Mark the contacts a bounce reports, if it proves it is about Kontor's mail: anyone can send a
     delivery report naming any address, but only Kontor and the receiving servers know the random
     Message-ID of a mail Kontor sent. So an address counts only if the bounce quotes the Message-ID
@@ -139,8 +140,7 @@ def _mark_bouncing(session: Session, bounce: Automatic) -> bool:
     failed = set(bounce.failed_addresses)
     addresses = tuple(a for a in returned_to if not failed or a in failed)
     if addresses:
-        session.execute(update(Contact).where(func.lower(Contact.email).in_(addresses),
-                                              Contact.email_bounced_at.is_(None)).values(email_bounced_at=utcnow()))
+        routes.senders.mark_bouncing(session, addresses)
     return bool(addresses)
 
 
@@ -163,12 +163,12 @@ def _looping(session: Session, settings: Settings, mail: InboundMail, known: Chu
     return recent >= settings.inbound_loop_limit
 
 
-def apply_route(session: Session, runtime: ProcessRuntime, mail: InboundMail, decided: Route,
+def apply_route(session: Session, runtime: ProcessRuntime, routes: MailRoutes, mail: InboundMail, decided: Route,
                 who: Principal) -> InboundMail:
     """Route a stored message (by hand, or again)."""
     _take_route(mail, decided)
     session.flush()
-    return _act_on_route(session, runtime, mail, decided, who)
+    return _act_on_route(session, runtime, routes, mail, decided, who)
 
 
 def _take_route(mail: InboundMail, decided: Route) -> None:
@@ -183,17 +183,13 @@ def _take_route(mail: InboundMail, decided: Route) -> None:
         else None
 
 
-def _act_on_route(session: Session, runtime: ProcessRuntime, mail: InboundMail, decided: Route,
-                  who: Principal) -> InboundMail:
+def _act_on_route(session: Session, runtime: ProcessRuntime, routes: MailRoutes, mail: InboundMail,
+                  decided: Route, who: Principal) -> InboundMail:
     """What the route means: a lead, the BPMN message to the waiting process, a trace on the customer."""
     if decided.layer == "quarantine":
         return mail
     if decided.layer == "new_lead":
-        lead = create_lead(session, who, {
-            "kind": "person", "email": mail.sender, "last_name": (mail.sender_name or mail.sender or "?")[:100],
-            "source": "email",
-            "message": (f"{mail.subject}\n\n{mail.reply_text}" if mail.subject else mail.reply_text)[:20_000]})
-        mail.lead_id = lead.id
+        mail.lead_id = routes.new_lead(session, who, mail)
         return mail
     if mail.delivered_message is not None:
         try:
@@ -209,6 +205,6 @@ def _act_on_route(session: Session, runtime: ProcessRuntime, mail: InboundMail, 
             mail.reason = f"the process could not take it: {exc.message}"[:500]
             return mail
     if mail.customer_id is not None:
-        record_trace(session, mail.customer_id, "mail_received", who.username,
+        routes.trace(session, mail.customer_id, "mail_received", who.username,
                      f"mail from {mail.sender}: {mail.subject}", "inbound_mail", mail.id, route=decided.layer)
     return mail

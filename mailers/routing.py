@@ -8,21 +8,24 @@ reference to a Message-ID that Kontor made unguessably, may move a process by it
 A subject tag and a known sender are claims anyone can forge ("claim"): the mail is attached to its
 record and a person decides. A subject tag counts at all only from the recipient of that mail or a
 contact of its customer; from anyone else it waits in quarantine. A message whose receiving server
-reports a failed DMARC, DKIM or SPF check is never proof, whatever it carries."""
+reports a failed DMARC, DKIM or SPF check is never proof, whatever it carries.
+
+Who is a known sender, and who a contact of a customer, the module that keeps the contacts answers
+(mailers.routes.Senders, registered at start-up); the order of the layers and what each proves stay here."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.customers.models import Contact
 from kontor.settings import Settings
 from mailers import tokens
 from mailers.authentication import failed_checks
 from mailers.outbox import OutboxMail
 from mailers.parse import ParsedMail
+from mailers.routes import Senders
 
 SUBJECT_TAG = re.compile(r"\[([A-Z]{2,5}-\d{4}-\d{1,8}(?:-\d{1,3})?)\]")  # OFF-2026-0012, revision 2: OFF-2026-0012-2
 
@@ -83,7 +86,7 @@ def _by_subject_tag(session: Session, mail: ParsedMail) -> OutboxMail | None:
     return None
 
 
-def _speaks_for(session: Session, sent: OutboxMail, sender: str | None) -> bool:
+def _speaks_for(session: Session, senders: Senders, sent: OutboxMail, sender: str | None) -> bool:
     """Whether the sender is the one the mail went to, or a contact of its customer."""
     if not sender:
         return False
@@ -91,12 +94,12 @@ def _speaks_for(session: Session, sent: OutboxMail, sender: str | None) -> bool:
         return True
     if sent.customer_id is None:
         return False
-    return session.scalar(select(Contact.id).where(Contact.customer_id == sent.customer_id,
-                                                   func.lower(Contact.email) == sender).limit(1)) is not None
+    return senders.is_contact_of(session, sent.customer_id, sender)
 
 
-def route(session: Session, settings: Settings, mail: ParsedMail, leads_mailbox: bool) -> Route:
-    decided = _route(session, settings, mail, leads_mailbox)
+def route(session: Session, settings: Settings, senders: Senders, mail: ParsedMail, leads_mailbox: bool) -> Route:
+    """`leads_mailbox`: unknown senders become leads (a leads mailbox, and a module that takes them)."""
+    decided = _route(session, settings, senders, mail, leads_mailbox)
     failed = failed_checks(mail.authentication_results)
     if failed is None:
         return decided
@@ -115,7 +118,7 @@ def manual(sent: OutboxMail | None, who: str, customer_id: int | None = None) ->
     return replace(_answering("manual", sent), review_reason=reason)
 
 
-def _route(session: Session, settings: Settings, mail: ParsedMail, leads_mailbox: bool) -> Route:
+def _route(session: Session, settings: Settings, senders: Senders, mail: ParsedMail, leads_mailbox: bool) -> Route:
     sent = _by_token(session, settings, mail)
     if sent is not None:
         return _answering("reply_token", sent)
@@ -124,7 +127,7 @@ def _route(session: Session, settings: Settings, mail: ParsedMail, leads_mailbox
         return _answering("thread", sent)
     sent = _by_subject_tag(session, mail)
     if sent is not None:
-        if _speaks_for(session, sent, mail.sender):
+        if _speaks_for(session, senders, sent, mail.sender):
             return _answering("subject_tag", sent, review_reason=(
                 f"found by the subject tag [{sent.subject_tag}] from {mail.sender}; a subject and a sender "
                 "can be forged, so the mail proves nothing by itself"))
@@ -133,11 +136,10 @@ def _route(session: Session, settings: Settings, mail: ParsedMail, leads_mailbox
                      record_id=sent.record_id, reason=f"subject tag [{sent.subject_tag}] from {mail.sender}, who is "
                                                       "not a contact of the customer it was sent to")
     if mail.sender:
-        contacts = session.scalars(select(Contact).where(func.lower(Contact.email) == mail.sender,
-                                                         Contact.active.is_(True)).order_by(Contact.id)).all()
-        customers = {c.customer_id for c in contacts}
+        contacts = senders.contacts_with(session, mail.sender)  # (customer id, contact id), by contact id
+        customers = {customer_id for customer_id, _ in contacts}
         if len(customers) == 1:
-            return Route("sender", customer_id=contacts[0].customer_id, contact_id=contacts[0].id, evidence="claim",
+            return Route("sender", customer_id=contacts[0][0], contact_id=contacts[0][1], evidence="claim",
                          review_reason=f"found by its sender {mail.sender}, which can be forged")
         if len(customers) > 1:
             return Route("quarantine", reason=f"the sender is a contact of {len(customers)} customers: "

@@ -141,7 +141,7 @@ class World:
         message["Subject"], message["Message-ID"] = "Anfrage", f"<{uuid.uuid4().hex}@elsewhere.example.test>"
         message.set_content("Bitte rufen Sie mich an.")
         with self.kontor.transaction() as session:
-            stored, _ = take_in(session, self.kontor.runtime, self.kontor.settings,
+            stored, _ = take_in(session, self.kontor.runtime, self.kontor.settings, self.kontor.mail_routes,
                                 DocumentStore.under(self.kontor.settings.data_dir), Mailbox("antwort"), None,
                                 message.as_bytes())
             assert stored.state == ("quarantined" if sender is None else "routed"), (stored.state, stored.reason)
@@ -176,8 +176,9 @@ def build_world(kontor, api) -> World:
     ids["offer"] = world.draft_offer()
     with kontor.transaction() as session:
         offer = session.get(Offer, ids["offer"])
-        offer.pdf_document_id = store_generated(session, DocumentStore.under(kontor.settings.data_dir), "offer",
-                                                offer.id, "Angebot.pdf", "application/pdf", PDF, "system").id
+        offer.pdf_document_id = store_generated(session, DocumentStore.under(kontor.settings.data_dir),
+                                                kontor.document_owners, "offer", offer.id, "Angebot.pdf",
+                                                "application/pdf", PDF, "system").id
         ids["order"] = create_order_from_offer(session, offer, datetime.now(timezone.utc).year, "link", "sam").id
     ids["task"] = world.approval_task()
     ids["instance"] = ok(api.get(f"/tasks/{ids['task']}", user="tara"))["instance_id"]

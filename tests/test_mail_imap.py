@@ -80,10 +80,10 @@ def test_a_crash_between_commit_and_flag_has_no_second_effect(kontor, mail, repl
         raise RuntimeError("the worker died after the commit")
 
     with pytest.raises(RuntimeError):
-        read_mailbox(kontor.sessions, kontor.runtime, kontor.settings, replies, after_commit=crash)
+        read_mailbox(kontor.sessions, kontor.runtime, kontor.settings, kontor.mail_routes, replies, after_commit=crash)
     assert flags(mail, replies) == [set()]  # stored, but not marked on the server
     assert open_tasks(kontor, instance_id) == ["Task_read_reply"]
-    again = read_mailbox(kontor.sessions, kontor.runtime, kontor.settings, replies)
+    again = read_mailbox(kontor.sessions, kontor.runtime, kontor.settings, kontor.mail_routes, replies)
     assert again.as_dict() == {"mailbox": "antwort", "duplicate": 1}
     assert TAKEN_IN.encode() in flags(mail, replies)[0]
     with kontor.transaction() as session:
@@ -99,7 +99,7 @@ def test_an_oversized_message_is_quarantined_by_its_headers(kontor, mail, replie
     big.set_content("x" * 5_000)
     send_smtp(mail, big)
     wait_for_mail(mail, replies.username)
-    assert read_mailbox(kontor.sessions, kontor.runtime, kontor.settings, replies).as_dict() == {
+    assert read_mailbox(kontor.sessions, kontor.runtime, kontor.settings, kontor.mail_routes, replies).as_dict() == {
         "mailbox": "antwort", "quarantined": 1}
     with kontor.transaction() as session:
         stored = session.scalar(select(InboundMail))
@@ -161,7 +161,7 @@ def test_a_message_that_cannot_be_taken_in_is_kept_and_the_rest_of_its_chunk_goe
         message.set_content(f"{subject}.")
         send_smtp(mail, message)
     wait_for_mail(mail, replies.username, count=3)
-    summary = read_mailbox(kontor.sessions, kontor.runtime, kontor.settings, replies)
+    summary = read_mailbox(kontor.sessions, kontor.runtime, kontor.settings, kontor.mail_routes, replies)
     assert summary.as_dict() == {"mailbox": "antwort", "quarantined": 3}  # strangers, and the broken one
     with kontor.transaction() as session:
         reasons = {m.sender or "?": m.reason for m in session.scalars(select(InboundMail))}

@@ -54,8 +54,8 @@ def sent(kontor, api):
 
 def take(kontor, raw: bytes, mailbox: Mailbox = REPLIES, **kwargs) -> tuple[InboundMail, bool]:
     with kontor.transaction() as session:
-        return take_in(session, kontor.runtime, kontor.settings, DocumentStore.under(kontor.settings.data_dir),
-                       mailbox, None, raw, **kwargs)
+        return take_in(session, kontor.runtime, kontor.settings, kontor.mail_routes,
+                       DocumentStore.under(kontor.settings.data_dir), mailbox, None, raw, **kwargs)
 
 
 def instance_state(kontor, instance_id: int) -> tuple[str, list[str]]:

@@ -37,8 +37,8 @@ def reply(received: EmailMessage, *, sender: str, to: str, subject: str | None =
 
 def take(kontor, message: EmailMessage):
     with kontor.transaction() as session:
-        stored, _ = take_in(session, kontor.runtime, kontor.settings, DocumentStore.under(kontor.settings.data_dir),
-                            Mailbox("antwort"), None, message.as_bytes())
+        stored, _ = take_in(session, kontor.runtime, kontor.settings, kontor.mail_routes,
+                            DocumentStore.under(kontor.settings.data_dir), Mailbox("antwort"), None, message.as_bytes())
         return {"id": stored.id, "route": stored.route, "state": stored.state, "evidence": stored.evidence,
                 "authentication": stored.authentication, "reason": stored.reason}
 

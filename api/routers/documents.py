@@ -47,8 +47,8 @@ async def upload(session: SessionDep, user: CurrentUser, kontor: KontorDep, file
                  visible_to_customer: Annotated[bool, Form()] = False):
     limit = kontor.settings.document_max_bytes
     content = await file.read(limit + 1)  # never more than one byte past the limit in memory
-    return documents.attach(session, store(kontor), user, owner_type, owner_id, file.filename or "",
-                            file.content_type, content, limit, visible_to_customer)
+    return documents.attach(session, store(kontor), kontor.document_owners, user, owner_type, owner_id,
+                            file.filename or "", file.content_type, content, limit, visible_to_customer)
 
 
 @router.get("", response_model=Page[DocumentOut], summary="Documents of a record or of a customer, newest first")
@@ -58,13 +58,13 @@ def list_(session: SessionDep, user: CurrentUser, page: DocumentPage,
 
 
 @router.get("/{document_id}", response_model=DocumentOut)
-def get(document_id: RecordId, session: SessionDep, user: CurrentUser):
-    return documents.readable_document(session, user, document_id)
+def get(document_id: RecordId, session: SessionDep, user: CurrentUser, kontor: KontorDep):
+    return documents.readable_document(session, kontor.document_owners, user, document_id)
 
 
 @router.get("/{document_id}/content", summary="The file, as an attachment", response_class=Response)
 def content(document_id: RecordId, session: SessionDep, user: CurrentUser, kontor: KontorDep):
-    document = documents.readable_document(session, user, document_id)
+    document = documents.readable_document(session, kontor.document_owners, user, document_id)
     body = store(kontor).get(document.sha256)
     return Response(body, media_type=document.content_type, headers={
         "Content-Disposition": content_disposition(document.filename), "X-Content-Type-Options": "nosniff",

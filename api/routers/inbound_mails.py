@@ -12,7 +12,7 @@ from api.downloads import content_disposition
 from api.params import OptionalId, RecordId, paging
 from api.schemas import Page, page_out
 from domain.fields import Strict
-from domain.documents import DocumentStore
+from kernel.documents import DocumentStore
 from mailers import inbound_queries
 
 router = APIRouter(prefix="/inbound-mails", tags=["mail"])
@@ -69,7 +69,8 @@ def get(inbound_id: RecordId, session: SessionDep, user: CurrentUser):
 @router.get("/{inbound_id}/source", summary="The message as received (RFC 822), as an attachment",
             response_class=Response)
 def source(inbound_id: RecordId, session: SessionDep, user: CurrentUser, kontor: KontorDep):
-    content = inbound_queries.raw_source(session, DocumentStore.under(kontor.settings.data_dir), user, inbound_id)
+    content = inbound_queries.raw_source(session, kontor.mail_routes, DocumentStore.under(kontor.settings.data_dir),
+                                         user, inbound_id)
     return Response(content, media_type="message/rfc822", headers={
         "Content-Disposition": content_disposition(f"mail-{inbound_id}.eml"), "X-Content-Type-Options": "nosniff"})
 
@@ -77,5 +78,5 @@ def source(inbound_id: RecordId, session: SessionDep, user: CurrentUser, kontor:
 @router.post("/{inbound_id}/route", response_model=InboundMailOut,
              summary="Route a quarantined mail by hand: to the sent mail it answers, or to a customer")
 def route(inbound_id: RecordId, body: RouteIn, session: SessionDep, user: CurrentUser, kontor: KontorDep):
-    return inbound_queries.route_by_hand(session, kontor.runtime, kontor.mail_records, user, inbound_id,
+    return inbound_queries.route_by_hand(session, kontor.runtime, kontor.mail_routes, user, inbound_id,
                                          body.outbox_id, body.customer_id)

@@ -74,8 +74,9 @@ class OfferOperations:
             offer = _locked(session, params["offer_id"], job)
             if offer.content_hash != params["content_hash"]:
                 raise OfferChanged(f"offer {offer.label} changed while its PDF was rendered")
-            doc = store_generated(session, DocumentStore.under(self.settings.data_dir), "offer", offer.id, filename,
-                                  "application/pdf", content, SYSTEM.username, visible_to_customer=False)
+            doc = store_generated(session, DocumentStore.under(self.settings.data_dir), self.kontor.document_owners,
+                                  "offer", offer.id, filename, "application/pdf", content, SYSTEM.username,
+                                  visible_to_customer=False)
             offer.pdf_document_id, offer.pdf_content_hash = doc.id, offer.content_hash
             job.log.info("offer %s rendered: %s bytes, sha256 %s", offer.label, len(content), doc.sha256)
             return {"document_id": doc.id, "sha256": doc.sha256}

@@ -1,11 +1,14 @@
 """What the offer process needs from the runtime: its service operations, the guards of its human
-tasks and the brief shown beside its tasks."""
+tasks and the brief shown beside its tasks; and what it registers with the mail package (its mails'
+templates, who may route a reply to an offer by hand) and the documents (offers take them)."""
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
 from domain.offers import approval, operations
 from domain.offers.access import editable_offer
+from domain.offers.models import Offer
 from domain.offers.queries import approval_brief
 
 
@@ -19,4 +22,6 @@ def register(kontor) -> None:
     runtime.domain_processes.add(approval.PROCESS)  # started by POST /offers/{id}/submit only
     runtime.domain_messages.add("offer_reply")  # from the mail intake and the customer's link only
     for record_type in ("offer", "offer_approval"):  # a reply to an offer's or its approvers' mail, routed by hand
-        kontor.mail_records.register(record_type, editable_offer)
+        kontor.mail_routes.register_record(record_type, editable_offer)
+    kontor.mail_templates.register(Path(__file__).parent / "mail_templates")  # offer, reminders, order confirmation
+    kontor.document_owners.register("offer", Offer)
