@@ -73,7 +73,8 @@ class MailRoutes:
 
     # ------------------------------------------------------------------ registration
     def register_record(self, record_type: str, check: RecordCheck) -> None:
-        self._records[record_type] = check
+        """The record type as outbox rows name it (`record=("offer", id)`), and who may edit such a record."""
+        self._records[record_type] = _once(self._records.get(record_type), check, f"the record type {record_type!r}")
 
     def register_senders(self, senders: Senders) -> None:
         self.senders = _once(self.senders if not isinstance(self.senders, NoSenders) else None, senders, "senders")

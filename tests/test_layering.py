@@ -41,3 +41,13 @@ def test_the_check_sees_an_offence(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from api.schemas import Text\nimport sqlalchemy.orm\n")
     assert imported_modules(bad) == {"api.schemas", "sqlalchemy.orm"}
+
+
+def test_the_mail_package_imports_no_business_module():
+    """Business modules register what mail routing asks of them (mailers/routes.py); the mail
+    package never imports them."""
+    assert offending("mailers", ("domain",)) == []
+
+
+def test_the_kernel_imports_nothing_of_kontor():
+    assert offending("kernel", ("domain", "runtime", "mailers", "api", "flows", "kontor")) == []
