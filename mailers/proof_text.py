@@ -1,7 +1,8 @@
 """Proof of possession that a received mail may quote back (a reply address with its signed token,
 an offer's answer link, a Message-ID Kontor made), taken out of the text that staff read and the
 process gets: reading a customer's reply must be no way to answer in the customer's name. The raw
-message keeps it, for those who may edit the customer (as the customers module rules: MailRoutes.require_mail_reader)."""
+message keeps it, for those who may edit the customer (as the customers module rules, registered
+with MailRoutes.require_mail_reader)."""
 from __future__ import annotations
 
 import re
