@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.documents import DocumentOwners
 from domain.passwords import PasswordGate, configure_hashing
-from domain.users import active_principal
 from kernel.db import make_engine, make_session_factory, migrate, transaction
 from kernel.private_files import secure_data_folder
 from kontor.settings import Settings
 from mailers.compose import MailTemplates
 from mailers.routes import MailRoutes
-from runtime.runtime import OperationRegistry, ProcessRuntime
+from kernel.module import Module
+from kontor.modules import MODULES
+from runtime.runtime import ProcessRuntime
 
 
 @dataclass
@@ -27,8 +28,9 @@ class Kontor:
     runtime: ProcessRuntime
     password_gate: PasswordGate  # how many password hashes this process computes at once
     deployed: list = field(default_factory=list)
-    # what the business modules registered (register_processes): what mail routing asks of them, their
-    # mails' templates, the records that take documents
+    modules: tuple[Module, ...] = MODULES
+    # what the modules registered (their `wire`): what mail routing asks of them, their mails'
+    # templates, the records that take documents
     mail_routes: MailRoutes = field(default_factory=MailRoutes)
     mail_templates: MailTemplates = field(default_factory=MailTemplates)
     document_owners: DocumentOwners = field(default_factory=DocumentOwners)
@@ -41,28 +43,17 @@ class Kontor:
         self.engine.dispose()
 
 
-def register_operations(operations: OperationRegistry) -> None:
-    """Every service-task operation Kontor offers, by name."""
-    from domain import demo_operations
-
-    demo_operations.register(operations)
-
-
-def register_processes(kontor: Kontor) -> None:
-    """What each business module registers: the processes' operations, task guards and task views, what
-    the mail package asks of the modules (senders, leads, traces, record checks, templates) and the
-    records that take documents (they need the Kontor itself)."""
-    from domain.catalog import wiring as catalog
-    from domain.customers import wiring as customers
-    from domain.offers import wiring as offers
-    from domain.orders import wiring as orders
-    from domain.sales import wiring as sales
-
-    customers.register(kontor)
-    sales.register(kontor)
-    catalog.register(kontor)
-    orders.register(kontor)
-    offers.register(kontor)
+def wire_modules(kontor: Kontor) -> None:
+    """What each module registers once the Kontor is built (operations, guards, task views, mail
+    routes, owners of documents), its mail templates, and the processes and messages only its own
+    records start and send."""
+    for module in kontor.modules:
+        kontor.runtime.domain_processes.update(module.processes)
+        kontor.runtime.domain_messages.update(module.messages)
+        for folder in module.templates:
+            kontor.mail_templates.register(folder)
+        if module.wire is not None:
+            module.wire(kontor)
 
 
 def bootstrap(settings: Settings | None = None, *, run_migrations: bool = True, deploy: bool = True) -> Kontor:
@@ -76,12 +67,9 @@ def bootstrap(settings: Settings | None = None, *, run_migrations: bool = True, 
     if run_migrations:
         migrate(url)
     engine = make_engine(url)
-    operations = OperationRegistry()
-    register_operations(operations)
-    kontor = Kontor(settings, engine, make_session_factory(engine), ProcessRuntime(settings, operations=operations),
+    kontor = Kontor(settings, engine, make_session_factory(engine), ProcessRuntime(settings),
                     PasswordGate(settings.password_hash_slots, settings.password_hash_wait_seconds))
-    kontor.runtime.people = active_principal
-    register_processes(kontor)
+    wire_modules(kontor)
     if deploy:
         with kontor.transaction() as session:
             kontor.deployed = [(d.process_key, d.version) for d in deploy_specs(session, kontor.runtime,
