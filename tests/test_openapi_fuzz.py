@@ -17,6 +17,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy import select
 
 from api.app import create_app
+from kontor.modules import MODULES
 from api.deps import issue_token
 from api.errors import REQUEST_NOT_VALID
 from domain.users import User, add_user
@@ -37,7 +38,8 @@ def positive_data_acceptance_but_business_rules(ctx, response, case):
         return None
     return positive_data_acceptance(ctx, response, case)
 # The document does not depend on the database: read it from an application that serves nothing.
-_DOCUMENT_ONLY = SimpleNamespace(sessions=None, settings=SimpleNamespace(signing_key=lambda: "document-only"))
+_DOCUMENT_ONLY = SimpleNamespace(sessions=None, settings=SimpleNamespace(signing_key=lambda: "document-only"),
+                                 modules=MODULES)
 schema = schemathesis.openapi.from_dict(create_app(_DOCUMENT_ONLY).openapi(), config=CONFIG)
 
 
