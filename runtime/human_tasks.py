@@ -147,10 +147,16 @@ def complete_task(session: Session, runtime: ProcessRuntime, task_id: int, who: 
     require_running(instance)
     if expected_version is not None and expected_version != instance.version:
         raise Conflict(f"the instance changed meanwhile (version {instance.version}, expected {expected_version})")
-    # the guard may refuse, record the decision, or add facts only the domain knows
-    data = {**data, **runtime.guards.check(task.guard, session, who, task, instance.variables or {}, "complete",
-                                           data)}
+    variables = instance.variables or {}
+    runtime.guards.check(task.guard, session, who, task, variables, "complete", data)  # may refuse
     workflow, spec = load_workflow(session, runtime, instance)
+    try:
+        named = runtime.engine.human_task_property(workflow, task.task_id, "completion")
+    except KeyError:
+        raise Conflict(f"task {task_id} is no longer waiting") from None
+    # the completion records what the task decides and may add facts only the domain knows
+    completion = runtime.completions.name_for(named, task.guard)
+    data = {**data, **runtime.completions.run(completion, session, who, task, variables, data)}
     try:
         runtime.engine.complete_human_task(workflow, task.task_id, jsonable(data))
     except KeyError:

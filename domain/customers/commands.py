@@ -12,6 +12,7 @@ from domain.customers.rules import check_payment_terms, check_tax_treatment, nor
 from domain.numbering import next_number
 from domain.users import Principal, User
 from kontor.db import utcnow
+from domain.lifecycle import change_state
 from runtime.errors import Conflict, NotFound, ValidationFailed
 
 
@@ -47,7 +48,10 @@ def update_customer(session: Session, who: Principal, customer_id: int, changes:
             _require_own(session, Contact if field == "preferred_contact_id" else Site, changes[field], customer.id,
                          field)
     for name, value in changes.items():
-        setattr(customer, name, value)
+        if name != "status":
+            setattr(customer, name, value)
+    if "status" in changes:  # its lifecycle moves it (staff may set any of its states)
+        change_state(session, customer, changes["status"])
     note_terms_setter(customer, who, changes)
     _validate(session, customer, home_country)
     refresh_search_text(session, customer)

@@ -1,5 +1,5 @@
-"""What the offer process needs from the runtime: its service operations, the guards of its human
-tasks and the brief shown beside its tasks."""
+"""What the offer process needs from the runtime: its service operations, the guards and completions
+of its human tasks and the brief shown beside its tasks."""
 from __future__ import annotations
 
 from functools import partial
@@ -15,6 +15,11 @@ def register(kontor) -> None:
     runtime.guards.register("offers.approval", partial(approval.guard_approval, settings=kontor.settings))
     runtime.guards.register("offers.rework", partial(approval.guard_rework, settings=kontor.settings))
     runtime.guards.register("offers.review_reply", approval.guard_review_reply)
+    # what completing those tasks decides; models deployed before this split name only the guard
+    runtime.completions.register("offers.record_approval", approval.record_approval,
+                                 formerly_in_guard="offers.approval")
+    runtime.completions.register("offers.record_rework", partial(approval.record_rework, settings=kontor.settings),
+                                 formerly_in_guard="offers.rework")
     runtime.task_views[approval.PROCESS] = approval_brief
     runtime.domain_processes.add(approval.PROCESS)  # started by POST /offers/{id}/submit only
     runtime.domain_messages.add("offer_reply")  # from the mail intake and the customer's link only

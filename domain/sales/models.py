@@ -7,9 +7,19 @@ from decimal import Decimal
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kernel.lifecycle import Lifecycle, move
 from kontor.db import Base, utcnow
 
 LEAD_STATUSES = ("new", "qualified", "disqualified", "converted")
+# Qualified and disqualified are judgements that a salesperson may revise; converted is final (the
+# lead lives on as a customer), and a disqualified lead is not converted without being requalified.
+LEAD_LIFECYCLE = Lifecycle(
+    record="lead", states=LEAD_STATUSES, initial="new", transitions=(
+        *move(("new", "disqualified"), "qualified", "qualify"),
+        *move(("new", "qualified"), "disqualified", "disqualify"),
+        *move(("qualified", "disqualified"), "new", "reopen"),
+        *move(("new", "qualified"), "converted", "convert"),
+    ))
 LEAD_SOURCES = ("web_form", "email", "phone", "fair", "referral", "import", "other")
 
 
@@ -25,13 +35,14 @@ class Lead(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(20), default="other")
     score: Mapped[int] = mapped_column(default=0)  # 0..100
-    status: Mapped[str] = mapped_column(String(15), default="new")
+    status: Mapped[str] = mapped_column(String(15), default=LEAD_LIFECYCLE.initial)
     owner: Mapped[str | None] = mapped_column(String(100), index=True)
     message: Mapped[str | None] = mapped_column(Text)  # what the lead wrote
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))  # once converted
     disqualified_reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    lifecycle = LEAD_LIFECYCLE
 
 
 class OpportunityPhase(Base):
