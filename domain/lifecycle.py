@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from domain.customers.timeline import record_trace
 from kernel.lifecycle import Lifecycle, Transition
-from runtime.errors import Conflict
+from kernel.errors import Conflict
 
 
 @dataclass(frozen=True)

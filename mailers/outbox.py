@@ -19,12 +19,13 @@ from sqlalchemy import ForeignKey, Index, String, Text, and_, or_, select, updat
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from domain.listing import PageRequest, page_of
-from domain.users import Principal
-from kontor.db import Base, transaction, utcnow
+from kernel.listing import PageRequest, page_of
+from kernel.principal import Principal
+from kernel.db import Base, transaction
+from kernel.clock import utcnow
 from kontor.settings import Settings
 from mailers import tokens
-from runtime.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from runtime.workers import CLAIMANT, claimable_again, current_claimant
 
 PURPOSES = ("transactional", "marketing")

@@ -22,12 +22,13 @@ from typing import Any
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.users import SYSTEM, Principal
-from kontor.db import transaction, utcnow
-from kontor.driver_sql import DriverStatement
-from kontor.transient import once_more_if_disconnected
+from kernel.principal import SYSTEM, Principal
+from kernel.db import transaction
+from kernel.clock import utcnow
+from kernel.driver_sql import DriverStatement
+from kernel.transient import once_more_if_disconnected
 from runtime.engine import ProcessError
-from runtime.errors import Conflict, NotFound
+from kernel.errors import Conflict, NotFound
 from runtime.models import Incident, ProcessInstance, ServiceJob
 from runtime.progress import audit, audit_event, jsonable, load_workflow, save_progress, settled
 from runtime.runtime import JobContext, ProcessRuntime

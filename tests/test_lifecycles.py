@@ -16,7 +16,7 @@ from domain.offers.models import CLOSED_STATUSES, OFFER_LIFECYCLE, Offer
 from domain.orders.models import ORDER_LIFECYCLE, Order
 from domain.sales.models import LEAD_LIFECYCLE, Lead
 from kernel.lifecycle import Lifecycle, Transition, move
-from runtime.errors import Conflict
+from kernel.errors import Conflict
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = {Offer: OFFER_LIFECYCLE, Order: ORDER_LIFECYCLE, Lead: LEAD_LIFECYCLE, Customer: CUSTOMER_LIFECYCLE}

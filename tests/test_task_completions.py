@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from runtime.errors import Forbidden
+from kernel.errors import Forbidden
 from runtime.models import ProcessInstance
 from runtime.runtime import TaskCompletions, TaskGuards
 from tests.support import ok

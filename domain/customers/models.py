@@ -8,7 +8,9 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.lifecycle import Lifecycle, move
-from kontor.db import Base, utcnow
+from kernel.db import Base
+from kernel.clock import utcnow
+from kernel.module import NumberSeries
 
 CUSTOMER_STATUSES = ("lead", "active", "passive")
 # The relationship as sales sees it: staff set it freely, in any direction (a passive customer who
@@ -32,6 +34,8 @@ DOCUMENT_KINDS = ("offers", "invoices", "dunning")
 SEARCH_INDEX = Index("ix_customer_search_trgm", "search_text", postgresql_using="gin",
                      postgresql_ops={"search_text": "gin_trgm_ops"}, info={"only_on": "postgresql"})
 SEARCH_INDEX.ddl_if(dialect="postgresql")
+
+CUSTOMER_NUMBERS = NumberSeries("customer", "V-", 6)
 
 
 class Customer(Base):

@@ -19,12 +19,12 @@ from domain.lifecycle import TraceEntry, change_state
 from domain.numbering import next_number
 from domain.offers.access import editable_offer
 from domain.offers.content import lines_of, totals_of
-from domain.offers.models import Offer, OfferApproval
-from domain.users import Principal
-from kontor.db import utcnow
+from domain.offers.models import OFFER_NUMBERS, Offer, OfferApproval
+from kernel.principal import Principal
+from kernel.clock import utcnow
 from kontor.settings import Settings
 from mailers.outbox import Recipient
-from runtime.errors import Conflict, Forbidden, ValidationFailed
+from kernel.errors import Conflict, Forbidden, ValidationFailed
 from runtime.human_tasks import complete_task
 from runtime.instances import cancel_instance, start_instance
 from runtime.models import HumanTask, ProcessInstance
@@ -40,7 +40,7 @@ def local_now(settings: Settings) -> datetime:
 
 
 def next_offer_number(session: Session, settings: Settings) -> str:
-    return next_number(session, "offer", local_now(settings).year)
+    return next_number(session, OFFER_NUMBERS, local_now(settings).year)
 
 
 def open_items_total(session: Session, customer_id: int) -> Decimal:

@@ -8,7 +8,9 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.lifecycle import Lifecycle, move
-from kontor.db import Base, utcnow
+from kernel.db import Base
+from kernel.clock import utcnow
+from kernel.module import NumberSeries
 
 # An offer's lifecycle; domain.lifecycle.change_state is the only code that moves an offer along it.
 OFFER_STATUSES = ("draft", "in_approval", "rework", "approved", "sent", "accepted", "declined", "expired",
@@ -31,6 +33,8 @@ OFFER_LIFECYCLE = Lifecycle(
     ))
 EDITABLE_STATUSES = ("draft", "rework", "in_approval", "approved")
 CLOSED_STATUSES = ("accepted", "declined", "expired", "superseded", "cancelled")
+
+OFFER_NUMBERS = NumberSeries("offer", "OFF-{year}-", 4)
 
 
 class Offer(Base):

@@ -8,7 +8,9 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.lifecycle import Lifecycle, move
-from kontor.db import Base, utcnow
+from kernel.db import Base
+from kernel.clock import utcnow
+from kernel.module import NumberSeries
 
 ORDER_STATUSES = ("open", "fulfilled", "invoiced", "cancelled")
 # Made open from the accepted offer; delivery and invoicing (not built yet) move it on.
@@ -18,6 +20,8 @@ ORDER_LIFECYCLE = Lifecycle(
         *move("fulfilled", "invoiced", "invoice"),
         *move("open", "cancelled", "cancel"),
     ))
+
+ORDER_NUMBERS = NumberSeries("order", "ORD-{year}-", 4)
 
 
 class Order(Base):

@@ -8,7 +8,8 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.lifecycle import Lifecycle, move
-from kontor.db import Base, utcnow
+from kernel.db import Base
+from kernel.clock import utcnow
 
 LEAD_STATUSES = ("new", "qualified", "disqualified", "converted")
 # Qualified and disqualified are judgements that a salesperson may revise; converted is final (the
