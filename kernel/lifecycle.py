@@ -32,7 +32,9 @@ class Lifecycle:
     states: tuple[str, ...]
     initial: str
     transitions: tuple[Transition, ...]
-    field: str = "status"  # the record's attribute that holds the state
+    # the record's attribute that holds the state; None: the state follows from other data (an
+    # opportunity's from its phase), and whoever moves it asks the lifecycle first
+    field: str | None = "status"
 
     def __post_init__(self):
         if len(set(self.states)) != len(self.states):

@@ -11,15 +11,16 @@ from pathlib import Path
 import pytest
 
 from domain.customers.models import CUSTOMER_LIFECYCLE, Customer
-from domain.lifecycle import change_state, describe
+from domain.lifecycle import change_state, check_move, describe
 from domain.offers.models import CLOSED_STATUSES, OFFER_LIFECYCLE, Offer
 from domain.orders.models import ORDER_LIFECYCLE, Order
-from domain.sales.models import LEAD_LIFECYCLE, Lead
+from domain.sales.models import LEAD_LIFECYCLE, OPPORTUNITY_LIFECYCLE, Lead, Opportunity
 from kernel.lifecycle import Lifecycle, Transition, move
 from kernel.errors import Conflict
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = {Offer: OFFER_LIFECYCLE, Order: ORDER_LIFECYCLE, Lead: LEAD_LIFECYCLE, Customer: CUSTOMER_LIFECYCLE}
+ALL = {**RECORDS, Opportunity: OPPORTUNITY_LIFECYCLE}  # an opportunity's state follows from its phase
 
 
 def record_in(model, state: str):
@@ -60,6 +61,16 @@ def test_a_move_not_declared_is_refused_naming_the_record_and_both_states(model,
     assert getattr(record, model.lifecycle.field) == source
 
 
+@pytest.mark.parametrize("source,target", [("won", "open"), ("lost", "open"), ("won", "lost"), ("lost", "won")])
+def test_a_closed_opportunity_does_not_move(source, target):
+    assert check_move(Opportunity(id=7), "open", "won").name == "win"
+    assert check_move(Opportunity(id=7), "open", "open") is None  # from one open phase into another
+    with pytest.raises(Conflict, match=f"opportunity 7 cannot go from {source} to {target}"):
+        check_move(Opportunity(id=7), source, target)
+    with pytest.raises(TypeError):  # its phase moves it, never a state of its own
+        change_state(None, Opportunity(id=7), "won")
+
+
 def test_staying_in_a_state_is_no_move():
     offer = record_in(Offer, "approved")
     assert change_state(None, offer, "approved") is None and offer.status == "approved"
@@ -83,7 +94,7 @@ def test_a_declaration_that_does_not_add_up_is_refused():
 
 
 # ---------------------------------------------------------------- nothing else assigns a state
-STATE_FIELDS = {lifecycle.field for lifecycle in RECORDS.values()}
+STATE_FIELDS = {lifecycle.field for lifecycle in RECORDS.values() if lifecycle.field}
 MODELS = {model.__name__ for model in RECORDS}
 
 
@@ -136,8 +147,8 @@ def test_the_readme_lists_every_move():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("### Lifecycles", 1)[1].split("\n## ", 1)[0]
     rows = {tuple(cell.strip(" `") for cell in row.strip("|").split("|")[:4])
-            for row in section.splitlines() if re.match(r"\| (offer|order|lead|customer) \|", row)}
-    declared = {(lc.record, t.source, t.target, t.name or "") for lc in RECORDS.values() for t in lc.transitions}
+            for row in section.splitlines() if re.match(r"\| (offer|order|lead|customer|opportunity) \|", row)}
+    declared = {(lc.record, t.source, t.target, t.name or "") for lc in ALL.values() for t in lc.transitions}
     assert rows == declared
-    for lifecycle in RECORDS.values():
+    for lifecycle in ALL.values():
         assert f"`{lifecycle.record}`: " + ", ".join(f"`{s}`" for s in lifecycle.states) in section

@@ -21,6 +21,13 @@ LEAD_LIFECYCLE = Lifecycle(
         *move(("qualified", "disqualified"), "new", "reopen"),
         *move(("new", "qualified"), "converted", "convert"),
     ))
+# An opportunity moves through the configurable open phases in any order (staying open), until a
+# closing phase wins or loses it; no move leaves a closed one. Its state follows from its phase.
+OPPORTUNITY_LIFECYCLE = Lifecycle(
+    record="opportunity", states=("open", "won", "lost"), initial="open", field=None, transitions=(
+        *move("open", "won", "win"),
+        *move("open", "lost", "lose"),
+    ))
 LEAD_SOURCES = ("web_form", "email", "phone", "fair", "referral", "import", "other")
 
 
@@ -89,4 +96,5 @@ class Opportunity(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
     __mapper_args__ = {"version_id_col": version}
+    lifecycle = OPPORTUNITY_LIFECYCLE
 
