@@ -41,7 +41,9 @@ class Module:
       never imports the API layer.
     - `trace_kinds` / `customer_trace_kinds`: the customer-timeline entries it writes, and those of
       them the customer's own portal users may see.
-    - `templates`: folders of its Jinja2 templates (mail texts, documents)."""
+    - `templates`: folders of its Jinja2 templates (mail texts, documents).
+    - `package` / `public`: the package of a business module and the submodules other modules may
+      import (its interface); everything else in it is internal (tests/test_layering.py)."""
     name: str
     models: tuple[ModuleType, ...] = ()
     number_series: tuple[NumberSeries, ...] = ()
@@ -54,6 +56,8 @@ class Module:
     trace_kinds: tuple[str, ...] = ()
     customer_trace_kinds: tuple[str, ...] = ()
     templates: tuple[Path, ...] = ()
+    package: str | None = None
+    public: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         hidden = set(self.customer_trace_kinds) - set(self.trace_kinds)

@@ -4,7 +4,6 @@ is its package (kernel.module.Module in its `module.py`), its API router file(s)
 here. The order is the order of the API's routes."""
 from __future__ import annotations
 
-from api.module import MODULE as API
 from domain.accounts import MODULE as ACCOUNTS
 from domain.catalog.module import MODULE as CATALOG
 from domain.customers.module import MODULE as CUSTOMERS
@@ -17,6 +16,6 @@ from kernel.module import Module, check_modules
 from mailers.module import MODULE as MAIL
 from runtime.module import MODULE as PROCESSES
 
-MODULES: tuple[Module, ...] = (ACCOUNTS, PROCESSES, API, CUSTOMERS, SALES, CATALOG, RECORDS, MAIL, OFFERS, ORDERS,
+MODULES: tuple[Module, ...] = (ACCOUNTS, PROCESSES, CUSTOMERS, SALES, CATALOG, RECORDS, MAIL, OFFERS, ORDERS,
                                DEMO)
 check_modules(MODULES)

@@ -6,6 +6,8 @@ from kernel.module import Module
 
 MODULE = Module(
     name="catalog",
+    package="domain.catalog",
+    public=("models", "queries", "commands", "inputs", "module"),
     models=(models,),
     routers=("api.routers.products:router", "api.routers.price_lists:router",
              "api.routers.price_lists:conditions_router"),

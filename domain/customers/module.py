@@ -14,6 +14,8 @@ def wire(kontor) -> None:
 
 MODULE = Module(
     name="customers",
+    package="domain.customers",
+    public=("models", "access", "timeline", "commands", "inputs", "duplicates", "recipients", "rules", "module"),
     models=(models, timeline),
     number_series=(CUSTOMER_NUMBERS,),
     wire=wire,

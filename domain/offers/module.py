@@ -8,6 +8,8 @@ from kernel.module import Module
 
 MODULE = Module(
     name="offers",
+    package="domain.offers",
+    public=("models", "content", "module"),
     models=(models,),
     number_series=(OFFER_NUMBERS,),
     wire=wiring.register,

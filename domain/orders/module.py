@@ -7,6 +7,8 @@ from kernel.module import Module
 
 MODULE = Module(
     name="orders",
+    package="domain.orders",
+    public=("models", "commands", "module"),
     models=(models,),
     number_series=(ORDER_NUMBERS,),
     routers=("api.routers.orders:router",),

@@ -6,6 +6,8 @@ from kernel.module import Module
 
 MODULE = Module(
     name="sales",
+    package="domain.sales",
+    public=("models", "opportunities", "module"),
     models=(models,),
     routers=("api.routers.leads:router", "api.routers.opportunities:router",
              "api.routers.opportunities:phases_router", "api.routers.opportunities:groups_router"),
