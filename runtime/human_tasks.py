@@ -134,8 +134,10 @@ def validate_form(schema: dict | None, data: dict) -> None:
 
 def complete_task(session: Session, runtime: ProcessRuntime, task_id: int, who: Principal, data: dict,
                   expected_version: int | None = None) -> ProcessInstance:
-    """Validate the form data, complete the task and run the process on to its next wait.
-    Two completions of one task: the second gets Conflict (also via the instance's version)."""
+    """Validate the form data, ask the task's guard, let its completion record what the task decides,
+    complete the task and run the process on to its next wait, all in the caller's transaction (a
+    refusal anywhere leaves nothing recorded). Two completions of one task: the second gets Conflict
+    (also via the instance's version)."""
     task = _open_task(session, task_id, who)
     if not may_work(task, who):
         raise Forbidden(f"task is claimed by {task.assignee}" if task.assignee not in (None, who.username)
