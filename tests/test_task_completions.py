@@ -60,9 +60,9 @@ def world(kontor, tmp_path):
     folder = tmp_path / "processes"
     folder.mkdir()
     keys = {}
-    for flavour, line in (("named", f'\n          <spiffworkflow:property name="completion" value="{completion_name}"/>'),
-                          ("old", ""),
-                          ("none", '\n          <spiffworkflow:property name="completion" value=""/>')):
+    property_line = '\n          <spiffworkflow:property name="completion" value="{}"/>'
+    for flavour, line in (("named", property_line.format(completion_name)), ("old", ""),
+                          ("none", property_line.format(""))):
         keys[flavour] = f"test_completion_{flavour}_{tag}"
         (folder / f"{keys[flavour]}.bpmn").write_text(PROCESS.format(key=keys[flavour], guard=guard_name,
                                                                      completion=line))

@@ -27,7 +27,8 @@ def create_order_from_offer(session: Session, offer: Offer, year: int, accepted_
     if existing is not None:
         return existing
     order = Order(number=next_number(session, ORDER_NUMBERS, year), offer_id=offer.id,
-                  status=ORDER_LIFECYCLE.initial, accepted_via=accepted_via, created_by=actor, **{name: getattr(offer, name) for name in COPIED})
+                  status=ORDER_LIFECYCLE.initial, accepted_via=accepted_via, created_by=actor,
+                  **{name: getattr(offer, name) for name in COPIED})
     session.add(order)
     session.flush()
     for line in lines_of(session, offer.id):
