@@ -6,7 +6,7 @@ from kernel.module import Module
 
 
 def wire(kontor) -> None:
-    kontor.runtime.people = users.active_principal  # tasks are delegated to active users
+    kontor.runtime.look_up_people_with(users.active_principal)  # tasks are delegated to active users
 
 
 MODULE = Module(

@@ -48,8 +48,7 @@ def wire_modules(kontor: Kontor) -> None:
     routes, owners of documents), its mail templates, and the processes and messages only its own
     records start and send."""
     for module in kontor.modules:
-        kontor.runtime.domain_processes.update(module.processes)
-        kontor.runtime.domain_messages.update(module.messages)
+        kontor.runtime.reserve_for_records(module.processes, module.messages)
         for folder in module.templates:
             kontor.mail_templates.register(folder)
         if module.wire is not None:

@@ -134,8 +134,10 @@ def validate_form(schema: dict | None, data: dict) -> None:
 
 def complete_task(session: Session, runtime: ProcessRuntime, task_id: int, who: Principal, data: dict,
                   expected_version: int | None = None) -> ProcessInstance:
-    """Validate the form data, complete the task and run the process on to its next wait.
-    Two completions of one task: the second gets Conflict (also via the instance's version)."""
+    """Validate the form data, ask the task's guard, let its completion record what the task decides,
+    complete the task and run the process on to its next wait, all in the caller's transaction (a
+    refusal anywhere leaves nothing recorded). Two completions of one task: the second gets Conflict
+    (also via the instance's version)."""
     task = _open_task(session, task_id, who)
     if not may_work(task, who):
         raise Forbidden(f"task is claimed by {task.assignee}" if task.assignee not in (None, who.username)
@@ -146,10 +148,16 @@ def complete_task(session: Session, runtime: ProcessRuntime, task_id: int, who: 
     require_running(instance)
     if expected_version is not None and expected_version != instance.version:
         raise Conflict(f"the instance changed meanwhile (version {instance.version}, expected {expected_version})")
-    # the guard may refuse, record the decision, or add facts only the domain knows
-    data = {**data, **runtime.guards.check(task.guard, session, who, task, instance.variables or {}, "complete",
-                                           data)}
+    variables = instance.variables or {}
+    runtime.guards.check(task.guard, session, who, task, variables, "complete", data)  # may refuse
     workflow, spec = load_workflow(session, runtime, instance)
+    try:
+        named = runtime.engine.human_task_property(workflow, task.task_id, "completion")
+    except KeyError:
+        raise Conflict(f"task {task_id} is no longer waiting") from None
+    # the completion records what the task decides and may add facts only the domain knows
+    completion = runtime.completions.name_for(named, task.guard)
+    data = {**data, **runtime.completions.run(completion, session, who, task, variables, data)}
     try:
         runtime.engine.complete_human_task(workflow, task.task_id, jsonable(data))
     except KeyError:

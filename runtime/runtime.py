@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any, Callable
 
 from sqlalchemy.orm import Session
@@ -47,14 +48,14 @@ class OperationRegistry:
 
 
 TaskGuard = Callable[..., None]
+TaskCompletion = Callable[..., "dict | None"]
 
 
 class TaskGuards:
     """Named checks of the domain that a human task names in its `guard` property, run in the same
-    transaction before the task is claimed or completed: guard(session, who, task, variables, action,
-    data) raises to refuse (e.g. nobody approves their own offer), may record what the completion
-    decides (e.g. the approval bound to the offer's content) and may return data the completion
-    carries into the process (e.g. the facts of a resubmitted offer)."""
+    transaction before the task is claimed, delegated or completed: guard(session, who, task,
+    variables, action, data) raises to refuse (e.g. nobody approves their own offer) and changes
+    nothing. What a completion decides is the task's completion's to record (TaskCompletions)."""
 
     def __init__(self):
         self._guards: dict[str, TaskGuard] = {}
@@ -62,15 +63,53 @@ class TaskGuards:
     def register(self, name: str, guard: TaskGuard) -> None:
         self._guards[name] = guard
 
-    def check(self, name: str | None, *args) -> dict:
-        """Runs the guard; returns the data it adds to the completion (facts only the domain knows)."""
+    def check(self, name: str | None, *args) -> None:
         if not name:
-            return {}
+            return
         try:
             guard = self._guards[name]
         except KeyError:
             raise LookupError(f"no task guard named {name!r} is registered") from None
-        return guard(*args) or {}
+        if guard(*args) is not None:  # a guard that hands back data would be recording, not guarding
+            raise TypeError(f"task guard {name!r} returned a value; a guard only checks")
+
+
+class TaskCompletions:
+    """Named handlers of the domain that record what completing a human task decides (e.g. the
+    approval bound to the offer's content, the offer's new state), named by the task's `completion`
+    property. complete_task runs one in the same transaction right after the task's guard passed and
+    before the engine completes the task: completion(session, who, task, variables, data) may return
+    data the completion carries into the process (e.g. the facts of a resubmitted offer). Claim and
+    delegation never run it."""
+
+    def __init__(self):
+        self._completions: dict[str, TaskCompletion] = {}
+        self._by_guard: dict[str, str] = {}
+
+    def register(self, name: str, completion: TaskCompletion, *, formerly_in_guard: str | None = None) -> None:
+        """formerly_in_guard: the guard that did this completion's work before completions existed.
+        A task of a model deployed then names only its guard (no `completion` property at all); its
+        instances still run this completion, so an approval given on an old version is recorded."""
+        self._completions[name] = completion
+        if formerly_in_guard:
+            self._by_guard[formerly_in_guard] = name
+
+    def name_for(self, completion: str | None, guard: str | None) -> str | None:
+        """The completion a task runs: the one its model names (an empty name: none); a model that
+        names none, the one that took over its guard's recording."""
+        if completion is not None:
+            return completion or None
+        return self._by_guard.get(guard) if guard else None
+
+    def run(self, name: str | None, *args) -> dict:
+        """Runs the completion; returns the data it adds to the completion (facts only the domain knows)."""
+        if not name:
+            return {}
+        try:
+            completion = self._completions[name]
+        except KeyError:
+            raise LookupError(f"no task completion named {name!r} is registered") from None
+        return completion(*args) or {}
 
 
 def _nobody(session: Session, username: str) -> Principal | None:
@@ -83,6 +122,7 @@ class ProcessRuntime:
         self.engine = engine or ProcessEngine()
         self.operations = operations or OperationRegistry()
         self.guards = TaskGuards()
+        self.completions = TaskCompletions()
         # process key -> view(session, who, task, variables) -> dict: what a person needs to decide the task
         self.task_views: dict[str, Callable[..., dict | None]] = {}
         # Processes and messages that only their business records start and send (an offer's approval,
@@ -96,6 +136,20 @@ class ProcessRuntime:
         self._definitions: dict[int, tuple[int, str]] = {}  # definition id -> (deployment id, process key)
         self._latest: dict[str, tuple[int, int]] = {}  # process key -> (definition id, version)
         self._lock = threading.Lock()
+
+    def register_task_view(self, process_key: str, view: Callable[..., dict | None]) -> None:
+        """What a person needs to decide the tasks of this process, shown beside them."""
+        self.task_views[process_key] = view
+
+    def reserve_for_records(self, processes: Iterable[str] = (), messages: Iterable[str] = ()) -> None:
+        """Processes and messages that only their business records start and send: the generic
+        start and message endpoints refuse them."""
+        self.domain_processes.update(processes)
+        self.domain_messages.update(messages)
+
+    def look_up_people_with(self, lookup: Callable[[Session, str], Principal | None]) -> None:
+        """How the runtime finds the active user of a name (a task is delegated to them)."""
+        self.people = lookup
 
     def spec_for(self, session: Session, definition_id: int) -> tuple[ProcessDefinition, ProcessSpec]:
         definition = session.get(ProcessDefinition, definition_id)

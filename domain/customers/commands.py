@@ -14,6 +14,7 @@ from kernel.principal import Principal
 from domain.users import User
 from kernel.clock import utcnow
 from kernel.errors import Conflict, NotFound, ValidationFailed
+from domain.lifecycle import change_state
 
 
 def create_customer(session: Session, who: Principal, data: dict, home_country: str) -> Customer:
@@ -48,7 +49,10 @@ def update_customer(session: Session, who: Principal, customer_id: int, changes:
             _require_own(session, Contact if field == "preferred_contact_id" else Site, changes[field], customer.id,
                          field)
     for name, value in changes.items():
-        setattr(customer, name, value)
+        if name != "status":
+            setattr(customer, name, value)
+    if "status" in changes:  # its lifecycle moves it (staff may set any of its states)
+        change_state(session, customer, changes["status"])
     note_terms_setter(customer, who, changes)
     _validate(session, customer, home_country)
     refresh_search_text(session, customer)

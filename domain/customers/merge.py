@@ -10,8 +10,9 @@ from domain.catalog.models import SpecialCondition
 from domain.customers.access import editable_customer
 from domain.customers.commands import refresh_search_text
 from domain.customers.models import Address, Contact, Customer, Site
-from domain.customers.timeline import Activity, Note, Trace, record_trace
+from domain.customers.timeline import Activity, Note, Trace
 from domain.documents import Document
+from domain.lifecycle import TraceEntry, change_state
 from domain.sales.models import Lead, Opportunity, OpportunityGroup
 from kernel.principal import Principal
 from domain.users import User
@@ -47,11 +48,10 @@ def merge_customers(session: Session, who: Principal, survivor_id: int, merged_i
         if getattr(survivor, field) is None and getattr(merged, field) is not None:
             setattr(survivor, field, getattr(merged, field))
     merged.merged_into_id = survivor.id
-    merged.status = "passive"
     merged.preferred_contact_id = merged.preferred_site_id = None
-    record_trace(session, survivor.id, "customer_merged", who.username,
-                 f"{merged.number} {merged.name} merged into this customer", "customer", merged.id,
-                 moved={k: v for k, v in moved.items() if v})
+    change_state(session, merged, "passive", TraceEntry(
+        "customer_merged", who.username, f"{merged.number} {merged.name} merged into this customer",
+        customer_id=survivor.id, details={"moved": {k: v for k, v in moved.items() if v}}))
     refresh_search_text(session, survivor)
     refresh_search_text(session, merged)
     return survivor

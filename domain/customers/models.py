@@ -7,11 +7,20 @@ from decimal import Decimal
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kernel.lifecycle import Lifecycle, move
 from kernel.db import Base
 from kernel.clock import utcnow
 from kernel.module import NumberSeries
 
 CUSTOMER_STATUSES = ("lead", "active", "passive")
+# The relationship as sales sees it: staff set it freely, in any direction (a passive customer who
+# orders again is active again); a merged customer becomes passive.
+CUSTOMER_LIFECYCLE = Lifecycle(
+    record="customer", states=CUSTOMER_STATUSES, initial="lead", transitions=(
+        *move(("passive", "lead"), "active", "activate"),
+        *move(("lead", "active"), "passive", "make_passive"),
+        *move(("active", "passive"), "lead", "make_lead"),
+    ))
 COMPANY_SIZES = ("micro", "small", "medium", "large", "enterprise")
 TAX_TREATMENTS = ("domestic", "eu_reverse_charge", "export")
 ADDRESS_KINDS = ("main", "billing", "delivery")
@@ -35,7 +44,7 @@ class Customer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
-    status: Mapped[str] = mapped_column(String(10), default="lead")
+    status: Mapped[str] = mapped_column(String(10), default=CUSTOMER_LIFECYCLE.initial)
     industry: Mapped[str | None] = mapped_column(String(100))
     size: Mapped[str | None] = mapped_column(String(20))
     country: Mapped[str] = mapped_column(String(2), default="DE")
@@ -65,6 +74,7 @@ class Customer(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
     __mapper_args__ = {"version_id_col": version}
+    lifecycle = CUSTOMER_LIFECYCLE
 
 
 class Site(Base):

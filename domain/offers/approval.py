@@ -1,6 +1,7 @@
 """The offer's approval: the facts the rules decide on, the approval process (bpmn/offer_approval.bpmn)
-started, stopped and restarted with the offer's content, and the guards of its human tasks:
-four eyes, approvals bound to the content hash, rework and resubmission."""
+started, stopped and restarted with the offer's content, and its human tasks: their guards (four
+eyes, the level's group, the content still the one asked about) and their completions (the approval
+bound to the content hash, rework, resubmission and withdrawal)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from domain.customers.models import Contact, Customer
 from domain.customers.recipients import document_recipient, recipient_of
 from domain.customers.timeline import record_trace
+from domain.lifecycle import TraceEntry, change_state
 from domain.numbering import next_number
 from domain.offers.access import editable_offer
 from domain.offers.content import lines_of, totals_of
@@ -113,7 +115,7 @@ def require_sendable(session: Session, settings: Settings, offer: Offer) -> None
 def start(session: Session, runtime: ProcessRuntime, settings: Settings, who: Principal, offer: Offer) -> None:
     """A new approval round on the offer's current content."""
     offer.approval_round += 1
-    offer.status, offer.submitted_at = "in_approval", utcnow()
+    offer.submitted_at = utcnow()
     data = {**facts(session, settings, offer), "salesperson": who.username, "approval_levels": list(LEVELS),
             "approval_deputies": dict(settings.approval_deputies), "approval_due": settings.offer_approval_due,
             "approval_escalate_after": settings.offer_approval_escalate_after}
@@ -121,9 +123,9 @@ def start(session: Session, runtime: ProcessRuntime, settings: Settings, who: Pr
                                  business_key=f"offer-{offer.id}-round-{offer.approval_round}")
     offer.instance_id = instance.id
     variables = instance.variables or {}
-    record_trace(session, offer.customer_id, "offer_submitted", who.username,
-                 f"offer {offer.label} submitted for approval: {describe_need(variables)}", "offer", offer.id,
-                 level=variables.get("approval_level"), rule=variables.get("approval_rule"))
+    change_state(session, offer, "in_approval", TraceEntry(
+        "offer_submitted", who.username, f"offer {offer.label} submitted for approval: {describe_need(variables)}",
+        details={"level": variables.get("approval_level"), "rule": variables.get("approval_rule")}))
 
 
 def describe_need(variables: dict) -> str:
@@ -158,7 +160,7 @@ def void_approvals(session: Session, offer: Offer, reason: str) -> None:
 
 
 def resubmit(session: Session, runtime: ProcessRuntime, who: Principal, offer: Offer) -> None:
-    """After a rejection: complete the rework task with "resubmit" (its guard brings the new facts)."""
+    """After a rejection: complete the rework task with "resubmit" (its completion brings the new facts)."""
     task = session.scalar(select(HumanTask).where(HumanTask.instance_id == offer.instance_id,
                                                   HumanTask.spec_name == "Task_rework", HumanTask.state == "open"))
     if task is None:
@@ -169,11 +171,14 @@ def resubmit(session: Session, runtime: ProcessRuntime, who: Principal, offer: O
 
 
 # ------------------------------------------------------------------ guards of the process's human tasks
+# A guard only checks, on claim, delegation and completion alike; what a completion decides is
+# recorded by the task's completion (record_approval, record_rework), which the runtime runs right
+# after the guard passed, in the same transaction, before the process moves on.
 def guard_approval(session: Session, who: Principal, task: HumanTask, variables: dict, action: str,
                    data: dict | None, *, settings: Settings) -> None:
     """The level's own group (its deputies' once escalated), four eyes, on the content the process
-    approves; the decision is recorded with that content. Checked on claim and on completion, whoever
-    holds the task and however it came to them: being its assignee or an admin is no authority."""
+    approves. Checked on claim and on completion, whoever holds the task and however it came to
+    them: being its assignee or an admin is no authority."""
     steps, step = variables["approval_steps"], int(variables["step"])
     group = approving_group(variables, steps[step])
     if group not in who.groups or who.is_portal:
@@ -190,21 +195,24 @@ def guard_approval(session: Session, who: Principal, task: HumanTask, variables:
     if earlier is not None:
         raise Forbidden(f"{who.username} approved offer {offer.label} at level {earlier.replace('_', ' ')} already; "
                         "each level needs another approver")
-    if action != "complete":
-        return
-    if data["decision"] == "approve" and offer.valid_until < local_now(settings).date():
+    if action == "complete" and data["decision"] == "approve" and offer.valid_until < local_now(settings).date():
         raise Conflict(f"offer {offer.label} was valid until {offer.valid_until}; it needs a new validity first")
+
+
+def record_approval(session: Session, who: Principal, task: HumanTask, variables: dict, data: dict) -> None:
+    """The decision, bound to the content it was given on; a rejection sends the offer to rework."""
+    steps, step = variables["approval_steps"], int(variables["step"])
+    offer = session.get(Offer, variables["offer_id"])
     approved = data["decision"] == "approve"
     session.add(OfferApproval(offer_id=offer.id, approval_round=offer.approval_round, level=steps[step],
-                              approver_group=group,
+                              approver_group=approving_group(variables, steps[step]),
                               decision="approved" if approved else "rejected", reason=data.get("reason"),
                               content_hash=offer.content_hash, decided_by=who.username, human_task_id=task.id))
-    if not approved:
-        offer.status = "rework"
-    record_trace(session, offer.customer_id, "offer_approved" if approved else "offer_rejected", who.username,
-                 f"offer {offer.label} {'approved' if approved else 'rejected'} at level "
-                 f"{steps[step].replace('_', ' ')}" + (f": {data.get('reason')}" if data.get("reason") else ""),
-                 "offer", offer.id)
+    trace = TraceEntry("offer_approved" if approved else "offer_rejected", who.username,
+                       f"offer {offer.label} {'approved' if approved else 'rejected'} at level "
+                       f"{steps[step].replace('_', ' ')}" + (f": {data.get('reason')}" if data.get("reason") else ""))
+    # an approval leaves the offer in approval (the next level, or its PDF, follows); a rejection does not
+    change_state(session, offer, "in_approval" if approved else "rework", trace)
 
 
 def approving_group(variables: dict, level: str) -> str:
@@ -215,25 +223,30 @@ def approving_group(variables: dict, level: str) -> str:
 
 
 def guard_rework(session: Session, who: Principal, task: HumanTask, variables: dict, action: str,
-                 data: dict | None, *, settings: Settings) -> dict | None:
-    """Only who may change the offer reworks it; a resubmission carries the new content's facts."""
+                 data: dict | None, *, settings: Settings) -> None:
+    """Only who may change the offer reworks it; a resubmission needs an offer that can go out."""
     offer = editable_offer(session, who, variables["offer_id"])
     if offer.status != "rework":
         raise Conflict(f"offer {offer.label} is {offer.status}, not in rework")
-    if action != "complete":
-        return None
+    if action == "complete" and data["decision"] != "withdraw":
+        require_sendable(session, settings, offer)
+
+
+def record_rework(session: Session, who: Principal, task: HumanTask, variables: dict, data: dict, *,
+                  settings: Settings) -> dict | None:
+    """Withdrawn, or resubmitted as a new approval round: the completion then carries the new
+    content's facts into the process."""
+    offer = session.get(Offer, variables["offer_id"])
     if data["decision"] == "withdraw":
-        offer.status = "cancelled"
         void_approvals(session, offer, f"withdrawn by {who.username}")
-        record_trace(session, offer.customer_id, "offer_withdrawn", who.username, f"offer {offer.label} withdrawn",
-                     "offer", offer.id)
+        change_state(session, offer, "cancelled",
+                     TraceEntry("offer_withdrawn", who.username, f"offer {offer.label} withdrawn"))
         return None
-    require_sendable(session, settings, offer)
     void_approvals(session, offer, "resubmitted after rework")
     offer.approval_round += 1
-    offer.status, offer.submitted_at = "in_approval", utcnow()
-    record_trace(session, offer.customer_id, "offer_submitted", who.username,
-                 f"offer {offer.label} resubmitted after rework", "offer", offer.id)
+    offer.submitted_at = utcnow()
+    change_state(session, offer, "in_approval", TraceEntry(
+        "offer_submitted", who.username, f"offer {offer.label} resubmitted after rework"))
     return facts(session, settings, offer)
 
 

@@ -15,10 +15,11 @@ from domain.customers.access import editable_customer
 from domain.customers.models import Address, Contact, Customer, Site
 from domain.customers.rules import check_payment_terms
 from domain.customers.timeline import record_trace
+from domain.lifecycle import TraceEntry, change_state
 from domain.offers import approval
 from domain.offers.access import editable_offer
 from domain.offers.content import lines_of, price_lines, refresh
-from domain.offers.models import CLOSED_STATUSES, Offer, OfferLine
+from domain.offers.models import CLOSED_STATUSES, OFFER_LIFECYCLE, Offer, OfferLine
 from domain.sales.models import Opportunity
 from domain.sales.opportunities import create_opportunity
 from kernel.principal import Principal
@@ -37,7 +38,8 @@ def create_offer(session: Session, settings: Settings, who: Principal, data: dic
         raise Conflict(f"customer {customer.number} was merged into another customer")
     price_list = customer_price_list(session, customer)
     site = session.get(Site, customer.preferred_site_id) if customer.preferred_site_id else None
-    offer = Offer(customer_id=customer.id, title=data["title"], status="draft", currency=price_list.currency,
+    offer = Offer(customer_id=customer.id, title=data["title"], status=OFFER_LIFECYCLE.initial,
+                  currency=price_list.currency,
                   price_list_id=price_list.id, payment_days=customer.payment_days,
                   skonto_percent=customer.skonto_percent, skonto_days=customer.skonto_days,
                   delivery_terms=customer.delivery_terms,
@@ -122,8 +124,8 @@ def revise_offer(session: Session, runtime: ProcessRuntime, settings: Settings, 
                         if column.key not in ("id", "version", "created_at", "updated_at", "submitted_at", "sent_at",
                                               "expires_at", "customer_reminded_at", "answered_at", "answer_note",
                                               "instance_id", "approval_round", "pdf_document_id",
-                                              "pdf_content_hash")})
-    revision.revision, revision.previous_id, revision.status = offer.revision + 1, offer.id, "draft"
+                                              "pdf_content_hash", "status")}, status=OFFER_LIFECYCLE.initial)
+    revision.revision, revision.previous_id = offer.revision + 1, offer.id
     revision.created_by = revision.changed_by = who.username
     revision.authors = sorted({*(offer.authors or []), offer.created_by, who.username})
     opportunity = session.get(Opportunity, offer.opportunity_id) if offer.opportunity_id else None
@@ -141,10 +143,9 @@ def revise_offer(session: Session, runtime: ProcessRuntime, settings: Settings, 
     refresh(revision, lines_of(session, revision.id))
     if offer.status == "sent":
         approval.stop(session, runtime, who, offer, f"superseded by revision {revision.revision}")
-    offer.status = "superseded"
-    record_trace(session, offer.customer_id, "offer_revised", who.username,
-                 f"offer {offer.label} revised: revision {revision.revision}", "offer", revision.id,
-                 previous_id=offer.id)
+    change_state(session, offer, "superseded", TraceEntry(
+        "offer_revised", who.username, f"offer {offer.label} revised: revision {revision.revision}",
+        ref=("offer", revision.id), details={"previous_id": offer.id}))
     return revision
 
 
@@ -154,9 +155,8 @@ def withdraw_offer(session: Session, runtime: ProcessRuntime, who: Principal, of
         raise Conflict(f"offer {offer.label} is {offer.status} already")
     _require_unanswered(offer)
     approval.stop(session, runtime, who, offer, f"withdrawn by {who.username}")
-    offer.status = "cancelled"
-    record_trace(session, offer.customer_id, "offer_withdrawn", who.username, f"offer {offer.label} withdrawn",
-                 "offer", offer.id)
+    change_state(session, offer, "cancelled",
+                 TraceEntry("offer_withdrawn", who.username, f"offer {offer.label} withdrawn"))
     return offer
 
 

@@ -7,14 +7,30 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kernel.lifecycle import Lifecycle, move
 from kernel.db import Base
 from kernel.clock import utcnow
 from kernel.module import NumberSeries
 
-# draft → in_approval → (rework →) approved → sent → accepted | declined | expired;
-# a sent offer that is changed becomes superseded by its next revision; cancelled: withdrawn.
+# An offer's lifecycle; domain.lifecycle.change_state is the only code that moves an offer along it.
 OFFER_STATUSES = ("draft", "in_approval", "rework", "approved", "sent", "accepted", "declined", "expired",
                   "superseded", "cancelled")
+OFFER_LIFECYCLE = Lifecycle(
+    record="offer", states=OFFER_STATUSES, initial="draft", transitions=(
+        *move("draft", "in_approval", "submit"),
+        # a change of the content voids the approvals so far and approval starts again
+        *move("approved", "in_approval", "restart"),
+        *move("in_approval", "rework", "reject"),
+        *move("rework", "in_approval", "resubmit"),
+        *move("in_approval", "approved", "approve"),  # every level approved: its PDF is rendered
+        *move("approved", "sent", "send"),
+        *move("sent", "accepted", "accept"),
+        *move("sent", "declined", "decline"),
+        *move("sent", "expired", "expire"),
+        # a sent offer that is changed, or an expired one revised, gives way to its next revision
+        *move(("sent", "expired"), "superseded", "revise"),
+        *move(("draft", "in_approval", "rework", "approved", "sent"), "cancelled", "withdraw"),
+    ))
 EDITABLE_STATUSES = ("draft", "rework", "in_approval", "approved")
 CLOSED_STATUSES = ("accepted", "declined", "expired", "superseded", "cancelled")
 
@@ -32,7 +48,7 @@ class Offer(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
     opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunity.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[str] = mapped_column(String(20), default=OFFER_LIFECYCLE.initial)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
     billing_address_id: Mapped[int | None] = mapped_column(ForeignKey("address.id"))
@@ -73,6 +89,7 @@ class Offer(Base):
     answer_note: Mapped[str | None] = mapped_column(String(500))  # the customer's reason, e.g. for a decline
     version: Mapped[int] = mapped_column(default=1)
     __mapper_args__ = {"version_id_col": version}
+    lifecycle = OFFER_LIFECYCLE
 
     @property
     def label(self) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from domain.customers.timeline import record_trace
 from domain.documents import Document, DocumentStore, store_generated
+from domain.lifecycle import TraceEntry, change_state
 from domain.offers import answers, document
 from domain.offers.approval import local_now, offer_recipient
 from domain.offers.models import Offer, OfferAnswerLink
@@ -66,7 +67,8 @@ class OfferOperations:
                 raise OfferChanged(f"offer {offer.label} is {offer.status} with other content; not rendered")
             if offer.pdf_content_hash == offer.content_hash and offer.pdf_document_id is not None:
                 return {"document_id": offer.pdf_document_id}
-            offer.status = "approved"
+            if offer.status != "approved":  # a retry finds it approved by its first attempt
+                change_state(session, offer, "approved")
             html = document.offer_html(session, self.settings, offer)
             filename = document.pdf_filename(offer)
         content = document.render_pdf(html)  # outside the transaction: about half a second
@@ -99,9 +101,9 @@ class OfferOperations:
                        context=self._mail_context(session, offer, recipient, link=self._link(token)),
                        dedupe_key=f"offer-sent:{offer.id}:{offer.content_hash}", record=("offer", offer.id),
                        subject_tag=offer.label, attachments=[params["document_id"]])
-            offer.status, offer.sent_at = "sent", utcnow()
-            record_trace(session, offer.customer_id, "offer_sent", SYSTEM.username,
-                         f"offer {offer.label} sent to {recipient.address}", "offer", offer.id)
+            offer.sent_at = utcnow()
+            change_state(session, offer, "sent", TraceEntry("offer_sent", SYSTEM.username,
+                                                            f"offer {offer.label} sent to {recipient.address}"))
             job.log.info("offer %s queued for %s", offer.label, recipient.address)
             return self._dates(offer)
 
@@ -191,9 +193,9 @@ class OfferOperations:
             order = create_order_from_offer(session, offer, local_now(self.settings).year,
                                             answer.get("via") or "mail", SYSTEM.username)
             if first:
-                offer.status, offer.answered_at, offer.answer_note = "accepted", utcnow(), answer.get("note")
-                record_trace(session, offer.customer_id, "offer_accepted", SYSTEM.username,
-                             f"offer {offer.label} accepted ({answer.get('via')})", "offer", offer.id)
+                offer.answered_at, offer.answer_note = utcnow(), answer.get("note")
+                change_state(session, offer, "accepted", TraceEntry(
+                    "offer_accepted", SYSTEM.username, f"offer {offer.label} accepted ({answer.get('via')})"))
                 self._close_opportunity(session, offer, "won")
                 self._confirm(session, offer, order, job)
             return {"order_id": order.id, "number": order.number}
@@ -217,9 +219,9 @@ class OfferOperations:
         with self.kontor.transaction() as session:
             offer = _locked(session, params["offer_id"], job)
             if offer.status == "sent":
-                offer.status, offer.answered_at, offer.answer_note = "declined", utcnow(), reason
-                record_trace(session, offer.customer_id, "offer_declined", SYSTEM.username,
-                             f"offer {offer.label} declined ({answer.get('via')}): {reason}", "offer", offer.id)
+                offer.answered_at, offer.answer_note = utcnow(), reason
+                change_state(session, offer, "declined", TraceEntry(
+                    "offer_declined", SYSTEM.username, f"offer {offer.label} declined ({answer.get('via')}): {reason}"))
                 self._close_opportunity(session, offer, "lost", reason)
             return {"status": offer.status}
 
@@ -227,9 +229,8 @@ class OfferOperations:
         with self.kontor.transaction() as session:
             offer = _locked(session, params["offer_id"], job)
             if offer.status == "sent":
-                offer.status = "expired"
-                record_trace(session, offer.customer_id, "offer_expired", SYSTEM.username,
-                             f"offer {offer.label} expired without an answer", "offer", offer.id)
+                change_state(session, offer, "expired", TraceEntry(
+                    "offer_expired", SYSTEM.username, f"offer {offer.label} expired without an answer"))
                 self._close_opportunity(session, offer, "lost", f"offer {offer.label} expired without an answer")
             return {"status": offer.status}
 

@@ -1,6 +1,7 @@
-"""What the offer process needs from the runtime: its service operations, the guards of its human
-tasks and the brief shown beside its tasks; and what it registers with the mail package (its mails'
-who may route a reply to an offer by hand; its mails' templates are declared in its module) and the documents (offers take them)."""
+"""What the offer process registers once Kontor is built: with the runtime its service operations,
+the guards and completions of its human tasks and the brief shown beside its tasks; with the mail
+package who may route a reply to an offer by hand (its mails' templates are declared in its
+module); and that offers take documents."""
 from __future__ import annotations
 
 from functools import partial
@@ -17,7 +18,12 @@ def register(kontor) -> None:
     runtime.guards.register("offers.approval", partial(approval.guard_approval, settings=kontor.settings))
     runtime.guards.register("offers.rework", partial(approval.guard_rework, settings=kontor.settings))
     runtime.guards.register("offers.review_reply", approval.guard_review_reply)
-    runtime.task_views[approval.PROCESS] = approval_brief
+    # what completing those tasks decides; models deployed before this split name only the guard
+    runtime.completions.register("offers.record_approval", approval.record_approval,
+                                 formerly_in_guard="offers.approval")
+    runtime.completions.register("offers.record_rework", partial(approval.record_rework, settings=kontor.settings),
+                                 formerly_in_guard="offers.rework")
+    runtime.register_task_view(approval.PROCESS, approval_brief)
     for record_type in ("offer", "offer_approval"):  # a reply to an offer's or its approvers' mail, routed by hand
         kontor.mail_routes.register_record(record_type, editable_offer)
     kontor.document_owners.register("offer", Offer)

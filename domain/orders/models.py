@@ -7,11 +7,19 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kernel.lifecycle import Lifecycle, move
 from kernel.db import Base
 from kernel.clock import utcnow
 from kernel.module import NumberSeries
 
 ORDER_STATUSES = ("open", "fulfilled", "invoiced", "cancelled")
+# Made open from the accepted offer; delivery and invoicing (not built yet) move it on.
+ORDER_LIFECYCLE = Lifecycle(
+    record="order", states=ORDER_STATUSES, initial="open", transitions=(
+        *move("open", "fulfilled", "fulfil"),
+        *move("fulfilled", "invoiced", "invoice"),
+        *move("open", "cancelled", "cancel"),
+    ))
 
 ORDER_NUMBERS = NumberSeries("order", "ORD-{year}-", 4)
 
@@ -23,7 +31,7 @@ class Order(Base):
     offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"), unique=True)  # one order per accepted offer
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
     opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunity.id"))
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default=ORDER_LIFECYCLE.initial)
     title: Mapped[str] = mapped_column(String(200))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
@@ -43,6 +51,7 @@ class Order(Base):
     accepted_via: Mapped[str] = mapped_column(String(20))  # link | mail | salesperson
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100))
+    lifecycle = ORDER_LIFECYCLE
 
 
 class OrderLine(Base):

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from domain.customers.commands import add_contact, create_customer
-from domain.customers.timeline import record_trace
+from domain.lifecycle import TraceEntry, change_state
 from kernel.listing import like_pattern, sorted_page
 from domain.sales.models import Lead
 from domain.sales.opportunities import create_opportunity
@@ -73,7 +73,10 @@ def update_lead(session: Session, who: Principal, lead_id: int, changes: dict) -
         raise ValidationFailed("convert a lead with /leads/{id}/convert", [{"field": "status",
                                                                             "message": "not settable"}])
     for name, value in changes.items():
-        setattr(lead, name, value)
+        if name != "status":
+            setattr(lead, name, value)
+    if "status" in changes:
+        change_state(session, lead, changes["status"])
     session.flush()
     return lead
 
@@ -99,9 +102,10 @@ def convert_lead(session: Session, who: Principal, lead_id: int, home_country: s
         create_opportunity(session, who, {"customer_id": existing_id, "lead_id": lead.id,
                                           "amount": Decimal(opportunity.get("amount") or 0), **{
                                               k: v for k, v in opportunity.items() if k != "amount"}})
-    lead.status, lead.customer_id = "converted", existing_id
-    record_trace(session, existing_id, "lead_converted", who.username,
-                 f"lead from {lead.source}: {lead.company_name or lead.last_name or lead.email}", "lead", lead.id)
+    lead.customer_id = existing_id
+    change_state(session, lead, "converted", TraceEntry(
+        "lead_converted", who.username,
+        f"lead from {lead.source}: {lead.company_name or lead.last_name or lead.email}"))
     session.flush()
     return lead
 

@@ -7,10 +7,27 @@ from decimal import Decimal
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kernel.lifecycle import Lifecycle, move
 from kernel.db import Base
 from kernel.clock import utcnow
 
 LEAD_STATUSES = ("new", "qualified", "disqualified", "converted")
+# Qualified and disqualified are judgements that a salesperson may revise; converted is final (the
+# lead lives on as a customer), and a disqualified lead is not converted without being requalified.
+LEAD_LIFECYCLE = Lifecycle(
+    record="lead", states=LEAD_STATUSES, initial="new", transitions=(
+        *move(("new", "disqualified"), "qualified", "qualify"),
+        *move(("new", "qualified"), "disqualified", "disqualify"),
+        *move(("qualified", "disqualified"), "new", "reopen"),
+        *move(("new", "qualified"), "converted", "convert"),
+    ))
+# An opportunity moves through the configurable open phases in any order (staying open), until a
+# closing phase wins or loses it; no move leaves a closed one. Its state follows from its phase.
+OPPORTUNITY_LIFECYCLE = Lifecycle(
+    record="opportunity", states=("open", "won", "lost"), initial="open", field=None, transitions=(
+        *move("open", "won", "win"),
+        *move("open", "lost", "lose"),
+    ))
 LEAD_SOURCES = ("web_form", "email", "phone", "fair", "referral", "import", "other")
 
 
@@ -26,13 +43,14 @@ class Lead(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(20), default="other")
     score: Mapped[int] = mapped_column(default=0)  # 0..100
-    status: Mapped[str] = mapped_column(String(15), default="new")
+    status: Mapped[str] = mapped_column(String(15), default=LEAD_LIFECYCLE.initial)
     owner: Mapped[str | None] = mapped_column(String(100), index=True)
     message: Mapped[str | None] = mapped_column(Text)  # what the lead wrote
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))  # once converted
     disqualified_reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    lifecycle = LEAD_LIFECYCLE
 
 
 class OpportunityPhase(Base):
@@ -78,4 +96,5 @@ class Opportunity(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
     __mapper_args__ = {"version_id_col": version}
+    lifecycle = OPPORTUNITY_LIFECYCLE
 

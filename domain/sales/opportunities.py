@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from domain.customers.access import editable_customer, may_read_customers, readable_customer
 from domain.customers.timeline import record_trace
+from domain.lifecycle import check_move
 from kernel.money import to_cents
 from domain.sales.models import Opportunity, OpportunityGroup, OpportunityPhase
 from kernel.principal import Principal
@@ -92,7 +93,7 @@ def move_opportunity(session: Session, who: Principal, opportunity_id: int, phas
     if target.outcome == "lost" and not lost_reason:
         raise ValidationFailed("a lost opportunity needs the reason", [{"field": "lost_reason",
                                                                         "message": "required when lost"}])
-    _enter(opportunity, target, lost_reason)
+    _enter(session, opportunity, target, lost_reason)
     record_trace(session, opportunity.customer_id, f"opportunity_{target.outcome}" if target.outcome else
                  "phase_change", who.username, f"{opportunity.title}: {current.name} → {target.name}"
                  + (f" ({lost_reason})" if lost_reason else ""), "opportunity", opportunity.id)
@@ -101,7 +102,7 @@ def move_opportunity(session: Session, who: Principal, opportunity_id: int, phas
         for alternative in session.scalars(select(Opportunity).where(Opportunity.group_id == opportunity.group_id,
                                                                      Opportunity.id != opportunity.id,
                                                                      Opportunity.closed_at.is_(None))):
-            _enter(alternative, lost, f"alternative {opportunity.title!r} won")
+            _enter(session, alternative, lost, f"alternative {opportunity.title!r} won")
     session.flush()
     return opportunity
 
@@ -137,7 +138,9 @@ def _editable(session: Session, who: Principal, opportunity_id: int, expected_ve
     return opportunity
 
 
-def _enter(opportunity: Opportunity, phase: OpportunityPhase, lost_reason: str | None) -> None:
+def _enter(session: Session, opportunity: Opportunity, phase: OpportunityPhase, lost_reason: str | None) -> None:
+    current = session.get(OpportunityPhase, opportunity.phase_id)
+    check_move(opportunity, current.outcome or "open", phase.outcome or "open")
     opportunity.phase_id = phase.id
     opportunity.phase_entered_at = utcnow()
     opportunity.probability = phase.probability

@@ -256,6 +256,13 @@ class ProcessEngine:
             raise KeyError(task_id)
         return task
 
+    def human_task_property(self, workflow: BpmnWorkflow, task_id: str, name: str) -> str | None:
+        """A `spiffworkflow:property` of a waiting human task as its model states it (None: absent),
+        read from the spec the instance runs on (e.g. `completion`, which is not indexed)."""
+        task = self._task(workflow, task_id)
+        value = _properties(task.task_spec).get(name)
+        return None if value is None else str(value)
+
     def complete_human_task(self, workflow: BpmnWorkflow, task_id: str, data: dict) -> None:
         task = self._task(workflow, task_id)
         if task.state != TaskState.READY or isinstance(task.task_spec, KontorServiceTask):
