@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 from sqlalchemy import exc as sa
@@ -38,7 +38,8 @@ def is_transient_database_error(error: BaseException) -> bool:
     return False
 
 
-def once_more_if_disconnected(record: Callable[[], T], log: logging.Logger, what: str) -> T:
+def once_more_if_disconnected(record: Callable[[], T], log: logging.Logger | logging.LoggerAdapter[Any],
+                              what: str) -> T:
     """Run `record` (a write in its own transaction); if the database dropped the connection (a
     restart), nothing was committed: run it once more on a fresh connection. Recording the outcome
     of work already done this way never does the work again."""
