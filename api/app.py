@@ -1,6 +1,8 @@
 """The FastAPI application: thin routers under /api/v1 over the runtime's handlers."""
 from __future__ import annotations
 
+import importlib
+
 from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp
 
@@ -10,9 +12,6 @@ from api.error_responses import declare_error_responses
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware, declare_idempotency_key
 from api.probes import install_probes
-from api.routers import (auth, contacts, customer_records, customers, definitions, documents, imports, inbound_mails,
-                         incidents, instances, leads, messages, offer_links, offers, offline_runs, opportunities,
-                         orders, outbox, price_lists, products, tasks, timers)
 from api.security_headers import SecurityHeadersMiddleware
 from domain.fields import JSON_VALUE_SCHEMA
 from kontor.bootstrap import Kontor
@@ -44,21 +43,25 @@ def _complete_the_document(app: FastAPI) -> None:
     app.openapi = openapi
 
 
+def _router(name: str) -> APIRouter:
+    """"api.routers.offers:router" -> that router."""
+    module_name, _, attribute = name.partition(":")
+    return getattr(importlib.import_module(module_name), attribute or "router")
+
+
 def create_app(kontor: Kontor) -> FastAPI:
     app = KontorAPI(title="Kontor", version="0.1.0", docs_url=None, redoc_url=None,
                     description="Workflow-orchestrated back-office for sales teams. Every write accepts an "
                                 "`Idempotency-Key` header; the same key replays the first answer.")
     app.state.kontor = kontor
     v1 = APIRouter(prefix="/api/v1")
-    for module in (auth, definitions, instances, tasks, messages, incidents, customers, contacts, leads, opportunities,
-                   products, price_lists, documents, outbox, inbound_mails, offers, orders, timers, offline_runs):
-        v1.include_router(module.router)
-    for extra in (customer_records.router, customer_records.activities_router, customer_records.duplicates_router,
-                  price_lists.conditions_router, opportunities.phases_router, opportunities.groups_router,
-                  imports.router, imports.exports_router):
-        v1.include_router(extra)
+    for module in kontor.modules:  # every module's routers, in the modules' order
+        for name in module.routers:
+            v1.include_router(_router(name))
     app.include_router(v1)
-    app.include_router(offer_links.router)  # the customer's signed answer link: no login
+    for module in kontor.modules:  # pages outside the API, e.g. the customer's signed answer link (no login)
+        for name in module.public_routers:
+            app.include_router(_router(name))
 
     install_probes(app, kontor)
     install_docs_pages(app)

@@ -6,7 +6,7 @@ Order of checks, before the request runs:
 2. the caller is authenticated by the API's own check (api.deps.current_principal: a valid token
    now, an active user now); a request without one is passed on untouched and gets its 401 there,
    nothing is reserved or replayed;
-3. the key is reserved (api/idempotency_store.py): a concurrent request with the same key gets 409,
+3. the key is reserved (runtime/idempotency.py): a concurrent request with the same key gets 409,
    a later one the stored answer, a key reused for a different request 422. Answers of 5xx are not
    stored, so a retry after a crash runs again. The reservation is a lease of
    KONTOR_IDEMPOTENCY_LEASE_SECONDS, renewed every third of it while the request runs: a slow
@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.asgi_answers import send_error, send_unavailable
 from api.deps import current_principal
-from api.idempotency_store import IdempotencyStore, Lease, Refusal, request_hasher
+from runtime.idempotency import IdempotencyStore, Lease, Refusal, request_hasher
 from kontor.bootstrap import Kontor
 from kernel.transient import is_transient_database_error
 

@@ -204,7 +204,7 @@ def fault_load(kontor, seconds: float = 60.0, clients: int = 4, drop_every: floa
                settle_seconds: float = 420.0) -> dict:
     """The worker is killed a third into the load; afterwards up to `settle_seconds` for the new
     worker to finish what was left (a job claimed by the dead worker waits for its lease)."""
-    from kontor.embedded import start_prefect_server
+    from cli.embedded import start_prefect_server
 
     with kontor.transaction() as session:
         add_user(session, "fault-sales", "fault-sales-password", ["sales"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from decimal import Decimal, InvalidOperation
 
+from kernel.module import Module
 from runtime.runtime import JobContext, OperationRegistry
 
 
@@ -42,3 +43,10 @@ budget_office = BudgetOffice()
 
 def register(operations: OperationRegistry) -> None:
     operations.register("demo.reserve_budget", budget_office.reserve)
+
+
+def _wire(kontor) -> None:
+    register(kontor.runtime.operations)
+
+
+MODULE = Module(name="demo", wire=_wire)

@@ -1,6 +1,7 @@
 """Gapless number series (customers V-000012, offers OFF-2026-0012, invoices …).
 
-A number is taken inside the transaction that creates the record: the series row is locked until
+Each module declares its series (kernel.module.NumberSeries) beside its model. A number is
+taken inside the transaction that creates the record: the series row is locked until
 that transaction ends, so a rollback gives the number back and no two records share one."""
 from __future__ import annotations
 
@@ -8,14 +9,7 @@ from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kernel.db import Base, dialect_insert
-
-# series key -> (prefix, digits); a series with {year} in its prefix restarts every year.
-SERIES = {
-    "customer": ("V-", 6),
-    "offer": ("OFF-{year}-", 4),
-    "order": ("ORD-{year}-", 4),
-}
-
+from kernel.module import NumberSeries
 
 class NumberSeries(Base):
     __tablename__ = "number_series"
@@ -23,9 +17,11 @@ class NumberSeries(Base):
     last_value: Mapped[int] = mapped_column(default=0)
 
 
-def next_number(session: Session, series: str, year: int | None = None) -> str:
-    prefix, digits = SERIES[series]
-    key = f"{series}:{year}" if "{year}" in prefix else series
+def next_number(session: Session, series: NumberSeries, year: int | None = None) -> str:
+    if series.yearly and year is None:
+        raise ValueError(f"the {series.key} series restarts every year: give the year")
+    prefix, digits = series.prefix, series.digits
+    key = f"{series.key}:{year}" if series.yearly else series.key
     session.execute(dialect_insert(session, NumberSeries).values(key=key, last_value=0)
                     .on_conflict_do_nothing(index_elements=["key"]))
     row = session.scalar(select(NumberSeries).where(NumberSeries.key == key).with_for_update())

@@ -14,28 +14,9 @@ from typing import Callable
 
 import httpx
 
+from kontor.readiness import prefect_api_url, probe_prefect
+
 log = logging.getLogger("kontor.worker")
-PROBE_TIMEOUT_SECONDS = 2.0
-
-
-def prefect_api_url() -> str | None:
-    """The API URL Prefect's client uses (PREFECT_API_URL or a test harness's setting); None when
-    Prefect would run in-process, which cannot be unreachable."""
-    from prefect.settings import get_current_settings
-
-    url = get_current_settings().api.url
-    return str(url).rstrip("/") if url else None
-
-
-def probe_prefect(url: str | None, timeout: float = PROBE_TIMEOUT_SECONDS) -> str | None:
-    """None when Prefect answers its health check, else what went wrong (for logs, not for callers)."""
-    if url is None:
-        return None
-    try:
-        response = httpx.get(f"{url}/health", timeout=timeout)
-    except httpx.HTTPError as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return None if response.status_code < 500 else f"HTTP {response.status_code}"
 
 
 def looks_like_connection_failure(exc: BaseException) -> bool:

@@ -9,12 +9,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.passwords import PasswordGate, configure_hashing
-from domain.users import active_principal
 from kernel.db import make_engine, make_session_factory, migrate, transaction
 from kernel.private_files import secure_data_folder
 from kontor.settings import Settings
 from mailers.record_access import MailRecords
-from runtime.runtime import OperationRegistry, ProcessRuntime
+from kernel.module import Module
+from kontor.modules import MODULES
+from runtime.runtime import ProcessRuntime
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Kontor:
     password_gate: PasswordGate  # how many password hashes this process computes at once
     deployed: list = field(default_factory=list)
     mail_records: MailRecords = field(default_factory=MailRecords)  # who may route a received mail to a record
+    modules: tuple[Module, ...] = MODULES
 
     def transaction(self):
         """One unit of work (commit on success, rollback on error)."""
@@ -35,18 +37,14 @@ class Kontor:
         self.engine.dispose()
 
 
-def register_operations(operations: OperationRegistry) -> None:
-    """Every service-task operation Kontor offers, by name."""
-    from domain import demo_operations
-
-    demo_operations.register(operations)
-
-
-def register_processes(kontor: Kontor) -> None:
-    """The business processes' operations, task guards and task views (they need the Kontor itself)."""
-    from domain.offers import wiring as offers
-
-    offers.register(kontor)
+def wire_modules(kontor: Kontor) -> None:
+    """What each module registers once the Kontor is built (operations, guards, task views, mail
+    routes), and the processes and messages only its own records start and send."""
+    for module in kontor.modules:
+        kontor.runtime.domain_processes.update(module.processes)
+        kontor.runtime.domain_messages.update(module.messages)
+        if module.wire is not None:
+            module.wire(kontor)
 
 
 def bootstrap(settings: Settings | None = None, *, run_migrations: bool = True, deploy: bool = True) -> Kontor:
@@ -60,12 +58,9 @@ def bootstrap(settings: Settings | None = None, *, run_migrations: bool = True, 
     if run_migrations:
         migrate(url)
     engine = make_engine(url)
-    operations = OperationRegistry()
-    register_operations(operations)
-    kontor = Kontor(settings, engine, make_session_factory(engine), ProcessRuntime(settings, operations=operations),
+    kontor = Kontor(settings, engine, make_session_factory(engine), ProcessRuntime(settings),
                     PasswordGate(settings.password_hash_slots, settings.password_hash_wait_seconds))
-    kontor.runtime.people = active_principal
-    register_processes(kontor)
+    wire_modules(kontor)
     if deploy:
         with kontor.transaction() as session:
             kontor.deployed = [(d.process_key, d.version) for d in deploy_specs(session, kontor.runtime,

@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Callable
 
+import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -50,9 +51,30 @@ def migrations_current(engine: Engine) -> bool:
         return tuple(sorted(MigrationContext.configure(connection).get_current_heads())) == _heads
 
 
-def prefect_up(url: str) -> bool:
-    from flows.prefect_link import probe_prefect
+PROBE_TIMEOUT_SECONDS = 2.0
 
+
+def prefect_api_url() -> str | None:
+    """The API URL Prefect's client uses (PREFECT_API_URL or a test harness's setting); None when
+    Prefect would run in-process, which cannot be unreachable."""
+    from prefect.settings import get_current_settings
+
+    url = get_current_settings().api.url
+    return str(url).rstrip("/") if url else None
+
+
+def probe_prefect(url: str | None, timeout: float = PROBE_TIMEOUT_SECONDS) -> str | None:
+    """None when Prefect answers its health check, else what went wrong (for logs, not for callers)."""
+    if url is None:
+        return None
+    try:
+        response = httpx.get(f"{url}/health", timeout=timeout)
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None if response.status_code < 500 else f"HTTP {response.status_code}"
+
+
+def prefect_up(url: str) -> bool:
     problem = probe_prefect(url, TIMEOUT_SECONDS)
     if problem:
         log.warning("Prefect is not ready: %s", problem)
@@ -116,8 +138,6 @@ class Readiness:
     Prefect server is the one configured where the process was built (PREFECT_API_URL)."""
 
     def __init__(self, kontor, cache_seconds: float = CACHE_SECONDS):
-        from flows.prefect_link import prefect_api_url
-
         self.kontor, self.cache_seconds = kontor, cache_seconds
         self.prefect_url = prefect_api_url()
         self._lock = threading.Lock()

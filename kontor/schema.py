@@ -1,19 +1,22 @@
-"""Every table of Kontor, registered on Base.metadata by importing its module: Alembic and the
-schema test import this one place."""
-import api.idempotency_store  # noqa: F401
-import domain.catalog.models  # noqa: F401
-import domain.customers.models  # noqa: F401
-import domain.customers.timeline  # noqa: F401
-import domain.documents  # noqa: F401
-import domain.login_throttle  # noqa: F401
-import domain.numbering  # noqa: F401
-import domain.offers.models  # noqa: F401
-import domain.orders.models  # noqa: F401
-import domain.sales.models  # noqa: F401
-import domain.security_events  # noqa: F401
-import domain.users  # noqa: F401
-import runtime.offline_runs  # noqa: F401
-import mailers.inbound_models  # noqa: F401
-import mailers.outbox  # noqa: F401
-import runtime.models  # noqa: F401
-import runtime.workers  # noqa: F401
+"""Every table of Kontor: the models of every module (kontor.modules) on one metadata, which
+Alembic and the schema test read."""
+from __future__ import annotations
+
+from kernel.db import Base
+from kontor.modules import MODULES
+
+metadata = Base.metadata
+
+
+def tables_by_module() -> dict[str, list[str]]:
+    """module name -> the tables its model modules define."""
+    found: dict[str, list[str]] = {}
+    for module in MODULES:
+        names = found.setdefault(module.name, [])
+        for model in module.models:
+            for value in vars(model).values():
+                table = getattr(value, "__table__", None)
+                if table is not None and getattr(value, "__module__", None) == model.__name__:
+                    names.append(table.name)
+        names.sort()
+    return found

@@ -155,10 +155,12 @@ def send_instance_update(session: Session, instance: ProcessInstance, values: di
     """The versioned update of the instance's row, sent; confirm() it once it has been answered
     (in a pipeline: after the pipeline). A step sends it ahead of its other writes: it takes the
     row's lock first, and its row count is known even when a later write fails. Changes made
-    through the ORM before (e.g. its status) are flushed first, by core()."""
+    through the ORM before (e.g. its status) are flushed first, by core(): that flush raises the
+    row's version itself, so the version is read only after it."""
+    connection = core(session)
     version = instance.version
     parameters = {**values, "row_id": instance.id, "version": version + 1, "row_version": version}
-    return InstanceUpdate(instance, values, version + 1, _UPDATE_INSTANCE.execute(core(session), parameters))
+    return InstanceUpdate(instance, values, version + 1, _UPDATE_INSTANCE.execute(connection, parameters))
 
 
 class InstanceUpdate:

@@ -2,6 +2,7 @@
 A database or Prefect that cannot start fails the test with a clear message; nothing is skipped."""
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import uuid
@@ -26,22 +27,15 @@ from sqlalchemy import text  # noqa: E402
 from tests.support import API, PG_ADMIN_URL, TEST_USERS, create_pg_database, drop_pg_database  # noqa: E402
 
 TEST_BPMN_DIR = Path(__file__).parent / "bpmn"  # test-only processes, deployed like an adopter's extra folder
-RUNTIME_TABLES = ["offer_answer_link", "offer_approval", "sales_order_line", "sales_order", "offer_line", "offer",
-                  "inbound_mail", "outbox", "audit_event", "incident", "service_job", "timer", "message", "message_subscription",
-                  "human_task_group", "human_task", "process_instance", "idempotency_record",
-                  "login_throttle", "login_trusted_address", "security_event", "offline_run"]
-# Customer data: emptied with DELETE in this order (portal users and customers refer to each other).
-CUSTOMER_CLEANUP = [
-    "DELETE FROM document", "DELETE FROM activity", "DELETE FROM note", "DELETE FROM customer_trace", "DELETE FROM opportunity", "DELETE FROM opportunity_group", "DELETE FROM lead",
-    "DELETE FROM opportunity_phase WHERE key NOT IN ('qualification', 'analysis', 'offer', 'negotiation', 'won', "
-    "'lost')",
-    "DELETE FROM special_condition", "DELETE FROM app_user WHERE customer_id IS NOT NULL",
-    "UPDATE customer SET preferred_contact_id = NULL, preferred_site_id = NULL, merged_into_id = NULL, "
-    "price_list_id = NULL",
-    "DELETE FROM price_list_item", "DELETE FROM price_list", "DELETE FROM product",
-    "DELETE FROM contact", "DELETE FROM address", "DELETE FROM site", "DELETE FROM customer",
-    "DELETE FROM number_series",
-]
+# Rows kept from one test to the next (every other table is emptied; the list of tables comes from
+# the modules' metadata, kontor.schema): what bootstrap deployed, the workers' presence, the test
+# users (made once per session; portal users go) and the standard opportunity phases the
+# migrations seed (the others go). None keeps every row; a condition names the rows that go.
+KEPT_ROWS = {
+    "deployment": None, "process_definition": None, "worker": None,
+    "app_user": "customer_id IS NOT NULL",
+    "opportunity_phase": "key NOT IN ('qualification', 'analysis', 'offer', 'negotiation', 'won', 'lost')",
+}
 
 
 def _worker_id(config) -> str:
@@ -89,18 +83,48 @@ def kontor_app(database_url, tmp_path_factory):
     kontor.dispose()
 
 
+@functools.cache
+def _cleanup_plan():
+    """(tables emptied whole, ordered so that a table goes before those it refers to; tables that
+    kept rows refer to, emptied row by row after those rows went, in the same order; their
+    nullable references among each other, cleared first because they go round in circles)."""
+    import kontor.schema
+
+    tables = kontor.schema.metadata.sorted_tables
+    referred = set()
+    todo = [table for table in tables if table.name in KEPT_ROWS]
+    while todo:
+        for key in todo.pop().foreign_keys:
+            target = key.column.table
+            if target.name not in KEPT_ROWS and target.name not in referred:
+                referred.add(target.name)
+                todo.append(target)
+    whole = [t.name for t in reversed(tables) if t.name not in KEPT_ROWS and t.name not in referred]
+    by_rows = [t.name for t in reversed(tables) if t.name in referred]
+    circles = [f"UPDATE {t.name} SET " + ", ".join(f"{key.parent.name} = NULL" for key in keys)
+               for t in tables if t.name in referred
+               if (keys := [k for k in t.foreign_keys if k.column.table.name in referred and k.parent.nullable])]
+    return whole, by_rows, circles
+
+
 def empty_database(kontor_app) -> None:
-    """No instances, tasks, messages, jobs or customer data left from the tests before."""
+    """No instances, tasks, messages, jobs, mails or business records left from the tests before."""
     from domain.demo_operations import budget_office
 
+    whole, by_rows, circles = _cleanup_plan()
     with kontor_app.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(RUNTIME_TABLES)} RESTART IDENTITY CASCADE"))
+            conn.execute(text(f"TRUNCATE {', '.join(whole)} RESTART IDENTITY"))
         else:
-            for table in RUNTIME_TABLES:
+            for table in whole:
                 conn.execute(text(f"DELETE FROM {table}"))
-        for statement in CUSTOMER_CLEANUP:
+        for table, going in KEPT_ROWS.items():
+            if going is not None:
+                conn.execute(text(f"DELETE FROM {table} WHERE {going}"))
+        for statement in circles:
             conn.execute(text(statement))
+        for table in by_rows:
+            conn.execute(text(f"DELETE FROM {table}"))
     budget_office.limit = budget_office.__class__().limit
     budget_office.reservations.clear()
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kontor.embedded import wait_healthy
+from cli.embedded import wait_healthy
 
 
 def free_port() -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.customers.timeline import CUSTOMER_TRACE_KINDS, record_trace
+from domain.customers.timeline import customer_trace_kinds, record_trace
 from tests.support import ensure_user, ok
 
 CONFIRMATION = "demo_supplier_confirmation"
@@ -104,16 +104,16 @@ def test_portal_users_see_only_the_trace_kinds_meant_for_customers(kontor, api):
     internal = ["offer_rejected", "offer_approved", "offer_submitted", "offer_approval_voided", "note_added",
                 "phase_change", "opportunity_lost", "mail_received", "order_not_confirmed", "a_kind_added_later"]
     with kontor.transaction() as session:
-        for kind in (*internal, *CUSTOMER_TRACE_KINDS):
+        for kind in (*internal, *customer_trace_kinds()):
             record_trace(session, customer["id"], kind, "dora", f"{kind}: INTERNAL: customer pays late")
     seen = {t["kind"] for t in ok(api.get(f"/customers/{customer['id']}/traces", user=portal,
                                           params={"limit": 100}))["items"]}
-    assert seen == set(CUSTOMER_TRACE_KINDS)
+    assert seen == set(customer_trace_kinds())
     overview = ok(api.get(f"/customers/{customer['id']}/overview", user=portal))
-    assert {t["kind"] for t in overview["last_traces"]} <= set(CUSTOMER_TRACE_KINDS)
+    assert {t["kind"] for t in overview["last_traces"]} <= set(customer_trace_kinds())
     staff = {t["kind"] for t in ok(api.get(f"/customers/{customer['id']}/traces", user="sam",
                                            params={"limit": 100}))["items"]}
-    assert staff == {*internal, *CUSTOMER_TRACE_KINDS}
+    assert staff == {*internal, *customer_trace_kinds()}
 
 
 def test_portal_users_see_their_customer_without_kontors_internal_view_of_it(kontor, api):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kontor import cli
+from cli import main as cli
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from api.idempotency_store import IdempotencyRecord
+from runtime.idempotency import IdempotencyRecord
 from domain.users import User, add_user
 from kernel.clock import utcnow
 
@@ -138,7 +138,7 @@ def test_a_reservation_whose_request_died_lapses(api, kontor):
 
 
 def test_a_request_that_lost_its_lease_does_not_overwrite_the_new_owner(kontor):
-    from api.idempotency_store import IdempotencyStore, Lease
+    from runtime.idempotency import IdempotencyStore, Lease
 
     store = IdempotencyStore(kontor.sessions, kontor.settings)
     slow = store.reserve("user:sam", "slow", "a" * 64)
@@ -157,7 +157,7 @@ def test_a_request_that_lost_its_lease_does_not_overwrite_the_new_owner(kontor):
 
 
 def test_a_5xx_answer_frees_the_key(kontor):
-    from api.idempotency_store import IdempotencyStore, Lease
+    from runtime.idempotency import IdempotencyStore, Lease
 
     store = IdempotencyStore(kontor.sessions, kontor.settings)
     lease = store.reserve("user:sam", "failing", "c" * 64)
@@ -168,7 +168,7 @@ def test_a_5xx_answer_frees_the_key(kontor):
 
 
 def test_a_running_request_renews_its_lease_and_a_lost_lease_is_not_renewed(kontor):
-    from api.idempotency_store import IdempotencyStore, Lease
+    from runtime.idempotency import IdempotencyStore, Lease
 
     store = IdempotencyStore(kontor.sessions, kontor.settings)
     first = store.reserve("user:sam", "renewed", "d" * 64)

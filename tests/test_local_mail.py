@@ -9,7 +9,7 @@ import sys
 from email.message import EmailMessage
 from pathlib import Path
 
-from kontor.embedded import local_mailboxes, start_local_mail
+from cli.embedded import local_mailboxes, start_local_mail
 from mailers.imap_reader import connect
 from kontor.settings import Settings
 from mailers.local_servers import free_port

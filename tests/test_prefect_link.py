@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from flows.prefect_link import PrefectLink, looks_like_connection_failure, probe_prefect
+from flows.prefect_link import PrefectLink, looks_like_connection_failure
+from kontor.readiness import probe_prefect
 from tests.prefect_process import free_port
 
 
@@ -63,7 +64,7 @@ def test_while_down_prefect_is_looked_at_after_1_2_4_s_up_to_the_cap():
 
 
 def test_a_lost_connection_while_prefect_answers_is_not_an_outage(prefect):
-    from flows.prefect_link import prefect_api_url
+    from kontor.readiness import prefect_api_url
 
     url = prefect_api_url()
     assert url and probe_prefect(url) is None

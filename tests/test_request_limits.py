@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
-from api.idempotency_store import IdempotencyRecord
+from runtime.idempotency import IdempotencyRecord
 
 MiB = 1024 * 1024
 MULTIPART_ALLOWANCE = 64 * 1024  # the README's figures

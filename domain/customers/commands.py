@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from domain.catalog.models import PriceList
 from domain.customers.access import EDIT_ALL_ROLES, editable_customer, require_creator
-from domain.customers.models import Address, Contact, Customer, Site
+from domain.customers.models import CUSTOMER_NUMBERS, Address, Contact, Customer, Site
 from domain.customers.rules import check_payment_terms, check_tax_treatment, normalize_vat_id
 from domain.numbering import next_number
 from kernel.principal import Principal
@@ -27,7 +27,7 @@ def create_customer(session: Session, who: Principal, data: dict, home_country: 
     customer = Customer(**data)
     note_terms_setter(customer, who, data)
     _validate(session, customer, home_country)
-    customer.number = next_number(session, "customer")
+    customer.number = next_number(session, CUSTOMER_NUMBERS)
     session.add(customer)
     session.flush()
     if main_address:

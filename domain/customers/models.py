@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db import Base
 from kernel.clock import utcnow
+from kernel.module import NumberSeries
 
 CUSTOMER_STATUSES = ("lead", "active", "passive")
 COMPANY_SIZES = ("micro", "small", "medium", "large", "enterprise")
@@ -24,6 +25,8 @@ DOCUMENT_KINDS = ("offers", "invoices", "dunning")
 SEARCH_INDEX = Index("ix_customer_search_trgm", "search_text", postgresql_using="gin",
                      postgresql_ops={"search_text": "gin_trgm_ops"}, info={"only_on": "postgresql"})
 SEARCH_INDEX.ddl_if(dialect="postgresql")
+
+CUSTOMER_NUMBERS = NumberSeries("customer", "V-", 6)
 
 
 class Customer(Base):

@@ -16,10 +16,19 @@ from kernel.errors import Forbidden, NotFound
 
 ACTIVITY_KINDS = ("call", "meeting", "task", "milestone")
 # What the customer's own portal users see of their timeline: what happened between them and the
-# company. Everything else (approvals and their reasons, rules, notes, opportunities, activities,
-# merges, internal mail handling) is internal, including every kind added later until it is listed here.
-CUSTOMER_TRACE_KINDS = ("offer_sent", "offer_reminder_sent", "offer_accepted", "offer_declined", "offer_expired",
-                        "order_created")
+# company, as each module marks its trace kinds (kernel.module.Module.customer_trace_kinds; set at
+# start-up). Everything else (approvals and their reasons, rules, notes, opportunities, activities,
+# merges, internal mail handling) is internal, including every kind added later until it is marked.
+_shown_to_customers: frozenset[str] = frozenset()
+
+
+def show_to_customers(kinds) -> None:
+    global _shown_to_customers
+    _shown_to_customers = frozenset(kinds)
+
+
+def customer_trace_kinds() -> frozenset[str]:
+    return _shown_to_customers
 
 
 class Trace(Base):
@@ -75,7 +84,7 @@ def traces(session: Session, who: Principal, customer_id: int, kinds: list[str] 
     readable_customer(session, who, customer_id)
     statement = select(Trace).where(Trace.customer_id == customer_id)
     if who.is_portal:
-        statement = statement.where(Trace.kind.in_(CUSTOMER_TRACE_KINDS))
+        statement = statement.where(Trace.kind.in_(_shown_to_customers))
     if kinds:
         statement = statement.where(Trace.kind.in_(kinds))
     return sorted_page(session, statement, "-at", {"at": Trace.at}, Trace.id, limit, offset)

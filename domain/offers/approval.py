@@ -17,7 +17,7 @@ from domain.customers.timeline import record_trace
 from domain.numbering import next_number
 from domain.offers.access import editable_offer
 from domain.offers.content import lines_of, totals_of
-from domain.offers.models import Offer, OfferApproval
+from domain.offers.models import OFFER_NUMBERS, Offer, OfferApproval
 from kernel.principal import Principal
 from kernel.clock import utcnow
 from kontor.settings import Settings
@@ -38,7 +38,7 @@ def local_now(settings: Settings) -> datetime:
 
 
 def next_offer_number(session: Session, settings: Settings) -> str:
-    return next_number(session, "offer", local_now(settings).year)
+    return next_number(session, OFFER_NUMBERS, local_now(settings).year)
 
 
 def open_items_total(session: Session, customer_id: int) -> Decimal:

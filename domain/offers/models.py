@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db import Base
 from kernel.clock import utcnow
+from kernel.module import NumberSeries
 
 # draft → in_approval → (rework →) approved → sent → accepted | declined | expired;
 # a sent offer that is changed becomes superseded by its next revision; cancelled: withdrawn.
@@ -16,6 +17,8 @@ OFFER_STATUSES = ("draft", "in_approval", "rework", "approved", "sent", "accepte
                   "superseded", "cancelled")
 EDITABLE_STATUSES = ("draft", "rework", "in_approval", "approved")
 CLOSED_STATUSES = ("accepted", "declined", "expired", "superseded", "cancelled")
+
+OFFER_NUMBERS = NumberSeries("offer", "OFF-{year}-", 4)
 
 
 class Offer(Base):

@@ -16,7 +16,5 @@ def register(kontor) -> None:
     runtime.guards.register("offers.rework", partial(approval.guard_rework, settings=kontor.settings))
     runtime.guards.register("offers.review_reply", approval.guard_review_reply)
     runtime.task_views[approval.PROCESS] = approval_brief
-    runtime.domain_processes.add(approval.PROCESS)  # started by POST /offers/{id}/submit only
-    runtime.domain_messages.add("offer_reply")  # from the mail intake and the customer's link only
     for record_type in ("offer", "offer_approval"):  # a reply to an offer's or its approvers' mail, routed by hand
         kontor.mail_records.register(record_type, editable_offer)

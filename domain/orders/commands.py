@@ -8,7 +8,7 @@ from domain.customers.timeline import record_trace
 from domain.numbering import next_number
 from domain.offers.content import lines_of
 from domain.offers.models import Offer
-from domain.orders.models import Order, OrderLine
+from domain.orders.models import ORDER_NUMBERS, Order, OrderLine
 
 COPIED = ("customer_id", "opportunity_id", "title", "contact_id", "site_id", "billing_address_id",
           "delivery_address_id", "language", "currency", "payment_days", "skonto_percent", "skonto_days",
@@ -26,7 +26,7 @@ def create_order_from_offer(session: Session, offer: Offer, year: int, accepted_
     existing = order_of_offer(session, offer.id)
     if existing is not None:
         return existing
-    order = Order(number=next_number(session, "order", year), offer_id=offer.id, status="open",
+    order = Order(number=next_number(session, ORDER_NUMBERS, year), offer_id=offer.id, status="open",
                   accepted_via=accepted_via, created_by=actor, **{name: getattr(offer, name) for name in COPIED})
     session.add(order)
     session.flush()

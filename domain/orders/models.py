@@ -9,8 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db import Base
 from kernel.clock import utcnow
+from kernel.module import NumberSeries
 
 ORDER_STATUSES = ("open", "fulfilled", "invoiced", "cancelled")
+
+ORDER_NUMBERS = NumberSeries("order", "ORD-{year}-", 4)
 
 
 class Order(Base):

@@ -126,7 +126,7 @@ def cmd_serve(settings: Settings, args) -> int:
 
     from api.app import create_app
     from kontor.bootstrap import settle_long_running_process
-    from kontor.embedded import local_mailboxes, start_local_mail, start_prefect_server, stop_process
+    from cli.embedded import local_mailboxes, start_local_mail, start_prefect_server, stop_process
     from kernel.private_files import secure_data_folder
 
     prefect_server = local_mail = kontor = worker = None

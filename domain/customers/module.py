@@ -1,0 +1,25 @@
+"""The customers module: customers with sites, addresses and contacts, their timeline (traces,
+notes, activities) and duplicates."""
+from __future__ import annotations
+
+from domain.customers import models, timeline
+from domain.customers.models import CUSTOMER_NUMBERS
+from kernel.module import Module
+
+
+def wire(kontor) -> None:
+    # What the customer's portal users see of their timeline: the kinds every module marks so.
+    timeline.show_to_customers(kind for module in kontor.modules for kind in module.customer_trace_kinds)
+
+
+MODULE = Module(
+    name="customers",
+    package="domain.customers",
+    public=("models", "access", "timeline", "commands", "inputs", "duplicates", "recipients", "rules", "module"),
+    models=(models, timeline),
+    number_series=(CUSTOMER_NUMBERS,),
+    wire=wire,
+    routers=("api.routers.customers:router", "api.routers.contacts:router", "api.routers.customer_records:router",
+             "api.routers.customer_records:activities_router", "api.routers.customer_records:duplicates_router"),
+    trace_kinds=("customer_merged", "note_added", *(f"{kind}_done" for kind in timeline.ACTIVITY_KINDS)),
+)

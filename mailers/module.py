@@ -1,0 +1,12 @@
+"""Mail as a module: the outbox and received mail, and their ops API."""
+from __future__ import annotations
+
+from kernel.module import Module
+from mailers import inbound_models, outbox
+
+MODULE = Module(
+    name="mail",
+    models=(inbound_models, outbox),
+    routers=("api.routers.outbox:router", "api.routers.inbound_mails:router"),
+    trace_kinds=("mail_received",),
+)
