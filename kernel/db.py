@@ -1,30 +1,37 @@
 """Database engine, sessions and migrations: the same code for SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import sqlite3
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Iterator
-
 from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import JSON, BigInteger, DateTime, Numeric, create_engine, event, exc, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import JSON, BigInteger, DateTime, Numeric, Table, create_engine, event, exc, text
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from kernel.private_files import sqlite_file
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.sql._typing import _DMLTableArgument
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on both databases (SQLite keeps no zone)."""
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("naive datetime given; Kontor stores aware UTC datetimes only")
@@ -33,13 +40,13 @@ class UTCDateTime(TypeDecorator):
                 value = value.replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value
 
 
-class ExactDecimal(TypeDecorator):
+class ExactDecimal(TypeDecorator[Decimal]):
     """Money and quantities as exact Decimals with 4 places on both databases: NUMERIC(18, 4) on
     PostgreSQL, a scaled integer on SQLite (whose NUMERIC is a float). Floats are refused."""
     impl = Numeric(18, 4)
@@ -47,12 +54,12 @@ class ExactDecimal(TypeDecorator):
     PLACES = Decimal("0.0001")
     _SCALE = 10_000
 
-    def load_dialect_impl(self, dialect):
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
             return dialect.type_descriptor(BigInteger())
         return dialect.type_descriptor(Numeric(18, 4, asdecimal=True))
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Decimal | int | None:
         if value is None:
             return None
         if isinstance(value, float):
@@ -60,7 +67,7 @@ class ExactDecimal(TypeDecorator):
         value = Decimal(value).quantize(self.PLACES)
         return int(value * self._SCALE) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: Decimal | int | None, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
         if dialect.name == "sqlite":
@@ -68,11 +75,21 @@ class ExactDecimal(TypeDecorator):
         return Decimal(value).quantize(self.PLACES)
 
 
+JSONObject = dict[str, Any]  # a JSON column holding an object: Mapped[JSONObject]
+
+
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, dict: JSON, list: JSON, Decimal: ExactDecimal}
+    # (typed JSON columns need their own entries: the registry looks generic types up as they are)
+    type_annotation_map = {datetime: UTCDateTime, dict: JSON, list: JSON, JSONObject: JSON, list[str]: JSON,
+                           Decimal: ExactDecimal}
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def table_of(model: type[Base]) -> Table:
+    """A mapped class's table (declarative typing has `__table__` as any FromClause; ours are Tables)."""
+    return cast(Table, model.__table__)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1] if "///" in url else ""
         if path and path != ":memory:" and not path.startswith("file:"):
@@ -106,11 +123,12 @@ def _ping_idle_connections(engine: Engine) -> None:
     the usual 'try again' (503, or the job's retry)."""
 
     @event.listens_for(engine, "checkin")
-    def _idle_from_now(_dbapi_connection, record) -> None:
+    def _idle_from_now(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
         record.info["kontor_idle_since"] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
-    def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
+    def _ping_if_idle(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry,
+                      _proxy: PoolProxiedConnection) -> None:
         since = record.info.pop("kontor_idle_since", None)
         if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
             return
@@ -126,7 +144,7 @@ def _make_sqlite_transactional(engine: Engine) -> None:
     half-way with 'database is locked' (the driver's lazy BEGIN is switched off)."""
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -136,7 +154,7 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):
+    def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -160,20 +178,22 @@ MIGRATE_LOCK = 0x4B4F4E01
 DEPLOY_LOCK = 0x4B4F4E02
 
 
-def lock_for_startup(session_or_connection, key: int) -> None:
+def lock_for_startup(session_or_connection: Session | Connection, key: int) -> None:
     """Hold a transaction-scoped advisory lock on PostgreSQL (SQLite serializes writers anyway)."""
-    bind = session_or_connection.get_bind() if hasattr(session_or_connection, "get_bind") else session_or_connection
+    bind = session_or_connection.get_bind() if isinstance(session_or_connection, Session) else session_or_connection
     if bind.dialect.name == "postgresql":
         session_or_connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-def dialect_insert(session: Session, entity):
+def dialect_insert(session: Session, entity: _DMLTableArgument) -> postgresql.Insert | sqlite.Insert:
     """INSERT with the database's ON CONFLICT support (PostgreSQL and SQLite share the syntax)."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(entity)
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(entity)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(entity)
 
 
 def migrate(url: str) -> None:

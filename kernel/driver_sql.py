@@ -21,13 +21,20 @@ from __future__ import annotations
 
 import functools
 import re
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, cast
 
-from sqlalchemy import bindparam, event, insert
-from sqlalchemy.engine import Connection, Engine
+import psycopg
+from sqlalchemy import TableClause, bindparam, event, insert
+from sqlalchemy.engine import Connection, Dialect, Engine, ExecutionContext
+from sqlalchemy.engine.default import DefaultDialect
+from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from kernel.pg_pipeline import Pending, StatementQueue
 
@@ -36,11 +43,14 @@ from kernel.pg_pipeline import Pending, StatementQueue
 class _Compiled:
     sql: str
     encoded: bytes  # the statement as sent to PostgreSQL
-    constants: dict  # the values of literals in the statement (`status == "running"`, a LIMIT)
-    converters: tuple[tuple[str, Callable], ...]  # parameter name -> the type's bind processor
+    constants: dict[str, Any]  # the values of literals in the statement (`status == "running"`, a LIMIT)
+    converters: tuple[tuple[str, Callable[[Any], Any]], ...]  # parameter name -> the type's bind processor
     positions: tuple[str, ...] | None  # parameter names in the order of the placeholders ($n, ?)
     columns: tuple[str, ...]  # result column keys
-    readers: tuple[Callable | None, ...]  # result processors, one per column
+    readers: tuple[Callable[[Any], Any] | None, ...]  # result processors, one per column
+
+Row = dict[str, Any]  # parameters by name, or a row read back by column key
+
 
 
 class DriverResult:
@@ -48,13 +58,14 @@ class DriverResult:
     PostgreSQL read when first asked for: a statement still waiting in a pipeline is sent then."""
     __slots__ = ("_source", "_form", "_rows")
 
-    def __init__(self, source, form: _Compiled, rows: list[dict] | None = None):
+    def __init__(self, source: tuple[Connection, Pending] | int, form: _Compiled, rows: list[Row] | None = None):
         self._source, self._form, self._rows = source, form, rows  # source: (connection, Pending) or a count
 
     @property
-    def rows(self) -> list[dict]:
+    def rows(self) -> list[Row]:
         if self._rows is None:
-            connection, pending = self._source
+            # (rows are read later only from PostgreSQL, whose source is the statement's)
+            connection, pending = cast(tuple[Connection, Pending], self._source)
             queue = _answered(connection, pending)
             self._rows = [_read(self._form, row) for row in queue.rows(pending)] if self._form.columns else []
         return self._rows
@@ -65,19 +76,20 @@ class DriverResult:
             return self._source
         connection, pending = self._source
         _answered(connection, pending)
+        assert pending.result is not None  # (answered: _answered raises otherwise)
         return pending.result.command_tuples or 0
 
-    def first(self) -> dict | None:
+    def first(self) -> Row | None:
         rows = self.rows
         return rows[0] if rows else None
 
 
 class DriverStatement:
-    def __init__(self, statement):
+    def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
-        self._forms: dict[tuple, _Compiled] = {}
+        self._forms: dict[tuple[str, str, tuple[str, ...]], _Compiled] = {}
 
-    def execute(self, connection: Connection, parameters: dict) -> DriverResult:
+    def execute(self, connection: Connection, parameters: Row) -> DriverResult:
         """Run once. On PostgreSQL the rows are read when asked for (inside a pipeline: once it
         has been sent); on SQLite at once."""
         form = self.form(connection, parameters)
@@ -86,7 +98,7 @@ class DriverStatement:
             return DriverResult((connection, sent), form)
         return DriverResult(sent.rowcount, form, [_read(form, row) for row in sent.fetchall()] if form.columns else [])
 
-    def form(self, connection: Connection, parameters: dict) -> _Compiled:
+    def form(self, connection: Connection, parameters: Row) -> _Compiled:
         dialect = connection.dialect
         key = (dialect.name, dialect.driver, tuple(parameters))
         form = self._forms.get(key)
@@ -100,15 +112,15 @@ class DriverInsert:
     statement allows (no ids are read back, so they may be sent in a pipeline). A statement is
     compiled once per dialect, column set and row count."""
 
-    def __init__(self, table):
+    def __init__(self, table: TableClause) -> None:
         self.table = table
-        self._forms: dict[tuple, _Compiled] = {}
+        self._forms: dict[tuple[str, str, tuple[str, ...], int], _Compiled] = {}
 
-    def execute(self, connection: Connection, rows: list[dict]) -> None:
+    def execute(self, connection: Connection, rows: list[Row]) -> None:
         for form, parameters in self.forms(connection, rows):
             _execute(connection, form, parameters)
 
-    def forms(self, connection: Connection, rows: list[dict]) -> list[tuple[_Compiled, dict]]:
+    def forms(self, connection: Connection, rows: list[Row]) -> list[tuple[_Compiled, Row]]:
         """The statements for these rows, each with its parameters."""
         if not rows:
             return []
@@ -117,7 +129,7 @@ class DriverInsert:
         return [self._form(connection, names, rows[first:first + per_statement])
                 for first in range(0, len(rows), per_statement)]
 
-    def _form(self, connection: Connection, names: tuple, rows: list[dict]) -> tuple[_Compiled, dict]:
+    def _form(self, connection: Connection, names: tuple[str, ...], rows: list[Row]) -> tuple[_Compiled, Row]:
         dialect = connection.dialect
         key = (dialect.name, dialect.driver, names, len(rows))
         form = self._forms.get(key)
@@ -138,13 +150,13 @@ class Batch:
     may change the same row; their errors are the statement's. Parts beyond the limit of
     parameters go into a further statement. SQLite runs them one by one."""
 
-    def __init__(self):
-        self._parts: list[tuple[_Compiled, dict]] = []
+    def __init__(self) -> None:
+        self._parts: list[tuple[_Compiled, Row]] = []
 
-    def add(self, connection: Connection, statement: DriverStatement, parameters: dict) -> None:
+    def add(self, connection: Connection, statement: DriverStatement, parameters: Row) -> None:
         self._parts.append((statement.form(connection, parameters), parameters))
 
-    def add_rows(self, connection: Connection, insert_: DriverInsert, rows: list[dict]) -> None:
+    def add_rows(self, connection: Connection, insert_: DriverInsert, rows: list[Row]) -> None:
         self._parts.extend(insert_.forms(connection, rows))
 
     def execute(self, connection: Connection) -> None:
@@ -158,11 +170,13 @@ class Batch:
                 _execute(connection, *group[0])
                 continue
             sql = _merged(tuple(form for form, _ in group))
-            _send(connection, sql, tuple(value for form, parameters in group for value in _bound(form, parameters)))
+            values = tuple(value for form, parameters in group for value in _positional(form, parameters))
+            _send(connection, sql, values)
 
 
-def _within_the_limit(parts: list[tuple[_Compiled, dict]]) -> list[list]:
-    groups, count = [[]], 0
+def _within_the_limit(parts: list[tuple[_Compiled, Row]]) -> list[list[tuple[_Compiled, Row]]]:
+    groups: list[list[tuple[_Compiled, Row]]] = [[]]
+    count = 0
     for form, parameters in parts:
         size = len(form.positions or ())
         if groups[-1] and count + size > MAX_PARAMETERS:
@@ -178,24 +192,40 @@ def _merged(forms: tuple[_Compiled, ...]) -> bytes:
     """One statement of data-modifying parts. Each part's placeholders $1 … $n are renumbered to
     follow the previous part's (the parts are compiled from Core statements, whose text holds no
     literal `$` of its own: every value is a parameter)."""
-    parts, offset = [], 0
+    parts: list[str] = []
+    offset = 0
     for n, form in enumerate(forms):
-        sql = _DOLLAR.sub(lambda match, shift=offset: f"${int(match.group(1)) + shift}", form.sql)
+        sql = _DOLLAR.sub(_shifted(offset), form.sql)
         parts.append(f"s{n} AS ({sql})")
-        offset += len(form.positions)
+        offset += len(form.positions or ())
     return f"WITH {', '.join(parts)} SELECT 1".encode()
 
 
 _DOLLAR = re.compile(r"\$(\d+)")
 
 
-def _execute(connection: Connection, form: _Compiled, parameters: dict):
+def _shifted(shift: int) -> Callable[[re.Match[str]], str]:
+    """A placeholder $n as $(n + shift)."""
+    return lambda match: f"${int(match.group(1)) + shift}"
+
+
+def _execute(connection: Connection, form: _Compiled, parameters: Row) -> Pending | sqlite3.Cursor:
     """On PostgreSQL the statement queued (kernel.pg_pipeline), its Pending; on SQLite run at once,
     the driver's cursor."""
     if connection.dialect.name == "postgresql":
-        return _send(connection, form.encoded, _bound(form, parameters))
+        return _send(connection, form.encoded, _positional(form, parameters))
     with as_sqlalchemy_errors(connection, form.sql, parameters):
-        return connection.connection.driver_connection.execute(form.sql, _bound(form, parameters))
+        return _sqlite3(connection).execute(form.sql, _bound(form, parameters))
+
+
+def _sqlite3(connection: Connection) -> sqlite3.Connection:
+    """The driver connection under an SQLite connection (SQLAlchemy types it as any driver's)."""
+    return cast(sqlite3.Connection, connection.connection.driver_connection)
+
+
+def _psycopg(connection: Connection) -> psycopg.Connection[Any]:
+    """The driver connection under a PostgreSQL connection (SQLAlchemy types it as any driver's)."""
+    return cast(psycopg.Connection[Any], connection.connection.driver_connection)
 
 
 # ------------------------------------------------------------- PostgreSQL: the statement queue
@@ -204,14 +234,14 @@ _QUEUE = "kontor_statement_queue"  # in the pooled connection's info: (driver co
 
 def _queue(connection: Connection) -> StatementQueue:
     info = connection.connection.info
-    known = info.get(_QUEUE)
-    driver = connection.connection.driver_connection
+    known: StatementQueue | None = info.get(_QUEUE)
+    driver = _psycopg(connection)
     if known is None or known.driver is not driver:
         known = info[_QUEUE] = StatementQueue(driver)
     return known
 
 
-def _send(connection: Connection, sql: bytes, values: tuple) -> Pending:
+def _send(connection: Connection, sql: bytes, values: tuple[Any, ...]) -> Pending:
     """The statement queued on the connection; sent at once unless a pipeline block is open."""
     queue = _queue(connection)
     pending = queue.add(sql, values)
@@ -250,7 +280,7 @@ def _answered(connection: Connection, pending: Pending) -> StatementQueue:
 
 
 @contextmanager
-def pipeline(connection: Connection):
+def pipeline(connection: Connection) -> Iterator[Connection]:
     """On PostgreSQL, what is executed inside goes to the server together when the block ends (a
     transaction's BEGIN with it; a result read inside sends what waits at that point); elsewhere
     nothing changes."""
@@ -277,35 +307,38 @@ def send_waiting_first(engine: Engine) -> None:
     a rollback drops them."""
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _before_statement(connection, _cursor, _statement, _parameters, _context, _executemany) -> None:
+    def _before_statement(connection: Connection, _cursor: DBAPICursor, _statement: str, _parameters: Any,
+                          _context: ExecutionContext | None, _executemany: bool) -> None:
         _send_if_waiting(connection)
 
     @event.listens_for(engine, "commit")
-    def _before_commit(connection) -> None:
+    def _before_commit(connection: Connection) -> None:
         _send_if_waiting(connection)
 
     @event.listens_for(engine, "rollback")
-    def _before_rollback(connection) -> None:
-        known = connection.connection.info.get(_QUEUE) if not connection.invalidated else None
+    def _before_rollback(connection: Connection) -> None:
+        known: StatementQueue | None = connection.connection.info.get(_QUEUE) if not connection.invalidated else None
         if known is not None:
             known.discard()
 
 
 def _send_if_waiting(connection: Connection) -> None:
-    known = connection.connection.info.get(_QUEUE)
+    known: StatementQueue | None = connection.connection.info.get(_QUEUE)
     if known:
         _send_waiting(connection, known)
 
 
-def _compile(statement, dialect, names: list[str] | None) -> _Compiled:
+def _compile(statement: ClauseElement, dialect: Dialect, names: list[str] | None) -> _Compiled:
     """`names`: the parameters the statement is run with (None: those of its own bind parameters)."""
-    compiled = statement.compile(dialect=_numbered(dialect), column_keys=names)
+    # (a Core statement compiles with the dialect's SQL compiler; Compiled is what any clause gives)
+    compiled = cast(SQLCompiler, statement.compile(dialect=_numbered(dialect), column_keys=names))
     names = list(compiled.binds) if names is None else names
     defaulted = [column.key for column in (*compiled.insert_prefetch, *compiled.update_prefetch)
                  if column.key not in names]
     if defaulted:
         raise ValueError(f"a driver statement needs every value given; {defaulted} would take a column default")
-    constants, converters = {}, []
+    constants: dict[str, Any] = {}
+    converters: list[tuple[str, Callable[[Any], Any]]] = []
     for name, bind in compiled.binds.items():
         if bind.expanding:
             raise ValueError(f"a driver statement cannot expand the list parameter {name!r}")
@@ -318,24 +351,25 @@ def _compile(statement, dialect, names: list[str] | None) -> _Compiled:
             converters.append((name, processor))
     # a select's columns, or what an insert or update returns (a text() statement: none read)
     columns = tuple(getattr(statement, "exported_columns", ()))
+    positions = compiled.positiontup if compiled.positional else None
     return _Compiled(
         compiled.string, compiled.string.encode(), constants, tuple(converters),
-        tuple(compiled.positiontup) if compiled.positional else None,
+        tuple(positions) if positions is not None else None,
         tuple(column.key for column in columns),
         tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns))
 
 
 @functools.lru_cache(maxsize=8)
-def _numbered(dialect):
+def _numbered(dialect: Dialect) -> Dialect:
     """The dialect to compile with: on PostgreSQL one of the same kind with $1, $2 … placeholders."""
     if dialect.name != "postgresql":
         return dialect
-    numbered = type(dialect)(paramstyle="numeric_dollar")
+    numbered = cast(type[DefaultDialect], type(dialect))(paramstyle="numeric_dollar")  # (every dialect is one)
     numbered.server_version_info = dialect.server_version_info
     return numbered
 
 
-def _bound(form: _Compiled, parameters: dict):
+def _bound(form: _Compiled, parameters: Row) -> tuple[Any, ...] | Row:
     if form.constants or form.converters:
         parameters = {**form.constants, **parameters}
         for name, convert in form.converters:
@@ -345,13 +379,21 @@ def _bound(form: _Compiled, parameters: dict):
     return parameters
 
 
-def _read(form: _Compiled, row) -> dict[str, Any]:
+def _positional(form: _Compiled, parameters: Row) -> tuple[Any, ...]:
+    """The values in the order of the $n placeholders (PostgreSQL's forms are compiled numbered)."""
+    bound = _bound(form, parameters)
+    if not isinstance(bound, tuple):  # (never: see _numbered)
+        raise TypeError("a PostgreSQL driver statement has numbered placeholders")
+    return bound
+
+
+def _read(form: _Compiled, row: Sequence[Any]) -> Row:
     return {name: value if reader is None or value is None else reader(value)
-            for name, reader, value in zip(form.columns, form.readers, row)}
+            for name, reader, value in zip(form.columns, form.readers, row, strict=True)}
 
 
 @contextmanager
-def as_sqlalchemy_errors(connection: Connection, sql: str | None, parameters):
+def as_sqlalchemy_errors(connection: Connection, sql: str | None, parameters: Any) -> Iterator[None]:
     """The driver's error as SQLAlchemy's. A lost connection is handled as SQLAlchemy handles it:
     the connection is discarded, and so is every pooled one opened before it (a server restart
     took them all; each would fail its next statement otherwise)."""

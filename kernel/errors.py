@@ -1,12 +1,14 @@
 """Errors the runtime and the domain raise; the API maps each to one HTTP status."""
 from __future__ import annotations
 
+from typing import Any
+
 
 class KontorError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, details: list[dict] | None = None, **extra):
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None, **extra: Any) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or []
@@ -50,7 +52,7 @@ class SpecError(KontorError):
     status = 422
     code = "invalid_process_definition"
 
-    def __init__(self, file: str, element: str, reason: str):
+    def __init__(self, file: str, element: str, reason: str) -> None:
         super().__init__(f"{file}: {element}: {reason}", file=file, element=element, reason=reason)
         self.file, self.element, self.reason = file, element, reason
 
@@ -58,7 +60,8 @@ class SpecError(KontorError):
 class RetryLater(KontorError):
     """Refused for now; the answer carries Retry-After with the seconds to wait."""
 
-    def __init__(self, message: str, retry_after_seconds: int, details: list[dict] | None = None, **extra):
+    def __init__(self, message: str, retry_after_seconds: int, details: list[dict[str, Any]] | None = None,
+                 **extra: Any) -> None:
         super().__init__(message, details, **extra)
         self.retry_after_seconds = max(1, int(retry_after_seconds))
 

@@ -36,12 +36,12 @@ class Lifecycle:
     # opportunity's from its phase), and whoever moves it asks the lifecycle first
     field: str | None = "status"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if len(set(self.states)) != len(self.states):
             raise ValueError(f"{self.record}: a state is declared twice")
         if self.initial not in self.states:
             raise ValueError(f"{self.record}: the initial state {self.initial!r} is not one of its states")
-        seen = set()
+        seen: set[tuple[str, str]] = set()
         for t in self.transitions:
             for state in (t.source, t.target):
                 if state not in self.states:

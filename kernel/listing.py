@@ -1,23 +1,28 @@
 """Lists of records: sort by a whitelisted field (id breaks ties, so pages are stable), count and page."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from kernel.errors import ValidationFailed
 
+T = TypeVar("T")
+Sortable = ColumnElement[Any] | QueryableAttribute[Any]  # a column or a mapped attribute, of any type
 
-def sorted_page(session: Session, statement: Select, sort: str, allowed: dict, tiebreak, limit: int,
-                offset: int) -> tuple[list, int]:
+
+def sorted_page(session: Session, statement: Select[T], sort: str, allowed: Mapping[str, Sortable], tiebreak: Sortable,
+                limit: int, offset: int) -> tuple[list[T], int]:
     """`sort` is a field name, '-' in front for descending; `allowed` maps names to columns."""
     descending = sort.startswith("-")
     column = allowed.get(sort.lstrip("-"))
     if column is None:
-        raise ValidationFailed("unknown sort field", [{"field": "sort", "message": f"one of {', '.join(sorted(allowed))}, "
-                                                                                   "'-' in front for descending"}])
-    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+        raise ValidationFailed("unknown sort field", [{
+            "field": "sort", "message": f"one of {', '.join(sorted(allowed))}, '-' in front for descending"}])
+    total = session.execute(select(func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
     order = [column.desc(), tiebreak.desc()] if descending else [column.asc(), tiebreak.asc()]
     rows = session.scalars(statement.order_by(*order).limit(limit).offset(offset)).all()
     return list(rows), total
@@ -31,11 +36,12 @@ class PageRequest:
     offset: int = 0
 
 
-def page_of(session: Session, statement: Select, page: PageRequest, allowed: dict, tiebreak) -> tuple[list, int]:
+def page_of(session: Session, statement: Select[T], page: PageRequest, allowed: Mapping[str, Sortable],
+            tiebreak: Sortable) -> tuple[list[T], int]:
     return sorted_page(session, statement, page.sort, allowed, tiebreak, page.limit, page.offset)
 
 
-def page_of_list(items: list, page: PageRequest) -> tuple[list, int]:
+def page_of_list(items: list[T], page: PageRequest) -> tuple[list[T], int]:
     """A page of a list computed in memory (ranked candidates), in its own order."""
     return items[page.offset:page.offset + page.limit], len(items)
 

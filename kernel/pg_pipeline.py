@@ -18,9 +18,11 @@ block every statement is sent at once (kernel.driver_sql.pipeline).
 from __future__ import annotations
 
 import select
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from psycopg import errors, pq
+from psycopg import Connection, errors, pq
+from psycopg.abc import Buffer
 from psycopg.adapt import PyFormat, Transformer
 
 _SYNC, _FATAL, _ABORTED = pq.ExecStatus.PIPELINE_SYNC, pq.ExecStatus.FATAL_ERROR, pq.ExecStatus.PIPELINE_ABORTED
@@ -33,7 +35,7 @@ class Pending:
     """A statement in the queue; its result once the queue has been sent."""
     __slots__ = ("queue", "sql", "values", "prepares", "result", "error")
 
-    def __init__(self, queue: StatementQueue, sql: bytes, values):
+    def __init__(self, queue: StatementQueue, sql: bytes, values: Sequence[Buffer | None]) -> None:
         self.queue, self.sql, self.values = queue, sql, values
         self.prepares: bytes | None = None  # the name it is prepared under first, in the same pipeline
         self.result: pq.abc.PGresult | None = None
@@ -43,7 +45,7 @@ class Pending:
 class StatementQueue:
     """The statements waiting to go to the server on one psycopg connection."""
 
-    def __init__(self, driver):
+    def __init__(self, driver: Connection[Any]) -> None:
         self.driver = driver
         self.held = 0  # depth of the pipeline blocks open on the connection: inside one, sending waits
         self.failed: bytes | None = None  # the statement whose error the last send raised
@@ -51,12 +53,12 @@ class StatementQueue:
         self._transformer = Transformer(driver)
         self._prepared: dict[bytes, bytes] = {}  # statement -> its name on the server
         self._names = 0  # names given so far (a name whose preparation failed is not given again)
-        self._formats: dict[int, list] = {}
+        self._formats: dict[int, list[PyFormat]] = {}
 
     def __bool__(self) -> bool:
         return bool(self._waiting)
 
-    def add(self, sql: bytes, values) -> Pending:
+    def add(self, sql: bytes, values: Sequence[Any]) -> Pending:
         formats = self._formats.get(len(values))
         if formats is None:
             formats = self._formats[len(values)] = [_TEXT] * len(values)
@@ -69,7 +71,7 @@ class StatementQueue:
         waiting, self._waiting = self._waiting, []
         _unanswered(waiting, errors.OperationalError("the statement was never sent: its transaction was rolled back"))
 
-    def rows(self, pending: Pending) -> list[tuple]:
+    def rows(self, pending: Pending) -> list[tuple[Any, ...]]:
         """The rows of a statement that has been answered, as psycopg's loaders read them."""
         result = pending.result
         if result is None or not result.ntuples:
@@ -113,11 +115,11 @@ class StatementQueue:
         pgconn.exit_pipeline_mode()
         self._take(waiting, results, begins)
 
-    def _take(self, waiting: list[Pending], results, begins: bool) -> None:
+    def _take(self, waiting: list[Pending], results: Iterator[pq.abc.PGresult], begins: bool) -> None:
         """Each statement's result (a BEGIN's and a preparation's come before theirs); the first
         error is raised; the statements after it were not run."""
         encoding = self.driver.info.encoding
-        first_error = None
+        first_error: errors.Error | None = None
         if begins and (began := next(results)).status == _FATAL:
             first_error, self.failed = errors.error_from_result(began, encoding=encoding), b"BEGIN"
         for pending in waiting:
@@ -151,14 +153,14 @@ def _unanswered(waiting: list[Pending], failure: BaseException) -> None:
             pending.error = failure
 
 
-def _communicate(pgconn) -> list:
+def _communicate(pgconn: pq.abc.PGconn) -> list[pq.abc.PGresult]:
     """Flush what libpq holds for the server, then read the results up to the Sync: one PGresult
     per command sent, in order."""
     socket = pgconn.socket
     while pgconn.flush():  # 1: more to send; the server may need its answers read meanwhile
         if _wait(socket, select.POLLIN | select.POLLOUT) & select.POLLIN:
             pgconn.consume_input()
-    results: list[Any] = []
+    results: list[pq.abc.PGresult] = []
     ended = False  # the last result read ended a command's results
     while True:
         if pgconn.is_busy():

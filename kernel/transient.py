@@ -4,7 +4,10 @@ give up, SQLite was busy. A request that met one may simply be sent again (the A
 with Retry-After); any other database error is a fault of the request or of the code."""
 from __future__ import annotations
 
+import logging
 import sqlite3
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import psycopg
 from sqlalchemy import exc as sa
@@ -15,6 +18,8 @@ _ALWAYS = (sa.OperationalError, sa.InterfaceError, sa.TimeoutError, sa.Disconnec
 _DRIVER = (psycopg.OperationalError, psycopg.InterfaceError)
 _SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
 
+T = TypeVar("T")
+
 
 def is_transient_database_error(error: BaseException) -> bool:
     if isinstance(error, _ALWAYS + _DRIVER):
@@ -22,15 +27,19 @@ def is_transient_database_error(error: BaseException) -> bool:
     if isinstance(error, sa.DBAPIError):
         if error.connection_invalidated:
             return True
-        error = error.orig
-        if isinstance(error, _DRIVER):
+        original = error.orig
+        if original is None:
+            return False
+        if isinstance(original, _DRIVER):
             return True
+        error = original
     if isinstance(error, sqlite3.OperationalError):
         return any(text in str(error).lower() for text in _SQLITE_BUSY)
     return False
 
 
-def once_more_if_disconnected(record, log, what: str):
+def once_more_if_disconnected(record: Callable[[], T], log: logging.Logger | logging.LoggerAdapter[Any],
+                              what: str) -> T:
     """Run `record` (a write in its own transaction); if the database dropped the connection (a
     restart), nothing was committed: run it once more on a fresh connection. Recording the outcome
     of work already done this way never does the work again."""

@@ -7,12 +7,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from kernel.errors import Forbidden, NotFound, TooLarge, ValidationFailed
 from kernel.principal import STAFF_ROLES, Principal
 from runtime.deployment import deployed_definitions
-from kernel.errors import Forbidden, NotFound, TooLarge, ValidationFailed
 from runtime.instances import start_instance
 from runtime.messages import Correlation, correlate_message
 from runtime.models import ProcessDefinition, ProcessInstance
@@ -35,7 +36,7 @@ def definitions_for_client(session: Session, who: Principal, all_versions: bool 
     return deployed_definitions(session, all_versions)
 
 
-def require_data_fits(runtime: ProcessRuntime, data: dict, field: str = "data") -> None:
+def require_data_fits(runtime: ProcessRuntime, data: dict[str, Any], field: str = "data") -> None:
     """Process data a client sends (start data, message data, a form) is at most
     KONTOR_PROCESS_DATA_MAX_BYTES as JSON: it is stored with the instance and read at every step."""
     limit = runtime.settings.process_data_max_bytes
@@ -45,7 +46,7 @@ def require_data_fits(runtime: ProcessRuntime, data: dict, field: str = "data") 
                        [{"field": field, "message": f"at most {limit} bytes as JSON"}], limit=limit)
 
 
-def start_for_client(session: Session, runtime: ProcessRuntime, who: Principal, process_key: str, data: dict,
+def start_for_client(session: Session, runtime: ProcessRuntime, who: Principal, process_key: str, data: dict[str, Any],
                      business_key: str | None = None) -> tuple[ProcessInstance, bool]:
     """A start through the API. A business key already used by an instance the caller may not see
     answers exactly as an unknown instance would: nothing about it is told."""
@@ -68,8 +69,8 @@ def stored_message_id(who: Principal, message_id: str) -> str:
     return f"client:{namespace}:{message_id}"
 
 
-def send_client_message(session: Session, runtime: ProcessRuntime, who: Principal, name: str, correlation: dict,
-                        data: dict, message_id: str | None = None,
+def send_client_message(session: Session, runtime: ProcessRuntime, who: Principal, name: str,
+                        correlation: dict[str, Any], data: dict[str, Any], message_id: str | None = None,
                         ttl_seconds: int | None = None) -> tuple[Correlation, str]:
     """(the outcome, the message id as the client knows it)."""
     require_process_client(who)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from kernel.db import DEPLOY_LOCK, lock_for_startup
 from kernel.errors import SpecError
+from runtime.engine import ProcessSpec
 from runtime.models import Deployment, ProcessDefinition
 from runtime.runtime import ProcessRuntime
 
@@ -82,8 +83,8 @@ def deploy(session: Session, runtime: ProcessRuntime, folders: list[Path]) -> li
     return definitions
 
 
-def _source_file(process, files: dict[str, bytes]) -> str:
-    file = process.spec.file
+def _source_file(process: ProcessSpec, files: dict[str, bytes]) -> str:
+    file: str = process.spec.file  # (SpiffWorkflow's spec: the file it was parsed from)
     if file in files:
         return file
     for name in files:

@@ -17,15 +17,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import String, Text, UniqueConstraint, delete, select, update
+from sqlalchemy import ColumnElement, CursorResult, String, Text, UniqueConstraint, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from kernel.db import Base, transaction
 from kernel.clock import utcnow
+from kernel.db import Base, JSONObject, transaction
 from kontor.settings import Settings
 
 SWEEP_EVERY = 600.0  # seconds between two deletions of expired records by one process
@@ -40,12 +42,12 @@ class IdempotencyRecord(Base):
     key: Mapped[str] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None]
-    headers: Mapped[dict | None]
+    headers: Mapped[JSONObject | None]  # the stored answer's headers, by name
     body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-def request_hasher(secret: str):
+def request_hasher(secret: str) -> Callable[[], hmac.HMAC]:
     """HMAC-SHA-256 under a key for idempotency hashes only (derived from the signing secret)."""
     key = hmac.new(secret.encode(), b"kontor idempotency request hash v1", hashlib.sha256).digest()
     return lambda: hmac.new(key, digestmod=hashlib.sha256)
@@ -62,7 +64,7 @@ class Lease:
 @dataclass(frozen=True)
 class Replay:
     status: int
-    headers: dict
+    headers: dict[str, str]
     body: bytes
 
 
@@ -79,7 +81,7 @@ KEY_REUSED = Refusal(422, "idempotency_key_reused", "this Idempotency-Key was us
 STILL_RUNNING = Refusal(409, "conflict", "a request with this Idempotency-Key is still running")
 
 
-def _held(lease: Lease) -> tuple:
+def _held(lease: Lease) -> tuple[ColumnElement[bool], ...]:
     """The record's row while the lease is still its request's."""
     return (IdempotencyRecord.principal == lease.principal, IdempotencyRecord.key == lease.key,
             IdempotencyRecord.status_code.is_(None), IdempotencyRecord.created_at == lease.since)
@@ -128,7 +130,8 @@ class IdempotencyStore:
         """The lease from now on, or None when it is no longer this request's."""
         now = utcnow()
         with transaction(self.sessions) as session:
-            renewed = session.execute(update(IdempotencyRecord).where(*_held(lease)).values(created_at=now))
+            renewed = cast(CursorResult[Any], session.execute(  # (an UPDATE's result: the row count)
+                update(IdempotencyRecord).where(*_held(lease)).values(created_at=now)))
         return Lease(lease.principal, lease.key, now) if renewed.rowcount == 1 else None
 
     def finish(self, lease: Lease, status: int | None, headers: list[tuple[str, str]], body: bytes) -> None:
@@ -149,9 +152,9 @@ class IdempotencyStore:
     def _take_over(self, session: Session, record: IdempotencyRecord, request_hash: str,
                    now: datetime) -> Lease | Refusal:
         """The record expired or its request died: this request takes the row, unless another took it first."""
-        taken = session.execute(update(IdempotencyRecord).where(
+        taken = cast(CursorResult[Any], session.execute(update(IdempotencyRecord).where(
             IdempotencyRecord.id == record.id, IdempotencyRecord.created_at == record.created_at).values(
-            request_hash=request_hash, status_code=None, headers=None, body=None, created_at=now))
+            request_hash=request_hash, status_code=None, headers=None, body=None, created_at=now)))
         if taken.rowcount != 1:
             return STILL_RUNNING
         return Lease(record.principal, record.key, now)

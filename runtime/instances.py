@@ -1,22 +1,39 @@
 """Start, suspend, resume and cancel process instances: each function runs in the caller's transaction."""
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from kernel.principal import Principal
 from kernel.clock import utcnow
-from runtime.engine import ProcessError
-from kernel.errors import Conflict, NotFound, ValidationFailed
-from runtime.models import (HumanTask, HumanTaskGroup, MessageSubscription, ProcessDefinition, ProcessInstance,
-                            ServiceJob, Timer)
-from runtime.progress import (BusinessKeyTaken, audit, audit_event, jsonable, load_workflow, save_progress,
-                              start_progress)
+from kernel.db import table_of
 from kernel.driver_sql import DriverStatement
-from runtime.store import NotLatestDefinition, core
+from kernel.errors import Conflict, NotFound, ValidationFailed
+from kernel.principal import Principal
+from runtime.engine import ProcessError
+from runtime.models import (
+    HumanTask,
+    HumanTaskGroup,
+    MessageSubscription,
+    ProcessDefinition,
+    ProcessInstance,
+    ServiceJob,
+    Timer,
+)
+from runtime.progress import (
+    BusinessKeyTaken,
+    audit,
+    audit_event,
+    jsonable,
+    load_workflow,
+    save_progress,
+    start_progress,
+)
 from runtime.runtime import ProcessRuntime
+from runtime.store import NotLatestDefinition, core
 
-_DEFINITION = ProcessDefinition.__table__
+_DEFINITION = table_of(ProcessDefinition)
 _LATEST_VERSION = DriverStatement(select(_DEFINITION.c.id, _DEFINITION.c.version).where(
     _DEFINITION.c.process_key == bindparam("row_key"), _DEFINITION.c.is_latest.is_(True)))
 
@@ -42,7 +59,7 @@ def _latest_version(session: Session, runtime: ProcessRuntime, process_key: str)
 
 
 def start_instance(session: Session, runtime: ProcessRuntime, actor: Principal, process_key: str,
-                   data: dict, business_key: str | None = None) -> tuple[ProcessInstance, bool]:
+                   data: dict[str, Any], business_key: str | None = None) -> tuple[ProcessInstance, bool]:
     """Start the newest version of a process. With a business key that was used before for this
     process, the existing instance is returned (created=False) and nothing new starts."""
     if business_key is not None:
@@ -62,14 +79,15 @@ def start_instance(session: Session, runtime: ProcessRuntime, actor: Principal, 
         raise ValidationFailed(f"the process could not start with this data: {exc}",
                                [{"field": "data", "message": str(exc)}]) from exc
     except BusinessKeyTaken as taken:  # started concurrently under the same key: the first instance counts
-        existing = find_by_business_key(session, process_key, business_key)
+        existing = find_by_business_key(session, process_key, business_key) if business_key is not None else None
         if existing is None:
-            raise taken.__cause__ from None  # another integrity error: reported as what it is
+            raise (taken.__cause__ or taken) from None  # another integrity error: reported as what it is
         return existing, False
     return instance, True
 
 
-def _start_newest(session, runtime, actor, process_key, data, business_key) -> ProcessInstance:
+def _start_newest(session: Session, runtime: ProcessRuntime, actor: Principal, process_key: str, data: dict[str, Any],
+                  business_key: str | None) -> ProcessInstance:
     definition_id, version = _latest_version(session, runtime, process_key)
     spec = runtime.spec(session, definition_id)
     workflow = runtime.engine.start(spec, jsonable(data))
@@ -93,7 +111,8 @@ def get_instance(session: Session, instance_id: int) -> ProcessInstance:
     return instance
 
 
-def suspend_instance(session: Session, actor: Principal, instance_id: int, expected_version: int | None = None):
+def suspend_instance(session: Session, actor: Principal, instance_id: int,
+                     expected_version: int | None = None) -> ProcessInstance:
     instance = get_instance(session, instance_id)
     _check_version(instance, expected_version)
     if instance.status != "running":
@@ -105,7 +124,7 @@ def suspend_instance(session: Session, actor: Principal, instance_id: int, expec
 
 
 def resume_instance(session: Session, runtime: ProcessRuntime, actor: Principal, instance_id: int,
-                    expected_version: int | None = None):
+                    expected_version: int | None = None) -> ProcessInstance:
     instance = get_instance(session, instance_id)
     _check_version(instance, expected_version)
     if instance.status != "suspended":
@@ -119,7 +138,7 @@ def resume_instance(session: Session, runtime: ProcessRuntime, actor: Principal,
 
 
 def cancel_instance(session: Session, runtime: ProcessRuntime, actor: Principal, instance_id: int,
-                    reason: str | None = None, expected_version: int | None = None):
+                    reason: str | None = None, expected_version: int | None = None) -> ProcessInstance:
     instance = get_instance(session, instance_id)
     _check_version(instance, expected_version)
     if instance.status not in ("running", "suspended"):
@@ -131,14 +150,14 @@ def cancel_instance(session: Session, runtime: ProcessRuntime, actor: Principal,
     instance.status = "cancelled"
     instance.ended_at = instance.updated_at = now
     open_ids = select(HumanTask.id).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
-    session.execute(HumanTaskGroup.__table__.delete().where(HumanTaskGroup.human_task_id.in_(open_ids)))
+    session.execute(table_of(HumanTaskGroup).delete().where(HumanTaskGroup.human_task_id.in_(open_ids)))
     session.execute(update(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
                     .values(state="cancelled", ended_at=now))
     session.execute(update(ServiceJob).where(ServiceJob.instance_id == instance.id,
                                              ServiceJob.state.in_(("ready", "running", "incident")))
                     .values(state="cancelled", finished_at=now))
-    session.execute(Timer.__table__.delete().where(Timer.instance_id == instance.id))
-    session.execute(MessageSubscription.__table__.delete().where(MessageSubscription.instance_id == instance.id))
+    session.execute(table_of(Timer).delete().where(Timer.instance_id == instance.id))
+    session.execute(table_of(MessageSubscription).delete().where(MessageSubscription.instance_id == instance.id))
     audit(session, instance.id, "instance_cancelled", actor.username, reason=reason)
     return instance
 

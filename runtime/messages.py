@@ -11,32 +11,34 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import CursorResult, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from kernel.principal import Principal
 from kernel.clock import utcnow
+from kernel.db import table_of
 from kernel.driver_sql import DriverStatement
-from runtime.engine import ProcessError, canonical_correlation
 from kernel.errors import Conflict, ValidationFailed
+from kernel.principal import Principal
+from runtime.engine import ProcessError, canonical_correlation
 from runtime.models import Message, MessageSubscription, ProcessInstance
 from runtime.progress import audit, deliver, jsonable, load_workflow, message_expiry, save_progress
 from runtime.runtime import ProcessRuntime
 from runtime.store import attach, lock_correlation, pipelined
 
-_SUBSCRIPTION, _INSTANCE = MessageSubscription.__table__, ProcessInstance.__table__
-_INSERT_MESSAGE = {dialect: DriverStatement(module.insert(Message.__table__)
+_SUBSCRIPTION, _INSTANCE, _MESSAGE = table_of(MessageSubscription), table_of(ProcessInstance), table_of(Message)
+_INSERT_MESSAGE = {dialect: DriverStatement(module.insert(_MESSAGE)
                                             .on_conflict_do_nothing(index_elements=["message_id"])
-                                            .returning(Message.__table__.c.id))
+                                            .returning(_MESSAGE.c.id))
                    for dialect, module in (("postgresql", postgresql), ("sqlite", sqlite))}
 _WAITING_INSTANCES = DriverStatement(
     select(_SUBSCRIPTION.c.task_id, _SUBSCRIPTION.c.spec_name,
            *[column.label(f"instance_{column.key}") for column in _INSTANCE.columns])
     .join(_INSTANCE, _INSTANCE.c.id == _SUBSCRIPTION.c.instance_id)
-    .where(_SUBSCRIPTION.c.message_name == bindparam("row_name"), _SUBSCRIPTION.c.correlation_key == bindparam("row_key"),
-           _INSTANCE.c.status == "running")
+    .where(_SUBSCRIPTION.c.message_name == bindparam("row_name"),
+           _SUBSCRIPTION.c.correlation_key == bindparam("row_key"), _INSTANCE.c.status == "running")
     .order_by(_SUBSCRIPTION.c.instance_id).with_for_update())
 
 
@@ -47,7 +49,7 @@ class Correlation:
 
 
 def correlate_message(session: Session, runtime: ProcessRuntime, sender: Principal, name: str,
-                      correlation: dict, data: dict | None = None, message_id: str | None = None,
+                      correlation: dict[str, Any], data: dict[str, Any] | None = None, message_id: str | None = None,
                       ttl_seconds: int | None = None) -> Correlation:
     if not name or not name.strip():
         raise ValidationFailed("a message needs a name", [{"field": "name", "message": "must not be empty"}])
@@ -65,7 +67,8 @@ def correlate_message(session: Session, runtime: ProcessRuntime, sender: Princip
         waiting = _WAITING_INSTANCES.execute(connection, {"row_name": name, "row_key": key})
     message_row = inserted.first()
     if message_row is None:  # seen before (or arriving concurrently): the first one counts
-        return Correlation(session.scalar(select(Message).where(Message.message_id == message_id)), duplicate=True)
+        first = session.execute(select(Message).where(Message.message_id == message_id)).scalar_one()
+        return Correlation(first, duplicate=True)
     message = attach(session, {**values, "id": message_row["id"]}, Message)
     candidates = waiting.rows
     instance_ids = sorted({row["instance_id"] for row in candidates})
@@ -76,11 +79,11 @@ def correlate_message(session: Session, runtime: ProcessRuntime, sender: Princip
         audit(session, None, "message_buffered", sender.username, message=name, message_id=message_id,
               correlation=correlation)
         return Correlation(message, duplicate=False)
-    waiting = candidates[0]
-    instance = attach(session, {column.key: waiting[f"instance_{column.key}"] for column in _INSTANCE.columns})
+    chosen = candidates[0]
+    instance = attach(session, {column.key: chosen[f"instance_{column.key}"] for column in _INSTANCE.columns})
     workflow, spec = load_workflow(session, runtime, instance)
     try:
-        event, write = deliver(session, runtime, instance, workflow, waiting["task_id"], waiting["spec_name"], message,
+        event, write = deliver(session, runtime, instance, workflow, chosen["task_id"], chosen["spec_name"], message,
                                sender.username)
     except ProcessError as exc:
         raise ValidationFailed(f"the process cannot go on with this message: {exc}",
@@ -91,6 +94,7 @@ def correlate_message(session: Session, runtime: ProcessRuntime, sender: Princip
 
 def expire_buffered_messages(session: Session) -> int:
     """Mark buffered messages whose time-to-live has ended; they are kept for the audit, not delivered."""
-    result = session.execute(update(Message).where(Message.status == "buffered", Message.expires_at <= utcnow())
-                             .values(status="expired"))
+    # (an UPDATE's result is a CursorResult: the row count)
+    result = cast(CursorResult[Any], session.execute(
+        update(Message).where(Message.status == "buffered", Message.expires_at <= utcnow()).values(status="expired")))
     return result.rowcount or 0

@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kernel.db import Base
 from kernel.clock import utcnow
+from kernel.db import Base, JSONObject
 
 
 class Deployment(Base):
@@ -15,7 +15,7 @@ class Deployment(Base):
     __tablename__ = "deployment"
     id: Mapped[int] = mapped_column(primary_key=True)
     bundle_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    files: Mapped[dict]
+    files: Mapped[JSONObject]
     deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -43,7 +43,7 @@ class ProcessInstance(Base):
     business_key: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="running")  # running|suspended|completed|cancelled
     state: Mapped[str] = mapped_column(Text)
-    variables: Mapped[dict] = mapped_column(default=dict)
+    variables: Mapped[JSONObject] = mapped_column(default=dict)
     started_by: Mapped[str | None] = mapped_column(String(100))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -64,14 +64,14 @@ class HumanTask(Base):
     spec_name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(300))
     lane: Mapped[str | None] = mapped_column(String(200))
-    candidate_groups: Mapped[list] = mapped_column(default=list)
+    candidate_groups: Mapped[list[str]] = mapped_column(default=list)
     # users the process itself names as candidates (its `assignee`): they may work the task without
     # being in a candidate group; claiming or delegating makes nobody a candidate
-    candidate_users: Mapped[list] = mapped_column(default=list, server_default="[]")
+    candidate_users: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
     assignee: Mapped[str | None] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(20), default="open")  # open|completed|cancelled
-    form_schema: Mapped[dict | None]
-    ui_schema: Mapped[dict | None]
+    form_schema: Mapped[JSONObject | None]
+    ui_schema: Mapped[JSONObject | None]
     documentation: Mapped[str | None] = mapped_column(Text)
     priority: Mapped[int] = mapped_column(default=50)
     due_at: Mapped[datetime | None]
@@ -109,9 +109,9 @@ class Message(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[str] = mapped_column(String(300), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    correlation: Mapped[dict]
+    correlation: Mapped[JSONObject]
     correlation_key: Mapped[str] = mapped_column(String(1000))
-    data: Mapped[dict] = mapped_column(default=dict)
+    data: Mapped[JSONObject] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(20))  # buffered|delivered|expired
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
@@ -140,7 +140,7 @@ class ServiceJob(Base):
     task_id: Mapped[str] = mapped_column(String(36))
     spec_name: Mapped[str] = mapped_column(String(200))
     operation: Mapped[str] = mapped_column(String(200))
-    params: Mapped[dict] = mapped_column(default=dict)
+    params: Mapped[JSONObject] = mapped_column(default=dict)
     state: Mapped[str] = mapped_column(String(20), default="ready")  # ready|running|done|incident|cancelled
     attempts: Mapped[int] = mapped_column(default=0)
     max_attempts: Mapped[int]
@@ -174,4 +174,4 @@ class AuditEvent(Base):
     actor: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     task_spec: Mapped[str | None] = mapped_column(String(200))
-    details: Mapped[dict] = mapped_column(default=dict)
+    details: Mapped[JSONObject] = mapped_column(default=dict)

@@ -33,7 +33,9 @@ def parse_duration(text: str) -> relativedelta:
         numbers.get("hours", 0) / 24 + numbers.get("minutes", 0) / 1440 + seconds / 86400) / 366
     if total_years > MAX_YEARS:
         raise ValueError(f"duration {text!r} exceeds {MAX_YEARS} years")
-    return relativedelta(**numbers, microseconds=round(seconds * 1_000_000))
+    return relativedelta(years=numbers.get("years", 0), months=numbers.get("months", 0), weeks=numbers.get("weeks", 0),
+                         days=numbers.get("days", 0), hours=numbers.get("hours", 0),
+                         minutes=numbers.get("minutes", 0), microseconds=round(seconds * 1_000_000))
 
 
 def resolve_moment(value: Any, now: datetime | None = None) -> datetime | None:

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import JSON, Index, String, Text, delete, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from kernel.db import Base
 from kernel.clock import utcnow
+from kernel.db import Base
 
 PREFECT_UNREACHABLE = "Prefect unreachable"
 KEEP_REPORTED_DAYS = 90  # reported rows older than this are deleted by the next report
 REPORT_LIMIT = 5000  # rows per report flow run; more are reported by the next rounds' reports
+
+
+Summary = dict[str, Any] | list[Any] | int | None  # what a round reports it did: counts, mailboxes, a number
 
 
 class OfflineRun(Base):
@@ -27,7 +31,7 @@ class OfflineRun(Base):
     worker: Mapped[str] = mapped_column(String(200))
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime]
-    summary: Mapped[dict | None] = mapped_column(JSON)  # the round's counts (a dict, list or number)
+    summary: Mapped[Summary] = mapped_column(JSON)  # the round's counts (a dict, list or number)
     reason: Mapped[str] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)  # the work itself failed (what a failed flow run would show)
     reported_at: Mapped[datetime | None]
@@ -39,8 +43,8 @@ class Gap:
     """What a report covers: the rows, and per kind the rounds, the first start and the last finish."""
     runs: list[OfflineRun]
 
-    def by_kind(self) -> dict[str, dict]:
-        kinds: dict[str, dict] = {}
+    def by_kind(self) -> dict[str, dict[str, Any]]:
+        kinds: dict[str, dict[str, Any]] = {}
         for run in self.runs:
             entry = kinds.setdefault(run.kind, {"rounds": 0, "failed": 0, "from": run.started_at,
                                                 "to": run.finished_at, "totals": {}})
@@ -53,7 +57,7 @@ class Gap:
         return kinds
 
 
-def _numbers(summary) -> dict[str, int]:
+def _numbers(summary: Summary) -> dict[str, int]:
     """The counts of a round's summary that add up across rounds (lags and the like do not)."""
     if isinstance(summary, bool) or summary is None:
         return {}
@@ -64,7 +68,7 @@ def _numbers(summary) -> dict[str, int]:
     return {k: v for k, v in summary.items() if isinstance(v, int) and not isinstance(v, bool)}
 
 
-def record_offline_run(session: Session, kind: str, worker: str, started_at: datetime, summary,
+def record_offline_run(session: Session, kind: str, worker: str, started_at: datetime, summary: Summary,
                        reason: str = PREFECT_UNREACHABLE, error: str | None = None) -> OfflineRun:
     run = OfflineRun(kind=kind, worker=worker[:200], started_at=started_at, finished_at=utcnow(),
                      summary=summary, reason=reason[:200], error=error)
@@ -92,9 +96,9 @@ def claim_for_report(session: Session, flow_run_id: str, limit: int = REPORT_LIM
     return Gap(runs)
 
 
-def list_offline_runs(session: Session, unreported_only: bool, limit: int, offset: int):
+def list_offline_runs(session: Session, unreported_only: bool, limit: int, offset: int) -> tuple[list[OfflineRun], int]:
     query = select(OfflineRun)
     if unreported_only:
         query = query.where(OfflineRun.reported_at.is_(None))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     return list(session.scalars(query.order_by(OfflineRun.id.desc()).limit(limit).offset(offset))), total

@@ -3,7 +3,9 @@ waits (runtime.wait_index) are written in the caller's transaction, sent to the 
 together. Messages buffered for a subscription that just opened are delivered here too."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -11,19 +13,33 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kernel.clock import utcnow
-from kernel.driver_sql import Batch, DriverStatement
-from runtime.engine import ProcessError, ProcessSpec, Snapshot, canonical_correlation
+from kernel.db import table_of
+from kernel.driver_sql import Batch, DriverResult, DriverStatement
 from kernel.errors import Conflict
+from runtime.engine import MessageWaitInfo, ProcessError, ProcessSpec, Snapshot, Workflow, canonical_correlation
 from runtime.models import Message, ProcessInstance
 from runtime.runtime import ProcessRuntime
-from runtime.store import (attach, audit, audit_event, core, insert_instance, jsonable, lock_correlation, pipelined,
-                           send_instance_update, write_events)
+from runtime.store import (
+    attach,
+    audit,
+    audit_event,
+    core,
+    insert_instance,
+    jsonable,
+    lock_correlation,
+    pipelined,
+    send_instance_update,
+    write_events,
+)
 from runtime.wait_index import remember, remember_waiting, remembered, settled, write_index
 
-_MESSAGE = Message.__table__
+_MESSAGE = table_of(Message)
+Write = tuple[DriverStatement, dict[str, Any]]  # a statement of the step, with its parameters
+Found = dict[str, tuple[MessageWaitInfo, DriverResult]]  # task id -> (its wait, the look-up of a buffered message)
 _OLDEST_BUFFERED = DriverStatement(
     select(_MESSAGE).where(_MESSAGE.c.status == "buffered", _MESSAGE.c.name == bindparam("row_name"),
-                           _MESSAGE.c.correlation_key == bindparam("row_key"), _MESSAGE.c.expires_at > bindparam("row_now"))
+                           _MESSAGE.c.correlation_key == bindparam("row_key"),
+                           _MESSAGE.c.expires_at > bindparam("row_now"))
     .order_by(_MESSAGE.c.received_at, _MESSAGE.c.id).limit(1).with_for_update(skip_locked=True))
 _MARK_DELIVERED = DriverStatement(update(_MESSAGE).where(_MESSAGE.c.id == bindparam("row_id")))
 
@@ -35,7 +51,7 @@ class BusinessKeyTaken(Exception):
     """Another instance of the process has this business key (started concurrently)."""
 
 
-def load_workflow(session: Session, runtime: ProcessRuntime, instance: ProcessInstance):
+def load_workflow(session: Session, runtime: ProcessRuntime, instance: ProcessInstance) -> tuple[Workflow, ProcessSpec]:
     """The instance's workflow, with what it waits for remembered, so that saving it later only
     touches the index rows that changed (the index is a function of the stored state)."""
     spec = runtime.spec(session, instance.definition_id)
@@ -54,8 +70,9 @@ def require_running(instance: ProcessInstance) -> None:
         raise Conflict(f"process instance {instance.id} is {instance.status}", instance_status=instance.status)
 
 
-def start_progress(session: Session, runtime: ProcessRuntime, values: dict, workflow, spec: ProcessSpec,
-                   actor: str, events_of=lambda instance_id: []) -> ProcessInstance:
+def start_progress(session: Session, runtime: ProcessRuntime, values: dict[str, Any], workflow: Workflow,
+                   spec: ProcessSpec, actor: str,
+                   events_of: Callable[[int], Iterable[dict[str, Any]]] = lambda instance_id: []) -> ProcessInstance:
     """Insert a new instance with its first state and index, in one statement for the row.
     `values` are its columns besides state, variables and status; `events_of(id)` gives the audit
     rows of its start. A business key taken meanwhile raises BusinessKeyTaken (nothing is kept)."""
@@ -83,9 +100,9 @@ def start_progress(session: Session, runtime: ProcessRuntime, values: dict, work
     return instance
 
 
-def save_progress(session: Session, runtime: ProcessRuntime, instance: ProcessInstance, workflow,
-                  spec: ProcessSpec, actor: str, recheck_buffered: bool = False, events: list[dict] = (),
-                  writes: list[tuple] = ()) -> None:
+def save_progress(session: Session, runtime: ProcessRuntime, instance: ProcessInstance, workflow: Workflow,
+                  spec: ProcessSpec, actor: str, recheck_buffered: bool = False, events: Sequence[dict[str, Any]] = (),
+                  writes: Sequence[Write] = ()) -> None:
     """Write state, index, the step's audit rows (`events`, see audit_event) and the step's other
     writes (`writes`: (DriverStatement, parameters) whose results nobody reads, e.g. the job row marked
     done); then hand over buffered messages that now have a subscriber (those of new
@@ -96,8 +113,9 @@ def save_progress(session: Session, runtime: ProcessRuntime, instance: ProcessIn
     _deliver_buffered(session, runtime, instance, workflow, spec, snapshot, found, actor)
 
 
-def _write(session, runtime, instance, workflow, spec, actor, events: list[dict], writes,
-           look_up: frozenset) -> tuple[Snapshot, dict]:
+def _write(session: Session, runtime: ProcessRuntime, instance: ProcessInstance, workflow: Workflow,
+           spec: ProcessSpec, actor: str, events: list[dict[str, Any]], writes: Sequence[Write],
+           look_up: frozenset[str]) -> tuple[Snapshot, Found]:
     """The instance's row, its index, audit rows and `writes`, and the look-up of buffered
     messages for the subscriptions that need one: all sent together. Returns the snapshot and
     the buffered messages found (see _write_index)."""
@@ -121,8 +139,9 @@ def _write(session, runtime, instance, workflow, spec, actor, events: list[dict]
     return snapshot, found
 
 
-def _write_index(session, runtime, instance, snapshot: Snapshot, now, events: list[dict], writes,
-                 look_up: frozenset) -> dict:
+def _write_index(session: Session, runtime: ProcessRuntime, instance: ProcessInstance, snapshot: Snapshot,
+                 now: datetime, events: list[dict[str, Any]], writes: Sequence[Write],
+                 look_up: frozenset[str]) -> Found:
     """The step's other writes, index rows and audit rows (those that depend on no other write as
     one batch), then the look-up of the oldest buffered message for each subscription just opened
     (its correlation lock is taken when it opens) and for those in `look_up` (locked here). The
@@ -136,7 +155,7 @@ def _write_index(session, runtime, instance, snapshot: Snapshot, now, events: li
     batch.execute(connection)
     if _status_after(instance, snapshot) != "running":
         return {}
-    found = {}
+    found: Found = {}
     for wait in snapshot.messages:
         if wait.task_id not in opened and wait.task_id not in look_up:
             continue  # looked for when the subscription opened; later messages find the subscription
@@ -153,34 +172,36 @@ def _status_after(instance: ProcessInstance, snapshot: Snapshot) -> str:
     return "completed" if snapshot.completed and instance.status == "running" else instance.status
 
 
-def _deliver_buffered(session, runtime, instance, workflow, spec, snapshot: Snapshot, found: dict, actor) -> None:
+def _deliver_buffered(session: Session, runtime: ProcessRuntime, instance: ProcessInstance, workflow: Workflow,
+                      spec: ProcessSpec, snapshot: Snapshot, found: Found, actor: str) -> None:
     """Hand each subscription that is still open the buffered message found for it, one after
     another: each delivery is saved (and may open new subscriptions or close others). A message
     found for two subscriptions goes to the first; the second looks again."""
-    found = {task_id: (wait, result.first()) for task_id, (wait, result) in found.items()}  # (the rows)
+    rows = {task_id: (wait, result.first()) for task_id, (wait, result) in found.items()}  # (the rows found)
     for _ in range(100):  # a process is not an infinite message loop
         open_waits = {m.task_id for m in snapshot.messages} if instance.status == "running" else set()
-        ready = [(task_id, wait, row) for task_id, (wait, row) in found.items() if row and task_id in open_waits]
+        ready = [(task_id, wait, row) for task_id, (wait, row) in rows.items() if row and task_id in open_waits]
         if not ready:
             return
         task_id, wait, row = ready[0]
-        taken = {other for other, (_, other_row) in found.items() if other_row and other_row["id"] == row["id"]}
-        found = {other: entry for other, entry in found.items() if other not in taken}
+        taken = {other for other, (_, other_row) in rows.items() if other_row and other_row["id"] == row["id"]}
+        rows = {other: entry for other, entry in rows.items() if other not in taken}
         message = attach(session, row, Message)  # (the session's object, should it hold this message already)
         event, write = deliver(session, runtime, instance, workflow, wait.task_id, wait.spec_name, message, actor)
         snapshot, more = _write(session, runtime, instance, workflow, spec, actor, [event], [write],
                                 frozenset(taken - {task_id}))
-        found.update({other: (other_wait, result.first()) for other, (other_wait, result) in more.items()})
+        rows.update({other: (other_wait, result.first()) for other, (other_wait, result) in more.items()})
     raise ProcessError("more than 100 buffered messages delivered in one step")
 
 
-def _state_columns(runtime, workflow, now) -> tuple[dict, bool]:
+def _state_columns(runtime: ProcessRuntime, workflow: Workflow, now: datetime) -> tuple[dict[str, Any], bool]:
     """The row's state columns, and whether the workflow equals what loading its state gives."""
     state, faithful = runtime.engine.dump_faithful(workflow)
     return {"state": state, "variables": jsonable(runtime.engine.variables(workflow)), "updated_at": now}, faithful
 
 
-def _keep(session, runtime, instance, workflow, faithful: bool) -> None:
+def _keep(session: Session, runtime: ProcessRuntime, instance: ProcessInstance, workflow: Workflow,
+          faithful: bool) -> None:
     """The saved workflow stays in memory for the instance's next step, once this one commits
     (only if it is exactly what loading its state would give)."""
     if instance.status == "running" and faithful:
@@ -188,9 +209,9 @@ def _keep(session, runtime, instance, workflow, faithful: bool) -> None:
                                             remembered(session, instance.id))
 
 
-def deliver(session, runtime, instance, workflow, task_id: str, spec_name: str, message,
-            actor: str) -> tuple[dict, tuple]:
-    """Hand a message (its row or ORM object) to the waiting task; returns the audit row and the
+def deliver(session: Session, runtime: ProcessRuntime, instance: ProcessInstance, workflow: Workflow, task_id: str,
+            spec_name: str, message: Message, actor: str) -> tuple[dict[str, Any], Write]:
+    """Hand a message (its ORM object) to the waiting task; returns the audit row and the
     write that marks the message delivered, both for the step's save."""
     runtime.engine.deliver_message(workflow, task_id, message.name, message.data or {})
     delivered = {"status": "delivered", "delivered_at": utcnow(), "instance_id": instance.id}

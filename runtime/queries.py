@@ -1,21 +1,32 @@
 """Read-side queries of the runtime: instance lists and details, scoped to what the caller may see."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from kernel.principal import Principal
 from kernel.errors import NotFound
-from runtime.models import (AuditEvent, HumanTask, HumanTaskGroup, Incident, MessageSubscription, ProcessDefinition,
-                            ProcessInstance, ServiceJob, Timer)
+from kernel.principal import Principal
+from runtime.models import (
+    AuditEvent,
+    HumanTask,
+    HumanTaskGroup,
+    Incident,
+    MessageSubscription,
+    ProcessDefinition,
+    ProcessInstance,
+    ServiceJob,
+    Timer,
+)
 
 SUPERVISORS = ("ops", "admin")
 
 
-def _involved(who: Principal):
+def _involved(who: Principal) -> ColumnElement[bool]:
     """Instances the caller started or has (had) a task in."""
     task_of_mine = exists().where(HumanTask.instance_id == ProcessInstance.id, or_(
         HumanTask.assignee == who.username, HumanTask.completed_by == who.username,
@@ -44,7 +55,8 @@ class InstanceFilter:
     offset: int = 0
 
 
-def list_instances(session: Session, who: Principal, f: InstanceFilter):
+def list_instances(session: Session, who: Principal,
+                   f: InstanceFilter) -> tuple[Sequence[Row[ProcessInstance, int]], int]:
     query = select(ProcessInstance, ProcessDefinition.version).join(
         ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
     if who.is_portal:
@@ -61,7 +73,7 @@ def list_instances(session: Session, who: Principal, f: InstanceFilter):
         query = query.where(ProcessInstance.started_at >= f.started_after)
     if f.started_before:
         query = query.where(ProcessInstance.started_at < f.started_before)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(query.order_by(ProcessInstance.id.desc()).limit(f.limit).offset(f.offset)).all()
     return rows, total
 
@@ -75,36 +87,41 @@ class InstanceView:
     timers: list[Timer]
     jobs: list[ServiceJob]
     audit: list[AuditEvent]
-    variables: dict
+    variables: dict[str, Any]
 
 
 def instance_view(session: Session, instance_id: int, who: Principal) -> InstanceView:
     instance = session.get(ProcessInstance, instance_id)
     if instance is None or not may_see_instance(session, instance, who):
         raise NotFound(f"process instance {instance_id} not found")
-    version = session.scalar(select(ProcessDefinition.version).where(ProcessDefinition.id == instance.definition_id))
-    by_instance = lambda model: select(model).where(model.instance_id == instance.id)  # noqa: E731
+    version = session.execute(select(ProcessDefinition.version)
+                              .where(ProcessDefinition.id == instance.definition_id)).scalar_one()
     return InstanceView(
         instance=instance, version=version,
-        tasks=list(session.scalars(by_instance(HumanTask).where(HumanTask.state == "open").order_by(HumanTask.id))),
-        subscriptions=list(session.scalars(by_instance(MessageSubscription).order_by(MessageSubscription.id))),
-        timers=list(session.scalars(by_instance(Timer).order_by(Timer.due_at))),
-        jobs=list(session.scalars(by_instance(ServiceJob).order_by(ServiceJob.id))),
-        audit=list(session.scalars(by_instance(AuditEvent).order_by(AuditEvent.at, AuditEvent.id))),
+        tasks=list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
+                                   .where(HumanTask.state == "open").order_by(HumanTask.id))),
+        subscriptions=list(session.scalars(select(MessageSubscription)
+                                           .where(MessageSubscription.instance_id == instance.id)
+                                           .order_by(MessageSubscription.id))),
+        timers=list(session.scalars(select(Timer).where(Timer.instance_id == instance.id).order_by(Timer.due_at))),
+        jobs=list(session.scalars(select(ServiceJob).where(ServiceJob.instance_id == instance.id)
+                                  .order_by(ServiceJob.id))),
+        audit=list(session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
+                                   .order_by(AuditEvent.at, AuditEvent.id))),
         variables=visible_variables(instance.variables or {}, who),
     )
 
 
-def visible_variables(variables: dict, who: Principal) -> dict:
+def visible_variables(variables: dict[str, Any], who: Principal) -> dict[str, Any]:
     """Variables whose name begins with an underscore are internal: only ops see them."""
     if who.has_any(*SUPERVISORS):
         return variables
     return {k: v for k, v in variables.items() if not k.startswith("_")}
 
 
-def list_incidents(session: Session, open_only: bool, limit: int, offset: int):
+def list_incidents(session: Session, open_only: bool, limit: int, offset: int) -> tuple[list[Incident], int]:
     query = select(Incident)
     if open_only:
         query = query.where(Incident.resolved_at.is_(None))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     return list(session.scalars(query.order_by(Incident.id.desc()).limit(limit).offset(offset))), total

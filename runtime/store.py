@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any, TypeVar, cast, overload
 
 from sqlalchemy import bindparam, event, exists, insert, select, text, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kernel.clock import utcnow
+from kernel.db import Base, table_of
 from kernel.driver_sql import Batch, DriverInsert, DriverResult, DriverStatement, pipeline
 from kernel.errors import Conflict
 from runtime.models import AuditEvent, ProcessDefinition, ProcessInstance
 
-_INSTANCE = ProcessInstance.__table__
-_AUDIT = AuditEvent.__table__
+_INSTANCE = table_of(ProcessInstance)
+_AUDIT = table_of(AuditEvent)
 _COLUMNS = [column.key for column in _INSTANCE.columns]
 # compiled once and run on the driver (see kernel.driver_sql)
 _INSERT_AUDIT = DriverInsert(_AUDIT)
@@ -34,19 +38,20 @@ CORRELATION_LOCKS = 0x4B4F  # PostgreSQL advisory lock namespace of the per-(mes
 _LOCK_CORRELATION = DriverStatement(text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"))
 
 
-def jsonable(value):
+def jsonable(value: Any) -> Any:
     """Process data as plain JSON (Decimal and dates become text)."""
     return json.loads(json.dumps(value, default=str))
 
 
 # ------------------------------------------------------------------ audit trail
-def audit_event(instance_id: int | None, kind: str, actor: str, task_spec: str | None = None, **details) -> dict:
+def audit_event(instance_id: int | None, kind: str, actor: str, task_spec: str | None = None,
+                **details: Any) -> dict[str, Any]:
     """One audit row, to be written with others of the same step by write_events."""
     return {"instance_id": instance_id, "kind": kind, "actor": actor, "task_spec": task_spec,
             "details": jsonable(details), "at": utcnow()}
 
 
-def write_events(session: Session, events: list[dict], batch: Batch | None = None) -> None:
+def write_events(session: Session, events: list[dict[str, Any]], batch: Batch | None = None) -> None:
     """The step's audit rows in one statement (or as a part of the step's batch)."""
     if batch is None:
         _INSERT_AUDIT.execute(core(session), events)
@@ -55,7 +60,7 @@ def write_events(session: Session, events: list[dict], batch: Batch | None = Non
 
 
 @contextmanager
-def pipelined(session: Session):
+def pipelined(session: Session) -> Iterator[Connection]:
     """A step's statements sent to PostgreSQL together (psycopg's pipeline mode): one round trip
     for all of them instead of one each. Their results (rows, row counts) are read after the
     block; reading one inside would send what is queued and wait for it. A failure surfaces when
@@ -66,19 +71,20 @@ def pipelined(session: Session):
 
 
 def audit(session: Session, instance_id: int | None, kind: str, actor: str, task_spec: str | None = None,
-          **details) -> None:
+          **details: Any) -> None:
     """Record one transition now (steps that save progress pass theirs to save_progress instead)."""
     write_events(session, [audit_event(instance_id, kind, actor, task_spec, **details)])
 
 
-def lock_correlation(connection, message_name: str, correlation_key: str) -> None:
+def lock_correlation(connection: Connection, message_name: str, correlation_key: str) -> None:
     """Serialize, on PostgreSQL, a message looking for its subscriber with an instance opening that
     subscription and looking for a buffered message: without it each could miss the other's
     uncommitted row, and the message would stay buffered. SQLite's writers are serialized already.
     (On the session's connection, see core(); held until the transaction ends; may be sent in a
     pipeline.)"""
     if connection.dialect.name == "postgresql":
-        _LOCK_CORRELATION.execute(connection, {"space": CORRELATION_LOCKS, "key": f"{message_name}\x1f{correlation_key}"})
+        _LOCK_CORRELATION.execute(connection, {"space": CORRELATION_LOCKS,
+                                               "key": f"{message_name}\x1f{correlation_key}"})
 
 
 # ------------------------------------------------------------------ the instance row
@@ -88,18 +94,25 @@ def lock_instance(session: Session, instance_id: int, skip_locked: bool = False)
     return None if row is None else attach(session, row)
 
 
-def attach(session: Session, values, model=ProcessInstance):
+M = TypeVar("M", bound=Base)
+
+
+@overload
+def attach(session: Session, values: Mapping[str, Any]) -> ProcessInstance: ...
+@overload
+def attach(session: Session, values: Mapping[str, Any], model: type[M]) -> M: ...
+def attach(session: Session, values: Mapping[str, Any], model: type[Base] = ProcessInstance) -> Base:
     """The ORM object for a row just read or written with Core (as if the ORM had loaded it);
     the session's own object if it has one already."""
     mapper = model.__mapper__
-    columns = _COLUMNS if model is ProcessInstance else [column.key for column in model.__table__.columns]
+    columns = _COLUMNS if model is ProcessInstance else [column.key for column in table_of(model).columns]
     known = session.identity_map.get(mapper.identity_key_from_primary_key((values["id"],)))
     if known is not None:
         for name in columns:
             if name in values:
                 set_committed_value(known, name, values[name])
-        return known
-    record = mapper.class_manager.new_instance()  # as the ORM's loading does: no constructor, no history
+        return cast(Base, known)  # (the identity map holds the mapped objects of the session)
+    record: Base = mapper.class_manager.new_instance()  # as the ORM's loading does: no constructor, no history
     record.__dict__.update((name, values[name]) for name in columns if name in values)
     make_transient_to_detached(record)
     session.add(record)
@@ -110,7 +123,7 @@ class NotLatestDefinition(Exception):
     """The definition an instance was to start on is no longer its process's newest version."""
 
 
-def insert_instance(session: Session, values: dict) -> ProcessInstance:
+def insert_instance(session: Session, values: dict[str, Any]) -> ProcessInstance:
     """A new instance row with its first state, if its definition is still the newest version of
     its process (checked in the same statement; else NotLatestDefinition and nothing is written);
     IntegrityError when its business key is taken."""
@@ -125,20 +138,20 @@ def insert_instance(session: Session, values: dict) -> ProcessInstance:
 
 @functools.lru_cache(maxsize=16)
 def _insert_if_latest(names: tuple[str, ...]) -> DriverStatement:
-    definition = ProcessDefinition.__table__
+    definition = table_of(ProcessDefinition)
     row = select(*[bindparam(name, type_=_INSTANCE.c[name].type) for name in names]).where(
         exists().where(definition.c.id == bindparam("definition_id"), definition.c.is_latest.is_(True)))
     return DriverStatement(insert(_INSTANCE).from_select(names, row).returning(_INSTANCE.c.id))
 
 
-def update_instance(session: Session, instance: ProcessInstance, values: dict) -> None:
+def update_instance(session: Session, instance: ProcessInstance, values: dict[str, Any]) -> None:
     """Write the given columns and the next version now, if the row still has the version this
     transaction read; otherwise someone else moved the instance on (Conflict). Outside a pipeline
     (inside one the row count is known only once the pipeline has been sent)."""
     send_instance_update(session, instance, values).confirm()
 
 
-def send_instance_update(session: Session, instance: ProcessInstance, values: dict) -> InstanceUpdate:
+def send_instance_update(session: Session, instance: ProcessInstance, values: dict[str, Any]) -> InstanceUpdate:
     """The versioned update of the instance's row, sent; confirm() it once it has been answered
     (in a pipeline: after the pipeline). A step sends it ahead of its other writes: it takes the
     row's lock first, and its row count is known even when a later write fails. Changes made
@@ -153,7 +166,7 @@ def send_instance_update(session: Session, instance: ProcessInstance, values: di
 class InstanceUpdate:
     """A versioned update of an instance row that has been sent."""
 
-    def __init__(self, instance: ProcessInstance, values: dict, version: int, result: DriverResult):
+    def __init__(self, instance: ProcessInstance, values: dict[str, Any], version: int, result: DriverResult):
         self.instance, self.values, self.version, self.result = instance, values, version, result
 
     @property
@@ -175,7 +188,7 @@ class InstanceUpdate:
                         "reload and try again")
 
 
-def core(session: Session):
+def core(session: Session) -> Connection:
     """The session's connection for Core statements, after the session's pending ORM changes are
     flushed (rows written next may refer to them; rows read next must not overwrite them)."""
     if session.new or session.dirty:
@@ -184,7 +197,7 @@ def core(session: Session):
     # transaction (or savepoint) that is current, and asked for again inside a new one, so that
     # the session opens that savepoint on it.
     current = session.get_nested_transaction() or session.get_transaction()
-    known = session.info.get(_CONNECTION)
+    known: tuple[SessionTransaction | None, Connection] | None = session.info.get(_CONNECTION)
     if known is not None and known[0] is current:
         return known[1]
     connection = session.connection()
@@ -196,7 +209,7 @@ _CONNECTION = "kontor_connection"
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back_rows(session: Session, previous_transaction) -> None:
+def _forget_rolled_back_rows(session: Session, previous_transaction: SessionTransaction) -> None:
     """Rows written with Core are not in the session's own bookkeeping: after a savepoint rolls
     back, the instances' objects are read again."""
     if previous_transaction.nested:

@@ -2,21 +2,22 @@
 PostgreSQL; SQLite serializes writers), so two workers racing fire it once."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from kernel.principal import SYSTEM, Principal
-from kernel.db import transaction
 from kernel.clock import utcnow
+from kernel.db import transaction
 from kernel.errors import Conflict, NotFound
+from kernel.principal import SYSTEM, Principal
 from runtime.models import ProcessInstance, Timer
 from runtime.moments import to_utc
 from runtime.progress import audit, audit_event, load_workflow, require_running, save_progress
-from runtime.store import lock_instance
 from runtime.runtime import ProcessRuntime
+from runtime.store import lock_instance
 
 
 @dataclass
@@ -62,13 +63,13 @@ def fire_timer(session: Session, runtime: ProcessRuntime, timer_id: int) -> Fire
     return fired
 
 
-def fire_due_timers(factory: sessionmaker, runtime: ProcessRuntime, limit: int = 100,
-                    on_error=None) -> list[FiredTimer]:
+def fire_due_timers(factory: sessionmaker[Session], runtime: ProcessRuntime, limit: int = 100,
+                    on_error: Callable[[int, Exception], None] | None = None) -> list[FiredTimer]:
     """Fire each due timer in its own transaction; one that fails (a script error after it, a lost
     race) stays due and is tried again on the next round, without stopping the others."""
     with transaction(factory) as session:
         ids = due_timer_ids(session, limit)
-    fired = []
+    fired: list[FiredTimer] = []
     for timer_id in ids:
         try:
             with transaction(factory) as session:
@@ -89,7 +90,7 @@ def timers_of(session: Session, instance_id: int | None, limit: int, offset: int
     query = select(Timer)
     if instance_id is not None:
         query = query.where(Timer.instance_id == instance_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     return list(session.scalars(query.order_by(Timer.due_at, Timer.id).limit(limit).offset(offset))), total
 
 
@@ -100,8 +101,8 @@ def reschedule_timer(session: Session, runtime: ProcessRuntime, who: Principal, 
     timer = session.scalar(select(Timer).where(Timer.id == timer_id).with_for_update())
     if timer is None:
         raise NotFound(f"timer {timer_id} not found")
-    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == timer.instance_id)
-                              .with_for_update())
+    instance = session.execute(select(ProcessInstance).where(ProcessInstance.id == timer.instance_id)
+                               .with_for_update()).scalar_one()  # (the timer's instance: a foreign key)
     require_running(instance)
     workflow, spec = load_workflow(session, runtime, instance)
     try:

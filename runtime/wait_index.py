@@ -5,18 +5,25 @@ rows that changed are written, against what the index held when the instance was
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, event, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, SessionTransaction
 
 from kernel.clock import utcnow
+from kernel.db import table_of
 from kernel.driver_sql import Batch, DriverInsert, DriverStatement
-from runtime.engine import Snapshot, canonical_correlation
-from runtime.models import HumanTask, HumanTaskGroup, MessageSubscription, ServiceJob, Timer
+from runtime.engine import HumanTaskInfo, MessageWaitInfo, ServiceJobInfo, Snapshot, TimerInfo, canonical_correlation
+from runtime.models import HumanTask, HumanTaskGroup, MessageSubscription, ProcessInstance, ServiceJob, Timer
 from runtime.store import jsonable, lock_correlation
 
-_HUMAN_TASK, _TASK_GROUP = HumanTask.__table__, HumanTaskGroup.__table__
-_TIMER, _JOB, _SUBSCRIPTION = Timer.__table__, ServiceJob.__table__, MessageSubscription.__table__
+if TYPE_CHECKING:
+    from runtime.runtime import ProcessRuntime
+
+_HUMAN_TASK, _TASK_GROUP = table_of(HumanTask), table_of(HumanTaskGroup)
+_TIMER, _JOB, _SUBSCRIPTION = table_of(Timer), table_of(ServiceJob), table_of(MessageSubscription)
 # the statements of every step, built once (parameters named row_* are the WHERE clause's); they
 # read nothing back, so the step sends them together (runtime.store.pipelined)
 _INSERT_TASK, _INSERT_TIMER, _INSERT_JOB, _INSERT_SUBSCRIPTION = (
@@ -34,10 +41,10 @@ _WAITING_KEY = "kontor_waiting"
 @dataclass(frozen=True)
 class Waiting:
     """What the index holds for one instance (task ids; timers with their due times)."""
-    human: frozenset = frozenset()
-    timers: dict = field(default_factory=dict)  # task id -> due at
-    jobs: frozenset = frozenset()
-    messages: frozenset = frozenset()
+    human: frozenset[str] = frozenset()
+    timers: dict[str, datetime] = field(default_factory=dict)  # task id -> due at
+    jobs: frozenset[str] = frozenset()
+    messages: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, snapshot: Snapshot | None) -> Waiting:
@@ -57,7 +64,7 @@ def remember(session: Session, instance_id: int, waiting: Waiting) -> None:
 
 
 def remembered(session: Session, instance_id: int) -> Waiting:
-    known = session.info.get(_WAITING_KEY, {}).get(instance_id)
+    known: Waiting | None = session.info.get(_WAITING_KEY, {}).get(instance_id)
     if known is None:
         raise RuntimeError(f"instance {instance_id} is saved without being loaded or started in this session")
     return known
@@ -72,13 +79,14 @@ def settled(session: Session, instance_id: int, task_id: str) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back_waits(session: Session, previous_transaction) -> None:
+def _forget_rolled_back_waits(session: Session, previous_transaction: SessionTransaction) -> None:
     """After a savepoint rolls back, what an instance waits for is known only by loading it again."""
     if previous_transaction.nested:
         session.info.pop(_WAITING_KEY, None)
 
 
-def write_index(session: Session, connection, runtime, instance, snapshot: Snapshot, now, batch: Batch) -> frozenset:
+def write_index(session: Session, connection: Connection, runtime: ProcessRuntime, instance: ProcessInstance,
+                snapshot: Snapshot, now: datetime, batch: Batch) -> frozenset[str]:
     """Bring the index rows in line with the snapshot (on the session's connection, inside the
     step's pipeline; the writes that depend on no other go into the step's batch, the others are
     sent at once); returns the subscriptions it opened, whose correlation locks it has taken."""
@@ -91,7 +99,8 @@ def write_index(session: Session, connection, runtime, instance, snapshot: Snaps
     return frozenset(m.task_id for m in snapshot.messages) - known.messages
 
 
-def _sync_human_tasks(connection, instance, known: frozenset, waiting, now) -> None:
+def _sync_human_tasks(connection: Connection, instance: ProcessInstance, known: frozenset[str],
+                      waiting: list[HumanTaskInfo], now: datetime) -> None:
     """(Sent at once: a task's group rows find the task by its key.)"""
     new = [info for info in waiting if info.task_id not in known]
     _INSERT_TASK.execute(connection, [
@@ -116,8 +125,9 @@ def _sync_human_tasks(connection, instance, known: frozenset, waiting, now) -> N
                            .values(state="cancelled", ended_at=now))
 
 
-def _sync_timers(connection, batch, instance, known: dict, waiting) -> None:
-    rows = []
+def _sync_timers(connection: Connection, batch: Batch, instance: ProcessInstance, known: dict[str, datetime],
+                 waiting: list[TimerInfo]) -> None:
+    rows: list[dict[str, Any]] = []
     for info in waiting:
         if info.task_id not in known:
             rows.append({"instance_id": instance.id, "task_id": info.task_id, "spec_name": info.spec_name,
@@ -131,7 +141,8 @@ def _sync_timers(connection, batch, instance, known: dict, waiting) -> None:
         connection.execute(delete(_TIMER).where(_TIMER.c.instance_id == instance.id, _TIMER.c.task_id.in_(gone)))
 
 
-def _sync_jobs(connection, batch, runtime, instance, known: frozenset, waiting, now) -> None:
+def _sync_jobs(connection: Connection, batch: Batch, runtime: ProcessRuntime, instance: ProcessInstance,
+               known: frozenset[str], waiting: list[ServiceJobInfo], now: datetime) -> None:
     settings = runtime.settings
     rows = [{"instance_id": instance.id, "task_id": info.task_id, "spec_name": info.spec_name,
              "operation": info.operation, "params": jsonable(info.params), "state": "ready", "attempts": 0,
@@ -147,8 +158,9 @@ def _sync_jobs(connection, batch, runtime, instance, known: frozenset, waiting, 
                               .values(state="cancelled", finished_at=now))
 
 
-def _sync_subscriptions(connection, batch, instance, known: frozenset, waiting) -> None:
-    rows = []
+def _sync_subscriptions(connection: Connection, batch: Batch, instance: ProcessInstance, known: frozenset[str],
+                        waiting: list[MessageWaitInfo]) -> None:
+    rows: list[dict[str, Any]] = []
     for info in waiting:
         if info.task_id not in known:
             key = canonical_correlation(jsonable(info.correlation))

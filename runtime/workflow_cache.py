@@ -12,21 +12,26 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
+
+if TYPE_CHECKING:
+    from runtime.engine import Workflow
+    from runtime.wait_index import Waiting
 
 _SAVED = "kontor_saved_workflows"
+Entry = tuple[int, str, "Workflow", "Waiting"]  # definition id, state text, the workflow, what it waits for
 
 
 class WorkflowCache:
-    def __init__(self, size: int):
+    def __init__(self, size: int) -> None:
         self.size = size
-        self._entries: OrderedDict[int, tuple[int, str, Any, Any]] = OrderedDict()
+        self._entries: OrderedDict[int, Entry] = OrderedDict()
         self._lock = threading.Lock()
 
-    def take(self, instance_id: int, definition_id: int, state: str):
+    def take(self, instance_id: int, definition_id: int, state: str) -> tuple[Workflow, Waiting] | None:
         """(workflow, what it waits for) if the cache holds exactly this state; else None."""
         with self._lock:
             entry = self._entries.pop(instance_id, None)
@@ -34,13 +39,13 @@ class WorkflowCache:
             return None
         return entry[2], entry[3]
 
-    def keep_after_commit(self, session: Session, instance_id: int, definition_id: int, state: str, workflow,
-                          waiting) -> None:
+    def keep_after_commit(self, session: Session, instance_id: int, definition_id: int, state: str, workflow: Workflow,
+                          waiting: Waiting) -> None:
         """Offer the workflow as saved in this transaction; it is kept once the transaction commits."""
         if self.size > 0:
             session.info.setdefault(_SAVED, {})[instance_id] = (self, (definition_id, state, workflow, waiting))
 
-    def _put(self, instance_id: int, entry: tuple) -> None:
+    def _put(self, instance_id: int, entry: Entry) -> None:
         with self._lock:
             self._entries[instance_id] = entry
             self._entries.move_to_end(instance_id)
@@ -61,5 +66,5 @@ def _keep_committed(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _drop_rolled_back(session: Session, _previous_transaction) -> None:
+def _drop_rolled_back(session: Session, _previous_transaction: SessionTransaction) -> None:
     session.info.pop(_SAVED, None)  # (also for a savepoint: the state compare guards what is kept)

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 from uuid import UUID
 
 from lxml import etree
@@ -23,16 +23,20 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from runtime.engine.spiff_setup import RESULT_KEY, CompilingEnvironment, KontorServiceTask, Parser, ScriptEngine
-from runtime.engine.state_json import STATE_VERSION, StateJson
 from kernel.errors import ProcessError, SpecError
 from kernel.principal import normalize_group
+from runtime.engine.spiff_setup import RESULT_KEY, CompilingEnvironment, KontorServiceTask, Parser, ScriptEngine
+from runtime.engine.state_json import STATE_VERSION, StateJson
 from runtime.moments import resolve_moment, to_utc
 
 RESERVED_IDS = {"Start", "End", "Root"}  # SpiffWorkflow's own task spec names
+# A running workflow, for the rest of the runtime (SpiffWorkflow ships no types: Any to mypy)
+Workflow: TypeAlias = BpmnWorkflow
 
 
 # ----------------------------------------------------------------- what a workflow waits for
@@ -43,8 +47,8 @@ class HumanTaskInfo:
     title: str
     lane: str | None
     candidate_groups: list[str]
-    form_schema: dict | None
-    ui_schema: dict | None
+    form_schema: dict[str, Any] | None
+    ui_schema: dict[str, Any] | None
     due_at: datetime | None
     follow_up_at: datetime | None
     priority: int
@@ -59,7 +63,7 @@ class MessageWaitInfo:
     task_id: str
     spec_name: str
     message_name: str
-    correlation: dict
+    correlation: dict[str, Any]
 
 
 @dataclass
@@ -75,7 +79,7 @@ class ServiceJobInfo:
     task_id: str
     spec_name: str
     operation: str
-    params: dict
+    params: dict[str, Any]
     max_attempts: int | None
     backoff_base: float | None
 
@@ -95,8 +99,8 @@ class ProcessSpec:
     process_id: str
     name: str
     spec: Any
-    subprocess_specs: dict
-    forms: dict[str, dict]
+    subprocess_specs: dict[str, Any]
+    forms: dict[str, dict[str, Any]]
 
 
 # ----------------------------------------------------------------- value helpers
@@ -110,7 +114,7 @@ def _priority(value: Any) -> int:
         raise ProcessError(f"priority {str(value)[:40]!r} is not a whole number") from exc
 
 
-def canonical_correlation(values: dict) -> str:
+def canonical_correlation(values: dict[str, Any]) -> str:
     """The one text form of a set of correlation values, used to match messages to subscribers."""
     return json.dumps({str(k): v for k, v in values.items()}, sort_keys=True, separators=(",", ":"), default=str)
 
@@ -118,8 +122,9 @@ def canonical_correlation(values: dict) -> str:
 class ProcessEngine:
     """Wraps SpiffWorkflow: parser, script engine and serializer are set up once."""
 
-    def __init__(self, script_globals: dict | None = None):
-        env_globals = {"Decimal": Decimal, "datetime": datetime, "date": date, "timedelta": timedelta, "timezone": timezone}
+    def __init__(self, script_globals: dict[str, Any] | None = None):
+        env_globals = {"Decimal": Decimal, "datetime": datetime, "date": date, "timedelta": timedelta,
+                       "timezone": timezone}
         env_globals.update(script_globals or {})
         self.script_engine = ScriptEngine(environment=CompilingEnvironment(env_globals))
         self._state = StateJson()
@@ -128,7 +133,7 @@ class ProcessEngine:
     def parse_bundle(self, files: dict[str, bytes]) -> dict[str, ProcessSpec]:
         """Parse one deployment: BPMN and DMN files plus the JSON form schemas they reference."""
         parser = Parser(validator=VALIDATOR)
-        forms: dict[str, dict] = {}
+        forms: dict[str, dict[str, Any]] = {}
         for name, content in sorted(files.items()):
             if name.endswith(".json"):
                 try:
@@ -164,7 +169,7 @@ class ProcessEngine:
         return result
 
     # ------------------------------------------------------------- lifecycle
-    def start(self, process: ProcessSpec, data: dict) -> BpmnWorkflow:
+    def start(self, process: ProcessSpec, data: dict[str, Any]) -> BpmnWorkflow:
         workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=self.script_engine)
         workflow.data.update(data)  # process variables visible to every task
         start_task = workflow.task_tree
@@ -198,7 +203,8 @@ class ProcessEngine:
             if isinstance(definition, TimerEventDefinition):
                 if isinstance(details.value, str):  # a finished cycle reports a dict
                     snap.timers.append(TimerInfo(str(task.id), task.task_spec.bpmn_id or task.task_spec.name,
-                                                 to_utc(datetime.fromisoformat(details.value)), type(definition).__name__))
+                                                 to_utc(datetime.fromisoformat(details.value)),
+                                                 type(definition).__name__))
             elif isinstance(definition, MessageEventDefinition):
                 keys = [k.strip() for k in _properties(task.task_spec).get("correlation", "").split(",") if k.strip()]
                 correlation = {key: task.data.get(key) for key in keys}
@@ -206,7 +212,7 @@ class ProcessEngine:
                                                      definition.name, correlation))
         return snap
 
-    def _human_task(self, task, process: ProcessSpec, now: datetime) -> HumanTaskInfo:
+    def _human_task(self, task: Task, process: ProcessSpec, now: datetime) -> HumanTaskInfo:
         spec = task.task_spec
         props = _properties(spec)
         groups = [g for g in (props.get("candidateGroups") or "").split(",") if g.strip()]
@@ -232,7 +238,7 @@ class ProcessEngine:
             guard=props.get("guard") or None,
         )
 
-    def _service_job(self, task) -> ServiceJobInfo:
+    def _service_job(self, task: Task) -> ServiceJobInfo:
         spec = task.task_spec
         try:
             params = {name: p["value"] for name, p in spec.evaluate_params(task).items()}
@@ -241,7 +247,7 @@ class ProcessEngine:
         return ServiceJobInfo(str(task.id), spec.bpmn_id or spec.name, spec.operation_name, params,
                               spec.retries, float(spec.retry_backoff_base) if spec.retry_backoff_base else None)
 
-    def _evaluate(self, task, expression: str | None):
+    def _evaluate(self, task: Task, expression: str | None) -> Any:  # (what the model's expression gives)
         if not expression:
             return None
         try:
@@ -250,7 +256,7 @@ class ProcessEngine:
             raise ProcessError(_describe(exc)) from exc
 
     # ------------------------------------------------------------- outside events
-    def _task(self, workflow: BpmnWorkflow, task_id: str):
+    def _task(self, workflow: BpmnWorkflow, task_id: str) -> Task:
         task = workflow.get_task_from_id(UUID(task_id))
         if task is None:
             raise KeyError(task_id)
@@ -263,7 +269,7 @@ class ProcessEngine:
         value = _properties(task.task_spec).get(name)
         return None if value is None else str(value)
 
-    def complete_human_task(self, workflow: BpmnWorkflow, task_id: str, data: dict) -> None:
+    def complete_human_task(self, workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
         task = self._task(workflow, task_id)
         if task.state != TaskState.READY or isinstance(task.task_spec, KontorServiceTask):
             raise KeyError(task_id)
@@ -285,7 +291,7 @@ class ProcessEngine:
             raise ProcessError(_describe(exc)) from exc
         self.run(workflow)
 
-    def deliver_message(self, workflow: BpmnWorkflow, task_id: str, name: str, data: dict) -> None:
+    def deliver_message(self, workflow: BpmnWorkflow, task_id: str, name: str, data: dict[str, Any]) -> None:
         """Hand a correlated message to the one catch event that waits for it."""
         task = self._task(workflow, task_id)
         definition = getattr(task.task_spec, "event_definition", None)
@@ -315,7 +321,7 @@ class ProcessEngine:
     def cancel(self, workflow: BpmnWorkflow) -> None:
         workflow.cancel()
 
-    def variables(self, workflow: BpmnWorkflow) -> dict:
+    def variables(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         """The process variables: the data of the last completed task merged over the start data."""
         data = dict(workflow.data)
         last = workflow.last_task
@@ -356,7 +362,7 @@ def _check_ids(name: str, content: bytes) -> None:
                                 f"its {end} {ref!r} is no element of this file")
 
 
-def _properties(task_spec) -> dict:
+def _properties(task_spec: TaskSpec) -> dict[str, Any]:
     return (getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {}
 
 

@@ -8,6 +8,8 @@ import inspect
 import logging
 import sys
 import time
+from types import CodeType
+from typing import Any
 
 from SpiffWorkflow import task as spiff_task
 from SpiffWorkflow import workflow as spiff_workflow
@@ -19,6 +21,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator
 
 from kernel.errors import ProcessError
@@ -44,12 +47,13 @@ def _bound_timer_durations() -> None:
     reports a malformed one with a bare Exception: check the text first, so both become ProcessError."""
     original = TimerEventDefinition.parse_iso_duration
 
-    def parse_iso_duration(expression):
+    def parse_iso_duration(expression: str) -> dict[str, float]:
         try:
             parse_duration(str(expression).strip())
         except ValueError as exc:
             raise ProcessError(f"timer duration {str(expression)[:80]!r}: {exc}") from None
-        return original(expression)
+        parsed: dict[str, float] = original(expression)  # (the parts by name: years, months, …)
+        return parsed
 
     TimerEventDefinition.parse_iso_duration = staticmethod(parse_iso_duration)
 
@@ -60,7 +64,7 @@ def _log_state_changes_only_when_logged() -> None:
     cost. Here they are built only when the `spiff.task` logger is on for INFO."""
     logged = spiff_task.Task._set_state
 
-    def _set_state(self, value: int) -> None:
+    def _set_state(self: Task, value: int) -> None:
         if spiff_task.logger.isEnabledFor(logging.INFO):
             logged(self, value)
         elif value != self._state:
@@ -76,9 +80,10 @@ def _log_workflow_details_only_when_logged() -> None:
     `spiff.workflow` logger logs them. Here they are collected only when it is on for INFO."""
     collect = spiff_workflow.Workflow.collect_log_extras
 
-    def collect_log_extras(self, dct: dict | None = None) -> dict:
+    def collect_log_extras(self: spiff_workflow.Workflow, dct: dict[str, Any] | None = None) -> dict[str, Any]:
         if spiff_workflow.logger.isEnabledFor(logging.INFO):
-            return collect(self, dct)
+            extras: dict[str, Any] = collect(self, dct)
+            return extras
         return dct or {}
 
     spiff_workflow.Workflow.collect_log_extras = collect_log_extras
@@ -90,15 +95,15 @@ _log_state_changes_only_when_logged()
 _log_workflow_details_only_when_logged()
 
 
-class KontorServiceTask(ServiceTask):
+class KontorServiceTask(ServiceTask):  # type: ignore[misc]  # (SpiffWorkflow is untyped)
     """A service task the engine never runs by itself: Kontor turns it into a service job and
     completes it with the job's result."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.manual = True
 
-    def _execute(self, task):
+    def _execute(self, task: Task) -> bool:
         if RESULT_KEY not in task.internal_data:
             raise WorkflowException("a service task may only be completed with a job result", task_spec=self)
         task.data[self.result_variable] = task.internal_data.pop(RESULT_KEY)
@@ -106,35 +111,38 @@ class KontorServiceTask(ServiceTask):
 
 
 @functools.lru_cache(maxsize=4096)
-def _compiled(text: str, mode: str):
+def _compiled(text: str, mode: str) -> CodeType:
     if mode == "eval":
         text = text.lstrip(" \t")  # as eval() of a text does: a condition may start with a blank
     return compile(text, "<string>", mode)  # "<string>": SpiffWorkflow finds a script's error line by it
 
 
-class CompilingEnvironment(TaskDataEnvironment):
+class CompilingEnvironment(TaskDataEnvironment):  # type: ignore[misc]  # (SpiffWorkflow is untyped)
     """SpiffWorkflow compiles an expression's text each time it runs it (and DMN tables on every
     evaluation): here each text is compiled once."""
 
-    def evaluate(self, expression, context, external_context=None):
+    def evaluate(self, expression: str | CodeType, context: dict[str, Any],
+                 external_context: dict[str, Any] | None = None) -> Any:  # (what the expression gives)
         return super().evaluate(_compiled(expression, "eval") if isinstance(expression, str) else expression,
                                 context, external_context)
 
-    def execute(self, script, context, external_context=None):
-        return super().execute(_compiled(script, "exec") if isinstance(script, str) else script,
-                               context, external_context)
+    def execute(self, script: str | CodeType, context: dict[str, Any],
+                external_context: dict[str, Any] | None = None) -> bool:
+        done: bool = super().execute(_compiled(script, "exec") if isinstance(script, str) else script,
+                                     context, external_context)
+        return done
 
 
-class ScriptEngine(PythonScriptEngine):
+class ScriptEngine(PythonScriptEngine):  # type: ignore[misc]  # (SpiffWorkflow is untyped)
     """Validates each text once. A DMN cell such as `< 1000` is validated on every evaluation and
     does not parse alone (SpiffWorkflow then tries it with a variable in front): its SyntaxError
     is remembered and raised again, not found again."""
 
-    def __init__(self, environment=None):
+    def __init__(self, environment: TaskDataEnvironment | None = None) -> None:
         super().__init__(environment)
         self._validated: dict[str, SyntaxError | None] = {}
 
-    def validate(self, expression):
+    def validate(self, expression: str) -> None:
         try:
             error = self._validated[expression]
         except KeyError:
@@ -149,7 +157,7 @@ class ScriptEngine(PythonScriptEngine):
             raise SyntaxError(*error.args)
 
 
-class Parser(SpiffBpmnParser):
+class Parser(SpiffBpmnParser):  # type: ignore[misc]  # (SpiffWorkflow is untyped)
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (ServiceTaskParser, KontorServiceTask),

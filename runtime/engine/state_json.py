@@ -17,23 +17,30 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import orjson
 from SpiffWorkflow.bpmn.serializer.default import workflow as spiff_workflow_converters
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
-from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION, BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.deep_merge import DeepMerge
 
 from kernel.errors import ProcessError
+
+if TYPE_CHECKING:
+    from runtime.engine import ProcessSpec
+    from runtime.engine.spiff_setup import ScriptEngine
 
 STATE_VERSION = f"kontor-1/spiff-{SPIFF_SERIALIZER_VERSION}"
 _PROCESS_DATA, _TASK_DATA = frozenset({"data", "correlations"}), ("data", "internal_data", "delta")
@@ -50,7 +57,7 @@ _ids = threading.local()  # .texts: id text by UUID object during a dump; .uuids
 
 def _text(uuid: UUID) -> str:
     """The id's text, turned once per dump (by the object: the tasks share their id objects)."""
-    texts = getattr(_ids, "texts", None)
+    texts: dict[int, tuple[UUID, str]] | None = getattr(_ids, "texts", None)
     if texts is None:
         return str(uuid)
     known = texts.get(id(uuid))
@@ -61,7 +68,7 @@ def _text(uuid: UUID) -> str:
 
 def _uuid(text: str) -> UUID:
     """The UUID of an id's text, parsed once per load; the tasks then share it, as after a start."""
-    uuids = getattr(_ids, "uuids", None)
+    uuids: dict[str, UUID] | None = getattr(_ids, "uuids", None)
     if uuids is None:
         return UUID(text)
     known = uuids.get(text)
@@ -74,7 +81,7 @@ spiff_workflow_converters.UUID = _uuid  # (SpiffWorkflow's converters only const
 
 
 @contextmanager
-def _memo(name: str):
+def _memo(name: str) -> Iterator[None]:
     setattr(_ids, name, {})
     try:
         yield
@@ -82,10 +89,10 @@ def _memo(name: str):
         setattr(_ids, name, None)
 
 
-class _TaskConverter(TaskConverter):
+class _TaskConverter(TaskConverter):  # type: ignore[misc]  # (SpiffWorkflow is untyped)
     """SpiffWorkflow's task converter (the same dictionary), with each id turned into text once."""
 
-    def to_dict(self, task):
+    def to_dict(self, task: Task) -> dict[str, Any]:
         parent = task.parent
         if parent is None:
             data, delta = task.data, {}
@@ -98,14 +105,14 @@ class _TaskConverter(TaskConverter):
                 "internal_data": self.registry.convert(task.internal_data), "data": data, "delta": delta}
 
 
-class _WorkflowConverter(BpmnWorkflowConverter):
-    def mapping_to_dict(self, mapping, **kwargs):
+class _WorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]  # (SpiffWorkflow is untyped)
+    def mapping_to_dict(self, mapping: Mapping[Any, Any], **kwargs: Any) -> dict[str, Any]:
         return {_text(key) if type(key) is UUID else str(key): self.registry.convert(value, **kwargs)
                 for key, value in mapping.items()}
 
 
 class StateJson:
-    def __init__(self):
+    def __init__(self) -> None:
         self.registry = BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, Task: _TaskConverter})
         self.registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
         self.registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
@@ -121,7 +128,7 @@ class StateJson:
         try:
             with _memo("texts"):
                 converter = self._converter
-                dct = WorkflowConverter.to_dict(converter, workflow)
+                dct: dict[str, Any] = WorkflowConverter.to_dict(converter, workflow)
                 dct["subprocesses"] = converter.mapping_to_dict(workflow.subprocesses)
                 dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
             dct["state_version"] = STATE_VERSION
@@ -133,7 +140,7 @@ class StateJson:
         finally:
             self.registry._encoder_mode = False
 
-    def load(self, state: str, process, script_engine) -> BpmnWorkflow:
+    def load(self, state: str, process: ProcessSpec, script_engine: ScriptEngine) -> BpmnWorkflow:
         dct = json.loads(state)
         version = dct.pop("state_version", None)
         if version != STATE_VERSION:
@@ -150,7 +157,7 @@ class StateJson:
         return workflow
 
     # ------------------------------------------------------------- writing
-    def _orjson(self, dct: dict) -> str | None:
+    def _orjson(self, dct: dict[str, Any]) -> str | None:
         """The state written by orjson; None where orjson refuses a value (the standard library
         writes it then). Values neither writes natively go through SpiffWorkflow's own rules."""
         try:
@@ -158,7 +165,7 @@ class StateJson:
         except orjson.JSONEncodeError:
             return None
 
-    def _default(self, value):
+    def _default(self, value: Any) -> Any:
         """What SpiffWorkflow's JSON encoder does with a value JSON has no form for."""
         typename = self.registry.typenames.get(type(value))
         if typename is not None:
@@ -170,7 +177,7 @@ class StateJson:
         raise TypeError(f"{type(value).__name__} has no JSON form")
 
     # ------------------------------------------------------------- the walk
-    def _state_kept(self, dct: dict) -> int:
+    def _state_kept(self, dct: dict[str, Any]) -> int:
         """_kept by position in SpiffWorkflow's layout: the process data, the correlations and
         each task's data, internal data and delta hold what scripts and outside events put there;
         the rest is the serializer's own (tasks, subprocesses and events name their type). A task's
@@ -194,7 +201,7 @@ class StateJson:
                 worst = kept
         return worst
 
-    def _kept(self, value, data: bool) -> int:
+    def _kept(self, value: Any, data: bool) -> int:
         """How JSON and the serializer's registry give this value back: plain JSON values of
         exactly their types (a tuple, a set, a subclass or a dict with other keys than text would
         come back changed), and the values the registry restores exactly (Decimal, date, UUID;
