@@ -202,19 +202,23 @@ def test_a_long_running_process_leaves_what_it_started_with_out_of_the_collector
 
 
 class LateDatabase:
-    """A loopback port that refuses connections until `opens_after` seconds have passed, then passes
-    them on to the real PostgreSQL: a database that is still starting when Kontor starts."""
+    """A loopback port that refuses connections until it is opened, then passes them on to the
+    real PostgreSQL: a database that is still starting when Kontor starts."""
 
-    def __init__(self, opens_after: float):
+    def __init__(self):
         import socket
+        import threading
 
         probe = socket.socket()
         probe.bind(("127.0.0.1", 0))
         self.port = probe.getsockname()[1]
-        probe.close()  # nothing listens here until the timer opens it: connections are refused
-        self.opens_after = opens_after
+        probe.close()  # nothing listens here until open(): connections are refused
+        self.opened = threading.Event()
         self.stopping = False
         self.listener = None
+
+    def open(self) -> None:
+        self.opened.set()
 
     def __enter__(self):
         import threading
@@ -224,15 +228,17 @@ class LateDatabase:
 
     def __exit__(self, *_):
         self.stopping = True
+        self.opened.set()
         if self.listener is not None:
             self.listener.close()
 
     def _serve(self) -> None:
         import socket
         import threading
-        import time
 
-        time.sleep(self.opens_after)
+        self.opened.wait()
+        if self.stopping:
+            return
         self.listener = socket.create_server(("127.0.0.1", self.port))
         while not self.stopping:
             try:
@@ -263,12 +269,22 @@ def test_start_up_waits_for_a_database_that_comes_up_late(tmp_path, worker_id):
     name = f"kontor_cli_late_{worker_id}_{os.getpid()}"
     url = create_pg_database(name)
     try:
-        with LateDatabase(opens_after=2.0) as late:
+        with LateDatabase() as late:
             env = base_env(tmp_path, KONTOR_DATABASE_URL=url.replace("127.0.0.1:5432", f"127.0.0.1:{late.port}"))
             assert f":{late.port}/" in env["KONTOR_DATABASE_URL"]
-            result = run(env, "deploy")
-        assert result.returncode == 0, result.stderr[-3000:]
-        assert "the database is not reachable (OperationalError); trying again" in result.stderr
-        assert "cli_process" not in result.stdout and "version" in result.stdout
+            # the database opens once Kontor has said that it waits for it, however long starting took
+            process = subprocess.Popen([str(KONTOR), "deploy"], env=env, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True, cwd=env["KONTOR_DATA_DIR"])
+            said = []
+            for line in process.stderr:
+                said.append(line)
+                if "the database is not reachable (OperationalError); trying again" in line:
+                    late.open()
+                    break
+            stdout, rest = process.communicate(timeout=120)
+        stderr = "".join(said) + rest
+        assert late.opened.is_set(), stderr[-3000:]
+        assert process.returncode == 0, stderr[-3000:]
+        assert "cli_process" not in stdout and "version" in stdout
     finally:
         drop_pg_database(name)
