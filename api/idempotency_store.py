@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from kernel.db import Base, transaction
 from kernel.clock import utcnow
-from kontor.settings import Settings
+from api.settings import ApiSettings
 
 SWEEP_EVERY = 600.0  # seconds between two deletions of expired records by one process
 STORED_HEADERS = ("content-type", "location")
@@ -86,7 +86,7 @@ def _held(lease: Lease) -> tuple:
 
 
 class IdempotencyStore:
-    def __init__(self, sessions: sessionmaker[Session], settings: Settings):
+    def __init__(self, sessions: sessionmaker[Session], settings: ApiSettings):
         self.sessions = sessions
         self.settings = settings
         self._next_sweep = 0.0

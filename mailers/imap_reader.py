@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 
 from domain.documents import DocumentStore
 from kernel.db import transaction
-from kontor.settings import MailboxConfig, Settings
+from mailers.settings import MailboxConfig, MailSettings
 from mailers.inbound_models import InboundMail
 from mailers.intake import ChunkKnowledge, Mailbox, take_in
 from mailers.parse import clean, content_id, parse
@@ -48,7 +48,7 @@ def connect(config: MailboxConfig, timeout: float = 30) -> IMAPClient:
     return client
 
 
-def read_mailbox(factory: sessionmaker, runtime: ProcessRuntime, settings: Settings, config: MailboxConfig,
+def read_mailbox(factory: sessionmaker, runtime: ProcessRuntime, settings: MailSettings, config: MailboxConfig,
                  limit: int | None = None, log: logging.Logger | logging.LoggerAdapter | None = None,
                  after_commit=None) -> ReadSummary:
     """`after_commit(uid)` runs between a chunk's commit and its mark (tests use it to stand for a crash)."""

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.customers.models import Contact
-from kontor.settings import Settings
+from mailers.settings import MailSettings
 from mailers import tokens
 from mailers.authentication import failed_checks
 from mailers.outbox import OutboxMail
@@ -54,7 +54,7 @@ def _answering(layer: str, sent: OutboxMail, review_reason: str | None = None) -
                  evidence="proof" if layer in PROOF_LAYERS else "claim", review_reason=review_reason)
 
 
-def _by_token(session: Session, settings: Settings, mail: ParsedMail) -> OutboxMail | None:
+def _by_token(session: Session, settings: MailSettings, mail: ParsedMail) -> OutboxMail | None:
     key = settings.signing_key()
     for recipient in mail.recipients:
         token = tokens.token_in_address(recipient, settings.reply_local, settings.reply_domain)
@@ -95,7 +95,7 @@ def _speaks_for(session: Session, sent: OutboxMail, sender: str | None) -> bool:
                                                    func.lower(Contact.email) == sender).limit(1)) is not None
 
 
-def route(session: Session, settings: Settings, mail: ParsedMail, leads_mailbox: bool) -> Route:
+def route(session: Session, settings: MailSettings, mail: ParsedMail, leads_mailbox: bool) -> Route:
     decided = _route(session, settings, mail, leads_mailbox)
     failed = failed_checks(mail.authentication_results)
     if failed is None:
@@ -115,7 +115,7 @@ def manual(sent: OutboxMail | None, who: str, customer_id: int | None = None) ->
     return replace(_answering("manual", sent), review_reason=reason)
 
 
-def _route(session: Session, settings: Settings, mail: ParsedMail, leads_mailbox: bool) -> Route:
+def _route(session: Session, settings: MailSettings, mail: ParsedMail, leads_mailbox: bool) -> Route:
     sent = _by_token(session, settings, mail)
     if sent is not None:
         return _answering("reply_token", sent)

@@ -20,7 +20,7 @@ from domain.offers.content import lines_of, totals_of
 from domain.offers.models import Offer, OfferApproval
 from kernel.principal import Principal
 from kernel.clock import utcnow
-from kontor.settings import Settings
+from domain.offers.settings import OfferSettings
 from mailers.outbox import Recipient
 from kernel.errors import Conflict, Forbidden, ValidationFailed
 from runtime.human_tasks import complete_task
@@ -33,11 +33,11 @@ PROCESS = "offer_approval"
 LEVELS = ("team_lead", "sales_manager", "managing_director")
 
 
-def local_now(settings: Settings) -> datetime:
+def local_now(settings: OfferSettings) -> datetime:
     return datetime.now(ZoneInfo(settings.company_timezone))
 
 
-def next_offer_number(session: Session, settings: Settings) -> str:
+def next_offer_number(session: Session, settings: OfferSettings) -> str:
     return next_number(session, "offer", local_now(settings).year)
 
 
@@ -55,7 +55,7 @@ class ReferenceTerms:
     credit_limit: Decimal | None  # None: no limit
 
 
-def reference_terms(customer: Customer, settings: Settings) -> ReferenceTerms:
+def reference_terms(customer: Customer, settings: OfferSettings) -> ReferenceTerms:
     """The customer's own terms where a manager set them; otherwise the stricter of theirs and the
     company's standard terms, so that a salesperson cannot widen what they may offer alone."""
     own = ReferenceTerms(customer.payment_days, customer.skonto_percent or Decimal("0"), customer.skonto_days or 0,
@@ -68,7 +68,7 @@ def reference_terms(customer: Customer, settings: Settings) -> ReferenceTerms:
                           min(own.skonto_days, settings.standard_skonto_days), min(limits))
 
 
-def facts(session: Session, settings: Settings, offer: Offer) -> dict:
+def facts(session: Session, settings: OfferSettings, offer: Offer) -> dict:
     """What the approval rules (bpmn/offer_approval_level.dmn) decide on, as process data."""
     totals = totals_of(offer, lines_of(session, offer.id))
     customer = session.get(Customer, offer.customer_id)
@@ -94,7 +94,7 @@ def offer_recipient(session: Session, offer: Offer) -> Recipient:
     return document_recipient(session, offer.customer_id, "offers")
 
 
-def require_sendable(session: Session, settings: Settings, offer: Offer) -> None:
+def require_sendable(session: Session, settings: OfferSettings, offer: Offer) -> None:
     """What an offer needs before it goes into approval: lines, a validity not yet over, and somebody
     at the customer who receives it."""
     errors = []
@@ -110,7 +110,7 @@ def require_sendable(session: Session, settings: Settings, offer: Offer) -> None
         raise ValidationFailed("the offer cannot go out like this", errors)
 
 
-def start(session: Session, runtime: ProcessRuntime, settings: Settings, who: Principal, offer: Offer) -> None:
+def start(session: Session, runtime: ProcessRuntime, settings: OfferSettings, who: Principal, offer: Offer) -> None:
     """A new approval round on the offer's current content."""
     offer.approval_round += 1
     offer.status, offer.submitted_at = "in_approval", utcnow()
@@ -142,7 +142,7 @@ def stop(session: Session, runtime: ProcessRuntime, who: Principal, offer: Offer
     void_approvals(session, offer, reason)
 
 
-def restart(session: Session, runtime: ProcessRuntime, settings: Settings, who: Principal, offer: Offer,
+def restart(session: Session, runtime: ProcessRuntime, settings: OfferSettings, who: Principal, offer: Offer,
             reason: str) -> None:
     """The content changed after submission: every approval so far is void; approval starts again."""
     stop(session, runtime, who, offer, reason)
@@ -170,7 +170,7 @@ def resubmit(session: Session, runtime: ProcessRuntime, who: Principal, offer: O
 
 # ------------------------------------------------------------------ guards of the process's human tasks
 def guard_approval(session: Session, who: Principal, task: HumanTask, variables: dict, action: str,
-                   data: dict | None, *, settings: Settings) -> None:
+                   data: dict | None, *, settings: OfferSettings) -> None:
     """The level's own group (its deputies' once escalated), four eyes, on the content the process
     approves; the decision is recorded with that content. Checked on claim and on completion, whoever
     holds the task and however it came to them: being its assignee or an admin is no authority."""
@@ -215,7 +215,7 @@ def approving_group(variables: dict, level: str) -> str:
 
 
 def guard_rework(session: Session, who: Principal, task: HumanTask, variables: dict, action: str,
-                 data: dict | None, *, settings: Settings) -> dict | None:
+                 data: dict | None, *, settings: OfferSettings) -> dict | None:
     """Only who may change the offer reworks it; a resubmission carries the new content's facts."""
     offer = editable_offer(session, who, variables["offer_id"])
     if offer.status != "rework":
