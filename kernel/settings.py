@@ -13,6 +13,7 @@ one variable), composition, and CoreSettings: the data folder, the database and 
 """
 from __future__ import annotations
 
+import inspect
 import secrets
 from pathlib import Path
 from typing import Any
@@ -78,9 +79,11 @@ def sqlite_file(url: str) -> Path | None:
 
 class CoreSettings(SettingsSection):
     """Where Kontor keeps its data and how it signs: needed by every layer."""
-    data_dir: Path = Field(default=REPO_ROOT / "data", description="Folder for the embedded SQLite file, secrets and Prefect's home")
+    data_dir: Path = Field(default=REPO_ROOT / "data",
+                           description="Folder for the embedded SQLite file, secrets and Prefect's home")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite file in data_dir")
-    secret_key: SecretStr | None = Field(default=None, description="Signs tokens; generated once into data_dir when unset")
+    secret_key: SecretStr | None = Field(default=None,
+                                         description="Signs tokens; generated once into data_dir when unset")
 
     _refuse_default_secret_key = refuse_default_secrets("secret_key")
 
@@ -110,8 +113,7 @@ class CoreSettings(SettingsSection):
 
 def declared_fields(section: type[SettingsSection]) -> list[str]:
     """The fields a section declares itself (not those it inherits from the sections it builds on)."""
-    own = section.__dict__.get("__annotations__", {})
-    return [name for name in own if name in section.model_fields]
+    return [name for name in inspect.get_annotations(section) if name in section.model_fields]
 
 
 def sections_of(settings: type[SettingsSection]) -> list[type[SettingsSection]]:
