@@ -20,9 +20,10 @@ WORKDIR /app
 COPY pyproject.toml constraints.txt ./
 RUN pip install -c constraints.txt .
 
-# Kontor finds bpmn/ and migrations/ beside its packages (REPO_ROOT in kontor/settings.py,
-# MIGRATIONS_DIR in kontor/db.py). A regular install would copy only the packages into
+# Kontor finds bpmn/ and migrations/ beside its packages (REPO_ROOT in kernel/settings.py,
+# MIGRATIONS_DIR in kernel/db.py). A regular install would copy only the packages into
 # site-packages and lose both, so the project is installed in place (editable) from /app.
+COPY kernel/ kernel/
 COPY kontor/ kontor/
 COPY runtime/ runtime/
 COPY domain/ domain/

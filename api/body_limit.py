@@ -15,7 +15,7 @@ import re
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.asgi_answers import send_error
-from kontor.settings import Settings
+from kontor.serving import ApiSettings
 
 MULTIPART_ALLOWANCE = 64 * 1024
 OFFER_BODY_MAX = 4 * 1024 * 1024
@@ -23,7 +23,7 @@ UPLOAD_PATHS = frozenset({"/api/v1/documents", "/api/v1/imports"})
 OFFER_ROUTES = (("POST", re.compile(r"/api/v1/offers/?")), ("PUT", re.compile(r"/api/v1/offers/[^/]+/lines/?")))
 
 
-def body_limit(settings: Settings, method: str, path: str) -> int:
+def body_limit(settings: ApiSettings, method: str, path: str) -> int:
     """The most bytes a request to this route may carry."""
     if method == "POST" and path.rstrip("/") in UPLOAD_PATHS:
         return settings.document_max_bytes + MULTIPART_ALLOWANCE
@@ -38,7 +38,7 @@ async def refuse_too_large(send: Send, limit: int) -> None:
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, settings: Settings):
+    def __init__(self, app: ASGIApp, settings: ApiSettings):
         self.app = app
         self.settings = settings
 

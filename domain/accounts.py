@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from domain import login_throttle, security_events, users
 from kernel.module import Module
+from domain.login_settings import LoginSettings
 
 
 def wire(kontor) -> None:
@@ -11,6 +12,7 @@ def wire(kontor) -> None:
 
 MODULE = Module(
     name="accounts",
+    settings=LoginSettings,
     models=(users, security_events, login_throttle),
     wire=wire,
     routers=("api.routers.auth:router",),

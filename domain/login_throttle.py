@@ -32,6 +32,7 @@ from datetime import datetime
 from sqlalchemy import Double, String, case, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from domain.login_settings import LoginSettings
 from kernel.db import Base, dialect_insert
 
 IPV6_PREFIX = 64  # one IPv6 subscriber gets a /64: its addresses count as one
@@ -61,7 +62,7 @@ class ThrottleRules:
     trust_seconds: float = 30 * 86400.0
 
     @classmethod
-    def of(cls, settings) -> ThrottleRules:
+    def of(cls, settings: LoginSettings) -> ThrottleRules:
         return cls(settings.login_free_failures_per_address, settings.login_free_failures_per_account,
                    settings.login_delay_base_seconds, settings.login_delay_max_seconds,
                    settings.login_forgive_seconds, settings.login_trusted_address_days * 86400.0)

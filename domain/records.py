@@ -5,9 +5,11 @@ from __future__ import annotations
 from domain import numbering
 from kernel import documents as stored_documents
 from kernel.module import Module
+from domain.settings import CompanySettings
 
 MODULE = Module(
     name="records",
+    settings=CompanySettings,  # the letterhead its documents print
     models=(numbering, stored_documents),
     routers=("api.routers.documents:router", "api.routers.imports:router", "api.routers.imports:exports_router"),
 )

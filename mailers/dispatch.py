@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 from kernel.db import transaction
 from kernel.documents import DocumentStore
-from kontor.settings import Settings
+from mailers.settings import MailSettings
 from kernel.transient import once_more_if_disconnected
 from mailers.compose import OWN_TEMPLATES, ComposeError, MailTemplates, compose
 from mailers.outbox import MailPolicy, OutboxMail, claim_mail, record_failure, record_sent, release_mail
@@ -30,7 +30,7 @@ class DispatchSummary:
         return {"claimed": self.claimed, **self.outcomes}
 
 
-def policy_of(settings: Settings) -> MailPolicy:
+def policy_of(settings: MailSettings) -> MailPolicy:
     # A batch is sent one mail after the other, each SMTP command with its own timeout: the lease
     # covers the slowest batch a server can cause, so that no second sender takes a mail still in it.
     return MailPolicy(settings.outbox_max_attempts, settings.outbox_backoff_base_seconds,
@@ -38,7 +38,7 @@ def policy_of(settings: Settings) -> MailPolicy:
                       per_mail_seconds=4 * settings.smtp_timeout_seconds)
 
 
-def send_due_mail(factory: sessionmaker, settings: Settings, limit: int | None = None,
+def send_due_mail(factory: sessionmaker, settings: MailSettings, limit: int | None = None,
                   log: logging.Logger | logging.LoggerAdapter | None = None,
                   templates: MailTemplates = OWN_TEMPLATES) -> DispatchSummary:
     """`templates`: Kontor's (kontor.mail_templates, with every module's); the mail package's own alone

@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 
 from kernel.db import transaction
 from kernel.documents import DocumentStore
-from kontor.settings import MailboxConfig, Settings
+from mailers.settings import MailboxConfig, MailSettings
 from mailers.inbound_models import InboundMail
 from mailers.intake import ChunkKnowledge, Mailbox, take_in
 from mailers.parse import clean, content_id, parse
@@ -49,7 +49,7 @@ def connect(config: MailboxConfig, timeout: float = 30) -> IMAPClient:
     return client
 
 
-def read_mailbox(factory: sessionmaker, runtime: ProcessRuntime, settings: Settings, routes: MailRoutes,
+def read_mailbox(factory: sessionmaker, runtime: ProcessRuntime, settings: MailSettings, routes: MailRoutes,
                  config: MailboxConfig, limit: int | None = None,
                  log: logging.Logger | logging.LoggerAdapter | None = None, after_commit=None) -> ReadSummary:
     """`after_commit(uid)` runs between a chunk's commit and its mark (tests use it to stand for a crash)."""

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from kernel.clock import utcnow
 from kernel.documents import Document, DocumentStore
 from kernel.principal import Principal
-from kontor.settings import Settings
+from mailers.settings import MailSettings
 from mailers.classify import Automatic, classify
 from mailers.inbound_models import InboundMail
 from mailers.outbox import OutboxMail
@@ -66,7 +66,7 @@ class ChunkKnowledge:
         return cls(stored, recent)
 
 
-def take_in(session: Session, runtime: ProcessRuntime, settings: Settings, routes: MailRoutes, store: DocumentStore,
+def take_in(session: Session, runtime: ProcessRuntime, settings: MailSettings, routes: MailRoutes, store: DocumentStore,
             mailbox: Mailbox, uid: int | None, raw: bytes, size: int | None = None, oversized: bool = False,
             parsed: ParsedMail | None = None, known: ChunkKnowledge | None = None) -> tuple[InboundMail, bool]:
     """(the stored message, whether it is new). For an oversized message, `raw` holds its headers only.
@@ -152,7 +152,7 @@ def _returned_to(session: Session, message_ids: tuple[str, ...]) -> tuple[str, .
         select(OutboxMail.to_address).where(OutboxMail.message_id.in_(message_ids)))))
 
 
-def _looping(session: Session, settings: Settings, mail: InboundMail, known: ChunkKnowledge | None) -> bool:
+def _looping(session: Session, settings: MailSettings, mail: InboundMail, known: ChunkKnowledge | None) -> bool:
     if not mail.sender:
         return False
     if known is not None:

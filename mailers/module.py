@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from kernel.module import Module
+from mailers.settings import MailSettings
 from mailers import inbound_models, outbox
 
 MODULE = Module(
     name="mail",
+    settings=MailSettings,
     models=(inbound_models, outbox),
     routers=("api.routers.outbox:router", "api.routers.inbound_mails:router"),
     trace_kinds=("mail_received",),

@@ -23,7 +23,7 @@ from kernel.listing import PageRequest, page_of
 from kernel.principal import Principal
 from kernel.db import Base, transaction
 from kernel.clock import utcnow
-from kontor.settings import Settings
+from mailers.settings import MailSettings
 from mailers import tokens
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from runtime.workers import CLAIMANT, claimable_again, current_claimant
@@ -88,7 +88,7 @@ class MailPolicy:
     per_mail_seconds: float = 0.0  # added to the lease for every mail of the batch
 
 
-def queue_mail(session: Session, settings: Settings, *, who: Principal,
+def queue_mail(session: Session, settings: MailSettings, *, who: Principal,
                recipient: Recipient, template: str, context: dict, purpose: str = "transactional",
                dedupe_key: str | None = None, record: tuple[str, int] | None = None,
                subject_tag: str | None = None, attachments: list[int] | None = None) -> OutboxMail:

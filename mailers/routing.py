@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kontor.settings import Settings
+from mailers.settings import MailSettings
 from mailers import tokens
 from mailers.authentication import failed_checks
 from mailers.outbox import OutboxMail
@@ -57,7 +57,7 @@ def _answering(layer: str, sent: OutboxMail, review_reason: str | None = None) -
                  evidence="proof" if layer in PROOF_LAYERS else "claim", review_reason=review_reason)
 
 
-def _by_token(session: Session, settings: Settings, mail: ParsedMail) -> OutboxMail | None:
+def _by_token(session: Session, settings: MailSettings, mail: ParsedMail) -> OutboxMail | None:
     key = settings.signing_key()
     for recipient in mail.recipients:
         token = tokens.token_in_address(recipient, settings.reply_local, settings.reply_domain)
@@ -97,7 +97,7 @@ def _speaks_for(session: Session, senders: Senders, sent: OutboxMail, sender: st
     return senders.is_contact_of(session, sent.customer_id, sender)
 
 
-def route(session: Session, settings: Settings, senders: Senders, mail: ParsedMail, leads_mailbox: bool) -> Route:
+def route(session: Session, settings: MailSettings, senders: Senders, mail: ParsedMail, leads_mailbox: bool) -> Route:
     """`leads_mailbox`: unknown senders become leads (a leads mailbox, and a module that takes them)."""
     decided = _route(session, settings, senders, mail, leads_mailbox)
     failed = failed_checks(mail.authentication_results)
@@ -118,7 +118,7 @@ def manual(sent: OutboxMail | None, who: str, customer_id: int | None = None) ->
     return replace(_answering("manual", sent), review_reason=reason)
 
 
-def _route(session: Session, settings: Settings, senders: Senders, mail: ParsedMail, leads_mailbox: bool) -> Route:
+def _route(session: Session, settings: MailSettings, senders: Senders, mail: ParsedMail, leads_mailbox: bool) -> Route:
     sent = _by_token(session, settings, mail)
     if sent is not None:
         return _answering("reply_token", sent)

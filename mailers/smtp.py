@@ -10,7 +10,7 @@ from typing import Callable
 
 import aiosmtplib
 
-from kontor.settings import Settings
+from mailers.settings import MailSettings
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class SendResult:
     error: str | None = None
 
 
-def _client(settings: Settings) -> aiosmtplib.SMTP:
+def _client(settings: MailSettings) -> aiosmtplib.SMTP:
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     return aiosmtplib.SMTP(hostname=settings.smtp_host, port=settings.smtp_port,
                            username=settings.smtp_username or None, password=password,
@@ -51,7 +51,7 @@ class _Results(list):
             self.append(result)
 
 
-async def _send_all(settings: Settings, messages: list[EmailMessage], answered=None) -> list[SendResult]:
+async def _send_all(settings: MailSettings, messages: list[EmailMessage], answered=None) -> list[SendResult]:
     smtp = _client(settings)
     results = _Results(answered)
     try:
@@ -89,7 +89,7 @@ async def _send_all(settings: Settings, messages: list[EmailMessage], answered=N
     return list(results)
 
 
-def send_messages(settings: Settings, messages: list[EmailMessage],
+def send_messages(settings: MailSettings, messages: list[EmailMessage],
                   answered: Callable[[int, SendResult], None] | None = None) -> list[SendResult]:
     """Send in order over one connection; one result per message, in the same order. `answered`
     (index, result) is called as soon as each result is known, before the next message goes out

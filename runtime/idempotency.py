@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from kernel.clock import utcnow
 from kernel.db import Base, JSONObject, transaction
-from kontor.settings import Settings
+from runtime.settings import RuntimeSettings
 
 SWEEP_EVERY = 600.0  # seconds between two deletions of expired records by one process
 STORED_HEADERS = ("content-type", "location")
@@ -88,7 +88,7 @@ def _held(lease: Lease) -> tuple[ColumnElement[bool], ...]:
 
 
 class IdempotencyStore:
-    def __init__(self, sessions: sessionmaker[Session], settings: Settings):
+    def __init__(self, sessions: sessionmaker[Session], settings: RuntimeSettings):
         self.sessions = sessions
         self.settings = settings
         self._next_sweep = 0.0

@@ -4,10 +4,12 @@ process API for ops and integrations."""
 from __future__ import annotations
 
 from kernel.module import Module
+from runtime.settings import RuntimeSettings
 from runtime import idempotency, models, offline_runs, workers
 
 MODULE = Module(
     name="processes",
+    settings=RuntimeSettings,
     models=(models, workers, offline_runs, idempotency),
     routers=("api.routers.definitions:router", "api.routers.instances:router", "api.routers.tasks:router",
              "api.routers.messages:router", "api.routers.incidents:router", "api.routers.timers:router",

@@ -12,6 +12,7 @@ from runtime.engine import ProcessEngine, ProcessSpec
 from kernel.errors import Forbidden, NotFound
 from kernel.principal import Principal
 from runtime.models import Deployment, ProcessDefinition
+from runtime.settings import RuntimeSettings
 from runtime.workflow_cache import WorkflowCache
 
 
@@ -117,7 +118,8 @@ def _nobody(session: Session, username: str) -> Principal | None:
 
 
 class ProcessRuntime:
-    def __init__(self, settings, engine: ProcessEngine | None = None, operations: OperationRegistry | None = None):
+    def __init__(self, settings: RuntimeSettings, engine: ProcessEngine | None = None,
+                 operations: OperationRegistry | None = None):
         self.settings = settings
         self.engine = engine or ProcessEngine()
         self.operations = operations or OperationRegistry()
@@ -131,7 +133,7 @@ class ProcessRuntime:
         self.domain_messages: set[str] = set()
         # Who the active user of a name is (tasks are delegated to them): the users' module answers.
         self.people: Callable[[Session, str], Principal | None] = _nobody
-        self.workflows = WorkflowCache(getattr(settings, "workflow_cache_size", 1000))
+        self.workflows = WorkflowCache(settings.workflow_cache_size)
         self._bundles: dict[int, dict[str, ProcessSpec]] = {}
         self._definitions: dict[int, tuple[int, str]] = {}  # definition id -> (deployment id, process key)
         self._latest: dict[str, tuple[int, int]] = {}  # process key -> (definition id, version)

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from kernel.db import Base, transaction
 from kernel.clock import utcnow
-from kontor.settings import Settings
+from runtime.settings import RuntimeSettings
 
 log = logging.getLogger("kontor.worker")
 NAMES_PER_FOLDER = 16  # workers sharing one data folder: name, name~2 … name~16
@@ -79,7 +79,7 @@ def claimable_again(claimed_by, now: datetime, claimant: str | None):
 class Presence:
     """This process as a worker: its name (locked), its row, its heartbeat."""
 
-    def __init__(self, factory: sessionmaker, settings: Settings):
+    def __init__(self, factory: sessionmaker, settings: RuntimeSettings):
         self.factory, self.settings = factory, settings
         self.name = self.incarnation = None
         self._lock_file = None
@@ -154,7 +154,7 @@ class Presence:
 
 
 @contextmanager
-def present(factory: sessionmaker, settings: Settings):
+def present(factory: sessionmaker, settings: RuntimeSettings):
     """This thread is a worker while the block runs: work it claims names its incarnation."""
     presence = Presence(factory, settings).start()
     previous, _local.presence = getattr(_local, "presence", None), presence

@@ -109,7 +109,7 @@ def dockerfile_instructions() -> list[tuple[str, list[str]]]:
 
 
 def test_dockerfile_copies_bpmn_and_migrations_beside_the_editable_package():
-    """settings.REPO_ROOT and db.MIGRATIONS_DIR are the folder above the kontor package: the image
+    """kernel.settings.REPO_ROOT and kernel.db.MIGRATIONS_DIR are the folder above the packages: the image
     must hold bpmn/ and migrations/ in the WORKDIR and install Kontor in place (editable) from there."""
     instructions = dockerfile_instructions()
     workdir = next(args[0] for op, args in instructions if op == "WORKDIR").rstrip("/")
@@ -119,7 +119,7 @@ def test_dockerfile_copies_bpmn_and_migrations_beside_the_editable_package():
             *sources, dest = [a for a in args if not a.startswith("--")]
             dest = dest.rstrip("/") if dest.startswith("/") else f"{workdir}/{dest.removeprefix('./').rstrip('/')}"
             copied |= {(s.rstrip("/"), dest) for s in sources}
-    for folder in ("kontor", "bpmn", "migrations"):
+    for folder in ("kernel", "kontor", "bpmn", "migrations"):
         assert (folder, f"{workdir}/{folder}") in copied, f"the Dockerfile does not copy {folder}/ to {workdir}/"
     assert any(op == "RUN" and "install" in args and "-e" in args and "." in args for op, args in instructions), \
         "Kontor must be installed editable (pip install -e .) so that it finds bpmn/ and migrations/"

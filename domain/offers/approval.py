@@ -22,7 +22,7 @@ from domain.offers.content import lines_of, totals_of
 from domain.offers.models import OFFER_NUMBERS, Offer, OfferApproval
 from kernel.principal import Principal
 from kernel.clock import utcnow
-from kontor.settings import Settings
+from domain.offers.settings import OfferSettings
 from mailers.outbox import Recipient
 from kernel.errors import Conflict, Forbidden, ValidationFailed
 from runtime.human_tasks import complete_task
@@ -35,11 +35,11 @@ PROCESS = "offer_approval"
 LEVELS = ("team_lead", "sales_manager", "managing_director")
 
 
-def local_now(settings: Settings) -> datetime:
+def local_now(settings: OfferSettings) -> datetime:
     return datetime.now(ZoneInfo(settings.company_timezone))
 
 
-def next_offer_number(session: Session, settings: Settings) -> str:
+def next_offer_number(session: Session, settings: OfferSettings) -> str:
     return next_number(session, OFFER_NUMBERS, local_now(settings).year)
 
 
@@ -57,7 +57,7 @@ class ReferenceTerms:
     credit_limit: Decimal | None  # None: no limit
 
 
-def reference_terms(customer: Customer, settings: Settings) -> ReferenceTerms:
+def reference_terms(customer: Customer, settings: OfferSettings) -> ReferenceTerms:
     """The customer's own terms where a manager set them; otherwise the stricter of theirs and the
     company's standard terms, so that a salesperson cannot widen what they may offer alone."""
     own = ReferenceTerms(customer.payment_days, customer.skonto_percent or Decimal("0"), customer.skonto_days or 0,
@@ -70,7 +70,7 @@ def reference_terms(customer: Customer, settings: Settings) -> ReferenceTerms:
                           min(own.skonto_days, settings.standard_skonto_days), min(limits))
 
 
-def facts(session: Session, settings: Settings, offer: Offer) -> dict:
+def facts(session: Session, settings: OfferSettings, offer: Offer) -> dict:
     """What the approval rules (bpmn/offer_approval_level.dmn) decide on, as process data."""
     totals = totals_of(offer, lines_of(session, offer.id))
     customer = session.get(Customer, offer.customer_id)
@@ -96,7 +96,7 @@ def offer_recipient(session: Session, offer: Offer) -> Recipient:
     return document_recipient(session, offer.customer_id, "offers")
 
 
-def require_sendable(session: Session, settings: Settings, offer: Offer) -> None:
+def require_sendable(session: Session, settings: OfferSettings, offer: Offer) -> None:
     """What an offer needs before it goes into approval: lines, a validity not yet over, and somebody
     at the customer who receives it."""
     errors = []
@@ -112,7 +112,7 @@ def require_sendable(session: Session, settings: Settings, offer: Offer) -> None
         raise ValidationFailed("the offer cannot go out like this", errors)
 
 
-def start(session: Session, runtime: ProcessRuntime, settings: Settings, who: Principal, offer: Offer) -> None:
+def start(session: Session, runtime: ProcessRuntime, settings: OfferSettings, who: Principal, offer: Offer) -> None:
     """A new approval round on the offer's current content."""
     offer.approval_round += 1
     offer.submitted_at = utcnow()
@@ -144,7 +144,7 @@ def stop(session: Session, runtime: ProcessRuntime, who: Principal, offer: Offer
     void_approvals(session, offer, reason)
 
 
-def restart(session: Session, runtime: ProcessRuntime, settings: Settings, who: Principal, offer: Offer,
+def restart(session: Session, runtime: ProcessRuntime, settings: OfferSettings, who: Principal, offer: Offer,
             reason: str) -> None:
     """The content changed after submission: every approval so far is void; approval starts again."""
     stop(session, runtime, who, offer, reason)
@@ -175,7 +175,7 @@ def resubmit(session: Session, runtime: ProcessRuntime, who: Principal, offer: O
 # recorded by the task's completion (record_approval, record_rework), which the runtime runs right
 # after the guard passed, in the same transaction, before the process moves on.
 def guard_approval(session: Session, who: Principal, task: HumanTask, variables: dict, action: str,
-                   data: dict | None, *, settings: Settings) -> None:
+                   data: dict | None, *, settings: OfferSettings) -> None:
     """The level's own group (its deputies' once escalated), four eyes, on the content the process
     approves. Checked on claim and on completion, whoever holds the task and however it came to
     them: being its assignee or an admin is no authority."""
@@ -223,7 +223,7 @@ def approving_group(variables: dict, level: str) -> str:
 
 
 def guard_rework(session: Session, who: Principal, task: HumanTask, variables: dict, action: str,
-                 data: dict | None, *, settings: Settings) -> None:
+                 data: dict | None, *, settings: OfferSettings) -> None:
     """Only who may change the offer reworks it; a resubmission needs an offer that can go out."""
     offer = editable_offer(session, who, variables["offer_id"])
     if offer.status != "rework":
@@ -233,7 +233,7 @@ def guard_rework(session: Session, who: Principal, task: HumanTask, variables: d
 
 
 def record_rework(session: Session, who: Principal, task: HumanTask, variables: dict, data: dict, *,
-                  settings: Settings) -> dict | None:
+                  settings: OfferSettings) -> dict | None:
     """Withdrawn, or resubmitted as a new approval round: the completion then carries the new
     content's facts into the process."""
     offer = session.get(Offer, variables["offer_id"])

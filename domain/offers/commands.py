@@ -23,16 +23,16 @@ from domain.offers.models import CLOSED_STATUSES, OFFER_LIFECYCLE, Offer, OfferL
 from domain.sales.models import Opportunity
 from domain.sales.opportunities import create_opportunity
 from kernel.principal import Principal
-from kontor.settings import Settings
+from domain.offers.settings import OfferSettings
 from kernel.errors import Conflict, ValidationFailed
 from runtime.runtime import ProcessRuntime
 
 
-def today(settings: Settings) -> date:
+def today(settings: OfferSettings) -> date:
     return approval.local_now(settings).date()
 
 
-def create_offer(session: Session, settings: Settings, who: Principal, data: dict) -> Offer:
+def create_offer(session: Session, settings: OfferSettings, who: Principal, data: dict) -> Offer:
     customer = editable_customer(session, who, data["customer_id"])
     if customer.merged_into_id is not None:
         raise Conflict(f"customer {customer.number} was merged into another customer")
@@ -62,7 +62,7 @@ def create_offer(session: Session, settings: Settings, who: Principal, data: dic
     return offer
 
 
-def change_offer(session: Session, runtime: ProcessRuntime, settings: Settings, who: Principal, offer_id: int,
+def change_offer(session: Session, runtime: ProcessRuntime, settings: OfferSettings, who: Principal, offer_id: int,
                  terms: dict, lines: list[dict] | None = None, expected_version: int | None = None) -> Offer:
     """Apply header changes and/or a new list of lines. Returns the offer that carries the change:
     the same one, or for a sent offer its next revision."""
@@ -96,7 +96,7 @@ def change_offer(session: Session, runtime: ProcessRuntime, settings: Settings, 
     return offer
 
 
-def submit_offer(session: Session, runtime: ProcessRuntime, settings: Settings, who: Principal, offer_id: int,
+def submit_offer(session: Session, runtime: ProcessRuntime, settings: OfferSettings, who: Principal, offer_id: int,
                  expected_version: int | None = None) -> Offer:
     """Send a draft for approval (its number is given now), or resubmit it after rework."""
     offer = editable_offer(session, who, offer_id, expected_version)
@@ -112,7 +112,7 @@ def submit_offer(session: Session, runtime: ProcessRuntime, settings: Settings, 
     return offer
 
 
-def revise_offer(session: Session, runtime: ProcessRuntime, settings: Settings, who: Principal,
+def revise_offer(session: Session, runtime: ProcessRuntime, settings: OfferSettings, who: Principal,
                  offer_id: int) -> Offer:
     """The next revision of a sent (or expired) offer, as a draft with the same lines; the sent one is
     superseded and no longer waits for the customer's answer."""
@@ -166,7 +166,7 @@ def _require_unanswered(offer: Offer) -> None:
         raise Conflict(f"the customer has answered offer {offer.label}; the answer is being processed")
 
 
-def _replace_lines(session: Session, who: Principal, offer: Offer, inputs: list[dict], settings: Settings) -> None:
+def _replace_lines(session: Session, who: Principal, offer: Offer, inputs: list[dict], settings: OfferSettings) -> None:
     new = price_lines(session, who, offer, inputs, today(settings))
     for line in lines_of(session, offer.id):
         session.delete(line)
@@ -182,7 +182,7 @@ def _replace_lines(session: Session, who: Principal, offer: Offer, inputs: list[
             opportunity.amount = offer.net_total
 
 
-def _apply_terms(session: Session, settings: Settings, offer: Offer, terms: dict) -> None:
+def _apply_terms(session: Session, settings: OfferSettings, offer: Offer, terms: dict) -> None:
     errors = []
     for name in ("contact_id", "site_id", "billing_address_id", "delivery_address_id"):
         if terms.get(name) is not None and not _belongs(session, name, terms[name], offer.customer_id):

@@ -20,7 +20,7 @@ from domain.customers.recipients import display_name
 from domain.offers.content import lines_of, totals_of
 from domain.offers.models import Offer
 from domain.users import User
-from kontor.settings import Settings
+from domain.offers.settings import OfferSettings
 
 ASSETS = (Path(__file__).parent / "assets").resolve()
 _TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -95,7 +95,7 @@ class RenderedOffer:
     content: bytes
 
 
-def offer_html(session: Session, settings: Settings, offer: Offer) -> str:
+def offer_html(session: Session, settings: OfferSettings, offer: Offer) -> str:
     lang = offer.language if offer.language in TEXTS else "de"
     locale, t = LOCALES[lang], TEXTS[lang]
     lines = lines_of(session, offer.id)

@@ -7,9 +7,11 @@ from pathlib import Path
 from domain.offers import approval, models, wiring
 from domain.offers.models import OFFER_NUMBERS
 from kernel.module import Module
+from domain.offers.settings import OfferSettings
 
 MODULE = Module(
     name="offers",
+    settings=OfferSettings,
     package="domain.offers",
     public=("models", "content", "module"),
     models=(models,),

@@ -20,6 +20,7 @@ from domain.lifecycle import TraceEntry, change_state
 from domain.offers import answers, document
 from domain.offers.approval import local_now, offer_recipient
 from domain.offers.models import Offer, OfferAnswerLink
+from domain.offers.settings import OfferSettings
 from domain.orders.commands import create_order_from_offer
 from domain.sales.models import Opportunity
 from domain.sales.opportunities import move_opportunity
@@ -47,12 +48,12 @@ def _locked(session, offer_id: int, job: JobContext) -> Offer:
 
 
 class OfferOperations:
-    def __init__(self, kontor):
-        self.kontor = kontor
+    def __init__(self, app):
+        self.app = app
 
     @property
-    def settings(self):
-        return self.kontor.settings
+    def settings(self) -> OfferSettings:
+        return self.app.settings
 
     def expiry_of(self, offer: Offer) -> datetime:
         """The end of the validity date in the company's time zone, in UTC."""
@@ -61,7 +62,7 @@ class OfferOperations:
 
     # -------------------------------------------------------------- document and dispatch
     def render_pdf(self, params: dict, job: JobContext) -> dict:
-        with self.kontor.transaction() as session:
+        with self.app.transaction() as session:
             offer = _locked(session, params["offer_id"], job)
             if offer.content_hash != params["content_hash"] or offer.status not in ("in_approval", "approved"):
                 raise OfferChanged(f"offer {offer.label} is {offer.status} with other content; not rendered")
@@ -72,7 +73,7 @@ class OfferOperations:
             html = document.offer_html(session, self.settings, offer)
             filename = document.pdf_filename(offer)
         content = document.render_pdf(html)  # outside the transaction: about half a second
-        with self.kontor.transaction() as session:
+        with self.app.transaction() as session:
             offer = _locked(session, params["offer_id"], job)
             if offer.content_hash != params["content_hash"]:
                 raise OfferChanged(f"offer {offer.label} changed while its PDF was rendered")
@@ -84,7 +85,7 @@ class OfferOperations:
             return {"document_id": doc.id, "sha256": doc.sha256}
 
     def send(self, params: dict, job: JobContext) -> dict:
-        with self.kontor.transaction() as session:
+        with self.app.transaction() as session:
             offer = _locked(session, params["offer_id"], job)
             if offer.status == "sent" and offer.pdf_document_id == params["document_id"]:
                 return self._dates(offer)  # sent by an earlier attempt
@@ -124,7 +125,7 @@ class OfferOperations:
                 self.settings.company_name, "company_name": self.settings.company_name, **extra}
 
     def remind_customer(self, params: dict, job: JobContext) -> dict:
-        with self.kontor.transaction() as session:
+        with self.app.transaction() as session:
             offer = _locked(session, params["offer_id"], job)
             if offer.status != "sent" or offer.customer_reminded_at is not None:
                 return {"reminded": False, "why": f"offer is {offer.status}, reminded {offer.customer_reminded_at}"}
@@ -143,7 +144,7 @@ class OfferOperations:
     def remind_approvers(self, params: dict, job: JobContext) -> dict:
         """A mail to each member of the approver group (with an address) that the approval is due."""
         group = params["group"]
-        with self.kontor.transaction() as session:
+        with self.app.transaction() as session:
             offer = session.get(Offer, params["offer_id"])
             users = [u for u in session.scalars(select(User).where(User.active.is_(True), User.email.is_not(None)))
                      if group in (u.groups or [])]
@@ -164,7 +165,7 @@ class OfferOperations:
     def read_answer(self, params: dict, job: JobContext) -> dict:
         reply = params.get("reply") or {}
         if reply.get("route") == "link":  # trusted only with the used link behind it
-            with self.kontor.transaction() as session:
+            with self.app.transaction() as session:
                 link = session.get(OfferAnswerLink, reply.get("link_id") or 0)
                 if link is None or link.offer_id != params["offer_id"] or link.used_for != reply.get("decision"):
                     job.log.warning("an answer to offer %s claims a link it has not used; read as unclear",
@@ -185,7 +186,7 @@ class OfferOperations:
 
     def accept(self, params: dict, job: JobContext) -> dict:
         answer = params.get("answer") or {}
-        with self.kontor.transaction() as session:
+        with self.app.transaction() as session:
             offer = _locked(session, params["offer_id"], job)
             if offer.status not in ("sent", "accepted"):
                 raise OfferChanged(f"offer {offer.label} is {offer.status}; it cannot be accepted")
@@ -216,7 +217,7 @@ class OfferOperations:
     def decline(self, params: dict, job: JobContext) -> dict:
         answer = params.get("answer") or {}
         reason = (answer.get("note") or "declined by the customer")[:300]
-        with self.kontor.transaction() as session:
+        with self.app.transaction() as session:
             offer = _locked(session, params["offer_id"], job)
             if offer.status == "sent":
                 offer.answered_at, offer.answer_note = utcnow(), reason
@@ -226,7 +227,7 @@ class OfferOperations:
             return {"status": offer.status}
 
     def expire(self, params: dict, job: JobContext) -> dict:
-        with self.kontor.transaction() as session:
+        with self.app.transaction() as session:
             offer = _locked(session, params["offer_id"], job)
             if offer.status == "sent":
                 change_state(session, offer, "expired", TraceEntry(
@@ -244,8 +245,8 @@ class OfferOperations:
         move_opportunity(session, SYSTEM, opportunity.id, outcome, lost_reason=reason)
 
 
-def register(operations: OperationRegistry, kontor) -> None:
-    ops = OfferOperations(kontor)
+def register(operations: OperationRegistry, app) -> None:
+    ops = OfferOperations(app)
     for name in ("render_pdf", "send", "remind_customer", "remind_approvers", "read_answer", "accept", "decline",
                  "expire"):
         operations.register(f"offers.{name}", getattr(ops, name))

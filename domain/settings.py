@@ -1,0 +1,35 @@
+"""The company that runs Kontor, as every business module sees it: its country (what "domestic"
+means for tax, for customers and documents), its time zone (where "today" is), how customers reach
+Kontor's links, and the letterhead its documents print. It lives here, not in one business module,
+because more than one prints or decides with it: offers today, invoices next."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+
+from kernel.settings import SettingsSection
+
+
+class CompanySettings(SettingsSection):
+    # The company running Kontor: decides what "domestic" means for tax.
+    company_country: str = Field(default="DE", min_length=2, max_length=2)
+
+    # The company as documents show it: letterhead and the footer German business letters must carry.
+    company_name: str = "Kontor Demo GmbH"
+    company_address: str = "Musterstraße 1, 10115 Berlin"
+    company_phone: str | None = "+49 30 1234567"
+    company_email: str | None = "vertrieb@kontor.localhost"
+    company_vat_id: str | None = "DE123456789"
+    company_register: str | None = Field(default="Amtsgericht Charlottenburg, HRB 000000",
+                                         description="register court and number")
+    company_managing_directors: str | None = "Erika Musterfrau"
+    company_bank: str | None = "IBAN DE02 1203 0000 0000 2020 51 · BIC BYLADEM1001"
+    company_timezone: str = Field(default="Europe/Berlin", description="where 'today' and 'end of day' are")
+    public_base_url: str = Field(default="http://127.0.0.1:8000", description="how customers reach Kontor's links")
+
+    @field_validator("company_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str):
+        ZoneInfo(value)
+        return value
