@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 import secrets
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
@@ -39,29 +40,29 @@ class SettingsSection(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=None, extra="ignore")
 
 
-def refuse_default_secrets(*fields: str, min_length: int = 16):
+def refuse_default_secrets(*fields: str, min_length: int = 16) -> Any:
     """A validator for secret fields: a known default ("changeme", …) or a short value is refused,
     so a copied example configuration cannot reach production. Unset (None) stays allowed; the
     section decides what unset means. Use it in a section's body:
     `_secret = refuse_default_secrets("secret_key")`."""
 
-    def refuse(cls, value: SecretStr | None, info: ValidationInfo):
+    def refuse(cls: type, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         if value is not None:
             raw = value.get_secret_value()
             if raw.lower() in KNOWN_WEAK_SECRETS or len(raw) < min_length:
-                raise ValueError(f"{env_name(info.field_name)} is a default or too short "
+                raise ValueError(f"{env_name(info.field_name or 'secret')} is a default or too short "
                                  f"(at least {min_length} characters)")
         return value
 
     return field_validator(*fields)(refuse)
 
 
-def separated(separator: str, *fields: str, item=str):
+def separated(separator: str, *fields: str, item: Callable[[str], Any] = str) -> Any:
     """A validator that reads a list field from one variable split at `separator` (blank parts
     dropped, each converted by `item`). Such fields are annotated NoDecode: pydantic-settings would
     otherwise read the value as JSON."""
 
-    def split(cls, value: Any):
+    def split(cls: type, value: Any) -> Any:
         if isinstance(value, str):
             return [item(part.strip()) for part in value.split(separator) if part.strip()]
         return value

@@ -53,7 +53,7 @@ class RuntimeSettings(CoreSettings):
     _split_bpmn_path = separated(":", "bpmn_path", item=Path)
 
     @model_validator(mode="after")
-    def _a_live_worker_is_never_taken_for_dead(self):
+    def _a_live_worker_is_never_taken_for_dead(self) -> RuntimeSettings:
         if self.worker_stale_seconds < 2 * self.worker_heartbeat_seconds:
             raise ValueError("KONTOR_WORKER_STALE_SECONDS must be at least twice KONTOR_WORKER_HEARTBEAT_SECONDS")
         return self
