@@ -48,12 +48,12 @@ def _locked(session, offer_id: int, job: JobContext) -> Offer:
 
 
 class OfferOperations:
-    def __init__(self, app):
-        self.app = app
+    def __init__(self, kontor):
+        self.kontor = kontor
 
     @property
     def settings(self) -> OfferSettings:
-        return self.app.settings
+        return self.kontor.settings
 
     def expiry_of(self, offer: Offer) -> datetime:
         """The end of the validity date in the company's time zone, in UTC."""
@@ -62,7 +62,7 @@ class OfferOperations:
 
     # -------------------------------------------------------------- document and dispatch
     def render_pdf(self, params: dict, job: JobContext) -> dict:
-        with self.app.transaction() as session:
+        with self.kontor.transaction() as session:
             offer = _locked(session, params["offer_id"], job)
             if offer.content_hash != params["content_hash"] or offer.status not in ("in_approval", "approved"):
                 raise OfferChanged(f"offer {offer.label} is {offer.status} with other content; not rendered")
@@ -73,7 +73,7 @@ class OfferOperations:
             html = document.offer_html(session, self.settings, offer)
             filename = document.pdf_filename(offer)
         content = document.render_pdf(html)  # outside the transaction: about half a second
-        with self.app.transaction() as session:
+        with self.kontor.transaction() as session:
             offer = _locked(session, params["offer_id"], job)
             if offer.content_hash != params["content_hash"]:
                 raise OfferChanged(f"offer {offer.label} changed while its PDF was rendered")
@@ -85,7 +85,7 @@ class OfferOperations:
             return {"document_id": doc.id, "sha256": doc.sha256}
 
     def send(self, params: dict, job: JobContext) -> dict:
-        with self.app.transaction() as session:
+        with self.kontor.transaction() as session:
             offer = _locked(session, params["offer_id"], job)
             if offer.status == "sent" and offer.pdf_document_id == params["document_id"]:
                 return self._dates(offer)  # sent by an earlier attempt
@@ -125,7 +125,7 @@ class OfferOperations:
                 self.settings.company_name, "company_name": self.settings.company_name, **extra}
 
     def remind_customer(self, params: dict, job: JobContext) -> dict:
-        with self.app.transaction() as session:
+        with self.kontor.transaction() as session:
             offer = _locked(session, params["offer_id"], job)
             if offer.status != "sent" or offer.customer_reminded_at is not None:
                 return {"reminded": False, "why": f"offer is {offer.status}, reminded {offer.customer_reminded_at}"}
@@ -144,7 +144,7 @@ class OfferOperations:
     def remind_approvers(self, params: dict, job: JobContext) -> dict:
         """A mail to each member of the approver group (with an address) that the approval is due."""
         group = params["group"]
-        with self.app.transaction() as session:
+        with self.kontor.transaction() as session:
             offer = session.get(Offer, params["offer_id"])
             users = [u for u in session.scalars(select(User).where(User.active.is_(True), User.email.is_not(None)))
                      if group in (u.groups or [])]
@@ -165,7 +165,7 @@ class OfferOperations:
     def read_answer(self, params: dict, job: JobContext) -> dict:
         reply = params.get("reply") or {}
         if reply.get("route") == "link":  # trusted only with the used link behind it
-            with self.app.transaction() as session:
+            with self.kontor.transaction() as session:
                 link = session.get(OfferAnswerLink, reply.get("link_id") or 0)
                 if link is None or link.offer_id != params["offer_id"] or link.used_for != reply.get("decision"):
                     job.log.warning("an answer to offer %s claims a link it has not used; read as unclear",
@@ -186,7 +186,7 @@ class OfferOperations:
 
     def accept(self, params: dict, job: JobContext) -> dict:
         answer = params.get("answer") or {}
-        with self.app.transaction() as session:
+        with self.kontor.transaction() as session:
             offer = _locked(session, params["offer_id"], job)
             if offer.status not in ("sent", "accepted"):
                 raise OfferChanged(f"offer {offer.label} is {offer.status}; it cannot be accepted")
@@ -217,7 +217,7 @@ class OfferOperations:
     def decline(self, params: dict, job: JobContext) -> dict:
         answer = params.get("answer") or {}
         reason = (answer.get("note") or "declined by the customer")[:300]
-        with self.app.transaction() as session:
+        with self.kontor.transaction() as session:
             offer = _locked(session, params["offer_id"], job)
             if offer.status == "sent":
                 offer.answered_at, offer.answer_note = utcnow(), reason
@@ -227,7 +227,7 @@ class OfferOperations:
             return {"status": offer.status}
 
     def expire(self, params: dict, job: JobContext) -> dict:
-        with self.app.transaction() as session:
+        with self.kontor.transaction() as session:
             offer = _locked(session, params["offer_id"], job)
             if offer.status == "sent":
                 change_state(session, offer, "expired", TraceEntry(
@@ -245,8 +245,8 @@ class OfferOperations:
         move_opportunity(session, SYSTEM, opportunity.id, outcome, lost_reason=reason)
 
 
-def register(operations: OperationRegistry, app) -> None:
-    ops = OfferOperations(app)
+def register(operations: OperationRegistry, kontor) -> None:
+    ops = OfferOperations(kontor)
     for name in ("render_pdf", "send", "remind_customer", "remind_approvers", "read_answer", "accept", "decline",
                  "expire"):
         operations.register(f"offers.{name}", getattr(ops, name))

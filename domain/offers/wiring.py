@@ -12,18 +12,18 @@ from domain.offers.models import Offer
 from domain.offers.queries import approval_brief
 
 
-def register(app) -> None:
-    runtime = app.runtime
-    operations.register(runtime.operations, app)
-    runtime.guards.register("offers.approval", partial(approval.guard_approval, settings=app.settings))
-    runtime.guards.register("offers.rework", partial(approval.guard_rework, settings=app.settings))
+def register(kontor) -> None:
+    runtime = kontor.runtime
+    operations.register(runtime.operations, kontor)
+    runtime.guards.register("offers.approval", partial(approval.guard_approval, settings=kontor.settings))
+    runtime.guards.register("offers.rework", partial(approval.guard_rework, settings=kontor.settings))
     runtime.guards.register("offers.review_reply", approval.guard_review_reply)
     # what completing those tasks decides; models deployed before this split name only the guard
     runtime.completions.register("offers.record_approval", approval.record_approval,
                                  formerly_in_guard="offers.approval")
-    runtime.completions.register("offers.record_rework", partial(approval.record_rework, settings=app.settings),
+    runtime.completions.register("offers.record_rework", partial(approval.record_rework, settings=kontor.settings),
                                  formerly_in_guard="offers.rework")
     runtime.register_task_view(approval.PROCESS, approval_brief)
     for record_type in ("offer", "offer_approval"):  # a reply to an offer's or its approvers' mail, routed by hand
-        app.mail_routes.register_record(record_type, editable_offer)
-    app.document_owners.register("offer", Offer)
+        kontor.mail_routes.register_record(record_type, editable_offer)
+    kontor.document_owners.register("offer", Offer)
