@@ -10,7 +10,8 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.users import Principal, User, principal_of
+from kernel.principal import Principal
+from domain.users import User, principal_of
 from kontor.bootstrap import Kontor
 from runtime.runtime import ProcessRuntime
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from kontor.transient import is_transient_database_error
-from runtime.errors import KontorError, RetryLater
+from kernel.transient import is_transient_database_error
+from kernel.errors import KontorError, RetryLater
 
 log = logging.getLogger("kontor.api")
 # the message of a request that does not fit the OpenAPI document (a business rule says what it checks)
@@ -108,7 +108,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def unavailable(exc: BaseException) -> JSONResponse:
-    """503 with Retry-After: a passing database error (kontor.transient); the request may be sent again."""
+    """503 with Retry-After: a passing database error (kernel.transient); the request may be sent again."""
     log.error("database unavailable: %s", exc)
     return JSONResponse(error_body("unavailable", UNAVAILABLE), status_code=503,
                         headers={"Retry-After": str(RETRY_AFTER_SECONDS)})

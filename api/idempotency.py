@@ -15,7 +15,7 @@ Order of checks, before the request runs:
 4. the answer is stored before its last byte goes to the client, so a retry sent the moment the
    answer arrived is a replay; if storing it fails (twice: a dropped connection is replaced once),
    the answer is sent all the same and the key is free again when the lease lapses.
-A passing database error here (kontor.transient) is a 503 with Retry-After, as anywhere in the API.
+A passing database error here (kernel.transient) is a 503 with Retry-After, as anywhere in the API.
 The body was bounded by api/body_limit.py before it gets here."""
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from api.asgi_answers import send_error, send_unavailable
 from api.deps import current_principal
 from api.idempotency_store import IdempotencyStore, Lease, Refusal, request_hasher
 from kontor.bootstrap import Kontor
-from kontor.transient import is_transient_database_error
+from kernel.transient import is_transient_database_error
 
 log = logging.getLogger("kontor.api")
 

@@ -24,7 +24,8 @@ from sqlalchemy import String, Text, UniqueConstraint, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from kontor.db import Base, transaction, utcnow
+from kernel.db import Base, transaction
+from kernel.clock import utcnow
 from kontor.settings import Settings
 
 SWEEP_EVERY = 600.0  # seconds between two deletions of expired records by one process

@@ -8,7 +8,7 @@ from fastapi import Depends, Path, Query
 from pydantic import ValidationError, WrapValidator
 
 from domain.fields import Day, UtcDatetime
-from domain.listing import PageRequest
+from kernel.listing import PageRequest
 
 MAX_ID = 2**31 - 1  # the id columns are 32-bit integers on PostgreSQL
 

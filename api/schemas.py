@@ -7,7 +7,7 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.fields import JsonObject, Strict, Text, UtcDatetime  # noqa: F401 - the field types of the request bodies
-from runtime.errors import ValidationFailed
+from kernel.errors import ValidationFailed
 
 T = TypeVar("T")
 def patch_changes(body: BaseModel, not_null: set[str]) -> dict:

@@ -68,7 +68,7 @@ def login_load(kontor, logins: int, seconds: float) -> dict:
 def throttle_cost(kontor, attempts: int) -> dict:
     """The throttle's own statements, each in its own transaction as a login runs them."""
     from domain.login_throttle import ThrottleRules, keys_for, read_state, record_failure
-    from kontor.db import utcnow
+    from kernel.clock import utcnow
 
     rules = ThrottleRules.of(kontor.settings)
     reads, failures = [], []

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from bench.common import stopwatch
 from domain.customers.models import Contact, Customer
-from domain.users import SYSTEM
+from kernel.principal import SYSTEM
 from kontor.settings import MailboxConfig
 from mailers.dispatch import send_due_mail
 from mailers.imap_reader import read_mailbox

@@ -12,7 +12,7 @@ from domain.customers.models import Address, Contact, Customer
 from domain.offers import commands
 from domain.offers.document import offer_html, render_pdf
 from domain.offers.models import Offer
-from domain.users import Principal
+from kernel.principal import Principal
 from runtime.jobs import run_ready_jobs
 
 SALES = Principal("bench-sales", frozenset({"sales", "manager"}))

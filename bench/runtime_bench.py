@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from bench.common import stopwatch
-from domain.users import SYSTEM
+from kernel.principal import SYSTEM
 from runtime.instances import latest_definition, start_instance
 from runtime.jobs import claim_jobs, run_jobs
 from runtime.messages import correlate_message

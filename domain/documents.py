@@ -20,16 +20,16 @@ from domain.customers.access import (editable_customer, readable_customer, requi
                                      require_staff)
 from domain.customers.models import Contact
 from domain.customers.timeline import Activity
-from domain.listing import PageRequest, page_of
+from kernel.listing import PageRequest, page_of
 from mailers.inbound_models import InboundMail
 from domain.offers.models import Offer
 from domain.orders.models import Order
 from domain.sales.models import Lead, Opportunity
-from domain.users import Principal
-from mailers.inbound_models import InboundMail
-from kontor.db import Base, utcnow
-from kontor.private_files import FILE_MODE, private_folder
-from runtime.errors import NotFound, ValidationFailed
+from kernel.principal import Principal
+from kernel.db import Base
+from kernel.clock import utcnow
+from kernel.private_files import FILE_MODE, private_folder
+from kernel.errors import NotFound, ValidationFailed
 
 OWNER_TYPES = {"customer": None, "contact": Contact, "opportunity": Opportunity, "lead": Lead, "product": Product,
                "activity": Activity, "inbound_mail": InboundMail, "offer": Offer, "order": Order}

@@ -27,8 +27,8 @@ from domain.customers.commands import add_contact, create_customer
 from domain.customers.inputs import ContactIn, CustomerIn
 from domain.customers.duplicates import NameIndex, find_duplicates
 from domain.customers.models import Address, Contact, Customer
-from domain.users import STAFF_ROLES, Principal
-from runtime.errors import Forbidden, KontorError, ValidationFailed
+from kernel.principal import STAFF_ROLES, Principal
+from kernel.errors import Forbidden, KontorError, ValidationFailed
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000

@@ -16,8 +16,9 @@ from domain.login_throttle import ThrottleRules, keys_for, read_state, record_fa
 from domain.passwords import PasswordGate, password_matches
 from domain.security_events import LOGIN_FAILED, record_event
 from domain.users import User
-from kontor.db import transaction, utcnow
-from runtime.errors import TooManyAttempts
+from kernel.db import transaction
+from kernel.clock import utcnow
+from kernel.errors import TooManyAttempts
 
 
 def _could_exist(username: str) -> bool:

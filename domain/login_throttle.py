@@ -32,7 +32,7 @@ from datetime import datetime
 from sqlalchemy import Double, String, case, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from kontor.db import Base, dialect_insert
+from kernel.db import Base, dialect_insert
 
 IPV6_PREFIX = 64  # one IPv6 subscriber gets a /64: its addresses count as one
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from kontor.db import Base, dialect_insert
+from kernel.db import Base, dialect_insert
 
 # series key -> (prefix, digits); a series with {year} in its prefix restarts every year.
 SERIES = {

@@ -13,7 +13,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from runtime.errors import Busy
+from kernel.errors import Busy
 
 MIN_LENGTH = 8
 _hasher = PasswordHasher()

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Literal
 
-CENT = Decimal("0.01")  # unit prices, line totals and discount percentages are rounded to this
-HUNDRED = Decimal(100)
+from kernel.money import HUNDRED, to_cents
+
 ConditionKind = Literal["fixed_price", "discount_percent"]
 
 
@@ -57,10 +57,6 @@ class Quote:
     currency: str
     discount_percent: Decimal
     rule: str
-
-
-def to_cents(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def price(customer_id: int, product_id: int, quantity: Decimal | int, on: date, currency: str,

@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from kontor.db import Base, utcnow
+from kernel.db import Base
+from kernel.clock import utcnow
 
 LOGIN_FAILED = "login_failed"
 PASSWORD_CHANGED = "password_changed"

@@ -5,7 +5,6 @@ raise it, and the API refuses every token that carries an older one."""
 from __future__ import annotations
 
 from contextlib import nullcontext as _no_gate
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, select
@@ -14,12 +13,11 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 import domain.customers.models  # noqa: F401  (the customer table portal users belong to)
 from domain.passwords import MIN_LENGTH, PasswordGate, hash_password, password_matches
 from domain.security_events import LOGGED_OUT_EVERYWHERE, PASSWORD_CHANGED, USER_DEACTIVATED, record_event
-from kontor.db import Base, utcnow
-from runtime.groups import normalize_group
-from runtime.errors import Conflict, ValidationFailed
+from kernel.db import Base
+from kernel.clock import utcnow
+from kernel.principal import Principal, normalize_group
+from kernel.errors import Conflict, ValidationFailed
 
-ROLES = ("sales", "approver", "manager", "ops", "admin", "portal")
-STAFF_ROLES = ("sales", "approver", "manager", "ops", "admin", "reviewer")
 
 
 class User(Base):
@@ -38,22 +36,6 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-@dataclass(frozen=True)
-class Principal:
-    """Who is acting: what the API and the runtime need to know of a user."""
-    username: str
-    groups: frozenset[str]
-    customer_id: int | None = None  # set for portal users only
-
-    def has_any(self, *groups: str) -> bool:
-        return "admin" in self.groups or any(g in self.groups for g in groups)
-
-    @property
-    def is_portal(self) -> bool:
-        return self.customer_id is not None
-
-
-SYSTEM = Principal("system", frozenset({"admin"}))
 
 
 def add_user(session: Session, username: str, password: str, groups: list[str],
@@ -132,3 +114,9 @@ def log_out_everywhere(session: Session, user: User, *, by: Principal | None = N
 
 def principal_of(user: User) -> Principal:
     return Principal(user.username, frozenset(user.groups or []), user.customer_id)
+
+
+def active_principal(session: Session, username: str) -> Principal | None:
+    """The active user of this name as who they act as, or None."""
+    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    return principal_of(user) if user is not None else None

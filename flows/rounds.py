@@ -12,7 +12,7 @@ from typing import Callable
 
 from runtime.offline_runs import PREFECT_UNREACHABLE, REPORT_LIMIT, has_unreported, record_offline_run
 from flows.prefect_link import PrefectLink
-from kontor.db import utcnow
+from kernel.clock import utcnow
 
 log = logging.getLogger("kontor.worker")
 

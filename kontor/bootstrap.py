@@ -9,8 +9,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.passwords import PasswordGate, configure_hashing
-from kontor.db import make_engine, make_session_factory, migrate, transaction
-from kontor.private_files import secure_data_folder
+from domain.users import active_principal
+from kernel.db import make_engine, make_session_factory, migrate, transaction
+from kernel.private_files import secure_data_folder
 from kontor.settings import Settings
 from mailers.record_access import MailRecords
 from runtime.runtime import OperationRegistry, ProcessRuntime
@@ -63,6 +64,7 @@ def bootstrap(settings: Settings | None = None, *, run_migrations: bool = True, 
     register_operations(operations)
     kontor = Kontor(settings, engine, make_session_factory(engine), ProcessRuntime(settings, operations=operations),
                     PasswordGate(settings.password_hash_slots, settings.password_hash_wait_seconds))
+    kontor.runtime.people = active_principal
     register_processes(kontor)
     if deploy:
         with kontor.transaction() as session:

@@ -22,8 +22,8 @@ def _bootstrap(settings: Settings):
     """Migrate and deploy; a passing database error (the server restarting, a dropped connection)
     is tried again a few times, so that a worker or API started beside its database comes up."""
     from kontor.bootstrap import bootstrap
-    from kontor.transient import is_transient_database_error
-    from runtime.errors import SpecError
+    from kernel.transient import is_transient_database_error
+    from kernel.errors import SpecError
 
     for delay in (*STARTUP_RETRY_DELAYS, None):
         try:
@@ -40,7 +40,7 @@ def _bootstrap(settings: Settings):
 
 
 def cmd_migrate(settings: Settings, _args) -> int:
-    from kontor.db import migrate
+    from kernel.db import migrate
 
     migrate(settings.resolved_database_url)
     print(f"database at newest schema: {settings.resolved_database_url.split('@')[-1]}")
@@ -57,7 +57,7 @@ def cmd_deploy(settings: Settings, _args) -> int:
 def cmd_user_add(settings: Settings, args) -> int:
     from kontor.bootstrap import bootstrap
     from domain.users import add_user
-    from runtime.errors import KontorError
+    from kernel.errors import KontorError
 
     kontor = bootstrap(settings, deploy=False)
     try:
@@ -73,7 +73,7 @@ def cmd_user_add(settings: Settings, args) -> int:
 
 def cmd_mail_test(settings: Settings, args) -> int:
     """Queue a test mail and send it at once: checks the SMTP settings end to end, through the outbox."""
-    from domain.users import SYSTEM
+    from kernel.principal import SYSTEM
     from kontor.bootstrap import bootstrap
     from mailers.dispatch import send_due_mail
     from mailers.outbox import OutboxMail, Recipient, queue_mail
@@ -104,7 +104,7 @@ def _ensure_first_admin(kontor) -> None:
     from sqlalchemy import func, select
 
     from domain.users import User, add_user
-    from kontor.private_files import create_private_file
+    from kernel.private_files import create_private_file
 
     with kontor.transaction() as session:
         if session.scalar(select(func.count()).select_from(User)):
@@ -127,7 +127,7 @@ def cmd_serve(settings: Settings, args) -> int:
     from api.app import create_app
     from kontor.bootstrap import settle_long_running_process
     from kontor.embedded import local_mailboxes, start_local_mail, start_prefect_server, stop_process
-    from kontor.private_files import secure_data_folder
+    from kernel.private_files import secure_data_folder
 
     prefect_server = local_mail = kontor = worker = None
     secure_data_folder(settings.data_dir, settings.sqlite_path)  # private before anything puts files there

@@ -39,7 +39,7 @@ def migrations_current(engine: Engine) -> bool:
     from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    from kontor.db import MIGRATIONS_DIR
+    from kernel.db import MIGRATIONS_DIR
 
     global _heads
     if _heads is None:

@@ -272,7 +272,7 @@ class Settings(BaseSettings):
         """The token signing secret: from the environment, else one generated once and kept in data_dir."""
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
-        from kontor.private_files import create_private_file, private_folder
+        from kernel.private_files import create_private_file, private_folder
 
         path = self.data_dir / "secret_key"
         if not path.exists():

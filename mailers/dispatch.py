@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import sessionmaker
 
 from domain.documents import DocumentStore
-from kontor.db import transaction
+from kernel.db import transaction
 from kontor.settings import Settings
-from kontor.transient import once_more_if_disconnected
+from kernel.transient import once_more_if_disconnected
 from mailers.compose import ComposeError, compose
 from mailers.outbox import MailPolicy, OutboxMail, claim_mail, record_failure, record_sent, release_mail
 from mailers.smtp import send_messages

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from domain.documents import DocumentStore
-from kontor.db import transaction
+from kernel.db import transaction
 from kontor.settings import MailboxConfig, Settings
 from mailers.inbound_models import InboundMail
 from mailers.intake import ChunkKnowledge, Mailbox, take_in

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kontor.db import Base, utcnow
+from kernel.db import Base
+from kernel.clock import utcnow
 
 # How a message found its way (the routing layers in order), or why it did not.
 ROUTES = ("reply_token", "thread", "subject_tag", "sender", "new_lead", "quarantine", "automatic", "manual")

@@ -7,14 +7,14 @@ from sqlalchemy.orm import Session
 
 from domain.customers.access import require_received_mail_reader, require_staff
 from domain.documents import DocumentStore
-from domain.listing import PageRequest, page_of
-from domain.users import Principal
+from kernel.listing import PageRequest, page_of
+from kernel.principal import Principal
 from mailers.inbound_models import InboundMail
 from mailers.intake import apply_route
 from mailers.outbox import OutboxMail
 from mailers.record_access import MailRecords
 from mailers.routing import manual
-from runtime.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from runtime.runtime import ProcessRuntime
 
 INBOUND_SORTS = {"id": InboundMail.id, "received_at": InboundMail.received_at, "sender": InboundMail.sender,

@@ -20,8 +20,8 @@ from domain.customers.models import Contact
 from domain.customers.timeline import record_trace
 from domain.documents import Document, DocumentStore
 from domain.sales.leads import create_lead
-from domain.users import Principal
-from kontor.db import utcnow
+from kernel.principal import Principal
+from kernel.clock import utcnow
 from kontor.settings import Settings
 from mailers.classify import Automatic, classify
 from mailers.inbound_models import InboundMail
@@ -30,7 +30,7 @@ from mailers.parse import ParsedMail, clean, parse
 from mailers.proof_text import without_proof
 from mailers.reply_text import reply_text
 from mailers.routing import Route, route
-from runtime.errors import Conflict, ValidationFailed
+from kernel.errors import Conflict, ValidationFailed
 from runtime.messages import correlate_message
 from runtime.runtime import ProcessRuntime
 

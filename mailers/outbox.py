@@ -19,13 +19,14 @@ from sqlalchemy import ForeignKey, Index, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from domain.listing import PageRequest, page_of
-from domain.users import Principal
-from kontor.db import Base, transaction, utcnow
+from kernel.clock import utcnow
+from kernel.db import Base, transaction
+from kernel.errors import Forbidden, NotFound, ValidationFailed
+from kernel.listing import PageRequest, page_of
+from kernel.principal import Principal
 from kontor.settings import Settings
 from mailers import tokens
 from runtime import queue
-from runtime.errors import Forbidden, NotFound, ValidationFailed
 from runtime.models import QueueItem
 from runtime.workers import CLAIMANT
 

@@ -8,8 +8,8 @@ from typing import Callable
 from sqlalchemy.orm import Session
 
 from domain.customers.access import editable_customer
-from domain.users import Principal
-from runtime.errors import Forbidden
+from kernel.principal import Principal
+from kernel.errors import Forbidden
 
 # check(session, who, record_id): raises NotFound/Forbidden unless `who` may edit the record
 RecordCheck = Callable[[Session, Principal, int], object]

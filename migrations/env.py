@@ -1,8 +1,8 @@
-"""Alembic environment: the URL comes from kontor.db.migrate (or KONTOR_ settings on the command line)."""
+"""Alembic environment: the URL comes from kernel.db.migrate (or KONTOR_ settings on the command line)."""
 from alembic import context
 from sqlalchemy import pool
 
-from kontor.db import Base, make_engine
+from kernel.db import Base, make_engine
 import kontor.schema  # noqa: F401  (registers every table)
 
 config = context.config
@@ -25,7 +25,7 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     given = config.attributes.get("connection")
-    if given is not None:  # kontor.db.migrate passes its connection (it holds the start-up lock)
+    if given is not None:  # kernel.db.migrate passes its connection (it holds the start-up lock)
         context.configure(connection=given, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()

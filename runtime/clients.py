@@ -10,9 +10,9 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from domain.users import STAFF_ROLES, Principal
+from kernel.principal import STAFF_ROLES, Principal
 from runtime.deployment import deployed_definitions
-from runtime.errors import Forbidden, NotFound, TooLarge, ValidationFailed
+from kernel.errors import Forbidden, NotFound, TooLarge, ValidationFailed
 from runtime.instances import start_instance
 from runtime.messages import Correlation, correlate_message
 from runtime.models import ProcessDefinition, ProcessInstance

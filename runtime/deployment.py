@@ -12,8 +12,8 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kontor.db import DEPLOY_LOCK, lock_for_startup
-from runtime.errors import SpecError
+from kernel.db import DEPLOY_LOCK, lock_for_startup
+from kernel.errors import SpecError
 from runtime.models import Deployment, ProcessDefinition
 from runtime.runtime import ProcessRuntime
 

@@ -8,11 +8,11 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from domain.users import Principal, User, principal_of
-from kontor.db import utcnow
+from kernel.principal import Principal
+from kernel.clock import utcnow
 from runtime.engine import ProcessError
 from runtime.clients import require_data_fits
-from runtime.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from runtime.models import HumanTask, HumanTaskGroup, ProcessInstance
 from runtime.progress import audit, audit_event, jsonable, load_workflow, require_running, save_progress, settled
 from runtime.runtime import ProcessRuntime
@@ -99,10 +99,9 @@ def delegate_task(session: Session, runtime: ProcessRuntime, task_id: int, who: 
     task = _open_task(session, task_id, who)
     if task.assignee != who.username and not who.has_any(*SUPERVISORS):
         raise Forbidden("only the assignee or ops can delegate a task")
-    target = session.scalar(select(User).where(User.username == to_username, User.active.is_(True)))
-    if target is None:
+    delegate = runtime.people(session, to_username)
+    if delegate is None:
         raise ValidationFailed("unknown user", [{"field": "assignee", "message": f"no active user {to_username!r}"}])
-    delegate = principal_of(target)
     if not may_hold(task, delegate):
         raise ValidationFailed("the task cannot go to this user", [{"field": "assignee", "message": (
             f"{to_username} is in none of the task's candidate groups ({', '.join(task.candidate_groups or [])})")}])

@@ -4,15 +4,15 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from domain.users import Principal
-from kontor.db import utcnow
+from kernel.principal import Principal
+from kernel.clock import utcnow
 from runtime.engine import ProcessError
-from runtime.errors import Conflict, NotFound, ValidationFailed
+from kernel.errors import Conflict, NotFound, ValidationFailed
 from runtime.models import (HumanTask, HumanTaskGroup, MessageSubscription, ProcessDefinition, ProcessInstance,
                             ServiceJob, Timer)
 from runtime.progress import (BusinessKeyTaken, audit, audit_event, jsonable, load_workflow, save_progress,
                               start_progress)
-from kontor.driver_sql import DriverStatement
+from kernel.driver_sql import DriverStatement
 from runtime.store import NotLatestDefinition, core
 from runtime.runtime import ProcessRuntime
 

@@ -21,12 +21,13 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.users import SYSTEM, Principal
-from kontor.db import transaction, utcnow
-from kontor.driver_sql import DriverStatement
-from kontor.transient import once_more_if_disconnected
-from runtime.engine import ProcessError
+from kernel.clock import utcnow
+from kernel.db import transaction
+from kernel.driver_sql import DriverStatement
+from kernel.principal import SYSTEM, Principal
+from kernel.transient import once_more_if_disconnected
 from runtime import queue
+from runtime.engine import ProcessError
 from runtime.models import Incident, ProcessInstance, ServiceJob
 from runtime.progress import audit, audit_event, jsonable, load_workflow, save_progress, settled
 from runtime.runtime import JobContext, ProcessRuntime

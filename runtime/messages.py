@@ -16,11 +16,11 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from domain.users import Principal
-from kontor.db import utcnow
-from kontor.driver_sql import DriverStatement
+from kernel.principal import Principal
+from kernel.clock import utcnow
+from kernel.driver_sql import DriverStatement
 from runtime.engine import ProcessError, canonical_correlation
-from runtime.errors import Conflict, ValidationFailed
+from kernel.errors import Conflict, ValidationFailed
 from runtime.models import Message, MessageSubscription, ProcessInstance
 from runtime.progress import audit, deliver, jsonable, load_workflow, message_expiry, save_progress
 from runtime.runtime import ProcessRuntime

@@ -8,7 +8,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from runtime.errors import ProcessError
+from kernel.errors import ProcessError
 
 MAX_YEARS = 1000  # far beyond any business deadline, small enough to compute instantly
 _DURATION = re.compile(

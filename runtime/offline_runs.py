@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import JSON, Index, String, Text, delete, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from kontor.db import Base, utcnow
+from kernel.db import Base
+from kernel.clock import utcnow
 
 PREFECT_UNREACHABLE = "Prefect unreachable"
 KEEP_REPORTED_DAYS = 90  # reported rows older than this are deleted by the next report

@@ -10,10 +10,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from kontor.db import utcnow
-from kontor.driver_sql import Batch, DriverStatement
+from kernel.clock import utcnow
+from kernel.driver_sql import Batch, DriverStatement
 from runtime.engine import ProcessError, ProcessSpec, Snapshot, canonical_correlation
-from runtime.errors import Conflict
+from kernel.errors import Conflict
 from runtime.models import Message, ProcessInstance
 from runtime.runtime import ProcessRuntime
 from runtime.store import (attach, audit, audit_event, core, insert_instance, jsonable, lock_correlation, pipelined,

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from domain.users import Principal
-from runtime.errors import NotFound
+from kernel.principal import Principal
+from kernel.errors import NotFound
 from runtime.models import (AuditEvent, HumanTask, HumanTaskGroup, Incident, MessageSubscription, ProcessDefinition,
                             ProcessInstance, ServiceJob, Timer)
 

@@ -28,9 +28,10 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.users import Principal
-from kontor.db import transaction, utcnow
-from runtime.errors import Conflict, Forbidden, NotFound
+from kernel.clock import utcnow
+from kernel.db import transaction
+from kernel.errors import Conflict, Forbidden, NotFound
+from kernel.principal import Principal
 from runtime.models import Incident
 from runtime.store import audit, core
 from runtime.workers import CLAIMANT, claimable_again, current_claimant

@@ -8,7 +8,8 @@ from typing import Any, Callable
 from sqlalchemy.orm import Session
 
 from runtime.engine import ProcessEngine, ProcessSpec
-from runtime.errors import Forbidden, NotFound
+from kernel.errors import Forbidden, NotFound
+from kernel.principal import Principal
 from runtime.models import Deployment, ProcessDefinition
 from runtime.workflow_cache import WorkflowCache
 
@@ -72,6 +73,10 @@ class TaskGuards:
         return guard(*args) or {}
 
 
+def _nobody(session: Session, username: str) -> Principal | None:
+    return None
+
+
 class ProcessRuntime:
     def __init__(self, settings, engine: ProcessEngine | None = None, operations: OperationRegistry | None = None):
         self.settings = settings
@@ -84,6 +89,8 @@ class ProcessRuntime:
         # a customer's answer): the generic start and message endpoints refuse them.
         self.domain_processes: set[str] = set()
         self.domain_messages: set[str] = set()
+        # Who the active user of a name is (tasks are delegated to them): the users' module answers.
+        self.people: Callable[[Session, str], Principal | None] = _nobody
         self.workflows = WorkflowCache(getattr(settings, "workflow_cache_size", 1000))
         self._bundles: dict[int, dict[str, ProcessSpec]] = {}
         self._definitions: dict[int, tuple[int, str]] = {}  # definition id -> (deployment id, process key)

@@ -16,15 +16,15 @@ from sqlalchemy import bindparam, event, exists, insert, select, text, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from kontor.db import utcnow
-from kontor.driver_sql import Batch, DriverInsert, DriverResult, DriverStatement, pipeline
-from runtime.errors import Conflict
+from kernel.clock import utcnow
+from kernel.driver_sql import Batch, DriverInsert, DriverResult, DriverStatement, pipeline
+from kernel.errors import Conflict
 from runtime.models import AuditEvent, ProcessDefinition, ProcessInstance
 
 _INSTANCE = ProcessInstance.__table__
 _AUDIT = AuditEvent.__table__
 _COLUMNS = [column.key for column in _INSTANCE.columns]
-# compiled once and run on the driver (see kontor.driver_sql)
+# compiled once and run on the driver (see kernel.driver_sql)
 _INSERT_AUDIT = DriverInsert(_AUDIT)
 _UPDATE_INSTANCE = DriverStatement(update(_INSTANCE).where(_INSTANCE.c.id == bindparam("row_id"),
                                                            _INSTANCE.c.version == bindparam("row_version")))
@@ -142,10 +142,12 @@ def send_instance_update(session: Session, instance: ProcessInstance, values: di
     """The versioned update of the instance's row, sent; confirm() it once it has been answered
     (in a pipeline: after the pipeline). A step sends it ahead of its other writes: it takes the
     row's lock first, and its row count is known even when a later write fails. Changes made
-    through the ORM before (e.g. its status) are flushed first, by core()."""
+    through the ORM before (e.g. its status) are flushed first, by core(): that flush raises the
+    row's version itself, so the version is read only after it."""
+    connection = core(session)
     version = instance.version
     parameters = {**values, "row_id": instance.id, "version": version + 1, "row_version": version}
-    return InstanceUpdate(instance, values, version + 1, _UPDATE_INSTANCE.execute(core(session), parameters))
+    return InstanceUpdate(instance, values, version + 1, _UPDATE_INSTANCE.execute(connection, parameters))
 
 
 class InstanceUpdate:

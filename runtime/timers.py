@@ -8,9 +8,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.users import SYSTEM, Principal
-from kontor.db import transaction, utcnow
-from runtime.errors import Conflict, NotFound
+from kernel.principal import SYSTEM, Principal
+from kernel.db import transaction
+from kernel.clock import utcnow
+from kernel.errors import Conflict, NotFound
 from runtime.models import ProcessInstance, Timer
 from runtime.moments import to_utc
 from runtime.progress import audit, audit_event, load_workflow, require_running, save_progress

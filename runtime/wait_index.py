@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, delete, event, insert, select, update
 from sqlalchemy.orm import Session
 
-from kontor.db import utcnow
-from kontor.driver_sql import Batch, DriverInsert, DriverStatement
+from kernel.clock import utcnow
+from kernel.driver_sql import Batch, DriverInsert, DriverStatement
 from runtime.engine import Snapshot, canonical_correlation
 from runtime.models import HumanTask, HumanTaskGroup, MessageSubscription, ServiceJob, Timer
 from runtime.store import jsonable, lock_correlation

@@ -32,7 +32,8 @@ from pathlib import Path
 from sqlalchemy import String, and_, delete, exists, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from kontor.db import Base, transaction, utcnow
+from kernel.db import Base, transaction
+from kernel.clock import utcnow
 from kontor.settings import Settings
 
 log = logging.getLogger("kontor.worker")

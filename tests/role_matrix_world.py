@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 
-from domain.users import SYSTEM
+from kernel.principal import SYSTEM
 from tests.offer_support import sales_setup
 from tests.support import ensure_user, ok, start_demo
 

@@ -8,7 +8,7 @@ import time
 import psycopg
 from psycopg import sql
 
-from domain.users import SYSTEM
+from kernel.principal import SYSTEM
 from runtime.instances import start_instance
 from runtime.models import ProcessInstance
 

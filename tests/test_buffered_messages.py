@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from domain.users import SYSTEM
+from kernel.principal import SYSTEM
 from runtime.instances import start_instance
 from runtime.messages import correlate_message
 from runtime.models import AuditEvent, Message, MessageSubscription, ProcessInstance

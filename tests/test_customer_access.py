@@ -126,7 +126,7 @@ def test_staff_see_every_customer_integrations_see_none(api):
 def test_portal_users_belong_to_exactly_one_customer(kontor):
     import pytest
 
-    from runtime.errors import ValidationFailed
+    from kernel.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed):
         with kontor.transaction() as session:

@@ -1,4 +1,4 @@
-"""The data folder is private (kontor/private_files.py): the SQLite file with its -wal and -shm, the
+"""The data folder is private (kernel/private_files.py): the SQLite file with its -wal and -shm, the
 signing secret and the stored documents are created 0600 in a 0700 folder whatever the umask, and
 found looser at start they are tightened. Kontor started on SQLite and on PostgreSQL."""
 from __future__ import annotations

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-import kontor.db as db
+import kernel.db as db
 from tests.support import PG_ADMIN_URL
 
 

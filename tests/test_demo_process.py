@@ -147,7 +147,7 @@ def test_expired_buffered_message_is_not_delivered(api, kontor):
     from runtime.clients import stored_message_id
     from runtime.messages import expire_buffered_messages
     from runtime.models import Message
-    from domain.users import Principal
+    from kernel.principal import Principal
 
     posted = api.post("/messages", {"name": "demo_supplier_confirmation", "correlation": {"request_id": "R-late"},
                                     "message_id": "short-lived", "ttl_seconds": 0}, user="ivan")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from kontor.bootstrap import bootstrap
 from kontor.settings import REPO_ROOT, Settings
 from runtime.deployment import deploy
-from runtime.errors import SpecError
+from kernel.errors import SpecError
 from runtime.models import Deployment, ProcessDefinition
 
 PROCESS = """<?xml version="1.0" encoding="UTF-8"?>

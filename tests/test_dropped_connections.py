@@ -14,8 +14,8 @@ from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from kontor.driver_sql import DriverStatement
-from kontor.transient import is_transient_database_error
+from kernel.driver_sql import DriverStatement
+from kernel.transient import is_transient_database_error
 from runtime.models import ProcessInstance
 from runtime.store import pipelined
 from tests.support import PG_ADMIN_URL

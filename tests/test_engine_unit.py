@@ -13,7 +13,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from runtime.engine import STATE_VERSION, ProcessEngine, ProcessError, resolve_moment
-from runtime.errors import SpecError
+from kernel.errors import SpecError
 
 DEFINITIONS = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"

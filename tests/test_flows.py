@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, func, select
 
-from domain.users import SYSTEM
+from kernel.principal import SYSTEM
 from flows.worker import start_worker_thread, work_once
 from runtime.instances import start_instance
 from runtime.jobs import claim_jobs, record_success, run_job

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine
 from api.app import create_app
 from flows.rounds import Rounds
 from flows.worker import run_worker
-from kontor.db import make_session_factory
+from kernel.db import make_session_factory
 from kontor.probe_server import start_probe_server
 from kontor.readiness import Readiness
 from kontor.settings import MailboxConfig
@@ -79,7 +79,7 @@ def test_a_schema_behind_the_newest_migration_is_not_ready(wired, tmp_path):
     from alembic import command
     from alembic.config import Config
 
-    from kontor.db import MIGRATIONS_DIR, make_engine
+    from kernel.db import MIGRATIONS_DIR, make_engine
 
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     config = Config()

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from api.idempotency_store import IdempotencyRecord
 from domain.users import User, add_user
-from kontor.db import utcnow
+from kernel.clock import utcnow
 
 START = {"process": "demo_request", "data": {"amount": 10, "request_id": "idem"}}
 

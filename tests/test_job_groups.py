@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlalchemy import event, func, select
 
-from domain.users import SYSTEM
+from kernel.principal import SYSTEM
 from runtime.instances import start_instance
 from runtime.jobs import claim_jobs, run_jobs
 from runtime.models import AuditEvent, ProcessInstance, ServiceJob

@@ -17,8 +17,8 @@ import domain.login
 from domain.login_throttle import ThrottleRules, keys_for, read_state, record_failure
 from domain.passwords import PasswordGate
 from domain.security_events import SecurityEvent
-from kontor.db import utcnow
-from runtime.errors import Busy
+from kernel.clock import utcnow
+from kernel.errors import Busy
 from tests.test_api_security import assert_error_shape
 
 LOGIN = "/api/v1/auth/token"

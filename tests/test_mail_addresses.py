@@ -13,7 +13,7 @@ from email.utils import getaddresses
 import pytest
 from aiosmtplib.email import extract_recipients, extract_sender, flatten_message
 
-from domain.users import SYSTEM
+from kernel.principal import SYSTEM
 from mailers.addresses import LINE, address_header, single_address
 from mailers.compose import ComposeError, compose
 from mailers.dispatch import send_due_mail

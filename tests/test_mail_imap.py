@@ -12,7 +12,8 @@ from imapclient import IMAPClient
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from domain.users import SYSTEM, add_user
+from kernel.principal import SYSTEM
+from domain.users import add_user
 from flows.mail import read_mailboxes
 from flows.worker import work_once
 from kontor.settings import MailboxConfig

@@ -15,7 +15,7 @@ from domain.customers.recipients import recipient_of
 from domain.customers.timeline import Trace
 from domain.documents import Document, DocumentStore
 from domain.sales.models import Lead
-from domain.users import SYSTEM
+from kernel.principal import SYSTEM
 from mailers.inbound_models import InboundMail
 from mailers.intake import Mailbox, take_in
 from mailers.outbox import OutboxMail, Recipient, queue_mail
@@ -268,7 +268,7 @@ def test_a_sender_is_looked_up_among_the_contacts_by_an_index(kontor, sent):
     by the address in lower case, which an index of its own serves (a scan of 100,000 contacts
     per message halved the intake rate). The statement the routing itself sends is captured and
     its plan read, among enough contacts that a planner prefers the index on its own merits."""
-    from sqlalchemy import event, insert, text
+    from sqlalchemy import event, insert
 
     with kontor.transaction() as session:
         session.execute(insert(Contact), [{"customer_id": sent["customer"]["id"], "last_name": f"Kontakt {n}",

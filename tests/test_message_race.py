@@ -10,7 +10,7 @@ import time
 
 from sqlalchemy import event, select, text
 
-from domain.users import SYSTEM
+from kernel.principal import SYSTEM
 from runtime.instances import start_instance
 from runtime.messages import correlate_message
 from runtime.models import AuditEvent, Message, ProcessInstance

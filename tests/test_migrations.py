@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Column, text
 
 import kontor.schema  # noqa: F401  (registers every table)
-from kontor.db import Base
+from kernel.db import Base
 
 
 def _only_here(obj, dialect: str) -> bool:

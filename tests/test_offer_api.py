@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from domain.offers.models import OfferAnswerLink
-from kontor.db import utcnow
+from kernel.clock import utcnow
 from tests.mailbox import wait_for_mail
 from tests.offer_support import answer_token, drive, new_offer, sales_setup, sent_offer
 from tests.support import ok

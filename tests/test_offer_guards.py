@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.users import SYSTEM
+from kernel.principal import SYSTEM
 from runtime.instances import start_instance
 from runtime.messages import correlate_message
 from tests.offer_support import (answer_token, complete, drive, new_offer, only_task, sales_setup, sent_offer,

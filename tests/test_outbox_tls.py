@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
-from domain.users import SYSTEM
+from kernel.principal import SYSTEM
 from mailers.dispatch import send_due_mail
 from mailers.local_servers import SmtpRelay
 from mailers.outbox import OutboxMail, Recipient, queue_mail

@@ -1,4 +1,4 @@
-"""The hot-path statements sent together (kontor.pg_pipeline on PostgreSQL; one by one on SQLite):
+"""The hot-path statements sent together (kernel.pg_pipeline on PostgreSQL; one by one on SQLite):
 in the order given even when SQLAlchemy runs a statement in between, a result read inside a
 pipeline, and the statements' preparations surviving a rollback on the same connection."""
 from __future__ import annotations
@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from kontor.db import make_engine, make_session_factory, transaction
-from kontor.driver_sql import DriverStatement
+from kernel.db import make_engine, make_session_factory, transaction
+from kernel.driver_sql import DriverStatement
 from runtime.models import AuditEvent
 from runtime.store import audit_event, core, pipelined, write_events
 

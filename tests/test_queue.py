@@ -7,11 +7,11 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from domain.users import SYSTEM
+from kernel.errors import Conflict
+from kernel.principal import SYSTEM
 from mailers.dispatch import send_due_mail
 from mailers.outbox import OUTBOX, OutboxMail, Recipient, queue_mail
 from runtime import queue
-from runtime.errors import Conflict
 from runtime.jobs import SERVICE_JOBS
 from runtime.models import AuditEvent, Incident
 from tests.mailbox import wait_for_mail

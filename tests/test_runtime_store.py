@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from runtime.errors import Conflict
+from kernel.errors import Conflict
 from runtime.models import AuditEvent, ProcessInstance
-from kontor.driver_sql import Batch
+from kernel.driver_sql import Batch
 from runtime.progress import load_workflow, save_progress
 from runtime.store import audit_event, core, pipelined, update_instance, write_events
 from tests.support import instance_row, start_demo
@@ -63,6 +63,19 @@ def test_an_update_of_an_instance_someone_else_moved_on_is_a_conflict(kontor):
     assert (row.business_key, row.version) == ("moved", 2)
 
 
+def test_an_orm_change_before_the_update_is_written_first_and_is_no_conflict(kontor):
+    """A change made through the ORM (here the business key) is flushed before the versioned
+    update reads the version it expects: the flush raises the row's version itself, so reading
+    the version first made the update miss its own row and report someone else's change."""
+    instance_id = start_demo(kontor, "store-flush")
+    with kontor.transaction() as session:
+        instance = session.get(ProcessInstance, instance_id)
+        instance.business_key = "changed through the ORM"
+        update_instance(session, instance, {"status": instance.status})
+    row = instance_row(kontor, instance_id)
+    assert (row.business_key, row.version) == ("changed through the ORM", 3)
+
+
 def test_a_failed_pipeline_inside_a_savepoint_leaves_the_transaction_usable(kontor):
     """As mail intake does: one step fails inside its savepoint, the rest of the transaction commits."""
     with kontor.transaction() as session:
@@ -97,7 +110,8 @@ def test_after_a_transaction_begun_by_a_pipeline_the_next_one_is_transactional_a
     begins its next transactions itself again: their writes are undone by a rollback."""
     from sqlalchemy import insert
 
-    from kontor.db import make_engine, make_session_factory, transaction, utcnow
+    from kernel.db import make_engine, make_session_factory, transaction
+    from kernel.clock import utcnow
 
     engine = make_engine(kontor.settings.resolved_database_url, pool_size=1, max_overflow=0)  # one connection
     factory = make_session_factory(engine)

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from runtime.engine import ProcessEngine
-from runtime.errors import SpecError
+from kernel.errors import SpecError
 
 TIMER_KINDS = (Path(__file__).parent / "bpmn" / "timer_kinds.bpmn").read_text()
 

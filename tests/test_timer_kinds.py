@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from SpiffWorkflow.util.task import TaskState
 
-from domain.users import SYSTEM
+from kernel.principal import SYSTEM
 from flows.worker import work_once
 from runtime.instances import start_instance
 from runtime.models import AuditEvent, HumanTask, ProcessInstance, Timer

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from domain.users import SYSTEM
+from kernel.principal import SYSTEM
 from mailers.outbox import Recipient, queue_mail
 from runtime.instances import start_instance
 from tests.crash_support import (ConnectionDropper, WithholdingRelay, WorkerProcess, repeated_audit, rows, scalar,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from domain.users import SYSTEM
+from kernel.principal import SYSTEM
 from runtime.jobs import claim_jobs, run_job
 from runtime.messages import correlate_message
 from runtime.models import ProcessInstance, ServiceJob

@@ -19,7 +19,7 @@ from domain.customers.access import PORTAL_HIDDEN_CUSTOMER_FIELDS, hidden_fields
 from domain.customers.duplicates import duplicates_before_create, duplicates_for
 from domain.customers.merge import merge_customers
 from domain.customers.overview import customer_overview
-from domain.listing import PageRequest, page_of_list
+from kernel.listing import PageRequest, page_of_list
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 activities_router = APIRouter(prefix="/activities", tags=["customers"])

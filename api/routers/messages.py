@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response
 
 from api.deps import RuntimeDep, SessionDep, require
 from api.schemas import MessageIn, MessageOut
-from domain.users import Principal
+from kernel.principal import Principal
 from runtime.clients import send_client_message
 
 router = APIRouter(prefix="/messages", tags=["messages"])

@@ -18,7 +18,7 @@ from api.downloads import content_disposition
 from domain.documents import DocumentStore
 from domain.offers.answers import LinkCheck, answer_by_link, check_link
 from domain.offers.document import LOCALES
-from runtime.errors import KontorError
+from kernel.errors import KontorError
 
 router = APIRouter(prefix="/o", include_in_schema=False)
 _PAGES = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),

@@ -16,7 +16,7 @@ from domain.documents import DocumentStore
 from domain.offers import commands
 from domain.offers.access import readable_offer
 from domain.offers.queries import OfferFilter, approvals, list_offers, offer_view, revisions
-from runtime.errors import NotFound
+from kernel.errors import NotFound
 
 router = APIRouter(prefix="/offers", tags=["offers"])
 OfferPage = paging("-created_at", "id", "number", "created_at", "valid_until", "net_total", "status")

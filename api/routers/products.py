@@ -11,7 +11,7 @@ from api.deps import CurrentUser, SessionDep
 from api.params import DayFilter, Limit, Offset, RecordId, sort_by
 from api.schemas import Page, patch_changes
 from domain.catalog import commands, queries
-from domain.users import Principal
+from kernel.principal import Principal
 
 router = APIRouter(prefix="/products", tags=["catalog"])
 

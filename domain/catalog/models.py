@@ -7,7 +7,8 @@ from decimal import Decimal
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kontor.db import Base, utcnow
+from kernel.db import Base
+from kernel.clock import utcnow
 
 VISIBILITIES = ("public", "prices_after_login", "internal")  # shop: info for all, prices after login, staff only
 

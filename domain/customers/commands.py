@@ -10,9 +10,10 @@ from domain.customers.access import EDIT_ALL_ROLES, editable_customer, require_c
 from domain.customers.models import Address, Contact, Customer, Site
 from domain.customers.rules import check_payment_terms, check_tax_treatment, normalize_vat_id
 from domain.numbering import next_number
-from domain.users import Principal, User
-from kontor.db import utcnow
-from runtime.errors import Conflict, NotFound, ValidationFailed
+from kernel.principal import Principal
+from domain.users import User
+from kernel.clock import utcnow
+from kernel.errors import Conflict, NotFound, ValidationFailed
 
 
 def create_customer(session: Session, who: Principal, data: dict, home_country: str) -> Customer:

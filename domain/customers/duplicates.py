@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from domain.customers.access import readable_customer, require_creator, require_staff
 from domain.customers.models import Contact, Customer
-from domain.users import Principal
+from kernel.principal import Principal
 
 NAME_THRESHOLD = 85
 # Mail providers many unrelated people share: a common domain there says nothing.

@@ -13,8 +13,9 @@ from domain.customers.models import Address, Contact, Customer, Site
 from domain.customers.timeline import Activity, Note, Trace, record_trace
 from domain.documents import Document
 from domain.sales.models import Lead, Opportunity, OpportunityGroup
-from domain.users import Principal, User
-from runtime.errors import Conflict, Forbidden
+from kernel.principal import Principal
+from domain.users import User
+from kernel.errors import Conflict, Forbidden
 
 # Every table with a customer_id that follows the survivor (later documents, offers, orders … join here).
 MOVING = (Contact, Address, Site, Opportunity, OpportunityGroup, SpecialCondition, Lead, User, Activity, Note, Trace)

@@ -7,7 +7,8 @@ from decimal import Decimal
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kontor.db import Base, utcnow
+from kernel.db import Base
+from kernel.clock import utcnow
 
 CUSTOMER_STATUSES = ("lead", "active", "passive")
 COMPANY_SIZES = ("micro", "small", "medium", "large", "enterprise")

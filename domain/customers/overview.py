@@ -14,7 +14,7 @@ from domain.customers.timeline import Activity, Trace, traces
 from domain.offers.models import CLOSED_STATUSES, Offer
 from domain.orders.models import Order
 from domain.sales.models import Opportunity, OpportunityPhase
-from domain.users import Principal
+from kernel.principal import Principal
 
 
 @dataclass

@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from domain.customers.access import may_read_customers, readable_customer
 from domain.customers.models import Address, Contact, Customer, Site
-from domain.listing import PageRequest, like_pattern, page_of, sorted_page
-from domain.users import Principal
-from runtime.errors import Forbidden, NotFound
+from kernel.listing import PageRequest, like_pattern, page_of, sorted_page
+from kernel.principal import Principal
+from kernel.errors import Forbidden, NotFound
 
 CUSTOMER_SORTS = {"number": Customer.number, "name": Customer.name, "status": Customer.status,
                   "created_at": Customer.created_at, "updated_at": Customer.updated_at}

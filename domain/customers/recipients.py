@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from domain.customers.models import Contact, Customer
 from mailers.outbox import Recipient
-from runtime.errors import NotFound, ValidationFailed
+from kernel.errors import NotFound, ValidationFailed
 
 RECEIVES = {"offers": Contact.receives_offers, "invoices": Contact.receives_invoices,
             "dunning": Contact.receives_dunning}

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.offers.models import Offer, OfferAnswerLink
-from kontor.db import utcnow
+from kernel.clock import utcnow
 
 _ACCEPT = [r"\bnehmen\b.{0,60}\ban\b", r"\bangenommen\b", r"\bannehmen\b", r"\bbestellen\b", r"\bbestellung\b",
            r"\bbeauftragen\b", r"\bauftrag\b.{0,30}\berteil", r"\berteil\w*\b.{0,40}\bauftrag\b", r"\bzusage\b",
@@ -103,8 +103,8 @@ def answer_by_link(session: Session, runtime, key: str, token: str, decision: st
     process as the message `offer_reply`, in this transaction. A second use is refused, and so is an
     answer while the process is not waiting for one (e.g. a salesperson is reading a mail reply):
     then nothing changes and the page says to try again later."""
-    from domain.users import Principal
-    from runtime.errors import Conflict, NotFound
+    from kernel.principal import Principal
+    from kernel.errors import Conflict, NotFound
     from runtime.messages import correlate_message
 
     if decision not in ("accept", "decline"):

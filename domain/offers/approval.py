@@ -18,11 +18,11 @@ from domain.numbering import next_number
 from domain.offers.access import editable_offer
 from domain.offers.content import lines_of, totals_of
 from domain.offers.models import Offer, OfferApproval
-from domain.users import Principal
-from kontor.db import utcnow
+from kernel.principal import Principal
+from kernel.clock import utcnow
 from kontor.settings import Settings
 from mailers.outbox import Recipient
-from runtime.errors import Conflict, Forbidden, ValidationFailed
+from kernel.errors import Conflict, Forbidden, ValidationFailed
 from runtime.human_tasks import complete_task
 from runtime.instances import cancel_instance, start_instance
 from runtime.models import HumanTask, ProcessInstance

@@ -21,9 +21,9 @@ from domain.offers.content import lines_of, price_lines, refresh
 from domain.offers.models import CLOSED_STATUSES, Offer, OfferLine
 from domain.sales.models import Opportunity
 from domain.sales.opportunities import create_opportunity
-from domain.users import Principal
+from kernel.principal import Principal
 from kontor.settings import Settings
-from runtime.errors import Conflict, ValidationFailed
+from kernel.errors import Conflict, ValidationFailed
 from runtime.runtime import ProcessRuntime
 
 

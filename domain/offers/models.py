@@ -7,7 +7,8 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kontor.db import Base, utcnow
+from kernel.db import Base
+from kernel.clock import utcnow
 
 # draft → in_approval → (rework →) approved → sent → accepted | declined | expired;
 # a sent offer that is changed becomes superseded by its next revision; cancelled: withdrawn.

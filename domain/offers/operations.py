@@ -22,10 +22,11 @@ from domain.offers.models import Offer, OfferAnswerLink
 from domain.orders.commands import create_order_from_offer
 from domain.sales.models import Opportunity
 from domain.sales.opportunities import move_opportunity
-from domain.users import SYSTEM, User
-from kontor.db import utcnow
+from kernel.principal import SYSTEM
+from domain.users import User
+from kernel.clock import utcnow
 from mailers.outbox import Recipient, queue_mail
-from runtime.errors import NotFound, ValidationFailed
+from kernel.errors import NotFound, ValidationFailed
 from runtime.runtime import JobContext, OperationRegistry
 
 

@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from domain.pricing import HUNDRED, line_total, to_cents
+from kernel.money import HUNDRED, to_cents
+from domain.pricing import line_total
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kontor.db import Base, utcnow
+from kernel.db import Base
+from kernel.clock import utcnow
 
 ORDER_STATUSES = ("open", "fulfilled", "invoiced", "cancelled")
 

@@ -5,9 +5,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.customers.access import readable_record, require_staff_reader
-from domain.listing import PageRequest, page_of
+from kernel.listing import PageRequest, page_of
 from domain.orders.models import Order, OrderLine
-from domain.users import Principal
+from kernel.principal import Principal
 
 ORDER_SORTS = {"id": Order.id, "number": Order.number, "created_at": Order.created_at,
                "gross_total": Order.gross_total, "status": Order.status}

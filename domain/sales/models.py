@@ -7,7 +7,8 @@ from decimal import Decimal
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kontor.db import Base, utcnow
+from kernel.db import Base
+from kernel.clock import utcnow
 
 LEAD_STATUSES = ("new", "qualified", "disqualified", "converted")
 LEAD_SOURCES = ("web_form", "email", "phone", "fair", "referral", "import", "other")

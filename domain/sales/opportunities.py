@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from domain.customers.access import editable_customer, may_read_customers, readable_customer
 from domain.customers.timeline import record_trace
-from domain.pricing import to_cents
+from kernel.money import to_cents
 from domain.sales.models import Opportunity, OpportunityGroup, OpportunityPhase
-from domain.users import Principal
-from kontor.db import utcnow
-from runtime.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.principal import Principal
+from kernel.clock import utcnow
+from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 
 def phases(session: Session) -> list[OpportunityPhase]:

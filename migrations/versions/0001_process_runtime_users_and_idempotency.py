@@ -6,7 +6,7 @@ Create Date: 2026-11-22 13:51:35.650866
 """
 from alembic import op
 import sqlalchemy as sa
-import kontor.db
+import kernel.db
 
 
 revision = '0001'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=200), nullable=False),
     sa.Column('groups', sa.JSON(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('username')
     )
@@ -33,7 +33,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('bundle_hash', sa.String(length=64), nullable=False),
     sa.Column('files', sa.JSON(), nullable=False),
-    sa.Column('deployed_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deployed_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('bundle_hash')
     )
@@ -45,7 +45,7 @@ def upgrade() -> None:
     sa.Column('status_code', sa.Integer(), nullable=True),
     sa.Column('headers', sa.JSON(), nullable=True),
     sa.Column('body', sa.Text(), nullable=True),
-    sa.Column('created_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('principal', 'key')
     )
@@ -57,7 +57,7 @@ def upgrade() -> None:
     sa.Column('version_hash', sa.String(length=64), nullable=False),
     sa.Column('source_file', sa.String(length=500), nullable=False),
     sa.Column('deployment_id', sa.Integer(), nullable=False),
-    sa.Column('deployed_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deployed_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('is_latest', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['deployment_id'], ['deployment.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -75,9 +75,9 @@ def upgrade() -> None:
     sa.Column('state', sa.Text(), nullable=False),
     sa.Column('variables', sa.JSON(), nullable=False),
     sa.Column('started_by', sa.String(length=100), nullable=True),
-    sa.Column('started_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', kontor.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['definition_id'], ['process_definition.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -92,7 +92,7 @@ def upgrade() -> None:
     sa.Column('instance_id', sa.Integer(), nullable=True),
     sa.Column('kind', sa.String(length=60), nullable=False),
     sa.Column('actor', sa.String(length=100), nullable=False),
-    sa.Column('at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('task_spec', sa.String(length=200), nullable=True),
     sa.Column('details', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], ondelete='CASCADE'),
@@ -116,10 +116,10 @@ def upgrade() -> None:
     sa.Column('ui_schema', sa.JSON(), nullable=True),
     sa.Column('documentation', sa.Text(), nullable=True),
     sa.Column('priority', sa.Integer(), nullable=False),
-    sa.Column('due_at', kontor.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('follow_up_at', kontor.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', kontor.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('follow_up_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('completed_by', sa.String(length=100), nullable=True),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -138,9 +138,9 @@ def upgrade() -> None:
     sa.Column('correlation_key', sa.String(length=1000), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('received_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('delivered_at', kontor.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('received_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('instance_id', sa.Integer(), nullable=True),
     sa.Column('sender', sa.String(length=100), nullable=True),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], ondelete='SET NULL'),
@@ -157,7 +157,7 @@ def upgrade() -> None:
     sa.Column('spec_name', sa.String(length=200), nullable=False),
     sa.Column('message_name', sa.String(length=200), nullable=False),
     sa.Column('correlation_key', sa.String(length=1000), nullable=False),
-    sa.Column('created_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('instance_id', 'task_id')
@@ -176,11 +176,11 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('max_attempts', sa.Integer(), nullable=False),
     sa.Column('backoff_base', sa.Double(), nullable=False),
-    sa.Column('next_attempt_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('locked_until', kontor.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', kontor.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('instance_id', 'task_id')
@@ -195,7 +195,7 @@ def upgrade() -> None:
     sa.Column('task_id', sa.String(length=36), nullable=False),
     sa.Column('spec_name', sa.String(length=200), nullable=False),
     sa.Column('kind', sa.String(length=60), nullable=False),
-    sa.Column('due_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('instance_id', 'task_id')
@@ -220,8 +220,8 @@ def upgrade() -> None:
     sa.Column('operation', sa.String(length=200), nullable=False),
     sa.Column('error', sa.Text(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('opened_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('resolved_at', kontor.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('opened_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('resolved_by', sa.String(length=100), nullable=True),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['job_id'], ['service_job.id'], ondelete='CASCADE'),

@@ -5,7 +5,7 @@ Revises: 0001
 """
 from alembic import op
 import sqlalchemy as sa
-import kontor.db
+import kernel.db
 
 
 revision = '0002'
@@ -28,18 +28,18 @@ def upgrade() -> None:
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('price_list_id', sa.Integer(), nullable=True),
     sa.Column('payment_days', sa.Integer(), nullable=False),
-    sa.Column('skonto_percent', kontor.db.ExactDecimal(precision=18, scale=4), nullable=True),
+    sa.Column('skonto_percent', kernel.db.ExactDecimal(precision=18, scale=4), nullable=True),
     sa.Column('skonto_days', sa.Integer(), nullable=True),
     sa.Column('delivery_terms', sa.String(length=200), nullable=True),
-    sa.Column('credit_limit', kontor.db.ExactDecimal(precision=18, scale=4), nullable=True),
+    sa.Column('credit_limit', kernel.db.ExactDecimal(precision=18, scale=4), nullable=True),
     sa.Column('no_contact', sa.Boolean(), nullable=False),
     sa.Column('owner', sa.String(length=100), nullable=True),
     sa.Column('preferred_contact_id', sa.Integer(), nullable=True),
     sa.Column('preferred_site_id', sa.Integer(), nullable=True),
     sa.Column('merged_into_id', sa.Integer(), nullable=True),
     sa.Column('search_text', sa.Text(), nullable=False),
-    sa.Column('created_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['merged_into_id'], ['customer.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -62,7 +62,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('vat_id', sa.String(length=20), nullable=True),
     sa.Column('tax_treatment', sa.String(length=20), nullable=True),
-    sa.Column('created_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -81,7 +81,7 @@ def upgrade() -> None:
     sa.Column('postal_code', sa.String(length=20), nullable=False),
     sa.Column('city', sa.String(length=100), nullable=False),
     sa.Column('country', sa.String(length=2), nullable=False),
-    sa.Column('created_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -103,13 +103,13 @@ def upgrade() -> None:
     sa.Column('mobile', sa.String(length=40), nullable=True),
     sa.Column('language', sa.String(length=2), nullable=False),
     sa.Column('marketing_consent', sa.String(length=10), nullable=False),
-    sa.Column('consent_changed_at', kontor.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('consent_changed_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('receives_offers', sa.Boolean(), nullable=False),
     sa.Column('receives_invoices', sa.Boolean(), nullable=False),
     sa.Column('receives_dunning', sa.Boolean(), nullable=False),
     sa.Column('no_contact', sa.Boolean(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], ),
     sa.PrimaryKeyConstraint('id')

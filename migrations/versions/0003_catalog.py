@@ -5,7 +5,7 @@ Revises: 0002
 """
 from alembic import op
 import sqlalchemy as sa
-import kontor.db
+import kernel.db
 
 
 revision = '0003'
@@ -21,7 +21,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('is_default', sa.Boolean(), nullable=False),
-    sa.Column('created_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('code')
     )
@@ -33,13 +33,13 @@ def upgrade() -> None:
     sa.Column('description_de', sa.Text(), nullable=True),
     sa.Column('description_en', sa.Text(), nullable=True),
     sa.Column('unit', sa.String(length=20), nullable=False),
-    sa.Column('tax_rate', kontor.db.ExactDecimal(precision=18, scale=4), nullable=False),
-    sa.Column('cost', kontor.db.ExactDecimal(precision=18, scale=4), nullable=True),
+    sa.Column('tax_rate', kernel.db.ExactDecimal(precision=18, scale=4), nullable=False),
+    sa.Column('cost', kernel.db.ExactDecimal(precision=18, scale=4), nullable=True),
     sa.Column('sla_text', sa.Text(), nullable=True),
     sa.Column('visibility', sa.String(length=20), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('sku')
     )
@@ -63,14 +63,14 @@ def upgrade() -> None:
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('product_id', sa.Integer(), nullable=True),
     sa.Column('kind', sa.String(length=20), nullable=False),
-    sa.Column('value', kontor.db.ExactDecimal(precision=18, scale=4), nullable=False),
+    sa.Column('value', kernel.db.ExactDecimal(precision=18, scale=4), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=True),
-    sa.Column('min_quantity', kontor.db.ExactDecimal(precision=18, scale=4), nullable=False),
+    sa.Column('min_quantity', kernel.db.ExactDecimal(precision=18, scale=4), nullable=False),
     sa.Column('valid_from', sa.Date(), nullable=True),
     sa.Column('valid_to', sa.Date(), nullable=True),
     sa.Column('note', sa.String(length=300), nullable=True),
     sa.Column('created_by', sa.String(length=100), nullable=False),
-    sa.Column('created_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], ),
     sa.PrimaryKeyConstraint('id')

@@ -5,7 +5,7 @@ Revises: 0003
 """
 from alembic import op
 import sqlalchemy as sa
-import kontor.db
+import kernel.db
 
 
 revision = '0004'
@@ -51,8 +51,8 @@ def upgrade() -> None:
     sa.Column('message', sa.Text(), nullable=True),
     sa.Column('customer_id', sa.Integer(), nullable=True),
     sa.Column('disqualified_reason', sa.String(length=300), nullable=True),
-    sa.Column('created_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -65,7 +65,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('created_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -78,17 +78,17 @@ def upgrade() -> None:
     sa.Column('group_id', sa.Integer(), nullable=True),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('phase_id', sa.Integer(), nullable=False),
-    sa.Column('phase_entered_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('amount', kontor.db.ExactDecimal(precision=18, scale=4), nullable=False),
+    sa.Column('phase_entered_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('amount', kernel.db.ExactDecimal(precision=18, scale=4), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('probability', sa.Integer(), nullable=False),
     sa.Column('expected_close', sa.Date(), nullable=True),
     sa.Column('owner', sa.String(length=100), nullable=True),
     sa.Column('lost_reason', sa.String(length=300), nullable=True),
     sa.Column('lead_id', sa.Integer(), nullable=True),
-    sa.Column('closed_at', kontor.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
     sa.ForeignKeyConstraint(['group_id'], ['opportunity_group.id'], ),

@@ -5,7 +5,7 @@ Revises: 0004
 """
 from alembic import op
 import sqlalchemy as sa
-import kontor.db
+import kernel.db
 
 
 revision = '0005'
@@ -19,7 +19,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
-    sa.Column('at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=100), nullable=False),
     sa.Column('summary', sa.String(length=500), nullable=False),
     sa.Column('ref_type', sa.String(length=40), nullable=True),
@@ -36,7 +36,7 @@ def upgrade() -> None:
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('author', sa.String(length=100), nullable=False),
-    sa.Column('created_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -49,12 +49,12 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('subject', sa.String(length=200), nullable=False),
     sa.Column('notes', sa.Text(), nullable=True),
-    sa.Column('due_at', kontor.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('owner', sa.String(length=100), nullable=False),
     sa.Column('contact_id', sa.Integer(), nullable=True),
     sa.Column('opportunity_id', sa.Integer(), nullable=True),
-    sa.Column('done_at', kontor.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('done_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['contact_id'], ['contact.id'], ),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
     sa.ForeignKeyConstraint(['opportunity_id'], ['opportunity.id'], ),

@@ -5,7 +5,7 @@ Revises: 0005
 """
 from alembic import op
 import sqlalchemy as sa
-import kontor.db
+import kernel.db
 
 
 revision = '0006'
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('visible_to_customer', sa.Boolean(), nullable=False),
     sa.Column('uploaded_by', sa.String(length=100), nullable=False),
-    sa.Column('uploaded_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
     sa.PrimaryKeyConstraint('id')
     )

@@ -5,7 +5,7 @@ Revises: 0007
 """
 from alembic import op
 import sqlalchemy as sa
-import kontor.db
+import kernel.db
 
 
 revision = '0008'
@@ -34,12 +34,12 @@ def upgrade() -> None:
     sa.Column('reply_token', sa.String(length=60), nullable=False),
     sa.Column('state', sa.String(length=12), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('locked_until', kontor.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('created_by', sa.String(length=100), nullable=False),
-    sa.Column('created_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', kontor.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['contact_id'], ['contact.id'], ),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
     sa.PrimaryKeyConstraint('id'),

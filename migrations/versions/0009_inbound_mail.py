@@ -5,7 +5,7 @@ Revises: 0008
 """
 from alembic import op
 import sqlalchemy as sa
-import kontor.db
+import kernel.db
 
 
 revision = '0009'
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('sender_name', sa.String(length=200), nullable=True),
     sa.Column('recipients', sa.JSON(), nullable=False),
     sa.Column('subject', sa.String(length=500), nullable=False),
-    sa.Column('sent_at', kontor.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('in_reply_to', sa.JSON(), nullable=False),
     sa.Column('references', sa.JSON(), nullable=False),
     sa.Column('reply_text', sa.Text(), nullable=False),
@@ -42,7 +42,7 @@ def upgrade() -> None:
     sa.Column('record_id', sa.Integer(), nullable=True),
     sa.Column('delivered_message', sa.String(length=100), nullable=True),
     sa.Column('defects', sa.JSON(), nullable=False),
-    sa.Column('received_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('routed_by', sa.String(length=100), nullable=True),
     sa.ForeignKeyConstraint(['contact_id'], ['contact.id'], ),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
@@ -57,7 +57,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_inbound_mail_state', ['state', 'received_at'], unique=False)
 
     with op.batch_alter_table('contact', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('email_bounced_at', kontor.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('email_bounced_at', kernel.db.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:

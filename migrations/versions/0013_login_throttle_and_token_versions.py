@@ -7,7 +7,7 @@ Revises: 0012
 from alembic import op
 import sqlalchemy as sa
 
-import kontor.db
+import kernel.db
 
 
 revision = '0013'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     )
     op.create_table('security_event',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', kontor.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('kind', sa.String(length=30), nullable=False),
     sa.Column('username', sa.String(length=100), nullable=False),
     sa.Column('client_address', sa.String(length=45), nullable=True),

@@ -7,7 +7,7 @@ Revises: 0014
 from alembic import op
 import sqlalchemy as sa
 
-from kontor.db import UTCDateTime
+from kernel.db import UTCDateTime
 
 revision = '0015'
 down_revision = '0014'

@@ -7,7 +7,7 @@ Revises: 0015
 from alembic import op
 import sqlalchemy as sa
 
-import kontor.db
+import kernel.db
 
 
 revision = '0016'
@@ -22,8 +22,8 @@ def upgrade() -> None:
                     sa.Column('incarnation', sa.String(length=120), nullable=False),
                     sa.Column('host', sa.String(length=255), nullable=False),
                     sa.Column('pid', sa.Integer(), nullable=False),
-                    sa.Column('started_at', kontor.db.UTCDateTime(timezone=True), nullable=False),
-                    sa.Column('alive_until', kontor.db.UTCDateTime(timezone=True), nullable=False),
+                    sa.Column('started_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+                    sa.Column('alive_until', kernel.db.UTCDateTime(timezone=True), nullable=False),
                     sa.PrimaryKeyConstraint('name'),
                     sa.UniqueConstraint('incarnation'))
     with op.batch_alter_table('service_job') as batch:

@@ -28,8 +28,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from runtime.engine.spiff_setup import RESULT_KEY, CompilingEnvironment, KontorServiceTask, Parser, ScriptEngine
 from runtime.engine.state_json import STATE_VERSION, StateJson
-from runtime.errors import ProcessError, SpecError
-from runtime.groups import normalize_group
+from kernel.errors import ProcessError, SpecError
+from kernel.principal import normalize_group
 from runtime.moments import resolve_moment, to_utc
 
 RESERVED_IDS = {"Start", "End", "Root"}  # SpiffWorkflow's own task spec names

@@ -21,7 +21,7 @@ from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 from SpiffWorkflow.util.task import TaskIterator
 
-from runtime.errors import ProcessError
+from kernel.errors import ProcessError
 from runtime.moments import parse_duration
 
 RESULT_KEY = "kontor_service_result"

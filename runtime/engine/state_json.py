@@ -33,7 +33,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.deep_merge import DeepMerge
 
-from runtime.errors import ProcessError
+from kernel.errors import ProcessError
 
 STATE_VERSION = f"kontor-1/spiff-{SPIFF_SERIALIZER_VERSION}"
 _PROCESS_DATA, _TASK_DATA = frozenset({"data", "correlations"}), ("data", "internal_data", "delta")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from runtime.errors import ValidationFailed
+from kernel.errors import ValidationFailed
 
 
 def sorted_page(session: Session, statement: Select, sort: str, allowed: dict, tiebreak, limit: int,

@@ -12,8 +12,8 @@ connection sends it.
 psycopg does not see these statements, so the queue keeps the connection as psycopg expects it:
 it begins the transaction with psycopg's own BEGIN when the connection has none (psycopg's
 commit and rollback follow libpq's transaction status), and it is sent before anything else
-runs on the connection (kontor.driver_sql hooks SQLAlchemy's executions). Outside a pipeline
-block every statement is sent at once (kontor.driver_sql.pipeline).
+runs on the connection (kernel.driver_sql hooks SQLAlchemy's executions). Outside a pipeline
+block every statement is sent at once (kernel.driver_sql.pipeline).
 """
 from __future__ import annotations
 

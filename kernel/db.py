@@ -14,13 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from kontor.private_files import sqlite_file
+from kernel.private_files import sqlite_file
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class UTCDateTime(TypeDecorator):
@@ -84,12 +80,12 @@ def make_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _make_sqlite_transactional(engine)
         return engine
-    from kontor.driver_sql import send_waiting_first
+    from kernel.driver_sql import send_waiting_first
 
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
-    # The runtime's hot-path statements are prepared by kontor.pg_pipeline; psycopg's own
+    # The runtime's hot-path statements are prepared by kernel.pg_pipeline; psycopg's own
     # preparing is off, because psycopg deallocates every prepared statement of a connection
     # after a rollback (DEALLOCATE ALL), theirs included.
     kwargs["connect_args"] = {"prepare_threshold": None, **kwargs.get("connect_args", {})}

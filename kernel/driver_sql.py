@@ -8,7 +8,7 @@ types (JSON, UTC datetimes, exact decimals) as SQLAlchemy would, and runs on the
 connection under the session's connection, inside its transaction. Driver errors are raised as
 SQLAlchemy's (IntegrityError, DBAPIError with connection_invalidated), as everywhere else.
 
-On PostgreSQL the statements go over libpq's pipeline mode (kontor.pg_pipeline): inside a
+On PostgreSQL the statements go over libpq's pipeline mode (kernel.pg_pipeline): inside a
 `pipeline` block they wait and go to the server together when the block ends (or when a result
 of one of them is read first); outside one each goes at once. Writes that depend on no other go
 to PostgreSQL as one statement (`Batch`). A statement SQLAlchemy runs on the same connection
@@ -29,7 +29,7 @@ from sqlalchemy import bindparam, event, insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from kontor.pg_pipeline import Pending, StatementQueue
+from kernel.pg_pipeline import Pending, StatementQueue
 
 
 @dataclass(frozen=True, eq=False)  # (compared and hashed by identity: each is compiled once)
@@ -190,7 +190,7 @@ _DOLLAR = re.compile(r"\$(\d+)")
 
 
 def _execute(connection: Connection, form: _Compiled, parameters: dict):
-    """On PostgreSQL the statement queued (kontor.pg_pipeline), its Pending; on SQLite run at once,
+    """On PostgreSQL the statement queued (kernel.pg_pipeline), its Pending; on SQLite run at once,
     the driver's cursor."""
     if connection.dialect.name == "postgresql":
         return _send(connection, form.encoded, _bound(form, parameters))

@@ -11,7 +11,7 @@ from sqlalchemy import exc as sa
 
 # SQLAlchemy's own: the pool found no connection in time, or a connection failed its check-out.
 _ALWAYS = (sa.OperationalError, sa.InterfaceError, sa.TimeoutError, sa.DisconnectionError)
-# The drivers' own, when one escapes without SQLAlchemy's wrapping (kontor.pg_pipeline talks to libpq).
+# The drivers' own, when one escapes without SQLAlchemy's wrapping (kernel.pg_pipeline talks to libpq).
 _DRIVER = (psycopg.OperationalError, psycopg.InterfaceError)
 _SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
 
