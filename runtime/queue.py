@@ -56,7 +56,8 @@ class Policy:
     backoff_base_seconds: float | None = None
     per_item_lease_seconds: float = 0.0  # added to the lease for every item of the batch
     # an item claimed again after `max_attempts` attempts whose workers all died without an outcome
-    # is a dead letter rather than one more attempt (mail: a message that kills its sender)
+    # is a dead letter rather than one more attempt (mail: a message that kills its sender); needs
+    # max_attempts. Service jobs leave it off, as they always did: only a recorded failure ends a job.
     dead_when_claimed_exhausted: bool = False
 
 
