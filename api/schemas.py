@@ -200,9 +200,11 @@ class ScheduledTimerOut(BaseModel):
 class IncidentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
-    job_id: int
-    instance_id: int
-    operation: str
+    queue: str = Field(description="the queue the dead item belongs to: service_jobs, outbox …")
+    item_id: int = Field(description="the item's id in its queue (a job's id, a mail's id …)")
+    job_id: int | None = Field(description="for service jobs: the job")
+    instance_id: int | None = Field(description="for service jobs: the process instance")
+    operation: str = Field(description="what the item was to do")
     error: str
     attempts: int
     opened_at: datetime

@@ -13,26 +13,28 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, and_, or_, select, update
+from sqlalchemy import ForeignKey, Index, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from kernel.clock import utcnow
+from kernel.db import Base, transaction
+from kernel.errors import Forbidden, NotFound, ValidationFailed
 from kernel.listing import PageRequest, page_of
 from kernel.principal import Principal
-from kernel.db import Base, transaction
-from kernel.clock import utcnow
 from mailers.settings import MailSettings
 from mailers import tokens
-from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from runtime.workers import CLAIMANT, claimable_again, current_claimant
+from runtime import queue
+from runtime.models import QueueItem
+from runtime.workers import CLAIMANT
 
 PURPOSES = ("transactional", "marketing")
 STATES = ("pending", "sending", "sent", "dead", "suppressed")
 
 
-class OutboxMail(Base):
+class OutboxMail(QueueItem, Base):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,12 +53,7 @@ class OutboxMail(Base):
     attachments: Mapped[list] = mapped_column(default=list)  # document ids
     message_id: Mapped[str] = mapped_column(String(250), unique=True)
     reply_token: Mapped[str] = mapped_column(String(60))
-    state: Mapped[str] = mapped_column(String(12), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    locked_until: Mapped[datetime | None]
-    claimed_by: Mapped[str | None] = mapped_column(String(120))  # the worker incarnation (runtime.workers)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # one of STATES
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
@@ -128,15 +125,23 @@ def queue_mail(session: Session, settings: MailSettings, *, who: Principal,
     return row
 
 
-def _claimable(now, claimant: str | None = None):
-    """Due, or being sent by a worker whose lease ran out or that is gone (runtime.workers)."""
-    return or_(and_(OutboxMail.state == "pending", OutboxMail.next_attempt_at <= now),
-               and_(OutboxMail.state == "sending",
-                    or_(OutboxMail.locked_until < now, claimable_again(OutboxMail.claimed_by, now, claimant))))
+def _describe(row: OutboxMail) -> dict:
+    return {"operation": f"mail {row.template} to {row.to_address}"[:200]}
+
+
+OUTBOX = queue.register(queue.Queue(
+    "outbox", OutboxMail, queue.States(ready="pending", claimed="sending", done="sent", dead="dead"),
+    describe=_describe))
+
+
+def _policy(policy: MailPolicy) -> queue.Policy:
+    return queue.Policy(lease_seconds=policy.lease_seconds, backoff_max_seconds=policy.backoff_max_seconds,
+                        max_attempts=policy.max_attempts, backoff_base_seconds=policy.backoff_base_seconds,
+                        per_item_lease_seconds=policy.per_mail_seconds, dead_when_claimed_exhausted=True)
 
 
 def has_due_mail(session: Session) -> bool:
-    return session.scalar(select(OutboxMail.id).where(_claimable(utcnow(), current_claimant())).limit(1)) is not None
+    return queue.has_due(session, OUTBOX)
 
 
 def claim_mail(factory: sessionmaker, policy: MailPolicy, limit: int,
@@ -145,79 +150,36 @@ def claim_mail(factory: sessionmaker, policy: MailPolicy, limit: int,
     present in this process, if any); a sender that dies leaves claims that are free once it is
     known to be gone, or once their lease runs out. A row whose senders died on every attempt is
     a dead letter."""
-    now = utcnow()
-    claimed_by = current_claimant() if claimed_by is CLAIMANT else claimed_by
-    with transaction(factory) as session:
-        rows = session.scalars(select(OutboxMail).where(_claimable(now, claimed_by))
-                               .order_by(OutboxMail.next_attempt_at, OutboxMail.id).limit(limit)
-                               .with_for_update(skip_locked=True)).all()
-        claimed = [row for row in rows if row.attempts < policy.max_attempts]
-        for row in rows:
-            if row.attempts >= policy.max_attempts:
-                row.state, row.locked_until = "dead", None
-                row.last_error = f"no outcome after {row.attempts} attempts (the sender stopped each time)"
-        lease = timedelta(seconds=policy.lease_seconds + policy.per_mail_seconds * len(claimed))
-        for row in claimed:
-            row.state, row.attempts, row.locked_until = "sending", row.attempts + 1, now + lease
-            row.claimed_by = claimed_by
-        return [ClaimedMail(row.id, row.attempts) for row in claimed]
-
-
-def _still_mine(session: Session, claim: ClaimedMail) -> OutboxMail | None:
-    row = session.scalar(select(OutboxMail).where(OutboxMail.id == claim.id).with_for_update())
-    if row is None or row.state != "sending" or row.attempts != claim.attempt:
-        return None
-    return row
+    return [ClaimedMail(claim.id, claim.attempt)
+            for claim in queue.claim(factory, OUTBOX, _policy(policy), limit, claimed_by=claimed_by)]
 
 
 def record_sent(factory: sessionmaker, claim: ClaimedMail) -> str:
     with transaction(factory) as session:
-        row = _still_mine(session, claim)
-        if row is None:
-            return "lost"
-        row.state, row.sent_at, row.locked_until, row.last_error = "sent", utcnow(), None, None
-        return "sent"
+        return "sent" if queue.record_done(session, OUTBOX, claim.id, claim.attempt, sent_at=utcnow()) else "lost"
 
 
 def record_failure(factory: sessionmaker, policy: MailPolicy, claim: ClaimedMail, error: str,
                    permanent: bool = False) -> str:
     """A temporary failure waits base * 2**(attempt-1) seconds (capped); the last attempt, or a
-    permanent refusal (5xx, a broken template), is a dead letter."""
+    permanent refusal (5xx, a broken template), is a dead letter (runtime.queue)."""
     with transaction(factory) as session:
-        row = _still_mine(session, claim)
-        if row is None:
-            return "lost"
-        row.last_error, row.locked_until = error[:4000], None
-        if permanent or row.attempts >= policy.max_attempts:
-            row.state = "dead"
-            return "dead"
-        delay = min(policy.backoff_base_seconds * 2 ** (row.attempts - 1), policy.backoff_max_seconds)
-        row.state, row.next_attempt_at = "pending", utcnow() + timedelta(seconds=delay)
-        return "retry"
+        outcome, _ = queue.record_failure(session, OUTBOX, _policy(policy), claim.id, claim.attempt, error[:4000],
+                                          permanent=permanent)
+        return outcome
 
 
 def release_mail(factory: sessionmaker, claims: list[ClaimedMail]) -> None:
     """Claims of a round that broke off, still `sending` with no outcome: free for the next round now."""
-    if not claims:
-        return
-    with transaction(factory) as session:
-        for claim in claims:
-            session.execute(update(OutboxMail).where(
-                OutboxMail.id == claim.id, OutboxMail.state == "sending", OutboxMail.attempts == claim.attempt)
-                .values(locked_until=utcnow() - timedelta(seconds=1)))
+    queue.release(factory, OUTBOX, [(claim.id, claim.attempt) for claim in claims])
 
 
 def requeue(session: Session, who: Principal, outbox_id: int) -> OutboxMail:
-    """Ops send a dead letter again after a fix: fresh attempts, due now, the same Message-ID."""
+    """Ops send a dead letter again after a fix: fresh attempts, due now, the same Message-ID (the
+    outbox's name for retrying its incident, runtime.queue)."""
     if not who.has_any("ops"):
         raise Forbidden("only ops queue a mail again")
-    row = session.scalar(select(OutboxMail).where(OutboxMail.id == outbox_id).with_for_update())
-    if row is None:
-        raise NotFound(f"mail {outbox_id} not found")
-    if row.state != "dead":
-        raise Conflict(f"mail {outbox_id} is {row.state}; only dead letters are queued again")
-    row.state, row.attempts, row.next_attempt_at, row.last_error = "pending", 0, utcnow(), None
-    return row
+    return queue.retry_item(session, OUTBOX.name, outbox_id, who)
 
 
 OUTBOX_SORTS = {"id": OutboxMail.id, "created_at": OutboxMail.created_at, "next_attempt_at": OutboxMail.next_attempt_at,

@@ -16,24 +16,23 @@ import logging
 import time
 import traceback
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from kernel.principal import SYSTEM, Principal
-from kernel.db import transaction
 from kernel.clock import utcnow
+from kernel.db import transaction
 from kernel.driver_sql import DriverStatement
+from kernel.principal import SYSTEM, Principal
 from kernel.transient import once_more_if_disconnected
+from runtime import queue
 from runtime.engine import ProcessError
-from kernel.errors import Conflict, NotFound
 from runtime.models import Incident, ProcessInstance, ServiceJob
 from runtime.progress import audit, audit_event, jsonable, load_workflow, save_progress, settled
 from runtime.runtime import JobContext, ProcessRuntime
 from runtime.store import attach, core, pipelined
-from runtime.workers import CLAIMANT, claimable_again, current_claimant
+from runtime.workers import CLAIMANT
 
 _JOB, _INSTANCE = ServiceJob.__table__, ProcessInstance.__table__
 _JOB_AND_INSTANCE = DriverStatement(
@@ -62,39 +61,50 @@ class JobOutcome:
     seconds: float = 0.0  # how long the operation ran
 
 
-def _claimable(now, claimant: str | None = None):
-    """Ready and due, or running with a lease that ran out or a worker that is gone (runtime.workers)."""
-    return and_(_INSTANCE.c.status == "running", or_(
-        and_(_JOB.c.state == "ready", _JOB.c.next_attempt_at <= now),
-        and_(_JOB.c.state == "running",
-             or_(_JOB.c.locked_until < now, claimable_again(_JOB.c.claimed_by, now, claimant)))))
+def _running_instances(statement):
+    """A job is claimable only while its instance runs (a suspended instance's jobs wait)."""
+    return statement.join(_INSTANCE, _INSTANCE.c.id == _JOB.c.instance_id).where(_INSTANCE.c.status == "running")
+
+
+def _describe(job: ServiceJob) -> dict:
+    return {"job_id": job.id, "instance_id": job.instance_id, "operation": job.operation}
+
+
+def _audit_failure(session, job: ServiceJob, error: str, dead: bool) -> None:
+    audit(session, job.instance_id, "job_failed", SYSTEM.username, job.spec_name, job=job.id,
+          operation=job.operation, attempt=job.attempts, error=error)
+    if dead:
+        audit(session, job.instance_id, "incident_opened", SYSTEM.username, job.spec_name, job=job.id,
+              error=error, attempts=job.attempts)
+
+
+def _audit_retry(session, job: ServiceJob, incident: Incident | None, who: Principal) -> None:
+    audit(session, job.instance_id, "incident_retried", who.username, job.spec_name,
+          incident=incident.id if incident is not None else None, job=job.id)
+
+
+SERVICE_JOBS = queue.register(queue.Queue(
+    "service_jobs", ServiceJob, queue.States(ready="ready", claimed="running", done="done", dead="incident"),
+    describe=_describe, scope=_running_instances, on_failure=_audit_failure, on_retry=_audit_retry))
+
+
+def policy_of(settings) -> queue.Policy:
+    """Service jobs carry their own attempts and backoff base (from the task or the settings, when made)."""
+    return queue.Policy(lease_seconds=settings.job_lease_seconds, backoff_max_seconds=settings.job_backoff_max_seconds)
 
 
 def has_ready_jobs(session: Session) -> bool:
-    now = utcnow()
-    return session.scalar(select(_JOB.c.id).join(_INSTANCE, _INSTANCE.c.id == _JOB.c.instance_id)
-                          .where(_claimable(now, current_claimant())).limit(1)) is not None
+    return queue.has_due(session, SERVICE_JOBS)
 
 
 def claim_jobs(factory: sessionmaker, runtime: ProcessRuntime, limit: int,
                claimed_by: str | None = CLAIMANT) -> list[ClaimedJob]:
     """Up to `limit` jobs become `running`, leased, and named as this worker's claims (by default
     the worker present in this process, if any)."""
-    now = utcnow()
-    claimed_by = current_claimant() if claimed_by is CLAIMANT else claimed_by
-    lease = timedelta(seconds=runtime.settings.job_lease_seconds)
-    with transaction(factory) as session:
-        rows = core(session).execute(
-            select(_JOB.c.id, _JOB.c.instance_id, _JOB.c.operation, _JOB.c.params, _JOB.c.attempts, _JOB.c.spec_name)
-            .join(_INSTANCE, _INSTANCE.c.id == _JOB.c.instance_id)
-            .where(_claimable(now, claimed_by)).order_by(_JOB.c.next_attempt_at, _JOB.c.id).limit(limit)
-            .with_for_update(skip_locked=True, of=_JOB)).all()
-        if rows:
-            core(session).execute(update(_JOB).where(_JOB.c.id.in_([row.id for row in rows]))
-                                  .values(state="running", attempts=_JOB.c.attempts + 1, locked_until=now + lease,
-                                          claimed_by=claimed_by))
-        return [ClaimedJob(row.id, row.instance_id, row.operation, dict(row.params or {}), row.attempts + 1,
-                           row.spec_name) for row in rows]
+    claims = queue.claim(factory, SERVICE_JOBS, policy_of(runtime.settings), limit, claimed_by=claimed_by,
+                         columns=(_JOB.c.instance_id, _JOB.c.operation, _JOB.c.params, _JOB.c.spec_name))
+    return [ClaimedJob(c.id, c.row.instance_id, c.row.operation, dict(c.row.params or {}), c.attempt,
+                       c.row.spec_name) for c in claims]
 
 
 def run_job(factory: sessionmaker, runtime: ProcessRuntime, job: ClaimedJob,
@@ -123,13 +133,7 @@ def run_jobs(factory: sessionmaker, runtime: ProcessRuntime, jobs: list[ClaimedJ
 
 def release_jobs(factory: sessionmaker, jobs: list[ClaimedJob]) -> None:
     """Claimed jobs still running under their attempt (no outcome recorded): free for any worker now."""
-    if not jobs:
-        return
-    with transaction(factory) as session:
-        for job in jobs:
-            core(session).execute(update(_JOB).where(
-                _JOB.c.id == job.id, _JOB.c.state == "running", _JOB.c.attempts == job.attempt)
-                .values(locked_until=utcnow() - timedelta(seconds=1)))
+    queue.release(factory, SERVICE_JOBS, [(job.id, job.attempt) for job in jobs])
 
 
 def _run_jobs(factory, runtime, jobs: list[ClaimedJob], log) -> list[JobOutcome]:
@@ -229,7 +233,7 @@ def _complete(session, runtime, job: ClaimedJob, row: dict | None, result) -> Jo
     """The service task of a job whose row (with its instance's, both locked) was read in this
     transaction completes with the operation's result, and the instance moves on."""
     # a job taken over meanwhile has another attempt count
-    if row is None or row["state"] != "running" or row["attempts"] != job.attempt:
+    if row is None or not queue.still_claimed(SERVICE_JOBS, row["state"], row["attempts"], job.attempt):
         return JobOutcome(job.id, job.operation, "lost", "the job was taken over or cancelled meanwhile")
     instance = attach(session, {column.key: row[f"instance_{column.key}"] for column in _INSTANCE.columns})
     workflow, spec = load_workflow(session, runtime, instance)
@@ -243,8 +247,7 @@ def _complete(session, runtime, job: ClaimedJob, row: dict | None, result) -> Jo
     save_progress(session, runtime, instance, workflow, spec, SYSTEM.username, events=[
         audit_event(instance.id, "job_completed", SYSTEM.username, row["spec_name"], job=job.id,
                     operation=row["operation"], attempt=row["attempts"])], writes=[
-        (_UPDATE_JOB, {"state": "done", "finished_at": finished, "locked_until": None, "last_error": None,
-                       "row_id": job.id})])
+        (_UPDATE_JOB, {**queue.done_values(SERVICE_JOBS), "finished_at": finished, "row_id": job.id})])
     return JobOutcome(job.id, job.operation, "done")
 
 
@@ -253,42 +256,16 @@ def _finish(session, job_id: int, **values) -> None:
 
 
 def record_failure(factory, runtime, job: ClaimedJob, error: str, trace: str | None = None) -> JobOutcome:
+    """Again after a backoff, or an incident after the last attempt (runtime.queue)."""
     with transaction(factory) as session:
-        row = session.scalar(select(ServiceJob).where(ServiceJob.id == job.id).with_for_update())
-        if row is None or row.state != "running" or row.attempts != job.attempt:
-            return JobOutcome(job.id, job.operation, "lost", error)
-        row.last_error = error if trace is None else f"{error}\n\n{trace[-4000:]}"
-        row.locked_until = None
-        audit(session, row.instance_id, "job_failed", SYSTEM.username, row.spec_name, job=row.id,
-              operation=row.operation, attempt=row.attempts, error=error)
-        if row.attempts >= row.max_attempts:
-            row.state = "incident"
-            session.add(Incident(job_id=row.id, instance_id=row.instance_id, operation=row.operation, error=error,
-                                 attempts=row.attempts))
-            audit(session, row.instance_id, "incident_opened", SYSTEM.username, row.spec_name, job=row.id,
-                  error=error, attempts=row.attempts)
-            return JobOutcome(job.id, job.operation, "incident", error)
-        delay = min(row.backoff_base * (2 ** (row.attempts - 1)), runtime.settings.job_backoff_max_seconds)
-        row.state = "ready"
-        row.next_attempt_at = utcnow() + timedelta(seconds=delay)
-        return JobOutcome(job.id, job.operation, "retry", error)
+        outcome, _ = queue.record_failure(session, SERVICE_JOBS, policy_of(runtime.settings), job.id, job.attempt,
+                                          error, last_error=None if trace is None else f"{error}\n\n{trace[-4000:]}")
+    return JobOutcome(job.id, job.operation, "incident" if outcome == "dead" else outcome, error)
 
 
 def retry_incident(session: Session, incident_id: int, who: Principal) -> Incident:
-    """After a fix: the job gets a fresh set of attempts, due now."""
-    incident = session.scalar(select(Incident).where(Incident.id == incident_id).with_for_update())
-    if incident is None:
-        raise NotFound(f"incident {incident_id} not found")
-    if incident.resolved_at is not None:
-        raise Conflict(f"incident {incident_id} was retried already by {incident.resolved_by}")
-    job = session.get(ServiceJob, incident.job_id)
-    if job.state != "incident":
-        raise Conflict(f"the job of incident {incident_id} is {job.state}")
-    job.state, job.attempts, job.next_attempt_at, job.locked_until = "ready", 0, utcnow(), None
-    incident.resolved_at, incident.resolved_by = utcnow(), who.username
-    audit(session, incident.instance_id, "incident_retried", who.username, job.spec_name, incident=incident.id,
-          job=job.id)
-    return incident
+    """After a fix: the incident's item (a job, a mail …) gets a fresh set of attempts, due now."""
+    return queue.retry_incident(session, incident_id, who)
 
 
 def run_ready_jobs(factory: sessionmaker, runtime: ProcessRuntime, limit: int = 50) -> list[JobOutcome]:

@@ -131,7 +131,19 @@ class Timer(Base):
     due_at: Mapped[datetime] = mapped_column(index=True)
 
 
-class ServiceJob(Base):
+class QueueItem:
+    """The columns every durable queue's table has (runtime.queue): attempts so far, when the next
+    one is due, the lease and the worker incarnation holding the claim (runtime.workers), and the
+    last error. Each table names its own states (runtime.queue.States), since ops and the API
+    already know them by those names."""
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(120))  # the worker incarnation (runtime.workers)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ServiceJob(QueueItem, Base):
     __tablename__ = "service_job"
     __table_args__ = (UniqueConstraint("instance_id", "task_id"),
                       Index("ix_service_job_ready", "state", "next_attempt_at"))
@@ -142,22 +154,24 @@ class ServiceJob(Base):
     operation: Mapped[str] = mapped_column(String(200))
     params: Mapped[JSONObject] = mapped_column(default=dict)
     state: Mapped[str] = mapped_column(String(20), default="ready")  # ready|running|done|incident|cancelled
-    attempts: Mapped[int] = mapped_column(default=0)
     max_attempts: Mapped[int]
     backoff_base: Mapped[float]
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    locked_until: Mapped[datetime | None]
-    claimed_by: Mapped[str | None] = mapped_column(String(120))  # the worker incarnation (runtime.workers)
-    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
 
 
 class Incident(Base):
+    """A dead letter of any queue (runtime.queue): the item that ran out of attempts (`queue`,
+    `item_id`), what it was, its last error; resolved when ops run it again. A service job's
+    incident also names its job and instance (and goes with them)."""
     __tablename__ = "incident"
+    __table_args__ = (Index("ix_incident_item", "queue", "item_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    job_id: Mapped[int] = mapped_column(ForeignKey("service_job.id", ondelete="CASCADE"), index=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    queue: Mapped[str] = mapped_column(String(40), default="service_jobs")
+    item_id: Mapped[int]
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("service_job.id", ondelete="CASCADE"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"),
+                                                    index=True)
     operation: Mapped[str] = mapped_column(String(200))
     error: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int]

@@ -119,8 +119,12 @@ def visible_variables(variables: dict[str, Any], who: Principal) -> dict[str, An
     return {k: v for k, v in variables.items() if not k.startswith("_")}
 
 
-def list_incidents(session: Session, open_only: bool, limit: int, offset: int) -> tuple[list[Incident], int]:
+def list_incidents(session: Session, open_only: bool, limit: int, offset: int,
+                   queue: str | None = None) -> tuple[list[Incident], int]:
+    """The dead letters of every queue (runtime.queue), newest first; those not yet retried by default."""
     query = select(Incident)
+    if queue:
+        query = query.where(Incident.queue == queue)
     if open_only:
         query = query.where(Incident.resolved_at.is_(None))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
