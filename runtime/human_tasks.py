@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from sqlalchemy import and_, exists, func, or_, select
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from kernel.principal import Principal
 from kernel.clock import utcnow
+from kernel.db import table_of
 from runtime.engine import ProcessError
 from runtime.clients import require_data_fits
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -57,7 +59,7 @@ def get_task(session: Session, task_id: int, who: Principal, for_update: bool = 
     return task
 
 
-def _open_task(session, task_id, who) -> HumanTask:
+def _open_task(session: Session, task_id: int, who: Principal) -> HumanTask:
     task = get_task(session, task_id, who, for_update=True)
     if task.state != "open":
         raise Conflict(f"task {task_id} is {task.state}", task_state=task.state)
@@ -72,7 +74,7 @@ def claim_task(session: Session, runtime: ProcessRuntime, task_id: int, who: Pri
         raise Forbidden("you are in none of this task's candidate groups")
     if task.assignee == who.username:
         return task
-    instance = session.get(ProcessInstance, task.instance_id)
+    instance = session.get_one(ProcessInstance, task.instance_id)  # (a foreign key)
     runtime.guards.check(task.guard, session, who, task, instance.variables or {}, "claim", None)
     task.assignee = who.username
     audit(session, task.instance_id, "task_claimed", who.username, task.spec_name, task=task.id)
@@ -105,7 +107,7 @@ def delegate_task(session: Session, runtime: ProcessRuntime, task_id: int, who: 
     if not may_hold(task, delegate):
         raise ValidationFailed("the task cannot go to this user", [{"field": "assignee", "message": (
             f"{to_username} is in none of the task's candidate groups ({', '.join(task.candidate_groups or [])})")}])
-    instance = session.get(ProcessInstance, task.instance_id)
+    instance = session.get_one(ProcessInstance, task.instance_id)  # (a foreign key)
     try:
         runtime.guards.check(task.guard, session, delegate, task, instance.variables or {}, "claim", None)
     except Forbidden as refused:
@@ -117,7 +119,7 @@ def delegate_task(session: Session, runtime: ProcessRuntime, task_id: int, who: 
     return task
 
 
-def validate_form(schema: dict | None, data: dict) -> None:
+def validate_form(schema: dict[str, Any] | None, data: dict[str, Any]) -> None:
     if not schema:
         return
     errors = sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
@@ -132,7 +134,7 @@ def validate_form(schema: dict | None, data: dict) -> None:
         raise ValidationFailed("the submitted form data is not valid", details)
 
 
-def complete_task(session: Session, runtime: ProcessRuntime, task_id: int, who: Principal, data: dict,
+def complete_task(session: Session, runtime: ProcessRuntime, task_id: int, who: Principal, data: dict[str, Any],
                   expected_version: int | None = None) -> ProcessInstance:
     """Validate the form data, ask the task's guard, let its completion record what the task decides,
     complete the task and run the process on to its next wait, all in the caller's transaction (a
@@ -144,7 +146,7 @@ def complete_task(session: Session, runtime: ProcessRuntime, task_id: int, who: 
                         else "you are in none of this task's candidate groups")
     require_data_fits(runtime, data)
     validate_form(task.form_schema, data)
-    instance = session.get(ProcessInstance, task.instance_id)
+    instance = session.get_one(ProcessInstance, task.instance_id)  # (a foreign key)
     require_running(instance)
     if expected_version is not None and expected_version != instance.version:
         raise Conflict(f"the instance changed meanwhile (version {instance.version}, expected {expected_version})")
@@ -168,7 +170,7 @@ def complete_task(session: Session, runtime: ProcessRuntime, task_id: int, who: 
     task.state = "completed"
     task.completed_by = who.username
     task.ended_at = utcnow()
-    session.execute(HumanTaskGroup.__table__.delete().where(HumanTaskGroup.human_task_id == task.id))
+    session.execute(table_of(HumanTaskGroup).delete().where(HumanTaskGroup.human_task_id == task.id))
     settled(session, instance.id, task.task_id)
     try:
         save_progress(session, runtime, instance, workflow, spec, who.username, events=[
@@ -222,7 +224,7 @@ def inbox(session: Session, who: Principal, f: InboxFilter) -> tuple[list[HumanT
         query = query.where(HumanTask.follow_up_at < f.follow_up_before)
     if f.instance_id is not None:
         query = query.where(HumanTask.instance_id == f.instance_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     column = SORTABLE[f.sort.lstrip("-")]
     order = column.desc() if f.sort.startswith("-") else column.asc()
     rows = session.scalars(query.order_by(order, HumanTask.id).limit(f.limit).offset(f.offset)).all()

@@ -18,11 +18,11 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from kernel.clock import utcnow
-from kernel.db import transaction
+from kernel.db import table_of, transaction
 from kernel.driver_sql import DriverStatement
 from kernel.principal import SYSTEM, Principal
 from kernel.transient import once_more_if_disconnected
@@ -31,10 +31,11 @@ from runtime.engine import ProcessError
 from runtime.models import Incident, ProcessInstance, ServiceJob
 from runtime.progress import audit, audit_event, jsonable, load_workflow, save_progress, settled
 from runtime.runtime import JobContext, ProcessRuntime
+from runtime.settings import RuntimeSettings
 from runtime.store import attach, core, pipelined
-from runtime.workers import CLAIMANT
+from runtime.workers import CLAIMANT, Claimant
 
-_JOB, _INSTANCE = ServiceJob.__table__, ProcessInstance.__table__
+_JOB, _INSTANCE = table_of(ServiceJob), table_of(ProcessInstance)
 _JOB_AND_INSTANCE = DriverStatement(
     select(_JOB.c.state, _JOB.c.attempts, _JOB.c.task_id, _JOB.c.spec_name, _JOB.c.operation,
            *[column.label(f"instance_{column.key}") for column in _INSTANCE.columns])
@@ -47,7 +48,7 @@ class ClaimedJob:
     id: int
     instance_id: int
     operation: str
-    params: dict
+    params: dict[str, Any]
     attempt: int
     spec_name: str
 
@@ -61,16 +62,16 @@ class JobOutcome:
     seconds: float = 0.0  # how long the operation ran
 
 
-def _running_instances(statement):
+def _running_instances(statement: Select[Any]) -> Select[Any]:
     """A job is claimable only while its instance runs (a suspended instance's jobs wait)."""
     return statement.join(_INSTANCE, _INSTANCE.c.id == _JOB.c.instance_id).where(_INSTANCE.c.status == "running")
 
 
-def _describe(job: ServiceJob) -> dict:
+def _describe(job: ServiceJob) -> dict[str, Any]:
     return {"job_id": job.id, "instance_id": job.instance_id, "operation": job.operation}
 
 
-def _audit_failure(session, job: ServiceJob, error: str, dead: bool) -> None:
+def _audit_failure(session: Session, job: ServiceJob, error: str, dead: bool) -> None:
     audit(session, job.instance_id, "job_failed", SYSTEM.username, job.spec_name, job=job.id,
           operation=job.operation, attempt=job.attempts, error=error)
     if dead:
@@ -78,7 +79,7 @@ def _audit_failure(session, job: ServiceJob, error: str, dead: bool) -> None:
               error=error, attempts=job.attempts)
 
 
-def _audit_retry(session, job: ServiceJob, incident: Incident | None, who: Principal) -> None:
+def _audit_retry(session: Session, job: ServiceJob, incident: Incident | None, who: Principal) -> None:
     audit(session, job.instance_id, "incident_retried", who.username, job.spec_name,
           incident=incident.id if incident is not None else None, job=job.id)
 
@@ -88,7 +89,7 @@ SERVICE_JOBS = queue.register(queue.Queue(
     describe=_describe, scope=_running_instances, on_failure=_audit_failure, on_retry=_audit_retry))
 
 
-def policy_of(settings) -> queue.Policy:
+def policy_of(settings: RuntimeSettings) -> queue.Policy:
     """Service jobs carry their own attempts and backoff base (from the task or the settings, when made)."""
     return queue.Policy(lease_seconds=settings.job_lease_seconds, backoff_max_seconds=settings.job_backoff_max_seconds)
 
@@ -97,8 +98,8 @@ def has_ready_jobs(session: Session) -> bool:
     return queue.has_due(session, SERVICE_JOBS)
 
 
-def claim_jobs(factory: sessionmaker, runtime: ProcessRuntime, limit: int,
-               claimed_by: str | None = CLAIMANT) -> list[ClaimedJob]:
+def claim_jobs(factory: sessionmaker[Session], runtime: ProcessRuntime, limit: int,
+               claimed_by: str | None | Claimant = CLAIMANT) -> list[ClaimedJob]:
     """Up to `limit` jobs become `running`, leased, and named as this worker's claims (by default
     the worker present in this process, if any)."""
     claims = queue.claim(factory, SERVICE_JOBS, policy_of(runtime.settings), limit, claimed_by=claimed_by,
@@ -107,14 +108,14 @@ def claim_jobs(factory: sessionmaker, runtime: ProcessRuntime, limit: int,
                        c.row.spec_name) for c in claims]
 
 
-def run_job(factory: sessionmaker, runtime: ProcessRuntime, job: ClaimedJob,
-            log: logging.Logger | logging.LoggerAdapter | None = None) -> JobOutcome:
+def run_job(factory: sessionmaker[Session], runtime: ProcessRuntime, job: ClaimedJob,
+            log: logging.Logger | logging.LoggerAdapter[Any] | None = None) -> JobOutcome:
     """Run a claimed job's operation, then record its outcome. Raises nothing for operation errors."""
     return run_jobs(factory, runtime, [job], log)[0]
 
 
-def run_jobs(factory: sessionmaker, runtime: ProcessRuntime, jobs: list[ClaimedJob],
-             log: logging.Logger | logging.LoggerAdapter | None = None) -> list[JobOutcome]:
+def run_jobs(factory: sessionmaker[Session], runtime: ProcessRuntime, jobs: list[ClaimedJob],
+             log: logging.Logger | logging.LoggerAdapter[Any] | None = None) -> list[JobOutcome]:
     """Run claimed jobs' operations one after another; their outcomes, in the order of `jobs`. A
     failure is recorded at once. Successes wait to be recorded together while the operations are
     quick: before the next operation runs, those waiting are recorded if the oldest of them has
@@ -131,12 +132,13 @@ def run_jobs(factory: sessionmaker, runtime: ProcessRuntime, jobs: list[ClaimedJ
         raise
 
 
-def release_jobs(factory: sessionmaker, jobs: list[ClaimedJob]) -> None:
+def release_jobs(factory: sessionmaker[Session], jobs: list[ClaimedJob]) -> None:
     """Claimed jobs still running under their attempt (no outcome recorded): free for any worker now."""
     queue.release(factory, SERVICE_JOBS, [(job.id, job.attempt) for job in jobs])
 
 
-def _run_jobs(factory, runtime, jobs: list[ClaimedJob], log) -> list[JobOutcome]:
+def _run_jobs(factory: sessionmaker[Session], runtime: ProcessRuntime, jobs: list[ClaimedJob],
+              log: logging.Logger | logging.LoggerAdapter[Any]) -> list[JobOutcome]:
     bound = runtime.settings.job_outcome_group_seconds
     outcomes: dict[int, JobOutcome] = {}
     waiting: list[tuple[ClaimedJob, Any, float]] = []  # succeeded, not yet recorded: (job, result, seconds)
@@ -159,7 +161,8 @@ def _run_jobs(factory, runtime, jobs: list[ClaimedJob], log) -> list[JobOutcome]
     return [outcomes[job.id] for job in jobs]
 
 
-def _operate(runtime: ProcessRuntime, job: ClaimedJob, log) -> tuple[Any, tuple[str, str] | None]:
+def _operate(runtime: ProcessRuntime, job: ClaimedJob,
+             log: logging.Logger | logging.LoggerAdapter[Any]) -> tuple[Any, tuple[str, str] | None]:
     """The operation's result as JSON data, or (error, traceback) if it failed in any way."""
     context = JobContext(job.id, f"job-{job.id}", job.instance_id, job.attempt, log)
     try:
@@ -176,7 +179,9 @@ def _with_seconds(outcome: JobOutcome, seconds: float) -> JobOutcome:
     return outcome
 
 
-def record_outcomes(factory, runtime, succeeded: list[tuple[ClaimedJob, Any, float]], log) -> dict[int, JobOutcome]:
+def record_outcomes(factory: sessionmaker[Session], runtime: ProcessRuntime,
+                    succeeded: list[tuple[ClaimedJob, Any, float]],
+                    log: logging.Logger | logging.LoggerAdapter[Any]) -> dict[int, JobOutcome]:
     """Record the outcomes of jobs whose operations succeeded: together in one transaction, or,
     should that fail in any way (nothing of it is then kept), each on its own."""
     outcomes: dict[int, JobOutcome] = {}
@@ -193,7 +198,8 @@ def record_outcomes(factory, runtime, succeeded: list[tuple[ClaimedJob, Any, flo
     return outcomes
 
 
-def _record_alone(factory, runtime, job: ClaimedJob, result, log) -> JobOutcome:
+def _record_alone(factory: sessionmaker[Session], runtime: ProcessRuntime, job: ClaimedJob, result: Any,
+                  log: logging.Logger | logging.LoggerAdapter[Any]) -> JobOutcome:
     try:
         # the operation has run: a dropped connection means its outcome is recorded again, not the work
         return once_more_if_disconnected(lambda: record_success(factory, runtime, job, result), log,
@@ -204,12 +210,16 @@ def _record_alone(factory, runtime, job: ClaimedJob, result, log) -> JobOutcome:
         return record_failure(factory, runtime, job, error, traceback.format_exc())
 
 
-def _record_together(factory, runtime, succeeded) -> tuple[dict[int, JobOutcome], list]:
+def _record_together(factory: sessionmaker[Session], runtime: ProcessRuntime,
+                     succeeded: list[tuple[ClaimedJob, Any, float]]
+                     ) -> tuple[dict[int, JobOutcome], list[tuple[ClaimedJob, Any, float]]]:
     """One transaction for the outcomes of jobs of different instances: their rows are read and
     locked first, all in one round trip and in the order of their instances (two groups never
     wait for each other in a circle). A second job of an instance already in the group is left to
     be recorded on its own afterwards (its instance's row changes within the group)."""
-    group, later, instances = [], [], set()
+    group: list[tuple[ClaimedJob, Any, float]] = []
+    later: list[tuple[ClaimedJob, Any, float]] = []
+    instances: set[int] = set()
     for entry in sorted(succeeded, key=lambda entry: (entry[0].instance_id, entry[0].id)):
         (later if entry[0].instance_id in instances else group).append(entry)
         instances.add(entry[0].instance_id)
@@ -222,14 +232,15 @@ def _record_together(factory, runtime, succeeded) -> tuple[dict[int, JobOutcome]
     return outcomes, later
 
 
-def record_success(factory, runtime, job: ClaimedJob, result) -> JobOutcome:
+def record_success(factory: sessionmaker[Session], runtime: ProcessRuntime, job: ClaimedJob, result: Any) -> JobOutcome:
     with transaction(factory) as session:
         with pipelined(session) as connection:  # (the transaction's BEGIN goes with the read)
             found = _JOB_AND_INSTANCE.execute(connection, {"row_id": job.id})
         return _complete(session, runtime, job, found.first(), result)
 
 
-def _complete(session, runtime, job: ClaimedJob, row: dict | None, result) -> JobOutcome:
+def _complete(session: Session, runtime: ProcessRuntime, job: ClaimedJob, row: dict[str, Any] | None,
+              result: Any) -> JobOutcome:
     """The service task of a job whose row (with its instance's, both locked) was read in this
     transaction completes with the operation's result, and the instance moves on."""
     # a job taken over meanwhile has another attempt count
@@ -251,11 +262,12 @@ def _complete(session, runtime, job: ClaimedJob, row: dict | None, result) -> Jo
     return JobOutcome(job.id, job.operation, "done")
 
 
-def _finish(session, job_id: int, **values) -> None:
+def _finish(session: Session, job_id: int, **values: Any) -> None:
     _UPDATE_JOB.execute(core(session), {**values, "row_id": job_id})
 
 
-def record_failure(factory, runtime, job: ClaimedJob, error: str, trace: str | None = None) -> JobOutcome:
+def record_failure(factory: sessionmaker[Session], runtime: ProcessRuntime, job: ClaimedJob, error: str,
+                   trace: str | None = None) -> JobOutcome:
     """Again after a backoff, or an incident after the last attempt (runtime.queue)."""
     with transaction(factory) as session:
         outcome, _ = queue.record_failure(session, SERVICE_JOBS, policy_of(runtime.settings), job.id, job.attempt,
@@ -268,6 +280,6 @@ def retry_incident(session: Session, incident_id: int, who: Principal) -> Incide
     return queue.retry_incident(session, incident_id, who)
 
 
-def run_ready_jobs(factory: sessionmaker, runtime: ProcessRuntime, limit: int = 50) -> list[JobOutcome]:
+def run_ready_jobs(factory: sessionmaker[Session], runtime: ProcessRuntime, limit: int = 50) -> list[JobOutcome]:
     """Claim a batch and run it here (the Prefect flow does the same, in one flow run)."""
     return run_jobs(factory, runtime, claim_jobs(factory, runtime, limit))

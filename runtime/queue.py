@@ -22,19 +22,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Select, Table, Update, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from kernel.clock import utcnow
-from kernel.db import transaction
+from kernel.db import table_of, transaction
 from kernel.errors import Conflict, Forbidden, NotFound
 from kernel.principal import Principal
 from runtime.models import Incident
 from runtime.store import audit, core
-from runtime.workers import CLAIMANT, claimable_again, current_claimant
+from runtime.workers import CLAIMANT, Claimant, claimable_again, current_claimant
 
 
 @dataclass(frozen=True)
@@ -71,14 +71,14 @@ class Queue:
     name: str
     model: Any
     states: States
-    describe: Callable[[Any], dict]
-    scope: Callable[[Select], Select] = lambda statement: statement
+    describe: Callable[[Any], dict[str, Any]]
+    scope: Callable[[Select[Any]], Select[Any]] = lambda statement: statement
     on_failure: Callable[..., None] | None = None
     on_retry: Callable[..., None] | None = None
 
     @property
-    def table(self):
-        return self.model.__table__
+    def table(self) -> Table:
+        return table_of(self.model)
 
 
 _QUEUES: dict[str, Queue] = {}
@@ -101,7 +101,7 @@ def queue_named(name: str) -> Queue:
 
 def backoff_seconds(attempt: int, base: float, cap: float) -> float:
     """The wait after failed attempt number `attempt` (1, 2, …): base, 2·base, 4·base … at most cap."""
-    return min(base * 2 ** (attempt - 1), cap)
+    return min(base * 2.0 ** (attempt - 1), cap)
 
 
 def after_failure(attempt: int, max_attempts: int, permanent: bool = False) -> str:
@@ -110,7 +110,7 @@ def after_failure(attempt: int, max_attempts: int, permanent: bool = False) -> s
 
 
 # ------------------------------------------------------------------ claiming
-def claimable(queue: Queue, now, claimant: str | None = None):
+def claimable(queue: Queue, now: datetime, claimant: str | None = None) -> ColumnElement[bool]:
     """SQL: ready and due, or claimed with a lease that ran out or a worker that is gone."""
     t, s = queue.table.c, queue.states
     return or_(and_(t.state == s.ready, t.next_attempt_at <= now),
@@ -131,8 +131,8 @@ class Claim:
     row: Any
 
 
-def claim(factory: sessionmaker, queue: Queue, policy: Policy, limit: int, columns=(),
-          claimed_by: str | None = CLAIMANT) -> list[Claim]:
+def claim(factory: sessionmaker[Session], queue: Queue, policy: Policy, limit: int,
+          columns: tuple[ColumnElement[Any], ...] = (), claimed_by: str | None | Claimant = CLAIMANT) -> list[Claim]:
     """Up to `limit` items become claimed, leased and named as this worker's claims (by default the
     worker present in this thread, if any)."""
     now = utcnow()
@@ -145,7 +145,7 @@ def claim(factory: sessionmaker, queue: Queue, policy: Policy, limit: int, colum
         if policy.dead_when_claimed_exhausted:
             exhausted = [row for row in rows if row.attempts >= policy.max_attempts]
             for row in exhausted:
-                item = session.get(queue.model, row.id)
+                item = session.get_one(queue.model, row.id)  # (just read, and locked)
                 item.last_error = f"no outcome after {row.attempts} attempts (the worker stopped each time)"
                 _bury(session, queue, item, item.last_error)
             rows = [row for row in rows if row.attempts < policy.max_attempts]
@@ -162,17 +162,17 @@ def still_claimed(queue: Queue, state: str, attempts: int, attempt: int) -> bool
     return state == queue.states.claimed and attempts == attempt
 
 
-def done_values(queue: Queue) -> dict:
+def done_values(queue: Queue) -> dict[str, Any]:
     """The columns of an item that succeeded (written by its queue, with its own)."""
     return {"state": queue.states.done, "locked_until": None, "last_error": None}
 
 
-def record_done(session: Session, queue: Queue, item_id: int, attempt: int, **values) -> bool:
+def record_done(session: Session, queue: Queue, item_id: int, attempt: int, **values: Any) -> bool:
     """The claimed item succeeded (False: the claim was taken over or the item cancelled meanwhile)."""
     t = queue.table.c
-    changed = core(session).execute(
+    changed = cast(CursorResult[Any], core(session).execute(
         update(queue.table).where(t.id == item_id, t.state == queue.states.claimed, t.attempts == attempt)
-        .values(**done_values(queue), **values))
+        .values(**done_values(queue), **values)))
     return changed.rowcount == 1
 
 
@@ -197,16 +197,16 @@ def record_failure(session: Session, queue: Queue, policy: Policy, item_id: int,
     return "retry", row
 
 
-def _bury(session: Session, queue: Queue, row, error: str) -> None:
+def _bury(session: Session, queue: Queue, row: Any, error: str) -> None:
     """A dead letter: the item stays, dead, and an incident tells ops about it."""
     row.state, row.locked_until = queue.states.dead, None
     session.add(Incident(queue=queue.name, item_id=row.id, error=error, attempts=row.attempts, **queue.describe(row)))
 
 
-_RELEASE = {}
+_RELEASE: dict[str, Update] = {}
 
 
-def release(factory: sessionmaker, queue: Queue, claims: list[tuple[int, int]]) -> None:
+def release(factory: sessionmaker[Session], queue: Queue, claims: list[tuple[int, int]]) -> None:
     """Claims (id, attempt) of a batch that broke off, still without an outcome: free for any worker now."""
     if not claims:
         return
@@ -240,7 +240,7 @@ def retry_incident(session: Session, incident_id: int, who: Principal) -> Incide
     return incident
 
 
-def retry_item(session: Session, queue_name: str, item_id: int, who: Principal):
+def retry_item(session: Session, queue_name: str, item_id: int, who: Principal) -> Any:
     """The same for a dead item named by its queue and id (its open incident, if any, is resolved)."""
     _require_ops(who)
     queue = queue_named(queue_name)
@@ -260,7 +260,7 @@ def _require_ops(who: Principal) -> None:
         raise Forbidden("only ops run a dead letter again")
 
 
-def _run_again(session: Session, queue: Queue, row, incident: Incident | None, who: Principal) -> None:
+def _run_again(session: Session, queue: Queue, row: Any, incident: Incident | None, who: Principal) -> None:
     row.state, row.attempts, row.next_attempt_at = queue.states.ready, 0, utcnow()
     row.locked_until = row.last_error = None  # (the incident keeps the error)
     if incident is not None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from runtime.engine import ProcessEngine, ProcessSpec
 from kernel.errors import Forbidden, NotFound
 from kernel.principal import Principal
-from runtime.models import Deployment, ProcessDefinition
+from runtime.models import Deployment, HumanTask, ProcessDefinition
 from runtime.settings import RuntimeSettings
 from runtime.workflow_cache import WorkflowCache
 
@@ -26,13 +26,13 @@ class JobContext:
     log: Any
 
 
-Operation = Callable[[dict, JobContext], Any]
+Operation = Callable[[dict[str, Any], JobContext], Any]
 
 
 class OperationRegistry:
     """Named Python operations that service tasks call (`serviceTaskOperator id` in the BPMN)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._operations: dict[str, Operation] = {}
 
     def register(self, name: str, operation: Operation) -> None:
@@ -49,7 +49,7 @@ class OperationRegistry:
 
 
 TaskGuard = Callable[..., None]
-TaskCompletion = Callable[..., "dict | None"]
+TaskCompletion = Callable[..., "dict[str, Any] | None"]
 
 
 class TaskGuards:
@@ -58,13 +58,13 @@ class TaskGuards:
     variables, action, data) raises to refuse (e.g. nobody approves their own offer) and changes
     nothing. What a completion decides is the task's completion's to record (TaskCompletions)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._guards: dict[str, TaskGuard] = {}
 
     def register(self, name: str, guard: TaskGuard) -> None:
         self._guards[name] = guard
 
-    def check(self, name: str | None, *args) -> None:
+    def check(self, name: str | None, *args: Any) -> None:
         if not name:
             return
         try:
@@ -83,7 +83,7 @@ class TaskCompletions:
     data the completion carries into the process (e.g. the facts of a resubmitted offer). Claim and
     delegation never run it."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._completions: dict[str, TaskCompletion] = {}
         self._by_guard: dict[str, str] = {}
 
@@ -102,7 +102,7 @@ class TaskCompletions:
             return completion or None
         return self._by_guard.get(guard) if guard else None
 
-    def run(self, name: str | None, *args) -> dict:
+    def run(self, name: str | None, *args: Any) -> dict[str, Any]:
         """Runs the completion; returns the data it adds to the completion (facts only the domain knows)."""
         if not name:
             return {}
@@ -126,7 +126,7 @@ class ProcessRuntime:
         self.guards = TaskGuards()
         self.completions = TaskCompletions()
         # process key -> view(session, who, task, variables) -> dict: what a person needs to decide the task
-        self.task_views: dict[str, Callable[..., dict | None]] = {}
+        self.task_views: dict[str, Callable[..., dict[str, Any] | None]] = {}
         # Processes and messages that only their business records start and send (an offer's approval,
         # a customer's answer): the generic start and message endpoints refuse them.
         self.domain_processes: set[str] = set()
@@ -139,7 +139,7 @@ class ProcessRuntime:
         self._latest: dict[str, tuple[int, int]] = {}  # process key -> (definition id, version)
         self._lock = threading.Lock()
 
-    def register_task_view(self, process_key: str, view: Callable[..., dict | None]) -> None:
+    def register_task_view(self, process_key: str, view: Callable[..., dict[str, Any] | None]) -> None:
         """What a person needs to decide the tasks of this process, shown beside them."""
         self.task_views[process_key] = view
 
@@ -159,7 +159,7 @@ class ProcessRuntime:
             raise NotFound(f"process definition {definition_id} not found")
         bundle = self._bundles.get(definition.deployment_id)
         if bundle is None:
-            deployment = session.get(Deployment, definition.deployment_id)
+            deployment = session.get_one(Deployment, definition.deployment_id)  # (a foreign key)
             files = {name: text.encode() for name, text in deployment.files.items()}
             bundle = self.engine.parse_bundle(files)
             with self._lock:
@@ -194,7 +194,8 @@ class ProcessRuntime:
         if message_name in self.domain_messages:
             raise Forbidden(f"message {message_name!r} comes only from its own channel (mail, the customer's link)")
 
-    def task_context(self, session: Session, who, task, variables: dict) -> dict | None:
+    def task_context(self, session: Session, who: Principal, task: HumanTask,
+                     variables: dict[str, Any]) -> dict[str, Any] | None:
         view = self.task_views.get(task.process_key)
         return view(session, who, task, variables) if view is not None else None
 

@@ -25,12 +25,15 @@ import os
 import secrets
 import socket
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from enum import Enum
 from pathlib import Path
+from typing import Any, Final, TextIO, cast
 
-from sqlalchemy import String, and_, delete, exists, or_, select, update
-from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
+from sqlalchemy import ColumnElement, CursorResult, String, and_, delete, exists, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from kernel.db import Base, transaction
 from kernel.clock import utcnow
@@ -50,14 +53,21 @@ class Worker(Base):
     alive_until: Mapped[datetime]  # no heartbeat by then: its claims are abandoned
 
 
-def abandoned(claimed_by, now: datetime):
+def abandoned(claimed_by: ColumnElement[str | None], now: datetime) -> ColumnElement[bool]:
     """SQL: the claim names no incarnation that is alive now."""
     alive = select(Worker.name).where(Worker.incarnation == claimed_by, Worker.alive_until >= now)
     return and_(claimed_by.is_not(None), ~exists(alive))
 
 
 _local = threading.local()  # the worker present in a thread: its loop claims one batch at a time
-CLAIMANT = object()  # a claim function's default: the worker present in this thread
+
+
+class Claimant(Enum):
+    """The type of CLAIMANT (a sentinel of its own, so that it types apart from names and None)."""
+    PRESENT = "the worker present in this thread"
+
+
+CLAIMANT: Final = Claimant.PRESENT  # a claim function's default: the worker present in this thread
 
 
 def current_claimant() -> str | None:
@@ -67,7 +77,7 @@ def current_claimant() -> str | None:
     return presence.incarnation if presence is not None else None
 
 
-def claimable_again(claimed_by, now: datetime, claimant: str | None):
+def claimable_again(claimed_by: ColumnElement[str | None], now: datetime, claimant: str | None) -> ColumnElement[bool]:
     """SQL: a claim whose worker is gone, or one of the claimant's own. A worker claims its next
     batch only when it is done with the last, so a claim of its own still open then is one it lost
     track of (its commit went through, the answer was lost with the connection)."""
@@ -79,10 +89,11 @@ def claimable_again(claimed_by, now: datetime, claimant: str | None):
 class Presence:
     """This process as a worker: its name (locked), its row, its heartbeat."""
 
-    def __init__(self, factory: sessionmaker, settings: RuntimeSettings):
+    def __init__(self, factory: sessionmaker[Session], settings: RuntimeSettings) -> None:
         self.factory, self.settings = factory, settings
-        self.name = self.incarnation = None
-        self._lock_file = None
+        self.name: str | None = None
+        self.incarnation: str | None = None
+        self._lock_file: TextIO | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -130,8 +141,9 @@ class Presence:
             try:
                 with transaction(self.factory) as session:
                     alive_until = utcnow() + timedelta(seconds=self.settings.worker_stale_seconds)
-                    beat = session.execute(update(Worker).where(Worker.incarnation == self.incarnation)
-                                           .values(alive_until=alive_until))
+                    # (an UPDATE's result is a CursorResult: the row count)
+                    beat = cast(CursorResult[Any], session.execute(
+                        update(Worker).where(Worker.incarnation == self.incarnation).values(alive_until=alive_until)))
                     if beat.rowcount == 0:  # the row went (deleted by hand, say): this worker is here again
                         session.execute(delete(Worker).where(Worker.name == self.name))
                         session.add(Worker(name=self.name, incarnation=self.incarnation, host=socket.gethostname(),
@@ -154,7 +166,7 @@ class Presence:
 
 
 @contextmanager
-def present(factory: sessionmaker, settings: RuntimeSettings):
+def present(factory: sessionmaker[Session], settings: RuntimeSettings) -> Iterator[Presence]:
     """This thread is a worker while the block runs: work it claims names its incarnation."""
     presence = Presence(factory, settings).start()
     previous, _local.presence = getattr(_local, "presence", None), presence
