@@ -9,8 +9,21 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from api.schemas import Text, UtcDatetime, not_nullable
 from domain.customers.inputs import AddressIn, ContactIn, CustomerFields, CustomerIn, MainAddressIn  # noqa: F401
-from domain.fields import (Amount, Consent, Country, Currency, DocumentKind, Email, Language, Percent,  # noqa: F401
-                           Phone, Size, Status, Strict, TaxTreatment)
+from domain.fields import (  # noqa: F401
+    Amount,
+    Consent,
+    Country,
+    Currency,
+    DocumentKind,
+    Email,
+    Language,
+    Percent,
+    Phone,
+    Size,
+    Status,
+    Strict,
+    TaxTreatment,
+)
 
 # Amounts leave the API as text with two decimals ("5000.00"): exact, and no client parses a float.
 AmountOut = Annotated[Decimal, PlainSerializer(lambda v: str(v.quantize(Decimal("0.01"))), return_type=str)]

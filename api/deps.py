@@ -1,8 +1,9 @@
 """Dependencies of the routers: the unit of work, the current user and role checks."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Iterator
+from typing import Annotated
 
 import jwt
 from fastapi import Depends, HTTPException, Request
@@ -10,8 +11,8 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kernel.principal import Principal
 from domain.users import User, principal_of
+from kernel.principal import Principal
 from kontor.bootstrap import Kontor
 from runtime.runtime import ProcessRuntime
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from kernel.transient import is_transient_database_error
 from kernel.errors import KontorError, RetryLater
+from kernel.transient import is_transient_database_error
 
 log = logging.getLogger("kontor.api")
 # the message of a request that does not fit the OpenAPI document (a business rule says what it checks)

@@ -32,9 +32,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.asgi_answers import send_error, send_unavailable
 from api.deps import current_principal
-from runtime.idempotency import IdempotencyStore, Lease, Refusal, request_hasher
-from kontor.bootstrap import Kontor
 from kernel.transient import is_transient_database_error
+from kontor.bootstrap import Kontor
+from runtime.idempotency import IdempotencyStore, Lease, Refusal, request_hasher
 
 log = logging.getLogger("kontor.api")
 
@@ -210,7 +210,7 @@ class LeaseKeeper:
             try:
                 await asyncio.wait_for(self._stopped.wait(), every)
                 return
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             try:
                 renewed = await run_in_threadpool(self.store.renew, self._last)

@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.customer_schemas import Amount, AmountOut, Currency, Email, Phone, Strict
-from domain.fields import Day
 from api.schemas import Text, not_nullable
+from domain.fields import Day
 
 LeadStatus = Literal["new", "qualified", "disqualified", "converted"]
 LeadSource = Literal["web_form", "email", "phone", "fair", "referral", "import", "other"]

@@ -163,7 +163,8 @@ class Workers:
         with self.lock:
             self.processes[-1].send_signal(signal.SIGKILL)
             self.processes[-1].wait()
-            self.processes.append(_process(["worker"], self.env, self.data_dir / f"worker-{len(self.processes) + 1}.log"))
+            log = self.data_dir / f"worker-{len(self.processes) + 1}.log"
+            self.processes.append(_process(["worker"], self.env, log))
 
     def _keep_one_running(self) -> None:
         while not self.stopped.wait(0.5):

@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections: {', '.join(SECTIONS)}")
     parser.add_argument("--instances", type=int, default=1000, help="instances per throughput run")
     parser.add_argument("--processes", type=int, default=2, help="driver processes for the parallel PostgreSQL run")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of the parallel PostgreSQL run (the median counts)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of the parallel PostgreSQL run (the median counts)")
     parser.add_argument("--requests", type=int, default=200, help="HTTP request rounds")
     parser.add_argument("--logins", type=int, default=16, help="clients logging in at once for 'login'")
     parser.add_argument("--login-seconds", type=float, default=10.0, help="how long each phase of 'login' lasts")

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 
 from bench.common import stopwatch, summary_ms
-from kernel.principal import SYSTEM
 from flows.worker import start_worker_thread
+from kernel.principal import SYSTEM
 from runtime.instances import start_instance
 from runtime.models import AuditEvent, ProcessInstance, ServiceJob
 

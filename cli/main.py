@@ -14,16 +14,15 @@ from pydantic_settings import SettingsError
 
 from kontor.settings import Settings
 
-
 STARTUP_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)  # about 15 s for a database that is restarting
 
 
 def _bootstrap(settings: Settings):
     """Migrate and deploy; a passing database error (the server restarting, a dropped connection)
     is tried again a few times, so that a worker or API started beside its database comes up."""
-    from kontor.bootstrap import bootstrap
-    from kernel.transient import is_transient_database_error
     from kernel.errors import SpecError
+    from kernel.transient import is_transient_database_error
+    from kontor.bootstrap import bootstrap
 
     for delay in (*STARTUP_RETRY_DELAYS, None):
         try:
@@ -55,9 +54,9 @@ def cmd_deploy(settings: Settings, _args) -> int:
 
 
 def cmd_user_add(settings: Settings, args) -> int:
-    from kontor.bootstrap import bootstrap
     from domain.users import add_user
     from kernel.errors import KontorError
+    from kontor.bootstrap import bootstrap
 
     kontor = bootstrap(settings, deploy=False)
     try:
@@ -125,9 +124,9 @@ def cmd_serve(settings: Settings, args) -> int:
     import uvicorn
 
     from api.app import create_app
-    from kontor.bootstrap import settle_long_running_process
     from cli.embedded import local_mailboxes, start_local_mail, start_prefect_server, stop_process
     from kernel.private_files import secure_data_folder
+    from kontor.bootstrap import settle_long_running_process
 
     prefect_server = local_mail = kontor = worker = None
     secure_data_folder(settings.data_dir, settings.sqlite_path)  # private before anything puts files there

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from domain import login_throttle, security_events, users
-from kernel.module import Module
 from domain.login_settings import LoginSettings
+from kernel.module import Module
 
 
 def wire(kontor) -> None:

@@ -8,8 +8,17 @@ from decimal import Decimal
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import (AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema,
-                      WrapValidator, model_validator)
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    WrapValidator,
+    model_validator,
+)
 from pydantic import Strict as StrictMode
 
 MAX_JSON_DEPTH = 32

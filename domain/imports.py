@@ -19,16 +19,16 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.catalog.inputs import ProductIn  # the same rules as the API's forms
 from domain.catalog.commands import create_product, require_catalog_maintainer
+from domain.catalog.inputs import ProductIn  # the same rules as the API's forms
 from domain.catalog.models import Product
 from domain.customers.access import require_creator
 from domain.customers.commands import add_contact, create_customer
-from domain.customers.inputs import ContactIn, CustomerIn
 from domain.customers.duplicates import NameIndex, find_duplicates
+from domain.customers.inputs import ContactIn, CustomerIn
 from domain.customers.models import Address, Contact, Customer
-from kernel.principal import STAFF_ROLES, Principal
 from kernel.errors import Forbidden, KontorError, ValidationFailed
+from kernel.principal import STAFF_ROLES, Principal
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
@@ -86,7 +86,7 @@ def read_rows(kind: str, filename: str, content: bytes) -> list[tuple[int, dict,
     header, rows = _read_table(filename, content)
     names = {" ".join(a.split()).casefold(): name for name, aliases in COLUMNS[kind].items() for a in aliases}
     fields = [names.get(" ".join(str(h).split()).casefold()) if h is not None else None for h in header]
-    unknown = [str(h) for h, f in zip(header, fields) if h is not None and f is None]
+    unknown = [str(h) for h, f in zip(header, fields, strict=True) if h is not None and f is None]
     if unknown:
         raise file_error(filename, f"unknown columns {', '.join(unknown)}; known: "
                                    + ", ".join(a[0] for a in COLUMNS[kind].values()))
@@ -100,7 +100,7 @@ def read_rows(kind: str, filename: str, content: bytes) -> list[tuple[int, dict,
     result = []
     for number, cells in rows:
         values, errors = {}, []
-        for name, cell in zip(fields, cells):
+        for name, cell in zip(fields, cells, strict=False):  # a row may be shorter or longer than its header
             cell = _clean(cell)
             if name is None or cell is None:
                 continue

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from domain.customers.timeline import record_trace
-from kernel.lifecycle import Lifecycle, Transition
 from kernel.errors import Conflict
+from kernel.lifecycle import Lifecycle, Transition
 
 
 @dataclass(frozen=True)

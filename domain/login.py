@@ -16,8 +16,8 @@ from domain.login_throttle import ThrottleRules, keys_for, read_state, record_fa
 from domain.passwords import PasswordGate, password_matches
 from domain.security_events import LOGIN_FAILED, record_event
 from domain.users import User
-from kernel.db import transaction
 from kernel.clock import utcnow
+from kernel.db import transaction
 from kernel.errors import TooManyAttempts
 
 

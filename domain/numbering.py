@@ -8,8 +8,8 @@ from __future__ import annotations
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from kernel.db import Base, dialect_insert
 from kernel import module
+from kernel.db import Base, dialect_insert
 
 
 class NumberSeries(Base):

@@ -109,7 +109,7 @@ def tier_for_quantity(entry: PriceListEntry, quantity: Decimal) -> PriceTier:
     if len(set(minimums)) != len(minimums):
         raise PricingError(f"ambiguous price list: product {entry.product_id} in {entry.currency} "
                            "has two tiers with the same min_quantity")
-    reached = [t for t, minimum in zip(entry.tiers, minimums) if minimum <= quantity]
+    reached = [t for t, minimum in zip(entry.tiers, minimums, strict=True) if minimum <= quantity]
     if not reached:
         raise PricingError(f"no price tier of product {entry.product_id} in {entry.currency} "
                            f"for quantity {_number(quantity)}")

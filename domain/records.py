@@ -3,9 +3,9 @@ documents, imports and exports."""
 from __future__ import annotations
 
 from domain import numbering
+from domain.settings import CompanySettings
 from kernel import documents as stored_documents
 from kernel.module import Module
-from domain.settings import CompanySettings
 
 MODULE = Module(
     name="records",

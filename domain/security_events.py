@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from kernel.db import Base
 from kernel.clock import utcnow
+from kernel.db import Base
 
 LOGIN_FAILED = "login_failed"
 PASSWORD_CHANGED = "password_changed"

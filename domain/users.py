@@ -13,11 +13,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 import domain.customers.models  # noqa: F401  (the customer table portal users belong to)
 from domain.passwords import MIN_LENGTH, PasswordGate, hash_password, password_matches
 from domain.security_events import LOGGED_OUT_EVERYWHERE, PASSWORD_CHANGED, USER_DEACTIVATED, record_event
-from kernel.db import Base
 from kernel.clock import utcnow
-from kernel.principal import Principal, normalize_group
+from kernel.db import Base
 from kernel.errors import Conflict, ValidationFailed
-
+from kernel.principal import Principal, normalize_group
 
 
 class User(Base):

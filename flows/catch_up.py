@@ -6,8 +6,8 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 from prefect.context import FlowRunContext
 
-from runtime.offline_runs import claim_for_report
 from kontor.bootstrap import current
+from runtime.offline_runs import claim_for_report
 
 
 @flow(name="report-offline-runs", log_prints=False)

@@ -4,9 +4,8 @@ see every attempt in Prefect. The `*_round` functions are the work itself: the w
 without a flow run while Prefect cannot be reached (flows.rounds)."""
 from __future__ import annotations
 
-from prefect import flow, get_run_logger
-
 from imapclient.exceptions import IMAPClientError
+from prefect import flow, get_run_logger
 
 from kontor.bootstrap import current
 from mailers.dispatch import send_due_mail

@@ -8,11 +8,11 @@ import logging
 import os
 import socket
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
-from runtime.offline_runs import PREFECT_UNREACHABLE, REPORT_LIMIT, has_unreported, record_offline_run
 from flows.prefect_link import PrefectLink
 from kernel.clock import utcnow
+from runtime.offline_runs import PREFECT_UNREACHABLE, REPORT_LIMIT, has_unreported, record_offline_run
 
 log = logging.getLogger("kontor.worker")
 

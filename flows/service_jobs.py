@@ -15,7 +15,7 @@ from runtime.jobs import claim_jobs, run_jobs
 def service_jobs_round(kontor, log, limit: int | None = None) -> dict:
     jobs = claim_jobs(kontor.sessions, kontor.runtime, limit or kontor.settings.job_batch_size)
     summary = {"claimed": len(jobs), "done": 0, "failed": 0}
-    for job, outcome in zip(jobs, run_jobs(kontor.sessions, kontor.runtime, jobs, log=log)):
+    for job, outcome in zip(jobs, run_jobs(kontor.sessions, kontor.runtime, jobs, log=log), strict=True):
         line = (f"job #{job.id} {job.operation} attempt {job.attempt} (instance {job.instance_id}): "
                 f"{outcome.state} in {outcome.seconds * 1000:.0f} ms" + (f": {outcome.error}" if outcome.error else ""))
         if outcome.state == "incident":

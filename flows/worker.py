@@ -10,8 +10,8 @@ import threading
 import time
 
 from flows.rounds import Rounds
-from kontor.bootstrap import Kontor, set_current
 from kernel.clock import utcnow
+from kontor.bootstrap import Kontor, set_current
 from mailers.outbox import has_due_mail
 from runtime.jobs import has_ready_jobs
 from runtime.timers import due_timer_ids, next_due_at

@@ -79,7 +79,7 @@ class DocumentStore:
         return self.path(sha256).read_bytes()
 
     @classmethod
-    def under(cls, data_dir: Path) -> "DocumentStore":
+    def under(cls, data_dir: Path) -> DocumentStore:
         """The store of a Kontor installation: documents/ in its data folder."""
         return cls(data_dir / "documents")
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import inspect
 import secrets
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator

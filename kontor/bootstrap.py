@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.documents import DocumentOwners
 from domain.passwords import PasswordGate, configure_hashing
 from kernel.db import make_engine, make_session_factory, migrate, transaction
+from kernel.module import Module
 from kernel.private_files import secure_data_folder
+from kontor.modules import MODULES
 from kontor.settings import Settings
 from mailers.compose import MailTemplates
 from mailers.routes import MailRoutes
-from kernel.module import Module
-from kontor.modules import MODULES
 from runtime.runtime import ProcessRuntime
 
 

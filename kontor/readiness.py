@@ -12,7 +12,7 @@ import smtplib
 import ssl
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import httpx
 from sqlalchemy import text

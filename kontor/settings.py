@@ -10,8 +10,15 @@ section, the one instance bootstrap() reads is what every layer receives. A new 
 comes with its line in kontor/modules.py; compose_settings refuses a variable two sections declare."""
 from __future__ import annotations
 
-from kernel.settings import (KNOWN_WEAK_SECRETS, REPO_ROOT, CoreSettings, SettingsSection, compose_settings,
-                             declared_fields, sections_of)
+from kernel.settings import (
+                             KNOWN_WEAK_SECRETS,
+                             REPO_ROOT,
+                             CoreSettings,
+                             SettingsSection,
+                             compose_settings,
+                             declared_fields,
+                             sections_of,
+)
 from kontor.modules import MODULES
 from kontor.serving import ApiSettings, WorkerSettings
 from mailers.settings import MailboxConfig

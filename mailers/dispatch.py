@@ -11,10 +11,10 @@ from sqlalchemy.orm import sessionmaker
 
 from kernel.db import transaction
 from kernel.documents import DocumentStore
-from mailers.settings import MailSettings
 from kernel.transient import once_more_if_disconnected
 from mailers.compose import OWN_TEMPLATES, ComposeError, MailTemplates, compose
 from mailers.outbox import MailPolicy, OutboxMail, claim_mail, record_failure, record_sent, release_mail
+from mailers.settings import MailSettings
 from mailers.smtp import send_messages
 
 

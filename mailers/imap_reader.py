@@ -1,8 +1,8 @@
 """Reading a mailbox over IMAP (imapclient): every message not yet marked as taken in, by UID, fetched
-in chunks, one transaction per chunk; the mark (a keyword, and \\Seen) is set on the server only after the
-commits of its chunk. A crash in between leaves the message unmarked: the next round finds its Message-ID stored already and
-only marks it, so nothing is taken in twice. A message that cannot be taken in at all is kept in
-quarantine with the error, never dropped."""
+in chunks, one transaction per chunk; the mark (a keyword, and \\Seen) is set on the server only after
+the commits of its chunk. A crash in between leaves the message unmarked: the next round finds its
+Message-ID stored already and only marks it, so nothing is taken in twice. A message that cannot be
+taken in at all is kept in quarantine with the error, never dropped."""
 from __future__ import annotations
 
 import logging
@@ -18,11 +18,11 @@ from sqlalchemy.orm import sessionmaker
 
 from kernel.db import transaction
 from kernel.documents import DocumentStore
-from mailers.settings import MailboxConfig, MailSettings
 from mailers.inbound_models import InboundMail
 from mailers.intake import ChunkKnowledge, Mailbox, take_in
 from mailers.parse import clean, content_id, parse
 from mailers.routes import MailRoutes
+from mailers.settings import MailboxConfig, MailSettings
 from runtime.runtime import ProcessRuntime
 
 TAKEN_IN = "KontorTakenIn"  # the IMAP keyword of messages Kontor has stored

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kernel.db import Base
 from kernel.clock import utcnow
+from kernel.db import Base
 
 # How a message found its way (the routing layers in order), or why it did not.
 ROUTES = ("reply_token", "thread", "subject_tag", "sender", "new_lead", "quarantine", "automatic", "manual")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kernel.documents import DocumentStore
+from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kernel.listing import PageRequest, page_of
 from kernel.principal import Principal
 from mailers.inbound_models import InboundMail
@@ -17,7 +18,6 @@ from mailers.intake import apply_route
 from mailers.outbox import OutboxMail
 from mailers.routes import MailRoutes
 from mailers.routing import manual
-from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from runtime.runtime import ProcessRuntime
 
 INBOUND_SORTS = {"id": InboundMail.id, "received_at": InboundMail.received_at, "sender": InboundMail.sender,

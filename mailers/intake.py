@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from kernel.clock import utcnow
 from kernel.documents import Document, DocumentStore
+from kernel.errors import Conflict, ValidationFailed
 from kernel.principal import Principal
-from mailers.settings import MailSettings
 from mailers.classify import Automatic, classify
 from mailers.inbound_models import InboundMail
 from mailers.outbox import OutboxMail
@@ -31,7 +31,7 @@ from mailers.proof_text import without_proof
 from mailers.reply_text import reply_text
 from mailers.routes import MailRoutes
 from mailers.routing import Route, route
-from kernel.errors import Conflict, ValidationFailed
+from mailers.settings import MailSettings
 from runtime.messages import correlate_message
 from runtime.runtime import ProcessRuntime
 
@@ -57,7 +57,7 @@ class ChunkKnowledge:
     recent: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, session: Session, message_ids: list[str], senders: list[str]) -> "ChunkKnowledge":
+    def of(cls, session: Session, message_ids: list[str], senders: list[str]) -> ChunkKnowledge:
         stored = set(session.scalars(select(InboundMail.message_id).where(InboundMail.message_id.in_(message_ids))))
         recent = dict(session.execute(
             select(InboundMail.sender, func.count()).where(InboundMail.sender.in_(senders),

@@ -62,7 +62,7 @@ class Dovecot:
     _temporary_root: bool = False
     _run_dir: Path | None = None  # Dovecot's sockets: a short path (sockets allow 107 bytes)
 
-    def start(self, timeout: float = 15) -> "Dovecot":
+    def start(self, timeout: float = 15) -> Dovecot:
         binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
         if not Path(binary).exists():
             raise MailServerError("Dovecot is not installed: apt-get install -y " + " ".join(DOVECOT_PACKAGES)
@@ -219,7 +219,7 @@ class SmtpRelay:
     certificate: tuple[Path, Path] | None = None  # (certificate, key) in PEM for starttls and tls
     controller: Controller | None = None
 
-    def start(self) -> "SmtpRelay":
+    def start(self) -> SmtpRelay:
         self.handler = _DeliverToLmtp(self.lmtp_port)
         options: dict = {}
         if self.username:
@@ -256,7 +256,7 @@ class LocalMail:
 
     @classmethod
     def start(cls, folder: Path, smtp_port: int | None = None, imap_port: int | None = None,
-              mail_root: Path | None = None) -> "LocalMail":
+              mail_root: Path | None = None) -> LocalMail:
         dovecot = Dovecot(folder, mail_root=mail_root, **({"imap_port": imap_port} if imap_port else {})).start()
         try:
             smtp = SmtpRelay(dovecot.lmtp_port, **({"port": smtp_port} if smtp_port else {})).start()

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from kernel.module import Module
-from mailers.settings import MailSettings
 from mailers import inbound_models, outbox
+from mailers.settings import MailSettings
 
 MODULE = Module(
     name="mail",

@@ -24,8 +24,8 @@ from kernel.db import Base, transaction
 from kernel.errors import Forbidden, NotFound, ValidationFailed
 from kernel.listing import PageRequest, page_of
 from kernel.principal import Principal
-from mailers.settings import MailSettings
 from mailers import tokens
+from mailers.settings import MailSettings
 from runtime import queue
 from runtime.models import QueueItem
 from runtime.workers import CLAIMANT

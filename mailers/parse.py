@@ -9,12 +9,12 @@ import hashlib
 import html
 import re
 from dataclasses import dataclass, field
-from email.headerregistry import Address
+from datetime import datetime, timezone
 from email.errors import HeaderParseError
 from email.header import decode_header
+from email.headerregistry import Address
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
-from datetime import datetime, timezone
 from html.parser import HTMLParser
 
 _MSGID = re.compile(r"<[^<>\s]+>")

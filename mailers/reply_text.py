@@ -43,7 +43,8 @@ def reply_text(text: str) -> str:
                 or _joined_attribution(lines, index) or _SIGNATURE.match(line):
             cut = index
             break
-        if _OUTLOOK_HEADER.match(line) and any(_OUTLOOK_NEXT.match(following) for following in lines[index + 1:index + 4]):
+        if _OUTLOOK_HEADER.match(line) and any(_OUTLOOK_NEXT.match(following)
+                                               for following in lines[index + 1:index + 4]):
             cut = index
             break
         if line.startswith(">") and index >= quoted_tail:

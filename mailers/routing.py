@@ -20,12 +20,12 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailers.settings import MailSettings
 from mailers import tokens
 from mailers.authentication import failed_checks
 from mailers.outbox import OutboxMail
 from mailers.parse import ParsedMail
 from mailers.routes import Senders
+from mailers.settings import MailSettings
 
 SUBJECT_TAG = re.compile(r"\[([A-Z]{2,5}-\d{4}-\d{1,8}(?:-\d{1,3})?)\]")  # OFF-2026-0012, revision 2: OFF-2026-0012-2
 

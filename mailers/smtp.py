@@ -4,9 +4,9 @@ message: sent, a temporary failure (connection, timeout, 4xx: try again later) o
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Callable
 
 import aiosmtplib
 

@@ -2,8 +2,8 @@
 from alembic import context
 from sqlalchemy import pool
 
-from kernel.db import Base, make_engine
 import kontor.schema  # noqa: F401  (registers every table)
+from kernel.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

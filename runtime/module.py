@@ -4,8 +4,8 @@ process API for ops and integrations."""
 from __future__ import annotations
 
 from kernel.module import Module
-from runtime.settings import RuntimeSettings
 from runtime import idempotency, models, offline_runs, workers
+from runtime.settings import RuntimeSettings
 
 MODULE = Module(
     name="processes",

@@ -1,7 +1,7 @@
 """The process runtime's settings: where process models come from, how long messages wait, service
 jobs and their backoff, timers, the workflow cache and a worker's identity and heartbeat
-(runtime/workers.py), how long answers to idempotent requests are kept. It builds on the core section because a worker keeps its name lock in the
-data folder."""
+(runtime/workers.py), how long answers to idempotent requests are kept. It builds on the core
+section because a worker keeps its name lock in the data folder."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -4,8 +4,8 @@ who does not own customer B gets. Without a token everything under /api/v1 answe
 token route. README's "Who may do what" is this table in words."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from tests.role_matrix_world import PDF, PORTAL_B, World, later
 

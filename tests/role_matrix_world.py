@@ -100,9 +100,10 @@ class World:
 
     def incident(self) -> int:
         """An open incident: a demonstration job that failed its last attempt, recorded by the runtime."""
+        from sqlalchemy import select
+
         from runtime.jobs import ClaimedJob, record_failure
         from runtime.models import Incident, ServiceJob
-        from sqlalchemy import select
 
         instance_id = start_demo(self.kontor, self.unique("R-incident"))
         with self.kontor.transaction() as session:

@@ -110,7 +110,7 @@ def test_after_sigkill_of_the_api_every_key_is_answerable_again_and_each_effect_
     assert replay_of_finished[2]["idempotent-replayed"] == "true"
     # exactly once each: the killed request's transaction never committed, the retry's did
     assert _count(served, "SELECT count(*) FROM process_instance") == 2
-    assert _count(served, "SELECT count(*) FROM process_instance WHERE id = %d" % started_again[1]["id"]) == 1
+    assert _count(served, f"SELECT count(*) FROM process_instance WHERE id = {int(started_again[1]['id'])}") == 1
     assert _count(served, "SELECT count(*) FROM idempotency_record WHERE status_code IS NULL") == 0
     assert _count(served, "SELECT count(*) FROM idempotency_record WHERE status_code = 201") == 2
 

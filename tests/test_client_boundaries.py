@@ -38,8 +38,8 @@ def test_a_message_id_is_the_callers_own_and_reveals_nobody_elses(api):
 
 def test_a_squatted_id_does_not_block_the_customers_link_answer(kontor, api):
     """The ids Kontor gives its own messages cannot be taken by a caller, whatever it sends."""
-    from runtime.clients import stored_message_id
     from kernel.principal import Principal
+    from runtime.clients import stored_message_id
 
     assert stored_message_id(Principal("sam", frozenset({"sales"})), "1") != "offer-link:1"
     assert stored_message_id(Principal("sam", frozenset()), "x") != stored_message_id(Principal("ivan", frozenset()),

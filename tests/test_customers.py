@@ -103,7 +103,8 @@ def test_sites_addresses_and_contacts_with_the_preferred_defaults(api):
     assert api.get(f"/customers/{cid}").json()["preferred_contact_id"] == anna.json()["id"]  # the first one
     invoices = api.get(f"/customers/{cid}/contacts", params={"receives": "invoices"}).json()
     assert [c["full_name"] for c in invoices["items"]] == ["Anna Berger"]
-    assert api.get(f"/customers/{cid}/addresses", params={"kind": "billing"}).json()["items"][0]["recipient"] == "Buchhaltung"
+    billing = api.get(f"/customers/{cid}/addresses", params={"kind": "billing"}).json()
+    assert billing["items"][0]["recipient"] == "Buchhaltung"
     other = create(api, {"name": "Other"})
     foreign_site = api.post(f"/customers/{other['id']}/sites", {"name": "Fremd"}, user="sam").json()
     wrong = api.client.patch(f"/api/v1/customers/{cid}", json={"preferred_site_id": foreign_site["id"]},

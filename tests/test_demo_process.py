@@ -144,10 +144,10 @@ def test_message_that_arrives_early_is_buffered_and_delivered_later(api, kontor)
 def test_expired_buffered_message_is_not_delivered(api, kontor):
     from sqlalchemy import select
 
+    from kernel.principal import Principal
     from runtime.clients import stored_message_id
     from runtime.messages import expire_buffered_messages
     from runtime.models import Message
-    from kernel.principal import Principal
 
     posted = api.post("/messages", {"name": "demo_supplier_confirmation", "correlation": {"request_id": "R-late"},
                                     "message_id": "short-lived", "ttl_seconds": 0}, user="ivan")

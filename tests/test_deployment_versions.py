@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from kernel.errors import SpecError
 from kontor.bootstrap import bootstrap
 from kontor.settings import REPO_ROOT, Settings
 from runtime.deployment import deploy
-from kernel.errors import SpecError
 from runtime.models import Deployment, ProcessDefinition
 
 PROCESS = """<?xml version="1.0" encoding="UTF-8"?>

@@ -12,8 +12,8 @@ import pytest
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from runtime.engine import STATE_VERSION, ProcessEngine, ProcessError, resolve_moment
 from kernel.errors import SpecError
+from runtime.engine import STATE_VERSION, ProcessEngine, ProcessError, resolve_moment
 
 DEFINITIONS = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"

@@ -12,8 +12,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, func, select
 
-from kernel.principal import SYSTEM
 from flows.worker import start_worker_thread, work_once
+from kernel.principal import SYSTEM
 from runtime.instances import start_instance
 from runtime.jobs import claim_jobs, record_success, run_job
 from runtime.models import AuditEvent, ServiceJob, Timer
@@ -41,8 +41,13 @@ def count_audit(kontor, kind, instance_id=None) -> int:
 async def _flow_runs(flow_name: str, since: datetime):
     """Runs of this flow that started since the given moment (the Prefect server lives for the whole session)."""
     from prefect import get_client
-    from prefect.client.schemas.filters import (FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterId,
-                                                FlowRunFilterStartTime)
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterId,
+        FlowRunFilterStartTime,
+    )
     from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
 
     async with get_client() as client:

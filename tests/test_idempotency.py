@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from runtime.idempotency import IdempotencyRecord
 from domain.users import User, add_user
 from kernel.clock import utcnow
+from runtime.idempotency import IdempotencyRecord
 
 START = {"process": "demo_request", "data": {"amount": 10, "request_id": "idem"}}
 

@@ -39,8 +39,8 @@ def csv_bytes(rows: list[list], delimiter: str = ";", encoding: str = "utf-8") -
 
 def upload(api, kind: str, filename: str, content: bytes, dry_run: bool | None = True, user: str = "sam"):
     data = {"kind": kind} if dry_run is None else {"kind": kind, "dry_run": str(dry_run).lower()}
-    return api.client.post("/api/v1/imports", data=data, files={"file": (filename, content, "application/octet-stream")},
-                           headers=api.headers(user))
+    return api.client.post("/api/v1/imports", data=data, headers=api.headers(user),
+                           files={"file": (filename, content, "application/octet-stream")})
 
 
 def report(response, status: int = 200) -> dict:

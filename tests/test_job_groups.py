@@ -3,6 +3,7 @@ for a group of quick jobs, the same outcomes as one by one when something in the
 second job of an instance on its own, and slow work never held back. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import itertools
 import time
 
 import pytest
@@ -132,7 +133,7 @@ def test_a_slow_job_does_not_hold_back_the_outcome_of_the_one_before(kontor):
     outcomes = run_jobs(kontor.sessions, kontor.runtime, jobs)
     assert [o.state for o in outcomes] == ["done"] * 4
     assert all(o.seconds >= slow for o in outcomes)
-    for before, job in zip(jobs, jobs[1:]):  # each job ran after the one before had been recorded
+    for before, job in itertools.pairwise(jobs):  # each job ran after the one before had been recorded
         assert seen_at_start[job.id][before.id] == "done"
 
 

@@ -15,8 +15,8 @@ from domain.lifecycle import change_state, check_move, describe
 from domain.offers.models import CLOSED_STATUSES, OFFER_LIFECYCLE, Offer
 from domain.orders.models import ORDER_LIFECYCLE, Order
 from domain.sales.models import LEAD_LIFECYCLE, OPPORTUNITY_LIFECYCLE, Lead, Opportunity
-from kernel.lifecycle import Lifecycle, Transition, move
 from kernel.errors import Conflict
+from kernel.lifecycle import Lifecycle, Transition, move
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = {Offer: OFFER_LIFECYCLE, Order: ORDER_LIFECYCLE, Lead: LEAD_LIFECYCLE, Customer: CUSTOMER_LIFECYCLE}

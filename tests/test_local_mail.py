@@ -10,8 +10,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from cli.embedded import local_mailboxes, start_local_mail
-from mailers.imap_reader import connect
 from kontor.settings import Settings
+from mailers.imap_reader import connect
 from mailers.local_servers import free_port
 from tests.mailbox import wait_for_mail
 
@@ -66,4 +66,5 @@ def test_the_mail_test_command_sends_through_the_outbox(tmp_path, mail_servers):
     assert received["Subject"] == "Kontor: test mail"
     closed = {**env, "KONTOR_SMTP_PORT": str(free_port())}
     failed = subprocess.run([str(KONTOR), "mail", "test", to], env=closed, capture_output=True, text=True, timeout=120)
-    assert failed.returncode == 1 and "mail 2 to pruefung@example.test: pending (SMTP server not reachable" in failed.stdout
+    assert failed.returncode == 1
+    assert "mail 2 to pruefung@example.test: pending (SMTP server not reachable" in failed.stdout

@@ -78,7 +78,7 @@ def assert_reads_back(message, expected: dict[str, tuple[str, str]]) -> None:
     for utf8 in (False, True):
         wire = flatten_message(message, utf8=utf8)
         head = wire.split(b"\r\n\r\n", 1)[0]
-        for header, (name, address) in expected.items():
+        for header in expected:
             [line_block] = [block for block in head.split(b"\r\n") if block.startswith(header.encode() + b":")]
             assert len(line_block) <= LINE, line_block  # the library had no reason to fold it again
         as_compat = email.message_from_bytes(wire, policy=email.policy.compat32)

@@ -45,7 +45,8 @@ def sent(kontor, api):
     with kontor.transaction() as session:
         instance, _ = start_instance(session, kontor.runtime, SYSTEM, "test_mail_reply", {"ticket_id": 77})
         row = queue_mail(session, kontor.settings, who=SYSTEM, template="notice", record=("ticket", 77),
-                         recipient=Recipient(email, "Anna Müller", customer_id=customer["id"], contact_id=contact["id"]),
+                         recipient=Recipient(email, "Anna Müller", customer_id=customer["id"],
+                                             contact_id=contact["id"]),
                          context={"subject": "Ihre Anfrage", "text": "x", "sender_name": "R", "salutation": None},
                          subject_tag="TIC-2026-0077")
         return {"customer": customer, "contact": contact, "instance_id": instance.id, "outbox_id": row.id,

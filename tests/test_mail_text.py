@@ -27,8 +27,8 @@ REPLIES = {
     "inline_answers": ("> Liefertermin?\nJanuar.\n> Menge?\n20 Stück.", "Januar.\n20 Stück."),
     "no_history": ("Nur eine kurze Nachricht.\nZweite Zeile.", "Nur eine kurze Nachricht.\nZweite Zeile."),
     "windows_line_ends": ("Ja.\r\n\r\nOn Mon, Rita wrote:\r\n> x", "Ja."),
-    "von_in_text_is_kept": ("Von: heute an gilt der neue Preis? Bitte bestätigen.", "Von: heute an gilt der neue Preis? "
-                                                                                    "Bitte bestätigen."),
+    "von_in_text_is_kept": ("Von: heute an gilt der neue Preis? Bitte bestätigen.",
+                            "Von: heute an gilt der neue Preis? Bitte bestätigen."),
 }
 
 
@@ -117,7 +117,8 @@ def test_a_long_quoted_history_is_cut_in_one_pass():
                                             ("rfc822;gone@example.test", "gone@example.test")])
 def test_dsn_recipients_with_or_without_angle_brackets(value, address):
     raw = ("From: MAILER-DAEMON@mx.example.test\nTo: b@example.test\nSubject: Undelivered\nMIME-Version: 1.0\n"
-           "Content-Type: multipart/report; report-type=delivery-status; boundary=r\n\n--r\nContent-Type: text/plain\n\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=r\n\n"
+           "--r\nContent-Type: text/plain\n\n"
            "failed\n--r\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx\n\n"
            f"Final-Recipient: {value}\nAction: failed\nStatus: 5.1.1\n--r--\n").encode()
     assert classify(parse(raw)).failed_addresses == (address,)

@@ -201,8 +201,9 @@ def test_the_proof_in_a_stored_mail_is_for_who_may_edit_its_customer_only(kontor
     """The raw mail as a document, an ignored auto-reply to the token address, the outbox's Message-IDs
     and the answer link quoted in a reply's text: none of them hands the proof to staff who may not
     answer for the customer."""
-    from domain.documents import Document
     from sqlalchemy import select
+
+    from domain.documents import Document
 
     setup, offer, received = offer_out
     token = received["Reply-To"].split("+")[1].split("@")[0]

@@ -7,8 +7,7 @@ import pytest
 from kernel.principal import SYSTEM
 from runtime.instances import start_instance
 from runtime.messages import correlate_message
-from tests.offer_support import (answer_token, complete, drive, new_offer, only_task, sales_setup, sent_offer,
-                                 wait_until)
+from tests.offer_support import answer_token, complete, drive, new_offer, only_task, sales_setup, sent_offer, wait_until
 from tests.support import ok
 
 pytestmark = pytest.mark.usefixtures("mail")

@@ -13,8 +13,17 @@ from sqlalchemy import select
 
 from domain.offers.models import OfferApproval
 from tests.mailbox import inbox, wait_for_mail
-from tests.offer_support import (answer_token, complete, customer_replies, drive, new_offer, only_task, open_tasks,
-                                 sales_setup, sent_offer)
+from tests.offer_support import (
+    answer_token,
+    complete,
+    customer_replies,
+    drive,
+    new_offer,
+    only_task,
+    open_tasks,
+    sales_setup,
+    sent_offer,
+)
 from tests.support import ok, set_groups
 
 pytestmark = pytest.mark.usefixtures("mail")
@@ -241,7 +250,7 @@ def test_the_customer_accepts_by_mail_and_an_order_follows(kontor, api, mail, re
     assert order["number"].startswith("ORD-") and order["offer_id"] == offer["id"]
     assert (order["accepted_via"], order["gross_total"]) == ("mail", accepted["gross_total"])
     detail = ok(api.get(f"/orders/{order['id']}", user="sam"))
-    assert [(l["sku"], l["quantity"], l["net"]) for l in detail["lines"]] == [
+    assert [(line["sku"], line["quantity"], line["net"]) for line in detail["lines"]] == [
         (line["sku"], line["quantity"], line["net"]) for line in accepted["lines"]]
     opportunity = ok(api.get(f"/opportunities/{accepted['opportunity_id']}", user="sam"))
     assert opportunity["state"] == "won" and opportunity["amount"] == accepted["net_total"]

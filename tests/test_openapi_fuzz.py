@@ -17,10 +17,10 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy import select
 
 from api.app import create_app
-from kontor.modules import MODULES
 from api.deps import issue_token
 from api.errors import REQUEST_NOT_VALID
 from domain.users import User, add_user
+from kontor.modules import MODULES
 from tests.conftest import empty_database
 
 EXAMPLES = int(os.environ.get("KONTOR_FUZZ_EXAMPLES", "5"))

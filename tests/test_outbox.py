@@ -13,14 +13,14 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from domain.customers.recipients import document_recipient, recipient_of
-from kernel.principal import SYSTEM
 from flows.worker import work_once
 from kernel.clock import utcnow
+from kernel.errors import ValidationFailed
+from kernel.principal import SYSTEM
 from mailers import tokens
 from mailers.dispatch import policy_of, send_due_mail
 from mailers.local_servers import SmtpRelay
 from mailers.outbox import OutboxMail, Recipient, claim_mail, queue_mail
-from kernel.errors import ValidationFailed
 from tests.mailbox import inbox, wait_for_mail
 from tests.support import ok
 

@@ -66,8 +66,14 @@ def ready_checks(client) -> tuple[int, dict]:
 
 async def _report_runs(since: datetime):
     from prefect import get_client
-    from prefect.client.schemas.filters import (FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterStartTime,
-                                                LogFilter, LogFilterFlowRunId)
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterStartTime,
+        LogFilter,
+        LogFilterFlowRunId,
+    )
     from prefect.client.schemas.sorting import FlowRunSort
 
     async with get_client() as client:

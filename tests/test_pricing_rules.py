@@ -7,8 +7,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from kernel.money import CENT
 from domain.pricing import PriceListEntry, PriceTier, PricingError, Quote, SpecialCondition, line_total, price
+from kernel.money import CENT
 
 CUSTOMER = 7
 PRODUCT = 1

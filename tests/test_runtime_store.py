@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from kernel.driver_sql import Batch
 from kernel.errors import Conflict
 from runtime.models import AuditEvent, ProcessInstance
-from kernel.driver_sql import Batch
 from runtime.progress import load_workflow, save_progress
 from runtime.store import audit_event, core, pipelined, update_instance, write_events
 from tests.support import instance_row, start_demo
@@ -110,8 +110,8 @@ def test_after_a_transaction_begun_by_a_pipeline_the_next_one_is_transactional_a
     begins its next transactions itself again: their writes are undone by a rollback."""
     from sqlalchemy import insert
 
-    from kernel.db import make_engine, make_session_factory, transaction
     from kernel.clock import utcnow
+    from kernel.db import make_engine, make_session_factory, transaction
 
     engine = make_engine(kontor.settings.resolved_database_url, pool_size=1, max_overflow=0)  # one connection
     factory = make_session_factory(engine)

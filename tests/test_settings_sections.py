@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from pydantic import Field, ValidationError
 
-from kontor.serving import ApiSettings, WorkerSettings
 from domain.login_settings import LoginSettings
 from domain.offers.settings import OfferSettings
 from domain.settings import CompanySettings
 from kernel.settings import CoreSettings, SettingsSection, compose_settings, declared_fields, env_name, sections_of
+from kontor.serving import ApiSettings, WorkerSettings
 from kontor.settings import SECTIONS, Settings
 from mailers.settings import MailSettings
 from runtime.settings import RuntimeSettings

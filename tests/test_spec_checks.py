@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from runtime.engine import ProcessEngine
 from kernel.errors import SpecError
+from runtime.engine import ProcessEngine
 
 TIMER_KINDS = (Path(__file__).parent / "bpmn" / "timer_kinds.bpmn").read_text()
 

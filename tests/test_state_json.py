@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from runtime.engine import ProcessEngine
-from runtime.engine import state_json
+from runtime.engine import ProcessEngine, state_json
 from tests.test_engine_unit import WITH_TASKS, bundle
 
 FAITHFUL_VALUES = [Decimal("12.50"), Decimal("-0.000"), date(2024, 1, 2), datetime(2024, 1, 2, 3, 4, 5),
@@ -23,7 +22,8 @@ FAITHFUL_VALUES = [Decimal("12.50"), Decimal("-0.000"), date(2024, 1, 2), dateti
                    datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=2))), timedelta(days=1, seconds=3),
                    UUID("12345678-1234-5678-1234-567812345678"), {"nested": [1, 2.5, "x", None, True]}, 10 ** 30,
                    -(2 ** 64), float("inf"), [1e16, 1e-7, -0.0], {"deep": {"er": [Decimal("1.5"), date(2024, 5, 6)]}}]
-CHANGED_VALUES = [(1, 2), {1: "one"}, {"inner": {None: 1}}, datetime(2024, 3, 31, 1, 0, tzinfo=ZoneInfo("Europe/Berlin")),
+CHANGED_VALUES = [(1, 2), {1: "one"}, {"inner": {None: 1}},
+                  datetime(2024, 3, 31, 1, 0, tzinfo=ZoneInfo("Europe/Berlin")),
                   timedelta(microseconds=5), OrderedDict(a=1), [("a", 1)], IntEnum("Level", "LOW HIGH").HIGH,
                   {"typename": "Decimal", "value": "1"}, [{"typename": "Invoice", "number": 7}]]
 

@@ -5,11 +5,11 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
 
-from kernel.principal import SYSTEM
 from flows.worker import work_once
+from kernel.principal import SYSTEM
 from runtime.instances import start_instance
 from runtime.models import AuditEvent, HumanTask, ProcessInstance, Timer
 from runtime.progress import load_workflow

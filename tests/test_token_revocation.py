@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from domain.security_events import SecurityEvent
-from kernel.principal import SYSTEM
 from domain.users import User, add_user, change_password, deactivate_user, log_out_everywhere
 from kernel.errors import ValidationFailed
+from kernel.principal import SYSTEM
 from tests.test_api_security import assert_error_shape
 
 PASSWORD = "first-password-1"

@@ -36,7 +36,8 @@ def commit_refusing_the_start(kontor):
                   RETURN NULL;
                 END $$"""))
             connection.execute(text("CREATE CONSTRAINT TRIGGER test_refuse_at_commit AFTER INSERT ON process_instance "
-                                    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_at_commit()"))
+                                    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+                                    "EXECUTE FUNCTION test_refuse_at_commit()"))
         try:
             yield
         finally:

@@ -15,8 +15,15 @@ import pytest
 from kernel.principal import SYSTEM
 from mailers.outbox import Recipient, queue_mail
 from runtime.instances import start_instance
-from tests.crash_support import (ConnectionDropper, WithholdingRelay, WorkerProcess, repeated_audit, rows, scalar,
-                                 wait_until)
+from tests.crash_support import (
+    ConnectionDropper,
+    WithholdingRelay,
+    WorkerProcess,
+    repeated_audit,
+    rows,
+    scalar,
+    wait_until,
+)
 from tests.mailbox import wait_for_mail
 
 pytestmark = pytest.mark.usefixtures("prefect")

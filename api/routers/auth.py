@@ -12,7 +12,8 @@ from domain.login_throttle import ThrottleRules
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/token", response_model=TokenOut, summary="OAuth2 password flow: user name and password for a bearer token",
+@router.post("/token", response_model=TokenOut,
+             summary="OAuth2 password flow: user name and password for a bearer token",
              description="Failed logins are throttled per client address and per account: after a few, the next "
                          "attempt waits (429 with Retry-After, the password unchecked). While every password "
                          "hashing slot is taken for long: 503 with Retry-After.")

@@ -6,8 +6,19 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from api.customer_schemas import (ActivityIn, ActivityOut, AddressOut, AmountOut, ContactOut, CustomerOut,
-                                  DuplicateOut, MergeIn, NoteIn, NoteOut, TraceOut)
+from api.customer_schemas import (
+    ActivityIn,
+    ActivityOut,
+    AddressOut,
+    AmountOut,
+    ContactOut,
+    CustomerOut,
+    DuplicateOut,
+    MergeIn,
+    NoteIn,
+    NoteOut,
+    TraceOut,
+)
 from api.deps import CurrentUser, SessionDep
 from api.offer_schemas import OfferSummary, OrderSummary
 from api.params import DateTimeFilter, Limit, Offset, OptionalId, RecordId, paging, sort_by

@@ -5,8 +5,20 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from api.customer_schemas import (NOT_NULL_FIELDS, AddressIn, AddressOut, ContactIn, ContactOut, CustomerCreated,
-                                  CustomerIn, CustomerOut, CustomerPatch, DuplicateOut, SiteIn, SiteOut)
+from api.customer_schemas import (
+    NOT_NULL_FIELDS,
+    AddressIn,
+    AddressOut,
+    ContactIn,
+    ContactOut,
+    CustomerCreated,
+    CustomerIn,
+    CustomerOut,
+    CustomerPatch,
+    DuplicateOut,
+    SiteIn,
+    SiteOut,
+)
 from api.deps import CurrentUser, KontorDep, SessionDep
 from api.params import Limit, Offset, RecordId, paging, sort_by
 from api.schemas import Page, page_out, patch_changes, shown

@@ -2,12 +2,21 @@ from typing import Literal
 
 from fastapi import APIRouter, Response
 
-from api.error_responses import ErrorOut
 from api.deps import CurrentUser, OpsUser, RuntimeDep, SessionDep
+from api.error_responses import ErrorOut
 from api.params import DateTimeFilter, Limit, Offset, RecordId
-from api.schemas import (AuditOut, CancelInstance, InstanceDetail, InstanceOut, JobOut, Page, StartInstance, TimerOut,
-                         WaitingMessageOut)
 from api.routers.tasks import task_out
+from api.schemas import (
+    AuditOut,
+    CancelInstance,
+    InstanceDetail,
+    InstanceOut,
+    JobOut,
+    Page,
+    StartInstance,
+    TimerOut,
+    WaitingMessageOut,
+)
 from runtime import instances as handlers
 from runtime.clients import start_for_client
 from runtime.queries import InstanceFilter, instance_view, list_instances

@@ -8,8 +8,17 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import CurrentUser, KontorDep, RuntimeDep, SessionDep
 from api.downloads import content_disposition
-from api.offer_schemas import (OFFER_NOT_NULL, OfferIn, OfferLineOut, OfferLinesIn, OfferOut, OfferPatch,
-                               OfferStatus, OfferSummary, VersionIn)
+from api.offer_schemas import (
+    OFFER_NOT_NULL,
+    OfferIn,
+    OfferLineOut,
+    OfferLinesIn,
+    OfferOut,
+    OfferPatch,
+    OfferStatus,
+    OfferSummary,
+    VersionIn,
+)
 from api.params import DayFilter, OptionalId, RecordId, paging
 from api.schemas import Page, page_out, patch_changes
 from domain.documents import DocumentStore

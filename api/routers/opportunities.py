@@ -8,13 +8,24 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentUser, SessionDep
 from api.params import DayFilter, Limit, Offset, OptionalId, RecordId, sort_by
-from api.sales_schemas import (OPPORTUNITY_NOT_NULL, GroupIn, GroupOut, MoveOpportunity, OpportunityIn,
-                               OpportunityOut, OpportunityPatch, PhaseIn, PhaseKey, PhaseOut, PipelineOut)
+from api.sales_schemas import (
+    OPPORTUNITY_NOT_NULL,
+    GroupIn,
+    GroupOut,
+    MoveOpportunity,
+    OpportunityIn,
+    OpportunityOut,
+    OpportunityPatch,
+    PhaseIn,
+    PhaseKey,
+    PhaseOut,
+    PipelineOut,
+)
 from api.schemas import Page, patch_changes
 from domain.sales import opportunities as handlers
 from domain.sales.models import OpportunityPhase
-from domain.sales.pipeline import OPPORTUNITY_SORTS, OpportunityFilter, list_opportunities, pipeline
 from domain.sales.opportunities import weighted
+from domain.sales.pipeline import OPPORTUNITY_SORTS, OpportunityFilter, list_opportunities, pipeline
 
 router = APIRouter(prefix="/opportunities", tags=["sales"])
 phases_router = APIRouter(prefix="/opportunity-phases", tags=["sales"])

@@ -5,8 +5,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.catalog_schemas import (PriceListIn, PriceListItemIn, PriceListItemOut, PriceListOut, SpecialConditionIn,
-                                 SpecialConditionOut)
+from api.catalog_schemas import (
+    PriceListIn,
+    PriceListItemIn,
+    PriceListItemOut,
+    PriceListOut,
+    SpecialConditionIn,
+    SpecialConditionOut,
+)
 from api.deps import CurrentUser, SessionDep
 from api.params import OptionalId, RecordId, paging
 from api.schemas import Page, page_out

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from domain.catalog.models import PriceList, PriceListItem, Product, SpecialCondition
 from domain.customers.access import editable_customer
-from kernel.principal import Principal
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.principal import Principal
 
 CATALOG_ROLES = ("manager",)
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kernel.db import Base
 from kernel.clock import utcnow
+from kernel.db import Base
 
 VISIBILITIES = ("public", "prices_after_login", "internal")  # shop: info for all, prices after login, staff only
 

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from domain import pricing
 from domain.catalog.models import PriceList, PriceListItem, Product, SpecialCondition
 from domain.customers.access import readable_customer, require_staff
+from kernel.errors import Forbidden, NotFound, ValidationFailed
 from kernel.listing import PageRequest, like_pattern, page_of, sorted_page
 from kernel.principal import STAFF_ROLES, Principal
-from kernel.errors import Forbidden, NotFound, ValidationFailed
 
 PRODUCT_SORTS = {"sku": Product.sku, "name": Product.name_de, "created_at": Product.created_at}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from domain.customers.models import Customer
-from kernel.principal import STAFF_ROLES, Principal
 from kernel.errors import Forbidden, NotFound
+from kernel.principal import STAFF_ROLES, Principal
 
 EDIT_ALL_ROLES = ("manager", "admin")
 CREATE_ROLES = ("sales", "manager")

@@ -9,12 +9,12 @@ from domain.catalog.models import PriceList
 from domain.customers.access import EDIT_ALL_ROLES, editable_customer, require_creator
 from domain.customers.models import CUSTOMER_NUMBERS, Address, Contact, Customer, Site
 from domain.customers.rules import check_payment_terms, check_tax_treatment, normalize_vat_id
+from domain.lifecycle import change_state
 from domain.numbering import next_number
-from kernel.principal import Principal
 from domain.users import User
 from kernel.clock import utcnow
 from kernel.errors import Conflict, NotFound, ValidationFailed
-from domain.lifecycle import change_state
+from kernel.principal import Principal
 
 
 def create_customer(session: Session, who: Principal, data: dict, home_country: str) -> Customer:

@@ -5,8 +5,22 @@ from typing import Literal
 
 from pydantic import Field
 
-from domain.fields import (Amount, Consent, Country, Currency, DocumentKind, Email, Language, Percent, Phone, Size,
-                           Status, Strict, TaxTreatment, Text)
+from domain.fields import (
+    Amount,
+    Consent,
+    Country,
+    Currency,
+    DocumentKind,
+    Email,
+    Language,
+    Percent,
+    Phone,
+    Size,
+    Status,
+    Strict,
+    TaxTreatment,
+    Text,
+)
 
 
 class AddressIn(Strict):

@@ -14,9 +14,9 @@ from domain.customers.timeline import Activity, Note, Trace
 from domain.documents import Document
 from domain.lifecycle import TraceEntry, change_state
 from domain.sales.models import Lead, Opportunity, OpportunityGroup
-from kernel.principal import Principal
 from domain.users import User
 from kernel.errors import Conflict, Forbidden
+from kernel.principal import Principal
 
 # Every table with a customer_id that follows the survivor (later documents, offers, orders … join here).
 MOVING = (Contact, Address, Site, Opportunity, OpportunityGroup, SpecialCondition, Lead, User, Activity, Note, Trace)

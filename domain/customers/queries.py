@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from domain.customers.access import may_read_customers, readable_customer
 from domain.customers.models import Address, Contact, Customer, Site
+from kernel.errors import Forbidden, NotFound
 from kernel.listing import PageRequest, like_pattern, page_of, sorted_page
 from kernel.principal import Principal
-from kernel.errors import Forbidden, NotFound
 
 CUSTOMER_SORTS = {"number": Customer.number, "name": Customer.name, "status": Customer.status,
                   "created_at": Customer.created_at, "updated_at": Customer.updated_at}
@@ -93,7 +93,8 @@ def list_contacts(session: Session, who: Principal, f: ContactFilter) -> tuple[l
     if f.q:
         pattern = like_pattern(f.q.strip())
         statement = statement.where(
-            Contact.last_name.ilike(pattern, escape="\\") | func.coalesce(Contact.first_name, "").ilike(pattern, escape="\\")
+            Contact.last_name.ilike(pattern, escape="\\")
+            | func.coalesce(Contact.first_name, "").ilike(pattern, escape="\\")
             | func.coalesce(Contact.email, "").ilike(pattern, escape="\\"))
     if f.receives:
         statement = statement.where(getattr(Contact, f"receives_{f.receives}").is_(True))

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.customers.models import Contact, Customer
-from mailers.outbox import Recipient
 from kernel.errors import NotFound, ValidationFailed
+from mailers.outbox import Recipient
 
 RECEIVES = {"offers": Contact.receives_offers, "invoices": Contact.receives_invoices,
             "dunning": Contact.receives_dunning}

@@ -8,11 +8,11 @@ from sqlalchemy import ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.customers.access import readable_customer, require_staff
+from kernel.clock import utcnow
+from kernel.db import Base
+from kernel.errors import Forbidden, NotFound
 from kernel.listing import PageRequest, page_of, sorted_page
 from kernel.principal import Principal
-from kernel.db import Base
-from kernel.clock import utcnow
-from kernel.errors import Forbidden, NotFound
 
 ACTIVITY_KINDS = ("call", "meeting", "task", "milestone")
 # What the customer's own portal users see of their timeline: what happened between them and the

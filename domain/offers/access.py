@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session
 
 from domain.customers.access import editable_customer, readable_record
 from domain.offers.models import Offer
-from kernel.principal import Principal
 from kernel.errors import Conflict
+from kernel.principal import Principal
 
 
 def readable_offer(session: Session, who: Principal, offer_id: int) -> Offer:

@@ -103,8 +103,8 @@ def answer_by_link(session: Session, runtime, key: str, token: str, decision: st
     process as the message `offer_reply`, in this transaction. A second use is refused, and so is an
     answer while the process is not waiting for one (e.g. a salesperson is reading a mail reply):
     then nothing changes and the page says to try again later."""
-    from kernel.principal import Principal
     from kernel.errors import Conflict, NotFound
+    from kernel.principal import Principal
     from runtime.messages import correlate_message
 
     if decision not in ("accept", "decline"):

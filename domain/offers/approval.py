@@ -20,11 +20,11 @@ from domain.numbering import next_number
 from domain.offers.access import editable_offer
 from domain.offers.content import lines_of, totals_of
 from domain.offers.models import OFFER_NUMBERS, Offer, OfferApproval
-from kernel.principal import Principal
-from kernel.clock import utcnow
 from domain.offers.settings import OfferSettings
-from mailers.outbox import Recipient
+from kernel.clock import utcnow
 from kernel.errors import Conflict, Forbidden, ValidationFailed
+from kernel.principal import Principal
+from mailers.outbox import Recipient
 from runtime.human_tasks import complete_task
 from runtime.instances import cancel_instance, start_instance
 from runtime.models import HumanTask, ProcessInstance

@@ -20,11 +20,11 @@ from domain.offers import approval
 from domain.offers.access import editable_offer
 from domain.offers.content import lines_of, price_lines, refresh
 from domain.offers.models import CLOSED_STATUSES, OFFER_LIFECYCLE, Offer, OfferLine
+from domain.offers.settings import OfferSettings
 from domain.sales.models import Opportunity
 from domain.sales.opportunities import create_opportunity
-from kernel.principal import Principal
-from domain.offers.settings import OfferSettings
 from kernel.errors import Conflict, ValidationFailed
+from kernel.principal import Principal
 from runtime.runtime import ProcessRuntime
 
 

@@ -14,8 +14,8 @@ from domain.catalog.models import Product
 from domain.catalog.queries import price_for
 from domain.offers.models import Offer, OfferLine
 from domain.offers.totals import LineFigures, OfferTotals, offer_totals
-from kernel.principal import Principal
 from kernel.errors import ValidationFailed
+from kernel.principal import Principal
 
 # What the customer sees and an approval covers: a change of any of these voids the approval.
 HEADER_FIELDS = ("title", "contact_id", "site_id", "billing_address_id", "delivery_address_id", "currency",

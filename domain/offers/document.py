@@ -19,8 +19,8 @@ from domain.customers.models import Address, Contact, Customer
 from domain.customers.recipients import display_name
 from domain.offers.content import lines_of, totals_of
 from domain.offers.models import Offer
-from domain.users import User
 from domain.offers.settings import OfferSettings
+from domain.users import User
 
 ASSETS = (Path(__file__).parent / "assets").resolve()
 _TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),

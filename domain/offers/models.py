@@ -7,9 +7,9 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kernel.lifecycle import Lifecycle, move
-from kernel.db import Base
 from kernel.clock import utcnow
+from kernel.db import Base
+from kernel.lifecycle import Lifecycle, move
 from kernel.module import NumberSeries
 
 # An offer's lifecycle; domain.lifecycle.change_state is the only code that moves an offer along it.

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from domain.offers import approval, models, wiring
 from domain.offers.models import OFFER_NUMBERS
-from kernel.module import Module
 from domain.offers.settings import OfferSettings
+from kernel.module import Module
 
 MODULE = Module(
     name="offers",

@@ -24,11 +24,11 @@ from domain.offers.settings import OfferSettings
 from domain.orders.commands import create_order_from_offer
 from domain.sales.models import Opportunity
 from domain.sales.opportunities import move_opportunity
-from kernel.principal import SYSTEM
 from domain.users import User
 from kernel.clock import utcnow
-from mailers.outbox import Recipient, queue_mail
 from kernel.errors import NotFound, ValidationFailed
+from kernel.principal import SYSTEM
+from mailers.outbox import Recipient, queue_mail
 from runtime.runtime import JobContext, OperationRegistry
 
 

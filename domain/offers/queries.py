@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session
 
 from domain.customers.access import require_staff_reader
 from domain.customers.models import Customer
-from kernel.listing import PageRequest, like_pattern, page_of
 from domain.offers.access import readable_offer
 from domain.offers.approval import describe_need, open_items_total
 from domain.offers.content import content_of, diff, lines_of, totals_of
 from domain.offers.models import Offer, OfferApproval
 from domain.offers.totals import LineFigures, line_margin
+from kernel.listing import PageRequest, like_pattern, page_of
 from kernel.principal import Principal
 
 OFFER_SORTS = {"id": Offer.id, "number": Offer.number, "created_at": Offer.created_at,

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from kernel.money import HUNDRED, to_cents
 from domain.pricing import line_total
+from kernel.money import HUNDRED, to_cents
 
 
 @dataclass(frozen=True)
@@ -81,13 +81,13 @@ def offer_totals(lines: Iterable[LineFigures], header_discount_percent: Decimal)
     nets = [line_net(line) for line in lines]
     lines_net = sum(nets, Decimal("0.00"))
     by_rate: dict[Decimal, Decimal] = {}
-    for line, net in zip(lines, nets):
+    for line, net in zip(lines, nets, strict=True):
         by_rate[line.tax_rate] = by_rate.get(line.tax_rate, Decimal("0.00")) + net
     groups = tuple(TaxGroup(rate, to_cents(net * keep), to_cents(to_cents(net * keep) * rate / HUNDRED))
                    for rate, net in sorted(by_rate.items(), reverse=True))
     net_total = sum((g.net for g in groups), Decimal("0.00"))
     tax_total = sum((g.tax for g in groups), Decimal("0.00"))
-    costed = [(line, net) for line, net in zip(lines, nets) if line.unit_cost is not None]
+    costed = [(line, net) for line, net in zip(lines, nets, strict=True) if line.unit_cost is not None]
     cost_total = margin = margin_percent = None
     if costed:
         cost_total = sum((to_cents(line.quantity * line.unit_cost) for line, _ in costed), Decimal("0.00"))

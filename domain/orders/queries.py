@@ -5,8 +5,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.customers.access import readable_record, require_staff_reader
-from kernel.listing import PageRequest, page_of
 from domain.orders.models import Order, OrderLine
+from kernel.listing import PageRequest, page_of
 from kernel.principal import Principal
 
 ORDER_SORTS = {"id": Order.id, "number": Order.number, "created_at": Order.created_at,

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from domain.customers.commands import add_contact, create_customer
 from domain.lifecycle import TraceEntry, change_state
-from kernel.listing import like_pattern, sorted_page
 from domain.sales.models import Lead
 from domain.sales.opportunities import create_opportunity
-from kernel.principal import STAFF_ROLES, Principal
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.listing import like_pattern, sorted_page
+from kernel.principal import STAFF_ROLES, Principal
 
 LEAD_WRITERS = ("sales", "manager", "integration")
 LEAD_SORTS = {"created_at": Lead.created_at, "score": Lead.score, "company_name": Lead.company_name,

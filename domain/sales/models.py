@@ -7,9 +7,9 @@ from decimal import Decimal
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kernel.lifecycle import Lifecycle, move
-from kernel.db import Base
 from kernel.clock import utcnow
+from kernel.db import Base
+from kernel.lifecycle import Lifecycle, move
 
 LEAD_STATUSES = ("new", "qualified", "disqualified", "converted")
 # Qualified and disqualified are judgements that a salesperson may revise; converted is final (the

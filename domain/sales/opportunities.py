@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 from domain.customers.access import editable_customer, may_read_customers, readable_customer
 from domain.customers.timeline import record_trace
 from domain.lifecycle import check_move
-from kernel.money import to_cents
 from domain.sales.models import Opportunity, OpportunityGroup, OpportunityPhase
-from kernel.principal import Principal
 from kernel.clock import utcnow
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.money import to_cents
+from kernel.principal import Principal
 
 
 def phases(session: Session) -> list[OpportunityPhase]:

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.customers.access import require_staff, require_staff_reader
-from kernel.listing import like_pattern, sorted_page
 from domain.sales.models import Opportunity, OpportunityPhase
 from domain.sales.opportunities import phases, weighted
-from kernel.principal import Principal
 from kernel.clock import utcnow
+from kernel.listing import like_pattern, sorted_page
+from kernel.principal import Principal
 
 OPPORTUNITY_SORTS = {"title": Opportunity.title, "amount": Opportunity.amount, "created_at": Opportunity.created_at,
                      "expected_close": Opportunity.expected_close, "probability": Opportunity.probability}
