@@ -9,12 +9,12 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from kernel.principal import Principal
 from kernel.clock import utcnow
 from kernel.db import table_of
-from runtime.engine import ProcessError
-from runtime.clients import require_data_fits
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.principal import Principal
+from runtime.clients import require_data_fits
+from runtime.engine import ProcessError
 from runtime.models import HumanTask, HumanTaskGroup, ProcessInstance
 from runtime.progress import audit, audit_event, jsonable, load_workflow, require_running, save_progress, settled
 from runtime.runtime import ProcessRuntime

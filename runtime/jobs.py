@@ -227,7 +227,7 @@ def _record_together(factory: sessionmaker[Session], runtime: ProcessRuntime,
     with transaction(factory) as session:
         with pipelined(session) as connection:
             found = [_JOB_AND_INSTANCE.execute(connection, {"row_id": job.id}) for job, _, _ in group]
-        for (job, result, seconds), rows in zip(group, found):
+        for (job, result, seconds), rows in zip(group, found, strict=True):
             outcomes[job.id] = _with_seconds(_complete(session, runtime, job, rows.first(), result), seconds)
     return outcomes, later
 

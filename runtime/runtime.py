@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from collections.abc import Iterable
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from runtime.engine import ProcessEngine, ProcessSpec
 from kernel.errors import Forbidden, NotFound
 from kernel.principal import Principal
+from runtime.engine import ProcessEngine, ProcessSpec
 from runtime.models import Deployment, HumanTask, ProcessDefinition
 from runtime.settings import RuntimeSettings
 from runtime.workflow_cache import WorkflowCache

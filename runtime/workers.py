@@ -35,8 +35,8 @@ from typing import Any, Final, TextIO, cast
 from sqlalchemy import ColumnElement, CursorResult, String, and_, delete, exists, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from kernel.db import Base, transaction
 from kernel.clock import utcnow
+from kernel.db import Base, transaction
 from runtime.settings import RuntimeSettings
 
 log = logging.getLogger("kontor.worker")
