@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import shutil
 from contextlib import contextmanager
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_date
 
 from bench.http_bench import Server
 from tests.offer_support import answer_token, drive, sales_setup, sent_offer
@@ -48,9 +51,14 @@ def test_the_customer_accepts_the_offer_in_the_browser(kontor, api, mail, tmp_pa
         page.click("#accept")
         page.wait_for_selector("#done")
         assert "Zusage" in page.locator("#done").inner_text()
+        assert page.locator("#problem").count() == 0  # thanks, and nothing that reads like an error
         assert page.locator("#accept").count() == 0  # no second answer from this page
         page.goto(f"{base}/o/{token}")
-        assert "bereits verwendet" in page.locator("#problem").inner_text()
+        answered = page.locator("#answered").inner_text()  # what was answered, and when
+        assert "bereits verwendet" in answered and "angenommen" in answered
+        today = datetime.now(ZoneInfo("Europe/Berlin")).date()  # the company's day (its default time zone)
+        assert format_date(today, format="long", locale="de_DE") in answered
+        assert page.locator("#problem").count() == 0
     drive(kontor)
     accepted = ok(api.get(f"/offers/{offer['id']}"))
     assert accepted["status"] == "accepted" and accepted["answer_note"] == "Bitte im März liefern."

@@ -268,8 +268,12 @@ def test_the_customer_declines_by_link_once(kontor, api, mail):
     assert offer_now(api, offer)["status"] == "sent"  # looking changes nothing
     done = api.client.post(f"/o/{token}", data={"decision": "decline", "reason": "Zu teuer für uns"})
     assert done.status_code == 200 and "Absage" in done.text
+    assert "bereits verwendet" not in done.text and 'id="problem"' not in done.text
     again = api.client.post(f"/o/{token}", data={"decision": "accept"})
     assert again.status_code == 410 and "bereits verwendet" in again.text
+    assert "Sie haben dieses Angebot am" in again.text and "abgelehnt" in again.text  # what, and when
+    revisit = api.client.get(f"/o/{token}")
+    assert revisit.status_code == 410 and "abgelehnt" in revisit.text and 'name="decision"' not in revisit.text
     drive(kontor)
     declined = offer_now(api, offer)
     assert declined["status"] == "declined" and declined["answer_note"] == "Zu teuer für uns"

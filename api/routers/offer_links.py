@@ -6,8 +6,9 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 from babel.numbers import format_currency
 from fastapi import APIRouter, Form, Response
 from fastapi.responses import HTMLResponse
@@ -29,6 +30,10 @@ TEXTS = {
            "decline": "Angebot ablehnen", "accepted": "Vielen Dank! Ihre Zusage ist bei uns eingegangen.",
            "declined": "Vielen Dank für Ihre Rückmeldung. Ihre Absage ist bei uns eingegangen.",
            "invalid": "Dieser Link ist nicht gültig.", "used": "Dieser Link wurde bereits verwendet.",
+           "answered_accept": "Dieser Link wurde bereits verwendet: Sie haben dieses Angebot am {date} um {time} Uhr "
+                              "angenommen.",
+           "answered_decline": "Dieser Link wurde bereits verwendet: Sie haben dieses Angebot am {date} um {time} Uhr "
+                               "abgelehnt.",
            "expired": "Die Gültigkeit dieses Angebots ist abgelaufen.",
            "closed": "Dieses Angebot ist nicht mehr offen.",
            "busy": "Ihre vorige Antwort wird gerade bearbeitet. Bitte versuchen Sie es später noch einmal "
@@ -38,6 +43,8 @@ TEXTS = {
            "decline": "Decline the offer", "accepted": "Thank you! We have received your acceptance.",
            "declined": "Thank you for letting us know. We have received your decline.",
            "invalid": "This link is not valid.", "used": "This link was used already.",
+           "answered_accept": "This link was used already: you accepted this offer on {date} at {time}.",
+           "answered_decline": "This link was used already: you declined this offer on {date} at {time}.",
            "expired": "The offer's validity has ended.", "closed": "This offer is no longer open for an answer.",
            "busy": "Your previous reply is being looked at. Please try again later or reply to our e-mail."},
 }
@@ -50,15 +57,28 @@ def page_policy(nonce: str) -> str:
             "frame-ancestors 'none'")
 
 
+def _answered(kontor, check, lang: str) -> str | None:
+    """What the customer answered through this link, and when (local time): a used link says so
+    rather than only that it is used."""
+    link = check.link
+    if check.problem != "used" or link is None or link.used_at is None or link.used_for not in ("accept", "decline"):
+        return None
+    when = link.used_at.astimezone(ZoneInfo(kontor.settings.company_timezone))
+    return TEXTS[lang][f"answered_{link.used_for}"].format(
+        date=format_date(when, format="long", locale=LOCALES[lang]),
+        time=format_time(when, format="short", locale=LOCALES[lang]))
+
+
 def _page(kontor, token: str, check, status: int = 200, done: str | None = None, form: bool = False) -> HTMLResponse:
     offer = check.offer
     nonce = secrets.token_urlsafe(16)
     lang = offer.language if offer is not None and offer.language in TEXTS else "de"
     locale = LOCALES[lang]
+    answered = None if done else _answered(kontor, check, lang)
+    problem = TEXTS[lang][check.problem] if check.problem and not done and not answered else None
     html = _PAGES.get_template("offer_answer.html").render(
         lang=lang, t=TEXTS[lang], company=kontor.settings.company_name, offer=offer, nonce=nonce,
-        problem=TEXTS[lang][check.problem] if check.problem else None,
-        done=done, form=form, action=f"/o/{token}", pdf_url=f"/o/{token}/pdf",
+        problem=problem, answered=answered, done=done, form=form, action=f"/o/{token}", pdf_url=f"/o/{token}/pdf",
         show_pdf=offer is not None and offer.pdf_document_id is not None and check.link is not None,
         total=format_currency(offer.gross_total, offer.currency, locale=locale) if offer else "",
         valid_until=format_date(offer.valid_until, format="long", locale=locale) if offer else "")
