@@ -256,7 +256,9 @@ def test_the_customer_accepts_by_mail_and_an_order_follows(kontor, api, mail, re
     assert opportunity["state"] == "won" and opportunity["amount"] == accepted["net_total"]
     confirmation = sent_mail(mail, setup, 2)
     assert confirmation["Subject"] == f"Auftragsbestätigung zu Angebot {accepted['number']} [{order['number']}]"
-    assert {"offer_accepted", "order_created", "opportunity_won"} <= set(traces(api, setup["customer"]["id"]))
+    assert {"offer_accepted", "order_created", "opportunity_won", "customer_activated"} <= set(
+        traces(api, setup["customer"]["id"]))
+    assert ok(api.get(f"/customers/{setup['customer']['id']}"))["status"] == "active"  # a lead no more
 
 
 def test_the_customer_declines_by_link_once(kontor, api, mail):

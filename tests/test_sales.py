@@ -91,6 +91,20 @@ def test_winning_one_alternative_of_a_project_group_loses_the_others(api):
                                                              "group_id": group["id"]}, user="sam"))
 
 
+def test_a_won_opportunity_makes_a_lead_an_active_customer(api):
+    acme = customer(api)
+    assert acme["status"] == "lead"
+    deal = opportunity(api, acme["id"], "Wartungsvertrag", "12000", phase="negotiation")
+    ok(api.post(f"/opportunities/{deal['id']}/move", {"phase": "won"}, user="sam"))
+    assert ok(api.get(f"/customers/{acme['id']}"))["status"] == "active"
+    kinds = [t["kind"] for t in ok(api.get(f"/customers/{acme['id']}/traces"))["items"]]
+    assert kinds.count("customer_activated") == 1
+    second = opportunity(api, acme["id"], "Erweiterung", "3000", phase="negotiation")
+    ok(api.post(f"/opportunities/{second['id']}/move", {"phase": "won"}, user="sam"))
+    kinds = [t["kind"] for t in ok(api.get(f"/customers/{acme['id']}/traces"))["items"]]
+    assert kinds.count("customer_activated") == 1  # active already: no second activation
+
+
 def test_the_pipeline_per_phase_with_weighted_amounts_and_overdue(api, kontor):
     acme = customer(api)
     opportunity(api, acme["id"], "A", "10000")                       # qualification 10 %

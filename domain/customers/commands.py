@@ -9,7 +9,7 @@ from domain.catalog.models import PriceList
 from domain.customers.access import EDIT_ALL_ROLES, editable_customer, require_creator
 from domain.customers.models import CUSTOMER_NUMBERS, Address, Contact, Customer, Site
 from domain.customers.rules import check_payment_terms, check_tax_treatment, normalize_vat_id
-from domain.lifecycle import change_state
+from domain.lifecycle import TraceEntry, change_state
 from domain.numbering import next_number
 from domain.users import User
 from kernel.clock import utcnow
@@ -188,3 +188,16 @@ def _require_own(session: Session, model, record_id: int, customer_id: int, fiel
 def _raise_if(errors: list[dict]) -> None:
     if errors:
         raise ValidationFailed("the customer data is not valid", errors)
+
+
+def activate_for_business(session: Session, customer_id: int, actor: str, reason: str) -> None:
+    """A customer who does business with the company (an opportunity won, an order) is an active
+    customer: a lead, or a passive customer, becomes active, with a trace that says why. Locks the
+    customer's row, so that two such events at once activate it once."""
+    customer = session.get(Customer, customer_id, with_for_update=True)
+    if customer is None or customer.status == "active" or customer.merged_into_id is not None:
+        return
+    change_state(session, customer, "active", TraceEntry(
+        "customer_activated", actor, f"active customer since {reason} (was {customer.status})",
+        customer_id=customer.id))
+

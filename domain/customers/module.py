@@ -22,5 +22,6 @@ MODULE = Module(
     wire=wire,
     routers=("api.routers.customers:router", "api.routers.contacts:router", "api.routers.customer_records:router",
              "api.routers.customer_records:activities_router", "api.routers.customer_records:duplicates_router"),
-    trace_kinds=("customer_merged", "note_added", *(f"{kind}_done" for kind in timeline.ACTIVITY_KINDS)),
+    trace_kinds=("customer_merged", "customer_activated", "note_added",
+                 *(f"{kind}_done" for kind in timeline.ACTIVITY_KINDS)),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain.customers.commands import activate_for_business
 from domain.customers.timeline import record_trace
 from domain.numbering import next_number
 from domain.offers.content import lines_of
@@ -37,4 +38,5 @@ def create_order_from_offer(session: Session, offer: Offer, year: int, accepted_
     record_trace(session, offer.customer_id, "order_created", actor,
                  f"order {order.number} from offer {offer.label} ({offer.gross_total} {offer.currency})",
                  "order", order.id, offer_id=offer.id)
+    activate_for_business(session, offer.customer_id, actor, f"order {order.number}")
     return order

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.customers.access import editable_customer, may_read_customers, readable_customer
+from domain.customers.commands import activate_for_business
 from domain.customers.timeline import record_trace
 from domain.lifecycle import check_move
 from domain.sales.models import Opportunity, OpportunityGroup, OpportunityPhase
@@ -97,6 +98,9 @@ def move_opportunity(session: Session, who: Principal, opportunity_id: int, phas
     record_trace(session, opportunity.customer_id, f"opportunity_{target.outcome}" if target.outcome else
                  "phase_change", who.username, f"{opportunity.title}: {current.name} → {target.name}"
                  + (f" ({lost_reason})" if lost_reason else ""), "opportunity", opportunity.id)
+    if target.outcome == "won":
+        activate_for_business(session, opportunity.customer_id, who.username,
+                              f"opportunity {opportunity.title!r} won")
     if target.outcome == "won" and opportunity.group_id is not None:
         lost = phase_by_key(session, "lost")
         for alternative in session.scalars(select(Opportunity).where(Opportunity.group_id == opportunity.group_id,
