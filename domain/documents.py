@@ -21,9 +21,6 @@ from kernel.errors import NotFound, ValidationFailed
 from kernel.listing import PageRequest, page_of
 from kernel.principal import Principal
 
-__all__ = ["ALLOWED_TYPES", "Document", "DocumentOwners", "DocumentStore", "attach", "documents_of",
-           "readable_document", "sniff_type", "store_generated"]
-
 # check(session, who, document): raises unless `who` may read this document beyond the customer's rules
 ReadCheck = Callable[[Session, Principal, Document], None]
 

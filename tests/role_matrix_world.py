@@ -134,7 +134,7 @@ class World:
     def received_mail(self, sender: str | None = None) -> int:
         """A mail taken in from the replies mailbox: from a stranger it waits in the quarantine, from
         B's contact it is attached to customer B."""
-        from domain.documents import DocumentStore
+        from kernel.documents import DocumentStore
         from mailers.intake import Mailbox, take_in
 
         message = EmailMessage()
@@ -152,9 +152,10 @@ class World:
 def build_world(kontor, api) -> World:
     """Customers A and B (B owned by sam), their portal users, the salesperson who does not own B, and
     one of each kind of record the operations read."""
-    from domain.documents import DocumentStore, store_generated
+    from domain.documents import store_generated
     from domain.offers.models import Offer
     from domain.orders.commands import create_order_from_offer
+    from kernel.documents import DocumentStore
 
     world = World(kontor, api)
     ensure_user(kontor, STRANGER, ["sales"])

@@ -8,7 +8,7 @@ import stat
 from contextlib import contextmanager
 from pathlib import Path
 
-from domain.documents import DocumentStore
+from kernel.documents import DocumentStore
 from kontor.bootstrap import bootstrap
 from kontor.settings import Settings
 

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from domain.customers.models import Contact
 from domain.customers.recipients import recipient_of
 from domain.customers.timeline import Trace
-from domain.documents import Document, DocumentStore
 from domain.sales.models import Lead
+from kernel.documents import Document, DocumentStore
 from kernel.principal import SYSTEM
 from mailers.inbound_models import InboundMail
 from mailers.intake import Mailbox, take_in

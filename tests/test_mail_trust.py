@@ -11,7 +11,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from domain.documents import DocumentStore
+from kernel.documents import DocumentStore
 from mailers.authentication import failed_checks
 from mailers.intake import Mailbox, take_in
 from tests.mailbox import send_smtp, wait_for_mail
@@ -203,7 +203,7 @@ def test_the_proof_in_a_stored_mail_is_for_who_may_edit_its_customer_only(kontor
     answer for the customer."""
     from sqlalchemy import select
 
-    from domain.documents import Document
+    from kernel.documents import Document
 
     setup, offer, received = offer_out
     token = received["Reply-To"].split("+")[1].split("@")[0]

@@ -2,20 +2,20 @@
 dead-letter rules, and the one ops path: every queue's dead letters in /incidents, run again once."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from sqlalchemy import select
 
 from kernel.errors import Conflict
 from kernel.principal import SYSTEM
 from mailers.dispatch import send_due_mail
-from mailers.outbox import OUTBOX, OutboxMail, Recipient, queue_mail
+from mailers.outbox import OUTBOX, OutboxMail
 from runtime import queue
 from runtime.jobs import SERVICE_JOBS
 from runtime.models import AuditEvent, Incident
 from tests.mailbox import wait_for_mail
 from tests.support import ok
+from tests.test_outbox import address
+from tests.test_outbox import queue as queue_outbox_mail
 
 
 def test_backoff_doubles_from_the_base_up_to_the_cap():
@@ -35,19 +35,12 @@ def test_every_kind_is_a_named_queue_and_names_are_unique():
         queue.register(queue.Queue("outbox", OutboxMail, queue.States(), describe=lambda row: {}))
 
 
-def _queue_mail(kontor, to: str) -> int:
-    with kontor.transaction() as session:
-        return queue_mail(session, kontor.settings, who=SYSTEM, recipient=Recipient(address=to, name="Anna Müller"),
-                          template="notice", context={"subject": "Ihre Anfrage", "text": "Danke.",
-                                                      "sender_name": "Rita Reich", "salutation": None}).id
-
-
 def test_a_dead_mail_is_an_incident_and_its_retry_sends_it_once(kontor, mail, api):
-    to = f"kunde-{uuid.uuid4().hex[:8]}@example.test"
+    to = address()
     kontor.settings.outbox_max_attempts = 2
     kontor.settings.outbox_backoff_base_seconds = 0.0
     mail.smtp.stop()
-    outbox_id = _queue_mail(kontor, to)
+    outbox_id = queue_outbox_mail(kontor, to)
     assert send_due_mail(kontor.sessions, kontor.settings).as_dict() == {"claimed": 1, "retry": 1}
     assert send_due_mail(kontor.sessions, kontor.settings).as_dict() == {"claimed": 1, "dead": 1}
 
@@ -80,7 +73,7 @@ def test_a_dead_mail_is_an_incident_and_its_retry_sends_it_once(kontor, mail, ap
 def test_the_outbox_requeue_resolves_the_mails_incident(kontor, mail, api):
     kontor.settings.outbox_max_attempts = 1
     mail.smtp.stop()
-    outbox_id = _queue_mail(kontor, f"kunde-{uuid.uuid4().hex[:8]}@example.test")
+    outbox_id = queue_outbox_mail(kontor, address())
     assert send_due_mail(kontor.sessions, kontor.settings).as_dict() == {"claimed": 1, "dead": 1}
     [incident] = ok(api.get("/incidents", user="olga"))["items"]
     assert ok(api.post(f"/outbox/{outbox_id}/requeue", user="olga"))["state"] == "pending"
@@ -90,7 +83,7 @@ def test_the_outbox_requeue_resolves_the_mails_incident(kontor, mail, api):
 
 
 def test_retrying_an_item_that_is_not_dead_is_a_conflict(kontor):
-    outbox_id = _queue_mail(kontor, f"kunde-{uuid.uuid4().hex[:8]}@example.test")
+    outbox_id = queue_outbox_mail(kontor, address())
     with kontor.transaction() as session:
         with pytest.raises(Conflict):
             queue.retry_item(session, "outbox", outbox_id, SYSTEM)

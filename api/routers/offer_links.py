@@ -16,9 +16,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.deps import KontorDep, SessionDep
 from api.downloads import content_disposition
-from domain.documents import DocumentStore
 from domain.offers.answers import LinkCheck, answer_by_link, check_link
 from domain.offers.document import LOCALES
+from kernel.documents import DocumentStore
 from kernel.errors import KontorError
 
 router = APIRouter(prefix="/o", include_in_schema=False)

@@ -21,10 +21,10 @@ from api.offer_schemas import (
 )
 from api.params import DayFilter, OptionalId, RecordId, paging
 from api.schemas import Page, page_out, patch_changes
-from domain.documents import DocumentStore
 from domain.offers import commands
 from domain.offers.access import readable_offer
 from domain.offers.queries import OfferFilter, approvals, list_offers, offer_view, revisions
+from kernel.documents import DocumentStore
 from kernel.errors import NotFound
 
 router = APIRouter(prefix="/offers", tags=["offers"])

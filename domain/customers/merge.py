@@ -11,10 +11,10 @@ from domain.customers.access import editable_customer
 from domain.customers.commands import refresh_search_text
 from domain.customers.models import Address, Contact, Customer, Site
 from domain.customers.timeline import Activity, Note, Trace
-from domain.documents import Document
 from domain.lifecycle import TraceEntry, change_state
 from domain.sales.models import Lead, Opportunity, OpportunityGroup
 from domain.users import User
+from kernel.documents import Document
 from kernel.errors import Conflict, Forbidden
 from kernel.principal import Principal
 

@@ -15,7 +15,7 @@ from babel.numbers import format_currency
 from sqlalchemy import select
 
 from domain.customers.timeline import record_trace
-from domain.documents import Document, DocumentStore, store_generated
+from domain.documents import store_generated
 from domain.lifecycle import TraceEntry, change_state
 from domain.offers import answers, document
 from domain.offers.approval import local_now, offer_recipient
@@ -26,6 +26,7 @@ from domain.sales.models import Opportunity
 from domain.sales.opportunities import move_opportunity
 from domain.users import User
 from kernel.clock import utcnow
+from kernel.documents import Document, DocumentStore
 from kernel.errors import NotFound, ValidationFailed
 from kernel.principal import SYSTEM
 from mailers.outbox import Recipient, queue_mail
