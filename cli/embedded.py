@@ -62,6 +62,19 @@ def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
             process.wait()
 
 
+def drain_flow_run_logs() -> None:
+    """Hand the flow runs' last log lines to Prefect while it still runs (else they are lost with an
+    error on the console when Kontor stops its embedded Prefect server)."""
+    if "prefect" not in sys.modules:
+        return
+    from prefect.logging.handlers import APILogWorker
+
+    try:
+        APILogWorker.drain_all(timeout=5)
+    except Exception as exc:  # noqa: BLE001 - stopping goes on; the lines are Prefect's, not Kontor's data
+        print(f"the last flow-run log lines did not reach Prefect: {exc}", file=sys.stderr)
+
+
 def start_local_mail(settings: Settings):
     """The mail pair of embedded mode: whatever Kontor sends lands in Dovecot's mailboxes under
     data_dir/maildirs, readable with any mail client over IMAP (127.0.0.1, any address as the user,

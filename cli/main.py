@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import secrets
 import signal
@@ -12,6 +11,7 @@ import time
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
+from cli.logs import configure_logging
 from kontor.settings import Settings
 
 STARTUP_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)  # about 15 s for a database that is restarting
@@ -124,7 +124,13 @@ def cmd_serve(settings: Settings, args) -> int:
     import uvicorn
 
     from api.app import create_app
-    from cli.embedded import local_mailboxes, start_local_mail, start_prefect_server, stop_process
+    from cli.embedded import (
+        drain_flow_run_logs,
+        local_mailboxes,
+        start_local_mail,
+        start_prefect_server,
+        stop_process,
+    )
     from kernel.private_files import secure_data_folder
     from kontor.bootstrap import settle_long_running_process
 
@@ -138,6 +144,8 @@ def cmd_serve(settings: Settings, args) -> int:
             local_mail = start_local_mail(settings)
             if local_mail is not None and not settings.mailboxes:
                 settings.mailboxes = local_mailboxes(settings, local_mail)
+                print("reading the mailboxes " + ", ".join(f"{box.name} ({box.username})" for box in settings.mailboxes)
+                      + f" every {settings.mail_poll_seconds:g} s")
             if local_mail is not None:
                 print(f"local mail: SMTP on 127.0.0.1:{local_mail.smtp.port}, read it over IMAP on "
                       f"127.0.0.1:{local_mail.dovecot.imap_port} (user: the address, password: "
@@ -153,12 +161,13 @@ def cmd_serve(settings: Settings, args) -> int:
         # uvicorn re-raises the signal that stopped it once it is done: let that end in our cleanup below.
         signal.signal(signal.SIGTERM, _exit_on_signal)
         print(f"Kontor API on http://{args.host}:{args.port}/docs")
-        uvicorn.run(create_app(kontor), host=args.host, port=args.port, log_level="info")
+        uvicorn.run(create_app(kontor), host=args.host, port=args.port, log_level=settings.log_level.lower())
     finally:
         if worker is not None:
             worker[1].set()
             worker[0].join(timeout=10)
         if prefect_server is not None:
+            drain_flow_run_logs()
             stop_process(prefect_server)
         if local_mail is not None:
             local_mail.stop()
@@ -222,7 +231,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()
@@ -234,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"kontor: invalid settings: {exc}", file=sys.stderr)
         return 2
+    configure_logging(settings.log_level)
     if getattr(args, "host", None) is None and hasattr(args, "host"):
         args.host = settings.api_host
     if getattr(args, "port", None) is None and hasattr(args, "port"):

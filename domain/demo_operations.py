@@ -34,6 +34,8 @@ class BudgetOffice:
                 reservation = {"reservation_id": f"RB-{job.job_id:06d}", "amount": str(amount),
                                "request_id": params.get("request_id")}
                 self.reservations[job.job_key] = reservation
+        if params.get("request_id"):
+            job.touched("request", str(params["request_id"]))
         job.log.info("reserved %s for request %s", amount, params.get("request_id"))
         return reservation
 

@@ -10,7 +10,7 @@ from kontor.bootstrap import current
 from runtime.offline_runs import claim_for_report
 
 
-@flow(name="report-offline-runs", log_prints=False)
+@flow(name="report-offline-runs", flow_run_name="report rounds without a flow run", log_prints=False)
 def report_offline_runs() -> dict:
     kontor = current()
     log = get_run_logger()

@@ -7,13 +7,18 @@ from __future__ import annotations
 from imapclient.exceptions import IMAPClientError
 from prefect import flow, get_run_logger
 
+from flows.run_labels import label_this_run, summary_name, tags_of
 from kontor.bootstrap import current
 from mailers.dispatch import send_due_mail
 from mailers.imap_reader import read_mailbox
 
 
 def outbox_round(kontor, log, limit: int | None = None) -> dict:
-    summary = send_due_mail(kontor.sessions, kontor.settings, limit, log=log, templates=kontor.mail_templates).as_dict()
+    sent = send_due_mail(kontor.sessions, kontor.settings, limit, log=log, templates=kontor.mail_templates)
+    if sent.claimed:
+        label_this_run(summary_name("mails", sent.templates, sent.records),
+                       tags_of(sent.records, *(f"template:{template}" for template in sent.templates)))
+    summary = sent.as_dict()
     log.info("outbox: %s", summary)
     return summary
 
@@ -33,16 +38,26 @@ def mailboxes_round(kontor, log) -> list[dict]:
             log.exception("mailbox %s failed", config.name)
             summary = {"mailbox": config.name, "error": f"{type(exc).__name__}: {exc}"}
         summaries.append(summary)
+    if summaries:
+        label_this_run("read mailboxes: " + "; ".join(_read(summary) for summary in summaries),
+                       tags_of(f"mailbox:{summary['mailbox']}" for summary in summaries))
     log.info("mailboxes: %s", summaries)
     return summaries
 
 
-@flow(name="send-outbox", log_prints=False)
-def send_outbox(limit: int | None = None) -> dict:
-    return outbox_round(current(), get_run_logger(), limit)
+def _read(summary: dict) -> str:
+    counts = ", ".join(f"{count} {outcome}" for outcome, count in summary.items()
+                       if outcome not in ("mailbox", "error"))
+    return f"{summary['mailbox']} " + ("unreachable" if "error" in summary else counts or "nothing new")
 
 
-@flow(name="read-mailboxes", log_prints=False)
+@flow(name="send-outbox", flow_run_name="outbox", log_prints=False)
+def send_outbox() -> dict:
+    """Send the due outbox mail; the run is renamed after the mails and tagged with their records."""
+    return outbox_round(current(), get_run_logger())
+
+
+@flow(name="read-mailboxes", flow_run_name="read mailboxes", log_prints=False)
 def read_mailboxes() -> list[dict]:
     """Every configured mailbox, one after the other; a mailbox that cannot be reached is an ERROR line
     and the others are still read."""

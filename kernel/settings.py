@@ -17,7 +17,7 @@ import inspect
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -85,6 +85,8 @@ class CoreSettings(SettingsSection):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite file in data_dir")
     secret_key: SecretStr | None = Field(default=None,
                                          description="Signs tokens; generated once into data_dir when unset")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="What the console shows: INFO is what an operator needs, DEBUG everything")
 
     _refuse_default_secret_key = refuse_default_secrets("secret_key")
 

@@ -22,9 +22,18 @@ from mailers.smtp import send_messages
 class DispatchSummary:
     claimed: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
+    templates: list[str] = field(default_factory=list)  # of each claimed mail, in order
+    records: list[str] = field(default_factory=list)  # what the mails are about, `offer:OFF-2026-0001`, each once
 
     def count(self, outcome: str) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+    def about(self, row: OutboxMail) -> None:
+        self.templates.append(row.template)
+        if row.record_type:
+            record = f"{row.record_type}:{row.subject_tag or f'#{row.record_id}'}"
+            if record not in self.records:
+                self.records.append(record)
 
     def as_dict(self) -> dict:
         return {"claimed": self.claimed, **self.outcomes}
@@ -54,6 +63,7 @@ def send_due_mail(factory: sessionmaker, settings: MailSettings, limit: int | No
         with transaction(factory) as session:
             row = session.get(OutboxMail, claim.id)
             to = row.to_address
+            summary.about(row)
             try:
                 message = compose(row, settings.mail_from, lambda document_id: store.load(session, document_id),
                                   templates)

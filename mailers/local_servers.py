@@ -71,8 +71,9 @@ class Dovecot:
         self._prepare_folders()
         config = self.folder / "dovecot.conf"
         config.write_text(self._config())
+        # its own session: Ctrl-C in Kontor's terminal stops Kontor, which stops Dovecot after its worker
         self.process = subprocess.Popen([binary, "-F", "-c", str(config)], stdout=subprocess.DEVNULL,
-                                        stderr=open(self.folder / "dovecot.stderr", "wb"))
+                                        stderr=open(self.folder / "dovecot.stderr", "wb"), start_new_session=True)
         try:
             _wait_for_port(self.imap_port, timeout, "Dovecot IMAP", self.folder / "dovecot.log")
             _wait_for_port(self.lmtp_port, timeout, "Dovecot LMTP", self.folder / "dovecot.log")

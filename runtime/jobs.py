@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select, update
@@ -51,6 +51,7 @@ class ClaimedJob:
     params: dict[str, Any]
     attempt: int
     spec_name: str
+    records: list[str] = field(default_factory=list)  # what its operation named as worked on (JobContext.touched)
 
 
 @dataclass
@@ -164,7 +165,7 @@ def _run_jobs(factory: sessionmaker[Session], runtime: ProcessRuntime, jobs: lis
 def _operate(runtime: ProcessRuntime, job: ClaimedJob,
              log: logging.Logger | logging.LoggerAdapter[Any]) -> tuple[Any, tuple[str, str] | None]:
     """The operation's result as JSON data, or (error, traceback) if it failed in any way."""
-    context = JobContext(job.id, f"job-{job.id}", job.instance_id, job.attempt, log)
+    context = JobContext(job.id, f"job-{job.id}", job.instance_id, job.attempt, log, job.records)
     try:
         operation = runtime.operations.get(job.operation)
         return jsonable(operation(job.params, context)), None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -24,6 +24,14 @@ class JobContext:
     instance_id: int
     attempt: int
     log: Any
+    records: list[str] = field(default_factory=list)  # what the operation worked on, as `kind:label`
+
+    def touched(self, kind: str, label: str) -> None:
+        """Name a record the operation worked on (`offer`, `OFF-2026-0001`): the flow run that ran
+        the job is tagged `offer:OFF-2026-0001`, so ops find it by the record."""
+        tag = f"{kind}:{label}"
+        if tag not in self.records:
+            self.records.append(tag)
 
 
 Operation = Callable[[dict[str, Any], JobContext], Any]

@@ -40,7 +40,7 @@ def test_small_request_runs_without_review_to_the_end(api, kontor):
     assert [j["operation"] for j in started["jobs"]] == ["demo.reserve_budget"]
 
     did = run_worker_round(kontor)
-    assert did["jobs"] == {"claimed": 1, "done": 1, "failed": 0}
+    assert did["jobs"] == {"claimed": 1, "done": 1, "failed": 0, "records": ["request:R-small"]}
     waiting = api.instance(started["id"])
     assert waiting["messages"] == [{"name": "demo_supplier_confirmation", "element": "Event_confirmation",
                                     "correlation": {"request_id": "R-small"}}]

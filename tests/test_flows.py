@@ -87,10 +87,12 @@ def test_service_jobs_run_in_one_flow_run_with_a_log_line_per_job(kontor):
     from domain.demo_operations import budget_office
 
     since = datetime.now(timezone.utc)
-    ok = start_demo(kontor, amount=100)
+    request = f"R-{time.monotonic_ns()}"
+    ok = start_demo(kontor, amount=100, request_id=request)
     budget_office.limit = Decimal("200")
     failing = start_demo(kontor, amount=900)
     summary = work_once(kontor)["jobs"]
+    assert summary.pop("records") == [f"request:{request}"]  # the refused one touched nothing
     assert summary == {"claimed": 2, "done": 1, "failed": 1}
     with kontor.transaction() as session:
         jobs = {j.instance_id: j.id for j in session.scalars(select(ServiceJob))}
@@ -103,6 +105,32 @@ def test_service_jobs_run_in_one_flow_run_with_a_log_line_per_job(kontor):
     assert "budget" in retry  # the operation's error text
     runs = asyncio.run(_flow_runs("run-service-jobs", since))
     assert len(runs) == 1 and runs[0][0].state.is_completed()
+    assert runs[0][0].parameters == {}  # nothing for ops to puzzle over
+
+
+def test_a_flow_run_is_named_after_its_work_and_tagged_with_the_records_it_touched(kontor):
+    since = datetime.now(timezone.utc)
+    start_demo(kontor, amount=100, request_id="R-4711")
+    assert work_once(kontor)["jobs"]["records"] == ["request:R-4711"]
+    [(run, _)] = asyncio.run(_flow_runs("run-service-jobs", since))
+    assert run.name == "demo.reserve_budget R-4711"
+    assert {"kontor", "request:R-4711", "operation:demo.reserve_budget"} <= set(run.tags)
+    two = [start_demo(kontor, amount=100, request_id=f"R-{n}") for n in (1, 2)]
+    assert len(two) == 2 and work_once(kontor)["jobs"]["claimed"] == 2
+    runs = asyncio.run(_flow_runs("run-service-jobs", since))
+    assert runs[0][0].name == "2 jobs: demo.reserve_budget ×2 (R-1, R-2)"
+    assert {"request:R-1", "request:R-2"} <= set(runs[0][0].tags)
+
+
+def test_run_names_stay_short_and_tags_come_once():
+    from flows.run_labels import MAX_NAME, MAX_TAGS, summary_name, tags_of
+
+    assert summary_name("mails", ["offer_sent"], ["offer:OFF-2026-0001"]) == "offer_sent OFF-2026-0001"
+    assert summary_name("timers", ["remind", "remind", "expire"], []) == "3 timers: remind ×2, expire"
+    many = [f"offer:OFF-2026-{n:04d}" for n in range(200)]
+    assert len(summary_name("jobs", ["offers.send"] * 200, many)) == MAX_NAME
+    assert tags_of(["offer:A", "offer:A"], "operation:x", "") == ["kontor", "offer:A", "operation:x"]
+    assert len(tags_of(many)) == MAX_TAGS
 
 
 def test_timers_fire_as_flow_run_with_their_lag_logged(kontor):

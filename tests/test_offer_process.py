@@ -3,6 +3,7 @@ service tasks run by real Prefect flows, mail sent over SMTP into Dovecot and re
 IMAP: every path of bpmn/offer_approval.bpmn."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
 from datetime import datetime, timezone
@@ -25,6 +26,7 @@ from tests.offer_support import (
     sent_offer,
 )
 from tests.support import ok, set_groups
+from tests.test_flows import _flow_runs as flow_runs
 
 pytestmark = pytest.mark.usefixtures("mail")
 
@@ -56,10 +58,15 @@ def move_timer_to_now(api, offer, element: str) -> None:
 def test_an_offer_within_the_salespersons_authority_goes_out_without_approval(kontor, api, mail):
     setup = sales_setup(api)
     offer = new_offer(api, setup, lines=[{"product_id": setup["products"]["consulting"]["id"], "quantity": "8"}])
+    since = datetime.now(timezone.utc)
     submitted = submit(api, offer)
     assert submitted["status"] == "in_approval" and submitted["number"].startswith("OFF-")
     assert open_tasks(api, offer) == []
     drive(kontor)
+    tag = f"offer:{submitted['number']}"  # ops find the runs that rendered and mailed it
+    jobs = [run for run, _ in asyncio.run(flow_runs("run-service-jobs", since)) if tag in run.tags]
+    assert jobs and any(run.name.startswith("offers.render_pdf") for run in jobs), [r.name for r in jobs]
+    assert any(tag in run.tags for run, _ in asyncio.run(flow_runs("send-outbox", since)))
     sent = offer_now(api, offer)
     assert sent["status"] == "sent" and sent["pdf_document_id"] is not None and sent["expires_at"]
     message = sent_mail(mail, setup)

@@ -3,6 +3,7 @@ SMTP, read back over IMAP from Dovecot; retries, dead letters, re-queueing and t
 on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import replace
@@ -23,6 +24,7 @@ from mailers.local_servers import SmtpRelay
 from mailers.outbox import OutboxMail, Recipient, claim_mail, queue_mail
 from tests.mailbox import inbox, wait_for_mail
 from tests.support import ok
+from tests.test_flows import _flow_runs
 
 PDF = b"%PDF-1.4\n% Angebot\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
@@ -52,9 +54,12 @@ def test_a_queued_mail_goes_out_through_the_flow_and_reads_back_over_imap(kontor
     document = ok(api.client.post("/api/v1/documents", headers=api.headers("sam"),
                                   data={"owner_type": "customer", "owner_id": str(acme["id"])},
                                   files={"file": ("Angebot.pdf", PDF, "application/pdf")}), 201)
+    since = utcnow()
     outbox_id = queue(kontor, to, subject_tag="OFF-2026-0012", attachments=[document["id"]],
-                      record=("customer", acme["id"]))
+                      record=("offer", acme["id"]))
     assert work_once(kontor)["mail"] == {"claimed": 1, "sent": 1}
+    [(run, _)] = asyncio.run(_flow_runs("send-outbox", since))  # ops find the run by the record
+    assert run.name == "notice OFF-2026-0012" and {"offer:OFF-2026-0012", "template:notice"} <= set(run.tags)
     [received] = wait_for_mail(mail, to)
     row = mail_row(kontor, outbox_id)
     assert (row.state, row.attempts, row.sent_at is not None) == ("sent", 1, True)

@@ -45,6 +45,7 @@ def _locked(session, offer_id: int, job: JobContext) -> Offer:
         raise LookupError(f"offer {offer_id} does not exist")
     if offer.instance_id != job.instance_id:
         raise OfferChanged(f"process instance {job.instance_id} is not the process of offer {offer.label}")
+    job.touched("offer", offer.label)
     return offer
 
 
@@ -194,6 +195,7 @@ class OfferOperations:
             first = offer.status == "sent"
             order = create_order_from_offer(session, offer, local_now(self.settings).year,
                                             answer.get("via") or "mail", SYSTEM.username)
+            job.touched("order", order.number)
             if first:
                 offer.answered_at, offer.answer_note = utcnow(), answer.get("note")
                 change_state(session, offer, "accepted", TraceEntry(
