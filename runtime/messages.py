@@ -54,6 +54,13 @@ def correlate_message(session: Session, runtime: ProcessRuntime, sender: Princip
     if not name or not name.strip():
         raise ValidationFailed("a message needs a name", [{"field": "name", "message": "must not be empty"}])
     correlation = jsonable(correlation or {})
+    shape = runtime.message_shape(session, name)
+    if shape is not None:  # correlated by the model's correlation properties (runtime.engine.conventions)
+        try:
+            correlation = jsonable(runtime.engine.message_correlation(shape, correlation, jsonable(data or {})))
+        except ProcessError as exc:
+            raise ValidationFailed(f"message {name!r} cannot be correlated: {exc}",
+                                   [{"field": "correlation", "message": str(exc)}]) from exc
     key = canonical_correlation(correlation)
     message_id = message_id or str(uuid.uuid4())
     values = dict(message_id=message_id, name=name, correlation=correlation, correlation_key=key,

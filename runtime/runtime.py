@@ -6,11 +6,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kernel.errors import Forbidden, NotFound
 from kernel.principal import Principal
-from runtime.engine import ProcessEngine, ProcessSpec
+from runtime.engine import ProcessEngine, ProcessSpec, Shape
 from runtime.models import Deployment, HumanTask, ProcessDefinition
 from runtime.settings import RuntimeSettings
 from runtime.workflow_cache import WorkflowCache
@@ -157,14 +158,26 @@ class ProcessRuntime:
         definition = session.get(ProcessDefinition, definition_id)
         if definition is None:
             raise NotFound(f"process definition {definition_id} not found")
-        bundle = self._bundles.get(definition.deployment_id)
-        if bundle is None:
-            deployment = session.get_one(Deployment, definition.deployment_id)  # (a foreign key)
+        return definition, self._bundle(session, definition.deployment_id)[definition.process_key]
+
+    def _bundle(self, session: Session, deployment_id: int) -> dict[str, ProcessSpec]:
+        bundle = self._bundles.get(deployment_id)
+        if bundle is None:  # deployed before (its files passed the checks of their day): read, not judged again
+            deployment = session.get_one(Deployment, deployment_id)
             files = {name: text.encode() for name, text in deployment.files.items()}
-            bundle = self.engine.parse_bundle(files)
+            bundle = self.engine.parse_bundle(files, strict=False)
             with self._lock:
-                self._bundles[definition.deployment_id] = bundle
-        return definition, bundle[definition.process_key]
+                self._bundles[deployment_id] = bundle
+        return bundle
+
+    def message_shape(self, session: Session, name: str) -> Shape | None:
+        """The correlation properties that messages of this name are matched by, as the newest
+        deployment whose processes catch the message says (None: Kontor's `correlation` values)."""
+        for deployment_id in session.scalars(select(Deployment.id).order_by(Deployment.id.desc())).all():
+            for process in self._bundle(session, deployment_id).values():
+                if name in process.messages:
+                    return process.messages[name]
+        return None
 
     def spec(self, session: Session, definition_id: int) -> ProcessSpec:
         """The parsed spec of a definition (definitions never change, so they are looked up once)."""
