@@ -168,6 +168,8 @@ def _timer_text(kind: str, text: str, refuse: Any) -> str:
     if _is_literal(kind, stripped):
         return repr(stripped)
     try:
+        if _LOOKS_LITERAL.match(stripped):  # e.g. R3/PT10X would be a division in Python: meant as a literal
+            raise SyntaxError(stripped)
         compile(stripped, "<timer>", "eval")
     except SyntaxError:
         refuse(f"{kind} {stripped[:80]!r} is neither an ISO 8601 {_KINDS[kind]} nor a Python expression")
@@ -177,6 +179,7 @@ def _timer_text(kind: str, text: str, refuse: Any) -> str:
     return text
 
 
+_LOOKS_LITERAL = re.compile(r"(R\d*/|P\d|PT\d|\d{4}-\d{2})", re.IGNORECASE)
 _KINDS = {"timeDate": "date/time", "timeDuration": "duration", "timeCycle": "cycle (e.g. R3/PT10M)"}
 
 
