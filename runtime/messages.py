@@ -23,6 +23,7 @@ from kernel.driver_sql import DriverStatement
 from kernel.errors import Conflict, ValidationFailed
 from kernel.principal import Principal
 from runtime.engine import ProcessError, canonical_correlation
+from runtime.instances import start_on_message
 from runtime.models import Message, MessageSubscription, ProcessInstance
 from runtime.progress import audit, deliver, jsonable, load_workflow, message_expiry, save_progress
 from runtime.runtime import ProcessRuntime
@@ -83,6 +84,10 @@ def correlate_message(session: Session, runtime: ProcessRuntime, sender: Princip
         raise Conflict(f"message {name!r} matches {len(instance_ids)} waiting instances; make the correlation unique",
                        candidates=instance_ids)
     if not candidates:
+        starts = runtime.message_start(session, name)
+        if starts is not None and starts not in runtime.domain_processes:  # a message start event: a new instance
+            start_on_message(session, runtime, sender, starts, message)
+            return Correlation(message, duplicate=False)
         audit(session, None, "message_buffered", sender.username, message=name, message_id=message_id,
               correlation=correlation)
         return Correlation(message, duplicate=False)

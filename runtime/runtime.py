@@ -179,6 +179,16 @@ class ProcessRuntime:
                     return process.messages[name]
         return None
 
+    def message_start(self, session: Session, name: str) -> str | None:
+        """The process whose newest version a message of this name starts (its message start event)."""
+        latest = session.execute(select(ProcessDefinition.process_key, ProcessDefinition.deployment_id)
+                                 .where(ProcessDefinition.is_latest.is_(True))
+                                 .order_by(ProcessDefinition.process_key)).all()
+        for process_key, deployment_id in latest:
+            if name in self._bundle(session, deployment_id)[process_key].starts:
+                return str(process_key)
+        return None
+
     def spec(self, session: Session, definition_id: int) -> ProcessSpec:
         """The parsed spec of a definition (definitions never change, so they are looked up once)."""
         known = self._definitions.get(definition_id)

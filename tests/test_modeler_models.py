@@ -154,3 +154,21 @@ def test_the_default_flow_of_a_camunda_gateway_is_taken(kontor):
     claim = start(kontor, "test_camunda_claim", adjuster="rita")
     complete(kontor, open_task(kontor, claim), approved=False)
     assert instance(kontor, claim).status == "completed"
+
+
+# ----------------------------------------------------------------- a message start event
+def test_a_message_starts_its_process_and_a_receive_task_correlates_over_the_process_data(kontor):
+    first = send(kontor, "test_order_received", data={"order_number": "O-1"})
+    second = send(kontor, "test_order_received", data={"order_number": "O-2"})
+    assert first.status == second.status == "delivered" and first.instance_id != second.instance_id
+    assert instance(kontor, first.instance_id).variables["order_number"] == "O-1"
+    assert instance(kontor, first.instance_id).process_key == "test_message_start"
+    early = send(kontor, "test_order_paid", data={"order_number": "O-2", "amount": "12.50"})
+    assert early.status == "buffered"  # O-2 is still being handled
+    complete(kontor, open_task(kontor, second.instance_id))
+    assert instance(kontor, second.instance_id).status == "completed"
+    assert instance(kontor, second.instance_id).variables["amount"] == "12.50"
+    complete(kontor, open_task(kontor, first.instance_id))
+    assert instance(kontor, first.instance_id).status == "running"  # O-1 waits for its own payment
+    assert send(kontor, "test_order_paid", data={"order_number": "O-1"}).status == "delivered"
+    assert instance(kontor, first.instance_id).status == "completed"

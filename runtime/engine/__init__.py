@@ -31,7 +31,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from kernel.errors import ProcessError, SpecError
 from kernel.principal import normalize_group
-from runtime.engine.conventions import Shape, message_correlations, prepare, shape_of
+from runtime.engine.conventions import Shape, message_correlations, message_starts, prepare, shape_of
 from runtime.engine.conventions import properties as _properties
 from runtime.engine.spiff_setup import RESULT_KEY, CompilingEnvironment, KontorServiceTask, Parser, ScriptEngine
 from runtime.engine.state_json import STATE_VERSION, StateJson
@@ -106,6 +106,7 @@ class ProcessSpec:
     forms: dict[str, dict[str, Any]]
     # message name -> the correlation properties its catch events match on (None: Kontor's `correlation`)
     messages: dict[str, Shape | None] = field(default_factory=dict)
+    starts: frozenset[str] = frozenset()  # the messages that start an instance (message start events)
 
 
 # ----------------------------------------------------------------- value helpers
@@ -160,6 +161,7 @@ class ProcessEngine:
                 raise SpecError(name, f"line {exc.lineno}", f"XML does not parse: {exc.msg}") from exc
         result: dict[str, ProcessSpec] = {}
         seen: dict[str, tuple[Shape | None, str]] = {}  # message name -> its correlation, where first seen
+        starting: dict[str, str] = {}  # message name -> the process it starts
         for process_id in parser.get_process_ids():
             try:
                 spec = parser.get_spec(process_id)
@@ -175,7 +177,7 @@ class ProcessEngine:
                                     f"form schema file {form_file!r} is not in the deployment")
             messages = message_correlations(spec.file or process_id, [spec, *subprocess_specs.values()], strict, seen)
             result[process_id] = ProcessSpec(process_id, spec.description or process_id, spec, subprocess_specs, forms,
-                                             messages)
+                                             messages, message_starts(spec.file or process_id, spec, strict, starting))
         return result
 
     # ------------------------------------------------------------- lifecycle

@@ -12,7 +12,7 @@ Part of the engine adapter (runtime.engine): only it uses this module.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from lxml import etree
@@ -166,6 +166,8 @@ def _timer_text(kind: str, text: str, refuse: Any) -> str:
     if variable is not None:
         return variable
     if _is_literal(kind, stripped):
+        if kind == "timeDate" and datetime.fromisoformat(stripped).tzinfo is None:  # Kontor's dates are UTC
+            return repr(datetime.fromisoformat(stripped).replace(tzinfo=timezone.utc).isoformat())
         return repr(stripped)
     try:
         if _LOOKS_LITERAL.match(stripped):  # e.g. R3/PT10X would be a division in Python: meant as a literal
@@ -301,3 +303,18 @@ def message_correlations(file: str, specs: list[Any], strict: bool,
                     "the same way wherever it is caught"))
             found[definition.name] = shape
     return found
+
+
+def message_starts(file: str, spec: Any, strict: bool, seen: dict[str, str]) -> frozenset[str]:
+    """The messages whose arrival starts this process (its message start events). strict: refuse a
+    message that would start two processes of one deployment (`seen`: message -> process)."""
+    names = set()
+    for task_spec in spec.task_specs.values():
+        definition = getattr(task_spec, "event_definition", None)
+        if isinstance(task_spec, StartEvent) and isinstance(definition, MessageEventDefinition):
+            other = seen.setdefault(definition.name, spec.name)
+            if strict and other != spec.name:
+                raise SpecError(spec.file or file, f"StartEvent {task_spec.bpmn_id or task_spec.name}", (
+                    f"message {definition.name!r} starts process {other!r} already; a message starts one process"))
+            names.add(definition.name)
+    return frozenset(names)
