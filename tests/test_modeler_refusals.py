@@ -52,9 +52,14 @@ def refusal(text: str, **files: bytes) -> SpecError:
 
 REFUSED = {
     "uncorrelated message catch": (catch('<bpmn:messageEventDefinition id="D" messageRef="Msg"/>'),
-                                   "X", "nothing to correlate"),
+                                   "intermediateCatchEvent X", "nothing to correlate"),
     "uncorrelated receive task": ('<bpmn:receiveTask id="X" messageRef="Msg">' + IO + '</bpmn:receiveTask>',
-                                  "X", "nothing to correlate"),
+                                  "receiveTask X", "nothing to correlate"),
+    "uncorrelated boundary message": ('<bpmn:userTask id="X">' + IO + '</bpmn:userTask><bpmn:boundaryEvent id="B" '
+                                      'attachedToRef="X"><bpmn:outgoing>F9</bpmn:outgoing><bpmn:messageEventDefinition'
+                                      ' id="D" messageRef="Msg"/></bpmn:boundaryEvent><bpmn:sequenceFlow id="F9" '
+                                      'sourceRef="B" targetRef="E9"/><bpmn:endEvent id="E9"><bpmn:incoming>F9'
+                                      '</bpmn:incoming></bpmn:endEvent>', "boundaryEvent B", "nothing to correlate"),
     "receive task without a message": ('<bpmn:receiveTask id="X">' + IO + '</bpmn:receiveTask>',
                                        "receiveTask X", "must name the message"),
     "timer on a receive task": ('<bpmn:receiveTask id="X">' + IO + '<bpmn:timerEventDefinition id="D">'
@@ -137,6 +142,15 @@ def test_a_message_correlated_two_ways_in_one_deployment_is_refused():
                    '<bpmn:message id="Msg2" name="refusal_msg"/>').replace("refusal_process", "refusal_other")
     error = refusal(first, **{"models/other.bpmn": second.encode()})
     assert "correlated otherwise" in error.reason
+
+
+def test_a_message_that_would_start_two_processes_is_refused():
+    starting = model(user_task("")).replace(
+        '<bpmn:startEvent id="Begin"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>',
+        '<bpmn:startEvent id="Begin"><bpmn:outgoing>F1</bpmn:outgoing>'
+        '<bpmn:messageEventDefinition id="StartMsg" messageRef="Msg"/></bpmn:startEvent>')
+    error = refusal(starting, **{"models/other.bpmn": starting.replace("refusal_process", "refusal_other").encode()})
+    assert error.element == "startEvent Begin" and "starts process" in error.reason
 
 
 def test_what_kontor_honours_deploys():

@@ -289,7 +289,8 @@ def message_correlations(file: str, specs: list[Any], strict: bool,
             if not isinstance(definition, MessageEventDefinition) or not isinstance(task_spec, CatchingEvent) \
                     or isinstance(task_spec, StartEvent):
                 continue
-            where = f"{type(task_spec).__name__} {task_spec.bpmn_id or task_spec.name}"
+            kind = type(task_spec).__name__  # (SpiffWorkflow's class: the BPMN tag, capitalized)
+            where = f"{kind[:1].lower()}{kind[1:]} {task_spec.bpmn_id or task_spec.name}"
             shape = shape_of(task_spec)
             if strict and shape is None and "correlation" not in properties(task_spec):
                 raise SpecError(spec.file or file, where, (
@@ -314,7 +315,7 @@ def message_starts(file: str, spec: Any, strict: bool, seen: dict[str, str]) -> 
         if isinstance(task_spec, StartEvent) and isinstance(definition, MessageEventDefinition):
             other = seen.setdefault(definition.name, spec.name)
             if strict and other != spec.name:
-                raise SpecError(spec.file or file, f"StartEvent {task_spec.bpmn_id or task_spec.name}", (
+                raise SpecError(spec.file or file, f"startEvent {task_spec.bpmn_id or task_spec.name}", (
                     f"message {definition.name!r} starts process {other!r} already; a message starts one process"))
             names.add(definition.name)
     return frozenset(names)
