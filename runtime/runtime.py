@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kernel.errors import Forbidden, NotFound
+from kernel.errors import Forbidden, NotFound, SpecError
 from kernel.principal import Principal
 from runtime.engine import ProcessEngine, ProcessSpec, Shape
 from runtime.models import Deployment, HumanTask, ProcessDefinition
@@ -138,6 +138,7 @@ class ProcessRuntime:
         self._bundles: dict[int, dict[str, ProcessSpec]] = {}
         self._definitions: dict[int, tuple[int, str]] = {}  # definition id -> (deployment id, process key)
         self._latest: dict[str, tuple[int, int]] = {}  # process key -> (definition id, version)
+        self._unreadable: set[int] = set()  # deployments whose stored files no longer parse
         self._lock = threading.Lock()
 
     def register_task_view(self, process_key: str, view: Callable[..., dict[str, Any] | None]) -> None:
@@ -174,7 +175,14 @@ class ProcessRuntime:
         """The correlation properties that messages of this name are matched by, as the newest
         deployment whose processes catch the message says (None: Kontor's `correlation` values)."""
         for deployment_id in session.scalars(select(Deployment.id).order_by(Deployment.id.desc())).all():
-            for process in self._bundle(session, deployment_id).values():
+            if deployment_id in self._unreadable:
+                continue
+            try:
+                bundle = self._bundle(session, deployment_id)
+            except SpecError:  # an old deployment this engine no longer reads says nothing about new messages
+                self._unreadable.add(deployment_id)
+                continue
+            for process in bundle.values():
                 if name in process.messages:
                     return process.messages[name]
         return None
