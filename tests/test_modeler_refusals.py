@@ -118,10 +118,20 @@ REFUSED = {
 }
 
 
+REFUSED["timer start event"] = (
+    user_task(""), "startEvent Begin", "a timer start event would start nothing by itself")
+STARTS = {"timer start event": '<bpmn:timerEventDefinition id="T"><bpmn:timeCycle>R/P1D</bpmn:timeCycle>'
+                               '</bpmn:timerEventDefinition>'}
+
+
 @pytest.mark.parametrize("case", sorted(REFUSED))
 def test_a_construct_kontor_cannot_honour_is_refused_with_element_and_reason(case):
     element, where, reason = REFUSED[case]
-    error = refusal(model(element))
+    text = model(element)
+    if case in STARTS:
+        text = text.replace('<bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>',
+                            f'<bpmn:outgoing>F1</bpmn:outgoing>{STARTS[case]}</bpmn:startEvent>')
+    error = refusal(text)
     assert where in error.element, error
     assert reason in error.reason, error
 
@@ -190,3 +200,35 @@ def test_deploy_refuses_the_folder_and_registers_nothing(kontor, tmp_path: Path)
     with kontor.transaction() as session:
         from runtime.models import ProcessDefinition
         assert session.query(ProcessDefinition).filter_by(process_key="refusal_process").count() == 0
+
+
+ESCALATION = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="D" targetNamespace="http://x">
+  <bpmn:escalation id="Esc" name="too_big" escalationCode="BIG"/>
+  <bpmn:process id="escalating" isExecutable="true">
+    <bpmn:startEvent id="S"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="Sub"/>
+    <bpmn:subProcess id="Sub"><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>
+      <bpmn:startEvent id="SS"><bpmn:outgoing>G1</bpmn:outgoing></bpmn:startEvent>
+      <bpmn:sequenceFlow id="G1" sourceRef="SS" targetRef="SE"/>
+      <bpmn:endEvent id="SE"><bpmn:incoming>G1</bpmn:incoming>
+        <bpmn:escalationEventDefinition id="ED" escalationRef="Esc"/></bpmn:endEvent>
+    </bpmn:subProcess>
+    <bpmn:boundaryEvent id="B" attachedToRef="Sub"><bpmn:outgoing>F3</bpmn:outgoing>
+      <bpmn:escalationEventDefinition id="BD" escalationRef="Esc"/></bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="F3" sourceRef="B" targetRef="Escalated"/>
+    <bpmn:userTask id="Escalated"><bpmn:incoming>F3</bpmn:incoming><bpmn:outgoing>F4</bpmn:outgoing></bpmn:userTask>
+    <bpmn:sequenceFlow id="F4" sourceRef="Escalated" targetRef="E2"/>
+    <bpmn:endEvent id="E2"><bpmn:incoming>F4</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="F2" sourceRef="Sub" targetRef="E"/>
+    <bpmn:endEvent id="E"><bpmn:incoming>F2</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_an_escalation_within_one_instance_is_caught_by_its_boundary_event():
+    engine = ProcessEngine()
+    spec = engine.parse_bundle({"escalating.bpmn": ESCALATION.encode()})["escalating"]
+    workflow = engine.start(spec, {})
+    snapshot = engine.snapshot(workflow, spec)
+    assert not snapshot.completed and [task.spec_name for task in snapshot.human_tasks] == ["Escalated"]

@@ -140,6 +140,9 @@ def _check_events(root: Any, refuse: Any) -> None:
         if len(found) > 1:
             refuse(event, "an event with more than one event definition is not supported")
         kind = etree.QName(event).localname
+        if kind == "startEvent" and any(etree.QName(child).localname == "timerEventDefinition" for child in found):
+            refuse(event, "a timer start event would start nothing by itself: Kontor starts a process through "
+                          "its API or a message start event (start it on a schedule from outside)")
         if kind in ("intermediateThrowEvent", "endEvent") and any(
                 etree.QName(child).localname == "messageEventDefinition" for child in found):
             refuse(event, "a thrown message would reach no other instance; send it with a service task")
