@@ -182,9 +182,11 @@ class ProcessRuntime:
             except SpecError:  # an old deployment this engine no longer reads says nothing about new messages
                 self._unreadable.add(deployment_id)
                 continue
-            for process in bundle.values():
-                if name in process.messages:
-                    return process.messages[name]
+            shapes = [process.messages[name] for process in bundle.values() if name in process.messages]
+            if shapes:
+                return shapes[0]  # (one per deployment: the deploy checks it)
+            if any(name in process.starts for process in bundle.values()):
+                return None  # only a message start event catches it: it needs no correlation
         return None
 
     def message_start(self, session: Session, name: str) -> str | None:
