@@ -1,6 +1,7 @@
 """Start, suspend, resume and cancel process instances: each function runs in the caller's transaction."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -11,10 +12,11 @@ from kernel.db import table_of
 from kernel.driver_sql import DriverStatement
 from kernel.errors import Conflict, NotFound, ValidationFailed
 from kernel.principal import Principal
-from runtime.engine import ProcessError
+from runtime.engine import ProcessError, ProcessSpec, Workflow
 from runtime.models import (
     HumanTask,
     HumanTaskGroup,
+    Message,
     MessageSubscription,
     ProcessDefinition,
     ProcessInstance,
@@ -86,11 +88,38 @@ def start_instance(session: Session, runtime: ProcessRuntime, actor: Principal, 
     return instance, True
 
 
+def start_on_message(session: Session, runtime: ProcessRuntime, actor: Principal, process_key: str,
+                     message: Message) -> ProcessInstance:
+    """Start the newest version of a process whose message start event catches this message: the
+    message's data are the start data, and the instance is saved past its start event. The
+    message is marked delivered to it (in the caller's transaction, with the instance)."""
+    def catch(workflow: Workflow, spec: ProcessSpec) -> None:
+        waits = [m for m in runtime.engine.snapshot(workflow, spec).messages if m.message_name == message.name]
+        runtime.engine.deliver_message(workflow, waits[0].task_id, message.name, message.data or {})
+
+    try:
+        instance = _start_newest(session, runtime, actor, process_key, message.data or {}, None, catch)
+    except NotLatestDefinition:  # deployed again meanwhile: the next try finds the newer version
+        runtime.forget_latest_versions()
+        instance = _start_newest(session, runtime, actor, process_key, message.data or {}, None, catch)
+    except ProcessError as exc:
+        raise ValidationFailed(f"the process could not start with this message: {exc}",
+                               [{"field": "data", "message": str(exc)}]) from exc
+    message.status, message.delivered_at, message.instance_id = "delivered", utcnow(), instance.id
+    audit(session, instance.id, "message_correlated", actor.username, message=message.name,
+          message_id=message.message_id, correlation=message.correlation, started=True)
+    return instance
+
+
 def _start_newest(session: Session, runtime: ProcessRuntime, actor: Principal, process_key: str, data: dict[str, Any],
-                  business_key: str | None) -> ProcessInstance:
+                  business_key: str | None,
+                  on_start: Callable[[Workflow, ProcessSpec], None] | None = None) -> ProcessInstance:
     definition_id, version = _latest_version(session, runtime, process_key)
     spec = runtime.spec(session, definition_id)
     workflow = runtime.engine.start(spec, jsonable(data))
+    if on_start is not None:
+        on_start(workflow, spec)
+        runtime.engine.run(workflow)
     return start_progress(
         session, runtime, {"process_key": process_key, "definition_id": definition_id,
                            "business_key": business_key, "started_by": actor.username},

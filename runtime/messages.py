@@ -23,6 +23,7 @@ from kernel.driver_sql import DriverStatement
 from kernel.errors import Conflict, ValidationFailed
 from kernel.principal import Principal
 from runtime.engine import ProcessError, canonical_correlation
+from runtime.instances import start_on_message
 from runtime.models import Message, MessageSubscription, ProcessInstance
 from runtime.progress import audit, deliver, jsonable, load_workflow, message_expiry, save_progress
 from runtime.runtime import ProcessRuntime
@@ -54,6 +55,13 @@ def correlate_message(session: Session, runtime: ProcessRuntime, sender: Princip
     if not name or not name.strip():
         raise ValidationFailed("a message needs a name", [{"field": "name", "message": "must not be empty"}])
     correlation = jsonable(correlation or {})
+    shape = runtime.message_shape(session, name)
+    if shape is not None:  # correlated by the model's correlation properties (runtime.engine.conventions)
+        try:
+            correlation = jsonable(runtime.engine.message_correlation(shape, correlation, jsonable(data or {})))
+        except ProcessError as exc:
+            raise ValidationFailed(f"message {name!r} cannot be correlated: {exc}",
+                                   [{"field": "correlation", "message": str(exc)}]) from exc
     key = canonical_correlation(correlation)
     message_id = message_id or str(uuid.uuid4())
     values = dict(message_id=message_id, name=name, correlation=correlation, correlation_key=key,
@@ -76,6 +84,10 @@ def correlate_message(session: Session, runtime: ProcessRuntime, sender: Princip
         raise Conflict(f"message {name!r} matches {len(instance_ids)} waiting instances; make the correlation unique",
                        candidates=instance_ids)
     if not candidates:
+        starts = runtime.message_start(session, name)
+        if starts is not None and starts not in runtime.domain_processes:  # a message start event: a new instance
+            start_on_message(session, runtime, sender, starts, message)
+            return Correlation(message, duplicate=False)
         audit(session, None, "message_buffered", sender.username, message=name, message_id=message_id,
               correlation=correlation)
         return Correlation(message, duplicate=False)

@@ -6,11 +6,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kernel.errors import Forbidden, NotFound
+from kernel.errors import Forbidden, NotFound, SpecError
 from kernel.principal import Principal
-from runtime.engine import ProcessEngine, ProcessSpec
+from runtime.engine import ProcessEngine, ProcessSpec, Shape
 from runtime.models import Deployment, HumanTask, ProcessDefinition
 from runtime.settings import RuntimeSettings
 from runtime.workflow_cache import WorkflowCache
@@ -145,6 +146,7 @@ class ProcessRuntime:
         self._bundles: dict[int, dict[str, ProcessSpec]] = {}
         self._definitions: dict[int, tuple[int, str]] = {}  # definition id -> (deployment id, process key)
         self._latest: dict[str, tuple[int, int]] = {}  # process key -> (definition id, version)
+        self._unreadable: set[int] = set()  # deployments whose stored files no longer parse
         self._lock = threading.Lock()
 
     def register_task_view(self, process_key: str, view: Callable[..., dict[str, Any] | None]) -> None:
@@ -165,14 +167,45 @@ class ProcessRuntime:
         definition = session.get(ProcessDefinition, definition_id)
         if definition is None:
             raise NotFound(f"process definition {definition_id} not found")
-        bundle = self._bundles.get(definition.deployment_id)
-        if bundle is None:
-            deployment = session.get_one(Deployment, definition.deployment_id)  # (a foreign key)
+        return definition, self._bundle(session, definition.deployment_id)[definition.process_key]
+
+    def _bundle(self, session: Session, deployment_id: int) -> dict[str, ProcessSpec]:
+        bundle = self._bundles.get(deployment_id)
+        if bundle is None:  # deployed before (its files passed the checks of their day): read, not judged again
+            deployment = session.get_one(Deployment, deployment_id)
             files = {name: text.encode() for name, text in deployment.files.items()}
-            bundle = self.engine.parse_bundle(files)
+            bundle = self.engine.parse_bundle(files, strict=False)
             with self._lock:
-                self._bundles[definition.deployment_id] = bundle
-        return definition, bundle[definition.process_key]
+                self._bundles[deployment_id] = bundle
+        return bundle
+
+    def message_shape(self, session: Session, name: str) -> Shape | None:
+        """The correlation properties that messages of this name are matched by, as the newest
+        deployment whose processes catch the message says (None: Kontor's `correlation` values)."""
+        for deployment_id in session.scalars(select(Deployment.id).order_by(Deployment.id.desc())).all():
+            if deployment_id in self._unreadable:
+                continue
+            try:
+                bundle = self._bundle(session, deployment_id)
+            except SpecError:  # an old deployment this engine no longer reads says nothing about new messages
+                self._unreadable.add(deployment_id)
+                continue
+            shapes = [process.messages[name] for process in bundle.values() if name in process.messages]
+            if shapes:
+                return shapes[0]  # (one per deployment: the deploy checks it)
+            if any(name in process.starts for process in bundle.values()):
+                return None  # only a message start event catches it: it needs no correlation
+        return None
+
+    def message_start(self, session: Session, name: str) -> str | None:
+        """The process whose newest version a message of this name starts (its message start event)."""
+        latest = session.execute(select(ProcessDefinition.process_key, ProcessDefinition.deployment_id)
+                                 .where(ProcessDefinition.is_latest.is_(True))
+                                 .order_by(ProcessDefinition.process_key)).all()
+        for process_key, deployment_id in latest:
+            if name in self._bundle(session, deployment_id)[process_key].starts:
+                return str(process_key)
+        return None
 
     def spec(self, session: Session, definition_id: int) -> ProcessSpec:
         """The parsed spec of a definition (definitions never change, so they are looked up once)."""

@@ -18,18 +18,21 @@ from uuid import UUID
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from kernel.errors import ProcessError, SpecError
 from kernel.principal import normalize_group
+from runtime.engine.conventions import Shape, message_correlations, message_starts, prepare, shape_of
+from runtime.engine.conventions import properties as _properties
 from runtime.engine.spiff_setup import RESULT_KEY, CompilingEnvironment, KontorServiceTask, Parser, ScriptEngine
 from runtime.engine.state_json import STATE_VERSION, StateJson
 from runtime.moments import resolve_moment, to_utc
@@ -101,6 +104,9 @@ class ProcessSpec:
     spec: Any
     subprocess_specs: dict[str, Any]
     forms: dict[str, dict[str, Any]]
+    # message name -> the correlation properties its catch events match on (None: Kontor's `correlation`)
+    messages: dict[str, Shape | None] = field(default_factory=dict)
+    starts: frozenset[str] = frozenset()  # the messages that start an instance (message start events)
 
 
 # ----------------------------------------------------------------- value helpers
@@ -130,8 +136,10 @@ class ProcessEngine:
         self._state = StateJson()
 
     # ------------------------------------------------------------- parsing
-    def parse_bundle(self, files: dict[str, bytes]) -> dict[str, ProcessSpec]:
-        """Parse one deployment: BPMN and DMN files plus the JSON form schemas they reference."""
+    def parse_bundle(self, files: dict[str, bytes], strict: bool = True) -> dict[str, ProcessSpec]:
+        """Parse one deployment: BPMN and DMN files plus the JSON form schemas they reference.
+        strict (a deploy): refuse what Kontor cannot run (runtime.engine.conventions); a stored
+        deployment parsed again for its running instances is only read."""
         parser = Parser(validator=VALIDATOR)
         forms: dict[str, dict[str, Any]] = {}
         for name, content in sorted(files.items()):
@@ -146,12 +154,14 @@ class ProcessEngine:
                     parser.add_dmn_str(content, filename=name)
                 elif name.endswith(".bpmn"):
                     _check_ids(name, content)
-                    parser.add_bpmn_str(content, filename=name)
+                    parser.add_bpmn_str(prepare(name, content, set(forms), strict), filename=name)
             except ValidationException as exc:
                 raise SpecError(exc.file_name or name, _element(exc), str(exc)) from exc
             except etree.XMLSyntaxError as exc:
                 raise SpecError(name, f"line {exc.lineno}", f"XML does not parse: {exc.msg}") from exc
-        result = {}
+        result: dict[str, ProcessSpec] = {}
+        seen: dict[str, tuple[Shape | None, str]] = {}  # message name -> its correlation, where first seen
+        starting: dict[str, str] = {}  # message name -> the process it starts
         for process_id in parser.get_process_ids():
             try:
                 spec = parser.get_spec(process_id)
@@ -165,7 +175,9 @@ class ProcessEngine:
                 if form_file and form_file not in forms:
                     raise SpecError(spec.file or process_id, task_spec.bpmn_id or task_spec.name,
                                     f"form schema file {form_file!r} is not in the deployment")
-            result[process_id] = ProcessSpec(process_id, spec.description or process_id, spec, subprocess_specs, forms)
+            messages = message_correlations(spec.file or process_id, [spec, *subprocess_specs.values()], strict, seen)
+            result[process_id] = ProcessSpec(process_id, spec.description or process_id, spec, subprocess_specs, forms,
+                                             messages, message_starts(spec.file or process_id, spec, strict, starting))
         return result
 
     # ------------------------------------------------------------- lifecycle
@@ -206,11 +218,42 @@ class ProcessEngine:
                                                  to_utc(datetime.fromisoformat(details.value)),
                                                  type(definition).__name__))
             elif isinstance(definition, MessageEventDefinition):
-                keys = [k.strip() for k in _properties(task.task_spec).get("correlation", "").split(",") if k.strip()]
-                correlation = {key: task.data.get(key) for key in keys}
                 snap.messages.append(MessageWaitInfo(str(task.id), task.task_spec.bpmn_id or task.task_spec.name,
-                                                     definition.name, correlation))
+                                                     definition.name, self._waiting_correlation(task)))
         return snap
+
+    def _waiting_correlation(self, task: Task) -> dict[str, Any]:
+        """The values a waiting catch event matches: Kontor's `correlation` property names process
+        variables; correlation properties take SpiffArena's processVariableCorrelation expression,
+        else the property's retrieval expression, over the process data (keyed by property id)."""
+        shape = shape_of(task.task_spec)
+        if shape is None or isinstance(task.task_spec, StartEvent):
+            keys = [k.strip() for k in _properties(task.task_spec).get("correlation", "").split(",") if k.strip()]
+            return {key: task.data.get(key) for key in keys}
+        own = {p.name: p.retrieval_expression for p in getattr(task.task_spec.event_definition,
+                                                               "process_correlations", [])}
+        return {prop: self._evaluate(task, own.get(prop, expression)) for prop, expression in shape}
+
+    def message_correlation(self, shape: Shape, correlation: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+        """The values of a message sent to catch events correlated by properties: each property's
+        value as `correlation` gives it (keyed by property id), else its retrieval expression over
+        the payload. ProcessError: a property has no value, or `correlation` names an unknown one."""
+        names = [prop for prop, _ in shape]
+        unknown = sorted(set(correlation) - set(names))
+        if unknown:
+            raise ProcessError(f"this message is correlated by {', '.join(names)}; unknown: {', '.join(unknown)}")
+        values = {}
+        for prop, expression in shape:
+            if prop in correlation:
+                values[prop] = correlation[prop]
+                continue
+            try:
+                values[prop] = self.script_engine.environment.evaluate(expression, dict(payload))
+            except Exception as exc:  # noqa: BLE001 - whatever the expression raises on this payload
+                raise ProcessError(f"correlation property {prop!r}: {expression!r} gives no value from the "
+                                   f"message's data ({type(exc).__name__}: {exc}); give it in the data or as "
+                                   f"correlation {{{prop!r}: …}}") from None
+        return values
 
     def _human_task(self, task: Task, process: ProcessSpec, now: datetime) -> HumanTaskInfo:
         spec = task.task_spec
@@ -222,6 +265,11 @@ class ProcessEngine:
         if not groups and spec.lane:
             groups = [spec.lane]
         assignee = str(self._evaluate(task, props["assignee"]) or "") or None if props.get("assignee") else None
+        users = props.get("candidateUsers") or ""  # a list, or an expression giving one (Camunda's candidateUsers)
+        named = self._evaluate(task, props["candidateUsersExpression"]) if props.get("candidateUsersExpression") \
+            else users
+        users = [str(u).strip() for u in (named.split(",") if isinstance(named, str) else named or [])
+                 if str(u).strip()]
         form_file = props.get("formJsonSchemaFilename")
         ui_file = props.get("formUiSchemaFilename")
         priority = self._evaluate(task, props.get("priority"))
@@ -234,7 +282,7 @@ class ProcessEngine:
             follow_up_at=resolve_moment(self._evaluate(task, props.get("followUpDate")), now),
             priority=_priority(priority),
             documentation=getattr(spec, "documentation", None),
-            assignee=assignee, candidate_users=[assignee] if assignee else [],
+            assignee=assignee, candidate_users=list(dict.fromkeys(([assignee] if assignee else []) + users)),
             guard=props.get("guard") or None,
         )
 
@@ -299,7 +347,12 @@ class ProcessEngine:
                 or task.state != TaskState.WAITING:
             raise KeyError(task_id)
         event = BpmnEvent(definition, payload=dict(data))
-        task.task_spec.catch(task, event)
+        if definition.correlation_properties:  # matched by Kontor already: SpiffWorkflow's own
+            definition.update_internal_data(task, event)  # check of the payload's values is not asked
+            EventDefinition.catch(definition, task, event)
+            task._set_state(TaskState.WAITING)
+        else:
+            task.task_spec.catch(task, event)
         task.task_spec._update(task)
         if getattr(definition, "message_var", None) is None:
             task.data.update(data)
@@ -362,10 +415,6 @@ def _check_ids(name: str, content: bytes) -> None:
                                 f"its {end} {ref!r} is no element of this file")
 
 
-def _properties(task_spec: TaskSpec) -> dict[str, Any]:
-    return (getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {}
-
-
 def _element(exc: ValidationException) -> str:
     parts = [p for p in (getattr(exc, "tag", ""), getattr(exc, "id", "")) if p]
     line = getattr(exc, "line_number", "")
@@ -381,5 +430,6 @@ def _describe(exc: SpiffWorkflowException) -> str:
 
 __all__ = [
     "ProcessEngine", "ProcessSpec", "Snapshot", "HumanTaskInfo", "MessageWaitInfo", "TimerInfo",
-    "ServiceJobInfo", "ProcessError", "canonical_correlation", "normalize_group", "resolve_moment", "STATE_VERSION",
+    "ServiceJobInfo", "ProcessError", "Shape", "canonical_correlation", "normalize_group", "resolve_moment",
+    "STATE_VERSION",
 ]
