@@ -27,6 +27,7 @@ def register(kontor) -> None:
     runtime.completions.register("offers.record_review_reply", partial(
         commands.record_review_reply, runtime=runtime, settings=kontor.settings))
     runtime.register_task_view(approval.PROCESS, approval_brief)
-    for record_type in ("offer", "offer_approval"):  # a reply to an offer's or its approvers' mail, routed by hand
+    # a reply to an offer's, its approvers' or its salesperson's mail, routed by hand
+    for record_type in ("offer", "offer_approval", "offer_notice"):
         kontor.mail_routes.register_record(record_type, editable_offer)
     kontor.document_owners.register("offer", Offer)
