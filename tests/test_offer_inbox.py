@@ -73,6 +73,22 @@ def test_the_inbox_leaves_out_what_four_eyes_forbid_and_shows_it_marked_when_ask
         set_groups(kontor, "sam", ["sales"])
 
 
+def test_who_submitted_an_offer_does_not_approve_it(kontor, api):
+    setup = sales_setup(api)
+    set_groups(kontor, "mona", ["manager", "team_lead"])  # a manager who is a team lead as well
+    try:
+        offer = new_offer(api, setup, lines=[{"product_id": setup["products"]["consulting"]["id"],
+                                              "quantity": "100"}])  # sam's offer
+        ok(api.post(f"/offers/{offer['id']}/submit", {}, user="mona"))  # mona asks for its approval
+        task = only_task(api, offer, "Task_approve")
+        assert task["id"] not in listed(api, "mona")
+        assert "four eyes" in listed(api, "mona", include="blocked")[task["id"]]["blocked_reason"]
+        refused = api.post(f"/tasks/{task['id']}/claim", user="mona")
+        assert refused.status_code == 403 and "submitted" in refused.json()["error"]["message"]
+    finally:
+        set_groups(kontor, "mona", ["manager"])
+
+
 def test_an_approver_of_one_level_does_not_find_the_next_level_in_the_inbox(kontor, api):
     setup = sales_setup(api)
     set_groups(kontor, "tina", ["approver", "team_lead", "sales_manager"])

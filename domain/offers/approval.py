@@ -121,6 +121,7 @@ def start(session: Session, runtime: ProcessRuntime, settings: OfferSettings, wh
     """A new approval round on the offer's current content."""
     offer.approval_round += 1
     offer.submitted_at = utcnow()
+    offer.authors = sorted({*(offer.authors or []), who.username})  # who asks for the approval gives none
     data = {**facts(session, settings, offer), "salesperson": who.username, "approval_levels": list(LEVELS),
             "approval_deputies": dict(settings.approval_deputies), "approval_due": settings.offer_approval_due,
             "approval_escalate_after": settings.offer_approval_escalate_after}
@@ -212,10 +213,11 @@ def _authors(offer: Offer) -> set[str]:
 
 def approver_refusal(who: Principal, offer: Offer, earlier_level: str | None) -> str | None:
     """Why this person may not approve the offer whatever the level (None: they may): four eyes
-    (nobody approves what they wrote) and one level per approver (earlier_level: the level they
+    (nobody approves what they wrote or asked to be approved) and one level per approver (earlier_level: the level they
     approved in this round already)."""
     if who.username in _authors(offer):
-        return f"four eyes: {who.username} created or changed offer {offer.label}; another approver decides"
+        return (f"four eyes: {who.username} created, changed or submitted offer {offer.label}; "
+                "another approver decides")
     if earlier_level is not None:
         return (f"{who.username} approved offer {offer.label} at level {earlier_level.replace('_', ' ')} already; "
                 "each level needs another approver")
@@ -293,6 +295,7 @@ def record_rework(session: Session, who: Principal, task: HumanTask, variables: 
     void_approvals(session, offer, "resubmitted after rework")
     offer.approval_round += 1
     offer.submitted_at = utcnow()
+    offer.authors = sorted({*(offer.authors or []), who.username})
     change_state(session, offer, "in_approval", TraceEntry(
         "offer_submitted", who.username, f"offer {offer.label} resubmitted after rework"))
     return facts(session, settings, offer)
