@@ -157,3 +157,34 @@ def test_the_inbox_judges_a_thousand_tasks_in_the_same_few_queries_as_two(kontor
               f"{marked[1] * 1000:.0f} ms marked; {many[0]} statements either way")
     finally:
         set_groups(kontor, "sam", ["sales"])
+
+
+def test_the_inbox_screen_and_the_guard_agree_for_every_kind_of_caller(kontor, api):
+    """What the inbox leaves out is exactly what claiming would refuse: each test user (and an
+    author who is a team lead) against approval tasks of two levels, one after an approval."""
+    from domain.users import active_principal
+    from runtime.models import ProcessInstance
+    from runtime.runtime import TaskRef
+
+    setup = sales_setup(api)
+    set_groups(kontor, "sam", ["sales", "team_lead"])
+    set_groups(kontor, "tina", ["approver", "team_lead", "sales_manager"])
+    try:
+        first, _ = submitted(api, setup, "100")
+        second, _ = submitted(api, setup, "250", user="mona")
+        complete(api, only_task(api, second, "Task_approve"), "tina", {"decision": "approve"})
+        tasks = [only_task(api, first, "Task_approve"), only_task(api, second, "Task_approve")]
+        runtime = kontor.runtime
+        with kontor.transaction() as session:
+            for username in ("sam", "tara", "tina", "sven", "dora", "olga", "ada", "mona", "rita"):
+                who = active_principal(session, username)
+                for listed_task in tasks:
+                    task = session.get(HumanTask, listed_task["id"])
+                    screened = runtime.guards.screen(session, who, [(task.guard, TaskRef(
+                        task.id, task.instance_id, task.spec_name, tuple(task.candidate_groups)))])
+                    variables = session.get(ProcessInstance, task.instance_id).variables
+                    guarded = runtime.guards.refusal(task.guard, session, who, task, variables, "claim", None)
+                    assert (task.id in screened) == (guarded is not None), (username, task.id, screened, guarded)
+    finally:
+        set_groups(kontor, "sam", ["sales"])
+        set_groups(kontor, "tina", ["approver", "team_lead"])
