@@ -97,3 +97,20 @@ def test_mail_replies_tell_the_salesperson_and_a_reply_to_the_notice_answers_not
     assert declined["Subject"].startswith(f"Angebot {number} abgelehnt")
     assert "Der Preis ist zu hoch" in text_of(declined)
     assert notices(kontor, offer) == (2, 2)
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+@pytest.mark.parametrize("outcome, via, comment", [("accepted", "link", "Bitte Lieferung ab KW 3"),
+                                                   ("declined", "mail", None), ("to_review", "mail", "<b>?</b>")])
+def test_the_notice_reads_in_german_and_english(kontor, language, outcome, via, comment):
+    context = {"salesperson_name": "Sara Sales", "offer_label": "OFF-2026-0001", "title": "Netzwerk",
+               "customer_name": "Müller GmbH", "summary": "OFF-2026-0001 · Müller GmbH · 13.900,39 €",
+               "outcome": outcome, "via": via, "comment": comment, "offer_url": "https://kontor.test/api/v1/offers/1",
+               "company_name": "Kontor Demo GmbH"}
+    subject, text, html = kontor.mail_templates.render("offer_answer_notice", language, context)
+    words = {("de", "accepted"): "angenommen", ("de", "declined"): "abgelehnt", ("de", "to_review"): "bitte prüfen",
+             ("en", "accepted"): "accepted", ("en", "declined"): "declined", ("en", "to_review"): "please review"}
+    assert words[language, outcome] in subject and "OFF-2026-0001" in subject and "Müller GmbH" in subject
+    assert ("Sara Sales" in text and context["summary"] in text and context["offer_url"] in text)
+    assert (comment or "") in text and ("Kommentar" in text or "comment" in text) == bool(comment)
+    assert "<b>?</b>" not in html and ("&lt;b&gt;?&lt;/b&gt;" in html) == (comment == "<b>?</b>")
