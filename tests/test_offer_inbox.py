@@ -153,7 +153,9 @@ def test_the_inbox_judges_a_thousand_tasks_in_the_same_few_queries_as_two(kontor
         assert len(items) == 200 and sum(not t["can_complete"] for t in items) == 199  # own, then 198 copies
         assert all(t["can_complete"] == (t["instance_id"] == other_task["instance_id"]) for t in items)
         assert many[0] == few[0] and marked[0] <= few[0], (few[:2], many[:2], marked[:2])
-        print(f"\ninbox with 1052 open approval tasks: {many[1] * 1000:.0f} ms (1001 left out), "
+        warm = _statements(kontor, lambda: ok(api.get("/tasks", user="sam", params={"limit": 200})))
+        print(f"\ninbox with 1052 open approval tasks: {many[1] * 1000:.0f} ms, again {warm[1] * 1000:.0f} ms "
+              f"(1001 left out), "
               f"{marked[1] * 1000:.0f} ms marked; {many[0]} statements either way")
     finally:
         set_groups(kontor, "sam", ["sales"])
