@@ -105,6 +105,9 @@ class TaskOut(BaseModel):
     created_at: datetime
     ended_at: datetime | None
     completed_by: str | None
+    can_complete: bool = Field(description="whether you may complete it now (claiming it first if need be)")
+    blocked_reason: str | None = Field(description="why not: closed, claimed by another, not a candidate, or "
+                                                   "its guard refuses you (e.g. four eyes)")
 
 
 class TaskDetail(TaskOut):

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from kernel.clock import utcnow
@@ -17,7 +17,7 @@ from runtime.clients import require_data_fits
 from runtime.engine import ProcessError
 from runtime.models import HumanTask, HumanTaskGroup, ProcessInstance
 from runtime.progress import audit, audit_event, jsonable, load_workflow, require_running, save_progress, settled
-from runtime.runtime import ProcessRuntime
+from runtime.runtime import ProcessRuntime, TaskGuards, TaskRef
 
 SUPERVISORS = ("ops", "admin")
 
@@ -26,9 +26,13 @@ def is_candidate(task: HumanTask, who: Principal) -> bool:
     """Whether the model lets this user work the task: a member of one of its candidate groups, or
     a user it names itself (its `assignee`). Claiming or delegating makes nobody a candidate, and
     portal users never are one."""
+    return _candidate(task.candidate_groups, task.candidate_users, who)
+
+
+def _candidate(groups: list[str] | None, users: list[str] | None, who: Principal) -> bool:
     if who.is_portal:
         return False
-    return bool(set(task.candidate_groups or []) & who.groups) or who.username in (task.candidate_users or [])
+    return bool(set(groups or []) & who.groups) or who.username in (users or [])
 
 
 def may_see(task: HumanTask, who: Principal) -> bool:
@@ -181,6 +185,19 @@ def complete_task(session: Session, runtime: ProcessRuntime, task_id: int, who: 
     return instance
 
 
+def blocked_reason(task: HumanTask, who: Principal, refusal: str | None) -> str | None:
+    """Why `who` cannot complete the task now (None: they can, after claiming it if need be): the
+    task is closed, someone else holds it, they are none of its candidates, or its guard refuses
+    them (`refusal`, e.g. four eyes)."""
+    if task.state != "open":
+        return f"the task is {task.state}"
+    if task.assignee not in (None, who.username):
+        return f"the task is claimed by {task.assignee}"
+    if not may_hold(task, who):
+        return "you are in none of this task's candidate groups"
+    return refusal
+
+
 @dataclass
 class InboxFilter:
     scope: str = "all"  # mine | groups | all (all = mine + my groups; ops see every open task)
@@ -193,15 +210,28 @@ class InboxFilter:
     sort: str = "-priority"
     limit: int = 50
     offset: int = 0
+    blocked: bool = False  # also the tasks a guard refuses the caller (e.g. four eyes), marked; else left out
+
+
+@dataclass
+class InboxPage:
+    rows: list[HumanTask]
+    total: int
+    refusals: dict[int, str]  # task id -> why its guard refuses the caller (listed tasks its guard judged)
 
 
 SORTABLE = {"priority": HumanTask.priority, "due_at": HumanTask.due_at, "created_at": HumanTask.created_at,
             "follow_up_at": HumanTask.follow_up_at, "id": HumanTask.id}
 
 
-def inbox(session: Session, who: Principal, f: InboxFilter) -> tuple[list[HumanTask], int]:
+def inbox(session: Session, who: Principal, f: InboxFilter, guards: TaskGuards | None = None) -> InboxPage:
+    """The tasks the caller works (ops: every task), filtered, sorted and paged. With the guards, a
+    task whose guard would refuse the caller, though they are one of its candidates (e.g. the
+    approval of an offer they wrote), is left out, unless `f.blocked` asks for it; every listed task
+    that a guard judged carries the guard's reason. The guards judge all tasks at once (a few
+    queries for the whole list, however long)."""
     if who.is_portal:  # portal users work no tasks of Kontor's staff
-        return [], 0
+        return InboxPage([], 0, {})
     query = select(HumanTask).where(HumanTask.state == f.state)
     in_my_groups = exists().where(HumanTaskGroup.human_task_id == HumanTask.id,
                                   HumanTaskGroup.group_name.in_(sorted(who.groups) or [""]))
@@ -224,8 +254,36 @@ def inbox(session: Session, who: Principal, f: InboxFilter) -> tuple[list[HumanT
         query = query.where(HumanTask.follow_up_at < f.follow_up_before)
     if f.instance_id is not None:
         query = query.where(HumanTask.instance_id == f.instance_id)
+    refusals: dict[int, str] = {}
+    screening = guards is not None and bool(guards.screened) and f.state == "open"
+    if screening and not f.blocked:  # left out: what the caller could work but for the guard
+        assert guards is not None
+        workable = or_(mine, and_(HumanTask.assignee.is_(None), in_my_groups))
+        refusals = _screen(session, guards, who, query.where(workable))
+        if refusals:
+            query = query.where(HumanTask.id.not_in(sorted(refusals)))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     column = SORTABLE[f.sort.lstrip("-")]
     order = column.desc() if f.sort.startswith("-") else column.asc()
-    rows = session.scalars(query.order_by(order, HumanTask.id).limit(f.limit).offset(f.offset)).all()
-    return list(rows), total
+    rows = list(session.scalars(query.order_by(order, HumanTask.id).limit(f.limit).offset(f.offset)).all())
+    if screening and rows:  # the page's own marks (those left out are not on it)
+        assert guards is not None
+        refusals = _screen(session, guards, who, None, rows)
+    return InboxPage(rows, total, refusals)
+
+
+def _screen(session: Session, guards: TaskGuards, who: Principal, query: Select[HumanTask] | None,
+            rows: list[HumanTask] | None = None) -> dict[int, str]:
+    """What the screening guards refuse the caller among the tasks of the query (read as a few
+    columns, not as tasks) or among the given rows."""
+    if rows is not None:
+        pairs = [(t.guard, TaskRef(t.id, t.instance_id, t.spec_name, tuple(t.candidate_groups or [])))
+                 for t in rows]
+    else:
+        assert query is not None
+        columns = query.with_only_columns(HumanTask.id, HumanTask.instance_id, HumanTask.spec_name,
+                                          HumanTask.guard, HumanTask.candidate_groups)
+        found = session.execute(columns.where(HumanTask.guard.in_(sorted(guards.screened)))).all()
+        pairs = [(guard, TaskRef(task_id, instance_id, spec_name, tuple(groups or [])))
+                 for task_id, instance_id, spec_name, guard, groups in found]
+    return guards.screen(session, who, pairs)

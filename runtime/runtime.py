@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kernel.errors import Forbidden, NotFound, SpecError
+from kernel.errors import Forbidden, KontorError, NotFound, SpecError
 from kernel.principal import Principal
 from runtime.engine import ProcessEngine, ProcessSpec, Shape
 from runtime.models import Deployment, HumanTask, ProcessDefinition
@@ -57,8 +57,20 @@ class OperationRegistry:
         return sorted(self._operations)
 
 
+@dataclass(frozen=True)
+class TaskRef:
+    """What a guard's screen reads of a human task (the inbox reads no more of each)."""
+    id: int
+    instance_id: int
+    spec_name: str
+    candidate_groups: tuple[str, ...]
+
+
 TaskGuard = Callable[..., None]
 TaskCompletion = Callable[..., "dict[str, Any] | None"]
+# screen(session, who, tasks) -> {task id: why the guard would refuse `who`}: the guard's answer for
+# many tasks at once, with a fixed number of queries (the inbox asks it for every task it could list)
+TaskScreen = Callable[[Session, Principal, Sequence[TaskRef]], dict[int, str]]
 
 
 class TaskGuards:
@@ -69,9 +81,42 @@ class TaskGuards:
 
     def __init__(self) -> None:
         self._guards: dict[str, TaskGuard] = {}
+        self._screens: dict[str, TaskScreen] = {}
 
-    def register(self, name: str, guard: TaskGuard) -> None:
+    def register(self, name: str, guard: TaskGuard, *, screen: TaskScreen | None = None) -> None:
+        """screen: the same rules as the guard's that depend on the person (e.g. four eyes), for many
+        tasks at once; the inbox leaves out (or marks) the tasks it refuses. A guard without one is
+        asked only where the task is claimed, delegated or completed."""
         self._guards[name] = guard
+        if screen is not None:
+            self._screens[name] = screen
+        else:
+            self._screens.pop(name, None)
+
+    @property
+    def screened(self) -> frozenset[str]:
+        """The guards that can screen many tasks at once."""
+        return frozenset(self._screens)
+
+    def screen(self, session: Session, who: Principal, tasks: Iterable[tuple[str | None, TaskRef]]) -> dict[int, str]:
+        """{task id: why its guard refuses `who`} for (guard name, task) pairs; tasks whose guard does
+        not screen are not judged."""
+        by_guard: dict[str, list[TaskRef]] = {}
+        for guard, task in tasks:
+            if guard in self._screens:
+                by_guard.setdefault(guard, []).append(task)
+        refused: dict[int, str] = {}
+        for name, group in by_guard.items():
+            refused.update(self._screens[name](session, who, group))
+        return refused
+
+    def refusal(self, name: str | None, *args: Any) -> str | None:
+        """Why the guard refuses (its message), or None when it lets the action pass."""
+        try:
+            self.check(name, *args)
+        except KontorError as refused:  # Forbidden (e.g. four eyes), Conflict (the record moved on), ...
+            return refused.message
+        return None
 
     def check(self, name: str | None, *args: Any) -> None:
         if not name:

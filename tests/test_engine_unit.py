@@ -261,3 +261,31 @@ def test_a_workflows_log_details_are_collected_only_when_they_are_logged(process
         engine.start(process, {"amount": Decimal("1"), "who": "x"})
     [record] = [r for r in caplog.records if r.getMessage() == "Initialized workflow"]
     assert record.workflow_spec == "unit_process" and len(record.tasks) > 1
+
+
+TITLED = """    <bpmn:startEvent id="Begin"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Check"/>
+    <bpmn:userTask id="Check" name="Check the booking">
+      <bpmn:extensionElements>
+        <spiffworkflow:properties>
+          <spiffworkflow:property name="title" value="{title}"/>
+        </spiffworkflow:properties>
+      </bpmn:extensionElements>
+      <bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="F2" sourceRef="Check" targetRef="Finish"/>
+    <bpmn:endEvent id="Finish"><bpmn:incoming>F2</bpmn:incoming></bpmn:endEvent>"""
+
+
+@pytest.mark.parametrize("title, data, shown", [
+    ("'Check booking ' + number + ' of ' + who", {"number": "B-7", "who": "ann"}, "Check booking B-7 of ann"),
+    ("'Check booking ' + number", {"who": "ann"}, "Check the booking"),  # the data cannot give it: the name
+    ("''", {}, "Check the booking"),
+    ("'x' * 400", {}, "x" * 300),  # the index keeps 300 characters
+    ("'a\u00a0b\\n c'", {}, "a b c"),  # one line
+])
+def test_a_title_expression_names_the_task_from_the_data_else_its_name(tmp_path, title, data, shown):
+    engine = ProcessEngine()
+    process = engine.parse_bundle(bundle(tmp_path, TITLED.format(title=title)))["unit_process"]
+    [task] = engine.snapshot(engine.start(process, data), process).human_tasks
+    assert task.title == shown

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Response
 from api.deps import CurrentUser, OpsUser, RuntimeDep, SessionDep
 from api.error_responses import ErrorOut
 from api.params import DateTimeFilter, Limit, Offset, RecordId
-from api.routers.tasks import task_out
+from api.routers.tasks import marked_tasks
 from api.schemas import (
     AuditOut,
     CancelInstance,
@@ -31,11 +31,11 @@ def instance_out(instance, version: int) -> InstanceOut:
                        lock_version=instance.version)
 
 
-def _detail(session, instance_id: RecordId, user) -> InstanceDetail:
+def _detail(session, runtime, instance_id: RecordId, user) -> InstanceDetail:
     view = instance_view(session, instance_id, user)
     base = instance_out(view.instance, view.version).model_dump()
     return InstanceDetail(
-        **base, tasks=[task_out(t) for t in view.tasks],
+        **base, tasks=marked_tasks(session, runtime, user, view.tasks),
         messages=[WaitingMessageOut(name=s.message_name, element=s.spec_name, correlation=_loads(s.correlation_key))
                   for s in view.subscriptions],
         timers=[TimerOut(element=t.spec_name, kind=t.kind, due_at=t.due_at) for t in view.timers],
@@ -61,7 +61,7 @@ def start(body: StartInstance, session: SessionDep, runtime: RuntimeDep, user: C
         response.status_code = 200
     response.headers["Location"] = f"/api/v1/process-instances/{instance.id}"
     session.flush()
-    return _detail(session, instance.id, user)
+    return _detail(session, runtime, instance.id, user)
 
 
 @router.get("", response_model=Page[InstanceOut])
@@ -77,22 +77,22 @@ def list_(session: SessionDep, user: CurrentUser, process: str | None = None,
 
 @router.get("/{instance_id}", response_model=InstanceDetail,
             summary="State, what it waits for, the variables the caller may see, and the audit trail")
-def get(instance_id: RecordId, session: SessionDep, user: CurrentUser):
-    return _detail(session, instance_id, user)
+def get(instance_id: RecordId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser):
+    return _detail(session, runtime, instance_id, user)
 
 
 @router.post("/{instance_id}/suspend", response_model=InstanceDetail, tags=["ops"])
-def suspend(instance_id: RecordId, session: SessionDep, user: OpsUser):
+def suspend(instance_id: RecordId, session: SessionDep, runtime: RuntimeDep, user: OpsUser):
     handlers.suspend_instance(session, user, instance_id)
     session.flush()
-    return _detail(session, instance_id, user)
+    return _detail(session, runtime, instance_id, user)
 
 
 @router.post("/{instance_id}/resume", response_model=InstanceDetail, tags=["ops"])
 def resume(instance_id: RecordId, session: SessionDep, runtime: RuntimeDep, user: OpsUser):
     handlers.resume_instance(session, runtime, user, instance_id)
     session.flush()
-    return _detail(session, instance_id, user)
+    return _detail(session, runtime, instance_id, user)
 
 
 @router.post("/{instance_id}/cancel", response_model=InstanceDetail, tags=["ops"])
@@ -100,4 +100,4 @@ def cancel(instance_id: RecordId, session: SessionDep, runtime: RuntimeDep, user
            body: CancelInstance | None = None):
     handlers.cancel_instance(session, runtime, user, instance_id, reason=body.reason if body else None)
     session.flush()
-    return _detail(session, instance_id, user)
+    return _detail(session, runtime, instance_id, user)

@@ -4,6 +4,7 @@ eyes, the level's group, the content still the one asked about) and their comple
 bound to the content hash, rework, resubmission and withdrawal)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +20,7 @@ from domain.lifecycle import TraceEntry, change_state
 from domain.numbering import next_number
 from domain.offers.access import editable_offer
 from domain.offers.content import lines_of, totals_of
+from domain.offers.labels import company_locale, offer_summary
 from domain.offers.models import OFFER_NUMBERS, Offer, OfferApproval
 from domain.offers.settings import OfferSettings
 from kernel.clock import utcnow
@@ -28,7 +30,7 @@ from mailers.outbox import Recipient
 from runtime.human_tasks import complete_task
 from runtime.instances import cancel_instance, start_instance
 from runtime.models import HumanTask, ProcessInstance
-from runtime.runtime import ProcessRuntime
+from runtime.runtime import ProcessRuntime, TaskRef
 
 PROCESS = "offer_approval"
 # Approval levels from lowest to highest; an offer that needs a level is approved by every level up to it.
@@ -84,7 +86,10 @@ def facts(session: Session, settings: OfferSettings, offer: Offer) -> dict:
             "max_line_discount": str(totals.max_line_discount), "header_discount": str(offer.header_discount_percent),
             "margin_percent": None if totals.margin_percent is None else str(totals.margin_percent),
             "over_credit_limit": terms.credit_limit is not None and exposure > terms.credit_limit,
-            "nonstandard_terms": bool(nonstandard), "approval_round": offer.approval_round}
+            "nonstandard_terms": bool(nonstandard), "approval_round": offer.approval_round,
+            # what the titles of its tasks show (bpmn/offer_approval.bpmn, `title`)
+            "customer_name": customer.name,
+            "offer_summary": offer_summary(offer, customer.name, company_locale(settings.company_country))}
 
 
 def offer_recipient(session: Session, offer: Offer) -> Recipient:
@@ -116,6 +121,7 @@ def start(session: Session, runtime: ProcessRuntime, settings: OfferSettings, wh
     """A new approval round on the offer's current content."""
     offer.approval_round += 1
     offer.submitted_at = utcnow()
+    offer.authors = sorted({*(offer.authors or []), who.username})  # who asks for the approval gives none
     data = {**facts(session, settings, offer), "salesperson": who.username, "approval_levels": list(LEVELS),
             "approval_deputies": dict(settings.approval_deputies), "approval_due": settings.offer_approval_due,
             "approval_escalate_after": settings.offer_approval_escalate_after}
@@ -182,21 +188,65 @@ def guard_approval(session: Session, who: Principal, task: HumanTask, variables:
     steps, step = variables["approval_steps"], int(variables["step"])
     group = approving_group(variables, steps[step])
     if group not in who.groups or who.is_portal:
-        raise Forbidden(f"approving at level {steps[step].replace('_', ' ')} needs the group {group}")
+        raise Forbidden(_needs_group(steps[step], group))
     offer = session.get(Offer, variables["offer_id"])
-    if who.username in {offer.created_by, offer.changed_by, *(offer.authors or [])}:
-        raise Forbidden(f"four eyes: {who.username} created or changed offer {offer.label}; "
-                        "another approver decides")
+    if (four_eyes := approver_refusal(who, offer, None)) is not None:
+        raise Forbidden(four_eyes)
     if offer.status != "in_approval" or offer.content_hash != variables.get("content_hash"):
         raise Conflict(f"offer {offer.label} changed since this approval was asked for; its approval restarted")
     earlier = session.scalar(select(OfferApproval.level).where(
         OfferApproval.offer_id == offer.id, OfferApproval.approval_round == offer.approval_round,
         OfferApproval.voided_at.is_(None), OfferApproval.decided_by == who.username).limit(1))
-    if earlier is not None:
-        raise Forbidden(f"{who.username} approved offer {offer.label} at level {earlier.replace('_', ' ')} already; "
-                        "each level needs another approver")
+    if (once := approver_refusal(who, offer, earlier)) is not None:
+        raise Forbidden(once)
     if action == "complete" and data["decision"] == "approve" and offer.valid_until < local_now(settings).date():
         raise Conflict(f"offer {offer.label} was valid until {offer.valid_until}; it needs a new validity first")
+
+
+def _needs_group(level: str, group: str) -> str:
+    return f"approving at level {level.replace('_', ' ')} needs the group {group}"
+
+
+def _authors(offer: Offer) -> set[str]:
+    return {offer.created_by, offer.changed_by, *(offer.authors or [])}
+
+
+def approver_refusal(who: Principal, offer: Offer, earlier_level: str | None) -> str | None:
+    """Why this person may not approve the offer whatever the level (None: they may): four eyes
+    (nobody approves what they wrote or asked to be approved) and one level per approver (earlier_level: the level they
+    approved in this round already)."""
+    if who.username in _authors(offer):
+        return (f"four eyes: {who.username} created, changed or submitted offer {offer.label}; "
+                "another approver decides")
+    if earlier_level is not None:
+        return (f"{who.username} approved offer {offer.label} at level {earlier_level.replace('_', ' ')} already; "
+                "each level needs another approver")
+    return None
+
+
+def screen_approvals(session: Session, who: Principal, tasks: Sequence[TaskRef]) -> dict[int, str]:
+    """guard_approval's answer for many approval tasks at once, in two queries: the level's group
+    (the task's candidate group is the level's own or its deputies'), four eyes, one level per
+    approver, and the offer still in approval."""
+    refused: dict[int, str] = {}
+    by_instance = {offer.instance_id: offer for offer in session.scalars(
+        select(Offer).where(Offer.instance_id.in_(sorted({t.instance_id for t in tasks}))))}
+    earlier = dict(session.execute(select(OfferApproval.offer_id, OfferApproval.level).where(
+        OfferApproval.offer_id.in_(sorted(o.id for o in by_instance.values())),
+        OfferApproval.decided_by == who.username, OfferApproval.voided_at.is_(None),
+        OfferApproval.approval_round == select(Offer.approval_round).where(Offer.id == OfferApproval.offer_id)
+        .scalar_subquery())).all())
+    for task in tasks:
+        offer = by_instance.get(task.instance_id)
+        if who.is_portal or not set(task.candidate_groups) & who.groups:
+            refused[task.id] = "approving at this level needs the group " + ", ".join(task.candidate_groups)
+        elif offer is None:  # not an offer's own process (its guard refuses it when asked)
+            refused[task.id] = "this process is not the approval of an offer"
+        elif (reason := approver_refusal(who, offer, earlier.get(offer.id))) is not None:
+            refused[task.id] = reason
+        elif offer.status != "in_approval":
+            refused[task.id] = f"offer {offer.label} is {offer.status}; its approval is over"
+    return refused
 
 
 def record_approval(session: Session, who: Principal, task: HumanTask, variables: dict, data: dict) -> None:
@@ -245,6 +295,7 @@ def record_rework(session: Session, who: Principal, task: HumanTask, variables: 
     void_approvals(session, offer, "resubmitted after rework")
     offer.approval_round += 1
     offer.submitted_at = utcnow()
+    offer.authors = sorted({*(offer.authors or []), who.username})
     change_state(session, offer, "in_approval", TraceEntry(
         "offer_submitted", who.username, f"offer {offer.label} resubmitted after rework"))
     return facts(session, settings, offer)
@@ -259,3 +310,5 @@ def guard_review_reply(session: Session, who: Principal, task: HumanTask, variab
     if action == "complete" and data["decision"] == "accept" and offer.expires_at is not None \
             and offer.expires_at <= utcnow():
         raise Conflict(f"offer {offer.label} expired on {offer.valid_until}; a late yes needs a new revision")
+    if action == "complete" and data["decision"] == "revise" and offer.answered_at is not None:
+        raise Conflict(f"the customer has answered offer {offer.label}; the answer is being processed")

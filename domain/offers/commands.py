@@ -113,9 +113,11 @@ def submit_offer(session: Session, runtime: ProcessRuntime, settings: OfferSetti
 
 
 def revise_offer(session: Session, runtime: ProcessRuntime, settings: OfferSettings, who: Principal,
-                 offer_id: int) -> Offer:
+                 offer_id: int, *, from_its_process: str | None = None) -> Offer:
     """The next revision of a sent (or expired) offer, as a draft with the same lines; the sent one is
-    superseded and no longer waits for the customer's answer."""
+    superseded and no longer waits for the customer's answer. from_its_process: the offer's own
+    process asks for the revision (why, e.g. its review of a reply) and ends by itself; otherwise
+    it is cancelled here."""
     offer = editable_offer(session, who, offer_id)
     if offer.status not in ("sent", "expired"):
         raise Conflict(f"offer {offer.label} is {offer.status}; only a sent or expired offer gets a revision")
@@ -141,12 +143,29 @@ def revise_offer(session: Session, runtime: ProcessRuntime, settings: OfferSetti
                                  if c.key not in ("id", "offer_id")}, offer_id=revision.id))
     session.flush()
     refresh(revision, lines_of(session, revision.id))
-    if offer.status == "sent":
+    if from_its_process is not None:
+        approval.void_approvals(session, offer, f"superseded by revision {revision.revision}")
+    elif offer.status == "sent":
         approval.stop(session, runtime, who, offer, f"superseded by revision {revision.revision}")
+    summary = f"offer {offer.label} revised: revision {revision.revision}"
     change_state(session, offer, "superseded", TraceEntry(
-        "offer_revised", who.username, f"offer {offer.label} revised: revision {revision.revision}",
+        "offer_revised", who.username, summary + (f" ({from_its_process})" if from_its_process else ""),
         ref=("offer", revision.id), details={"previous_id": offer.id}))
     return revision
+
+
+def record_review_reply(session: Session, who: Principal, task, variables: dict, data: dict, *,
+                        runtime: ProcessRuntime, settings: OfferSettings) -> dict | None:
+    """The completion of "Review customer reply": a new revision answers the reply (the usual answer
+    to "can you do something on the price?"). The revision is a draft the salesperson changes and
+    submits for approval; this offer is superseded and its process ends. The other decisions
+    (accept, decline, wait) are the process's to carry out."""
+    if data["decision"] != "revise":
+        return None
+    note = (data.get("reply_note") or "").strip()
+    revision = revise_offer(session, runtime, settings, who, variables["offer_id"],
+                            from_its_process="answering the customer's reply" + (f": {note}" if note else ""))
+    return {"revision_id": revision.id}
 
 
 def withdraw_offer(session: Session, runtime: ProcessRuntime, who: Principal, offer_id: int) -> Offer:

@@ -76,8 +76,8 @@ class Offer(Base):
     pdf_content_hash: Mapped[str | None] = mapped_column(String(64))  # the content the PDF shows
     created_by: Mapped[str] = mapped_column(String(100))
     changed_by: Mapped[str] = mapped_column(String(100))  # last change of content: never its approver
-    # everyone who wrote this revision's content (its creator, every change, the revisions before):
-    # none of them approves it
+    # everyone who wrote this revision's content or submitted it for approval (its creator, every
+    # change, every submission, the revisions before): none of them approves it
     authors: Mapped[list] = mapped_column(default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from domain.customers.timeline import record_trace
 from domain.documents import store_generated
 from domain.lifecycle import TraceEntry, change_state
-from domain.offers import answers, document
+from domain.offers import answers, document, notices
 from domain.offers.approval import local_now, offer_recipient
 from domain.offers.models import Offer, OfferAnswerLink
 from domain.offers.settings import OfferSettings
@@ -165,7 +165,17 @@ class OfferOperations:
 
     # -------------------------------------------------------------- the customer's answer
     def read_answer(self, params: dict, job: JobContext) -> dict:
+        """What the answer says; the salesperson is told of it (once per answer, see notices)."""
         reply = params.get("reply") or {}
+        answer = self._read_answer(params, reply, job)
+        with self.kontor.transaction() as session:
+            offer = session.get(Offer, params["offer_id"])
+            if offer is not None and offer.instance_id == job.instance_id:
+                notices.tell_salesperson(session, self.settings, offer, reply, answer,
+                                         notices.answer_key(offer.id, reply, job.job_key))
+        return answer
+
+    def _read_answer(self, params: dict, reply: dict, job: JobContext) -> dict:
         if reply.get("route") == "link":  # trusted only with the used link behind it
             with self.kontor.transaction() as session:
                 link = session.get(OfferAnswerLink, reply.get("link_id") or 0)

@@ -274,7 +274,7 @@ class ProcessEngine:
         ui_file = props.get("formUiSchemaFilename")
         priority = self._evaluate(task, props.get("priority"))
         return HumanTaskInfo(
-            task_id=str(task.id), spec_name=spec.bpmn_id or spec.name, title=spec.bpmn_name or spec.name,
+            task_id=str(task.id), spec_name=spec.bpmn_id or spec.name, title=self._title(task, props.get("title")),
             lane=spec.lane, candidate_groups=[normalize_group(g) for g in groups],
             form_schema=process.forms.get(form_file) if form_file else None,
             ui_schema=process.forms.get(ui_file) if ui_file else None,
@@ -285,6 +285,21 @@ class ProcessEngine:
             assignee=assignee, candidate_users=list(dict.fromkeys(([assignee] if assignee else []) + users)),
             guard=props.get("guard") or None,
         )
+
+    def _title(self, task: Task, expression: str | None) -> str:
+        """What the inbox shows: the `title` expression's text when the model has one and it can be
+        evaluated on the task's data (e.g. the offer's number, customer and amount), else the task's name.
+        A title is only a label: one the data cannot give never stops the process."""
+        spec = task.task_spec
+        name = str(spec.bpmn_name or spec.name)
+        if not expression:
+            return name
+        try:
+            value = self.script_engine.evaluate(task, expression)
+        except Exception:  # noqa: BLE001 - any error of the model's expression: the plain name
+            return name
+        text = " ".join(str(value or "").split())
+        return text[:300] if text else name
 
     def _service_job(self, task: Task) -> ServiceJobInfo:
         spec = task.task_spec
