@@ -85,6 +85,11 @@ def test_one_level_approves_and_the_approver_sees_what_to_decide(kontor, api):
     assert brief["offer"]["net_total"] == "11400.00" and brief["offer"]["margin_percent"] == "45.18"
     assert Decimal(brief["offer"]["lines"][0]["unit_cost"]) == Decimal("62.50")
     assert Decimal(brief["customer"]["credit_limit"]) == 100000 and brief["customer"]["open_items_total"] == "0.00"
+    # as people read them: amounts by currency and locale, quantities with their unit, per Accept-Language
+    assert brief["shown"]["net_total"] == "11.400,00\xa0€" and brief["shown"]["lines"][0]["quantity"] == "100 Stunden"
+    assert brief["shown"]["credit_limit"] == "100.000,00\xa0€" and brief["shown"]["margin_percent"] == "45,18 %"
+    english = ok(api.get(f"/tasks/{task['id']}", user="tara", headers={"Accept-Language": "en"}))["context"]["shown"]
+    assert (english["net_total"], english["lines"][0]["quantity"]) == ("€11,400.00", "100 hours")
     complete(api, task, "tara", {"decision": "approve"})
     drive(kontor)
     approved = offer_now(api, offer)

@@ -2,7 +2,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 
-from api.deps import CurrentUser, RuntimeDep, SessionDep
+from api.deps import CurrentUser, ReaderLanguage, RuntimeDep, SessionDep
 from api.params import DateTimeFilter, Limit, Offset, OptionalId, Priority, RecordId
 from api.schemas import CompleteTask, DelegateTask, Page, TaskDetail, TaskOut
 from runtime import human_tasks as handlers
@@ -19,9 +19,10 @@ def task_out(task) -> TaskOut:
                    completed_by=task.completed_by)
 
 
-def _detail(session, task, runtime=None, user=None) -> TaskDetail:
+def _detail(session, task, runtime=None, user=None, language: str = "de") -> TaskDetail:
     instance = session.get(ProcessInstance, task.instance_id)
-    context = runtime.task_context(session, user, task, instance.variables or {}) if runtime is not None else None
+    context = runtime.task_context(session, user, task, instance.variables or {}, language) \
+        if runtime is not None else None
     return TaskDetail(**task_out(task).model_dump(), documentation=task.documentation, form_schema=task.form_schema,
                       ui_schema=task.ui_schema, instance_status=instance.status,
                       instance_lock_version=instance.version, context=context)
@@ -46,8 +47,9 @@ def inbox(session: SessionDep, user: CurrentUser,
 
 @router.get("/{task_id}", response_model=TaskDetail,
             summary="A task with its form (JSON Schema) and what its process shows to decide it (context)")
-def get(task_id: RecordId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser):
-    return _detail(session, handlers.get_task(session, task_id, user), runtime, user)
+def get(task_id: RecordId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser, lang: ReaderLanguage):
+    """The context's `shown` texts (amounts, quantities with units) follow Accept-Language (de or en)."""
+    return _detail(session, handlers.get_task(session, task_id, user), runtime, user, lang)
 
 
 @router.post("/{task_id}/claim", response_model=TaskDetail)
