@@ -406,3 +406,23 @@ def test_traces_read_in_the_readers_language_with_amounts_by_locale(kontor, api,
     overview = ok(api.get(f"/customers/{setup['customer']['id']}/overview", user="sam",
                           headers={"Accept-Language": "en"}))
     assert {t["summary"] for t in overview["last_traces"]} <= set(english.values())
+
+
+def test_an_order_with_nobody_left_to_confirm_to_stands_and_says_so_once(kontor, api, mail):
+    setup = sales_setup(api)
+    offer, received = sent_offer(kontor, api, setup, mail)
+    from domain.customers.models import Contact
+
+    with kontor.transaction() as session:  # the contact left the company after the offer went out
+        session.get(Contact, setup["contact"]["id"]).active = False
+    api.client.post(f"/o/{answer_token(received)}", data={"decision": "accept"})
+    drive(kontor)
+    assert offer_now(api, offer)["status"] == "accepted"
+    [order] = ok(api.get("/orders", params={"customer_id": setup["customer"]["id"]}, user="sam"))["items"]
+    assert traces(api, setup["customer"]["id"]).count("order_not_confirmed") == 1
+    assert len(inbox(mail, setup["address"])) == 1  # the offer only
+    from kernel.documents import Document
+
+    with kontor.transaction() as session:  # nothing rendered for nobody
+        assert session.scalars(select(Document).where(Document.owner_type == "order",
+                                                      Document.owner_id == order["id"])).all() == []

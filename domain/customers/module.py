@@ -27,7 +27,9 @@ MODULE = Module(
              "api.routers.customer_records:activities_router", "api.routers.customer_records:duplicates_router"),
     trace_kinds=("customer_merged", "customer_activated", "note_added",
                  *(f"{kind}_done" for kind in timeline.ACTIVITY_KINDS)),
-    trace_texts=(("customer_activated.order", "aktiver Kunde seit Auftrag {order} (vorher {was})",
+    trace_texts=(("customer_merged", "{number} {name} mit diesem Kunden zusammengeführt",
+                  "{number} {name} merged into this customer"),
+                 ("customer_activated.order", "aktiver Kunde seit Auftrag {order} (vorher {was})",
                   "active customer since order {order} (was {was})"),
                  ("customer_activated.opportunity", "aktiver Kunde seit der gewonnenen Verkaufschance „{title}“ "
                   "(vorher {was})", "active customer since opportunity {title!r} won (was {was})")),

@@ -58,7 +58,7 @@ def set_trace_texts(texts) -> None:
 
 def money_param(amount, currency: str) -> dict:
     """An amount as a trace parameter: rendered by currency and the reader's locale."""
-    return {"amount": str(Decimal(amount).quantize(Decimal("0.01"))), "currency": currency}
+    return {"amount": str(Decimal(amount)), "currency": currency}
 
 
 def word_param(word: str | None) -> dict:
