@@ -181,6 +181,8 @@ def test_without_a_form_of_address_the_letter_opens_neutrally(kontor, api):
     setup = sales_setup(api)  # Anna Müller, no salutation stored
     text = pdf_text(rendered(kontor, new_offer(api, setup)["id"])[1])[1]
     assert "Sehr geehrte Damen und Herren," in text and "Sehr geehrte Frau" not in text
+    # the salesperson sam has no name stored: the letter gives the e-mail, never the user name
+    assert "E-Mail sam@kontor.test" in text and "Ansprechpartner" not in text
 
 
 def test_the_letterheads_vat_id_passes_kontors_own_check():

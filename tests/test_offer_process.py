@@ -361,7 +361,9 @@ def test_an_english_customer_accepts_by_link_and_the_confirmation_answers_the_of
                                       "last_name": "Smith"})
     offer, received = sent_offer(kontor, api, setup, mail)
     assert received.get_body(("plain",)).get_content().startswith("Dear Ms Smith,\r\n")
-    assert "€1,428.00" in received.get_body(("plain",)).get_content()
+    body = received.get_body(("plain",)).get_content()
+    assert "€1,428.00" in body
+    assert "Your sales team\r\nsam@kontor.test\r\n" in body and "\r\nsam\r\n" not in body  # no user names
     done = api.client.post(f"/o/{answer_token(received)}", data={"decision": "accept"})
     assert done.status_code == 200 and "€1,428.00" in done.text
     drive(kontor)

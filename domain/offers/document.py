@@ -74,12 +74,12 @@ class RenderedOffer:
 
 
 def salesperson_of(session: Session, username: str) -> dict | None:
-    """The person who speaks for the company on the document: name, phone and e-mail (the user name
-    only when no name is stored)."""
+    """The person who speaks for the company on the document: name, phone and e-mail. A user name is
+    no name for customers: without a stored name, the document gives phone and e-mail only."""
     user = session.scalar(select(User).where(User.username == username))
-    if user is None:
+    if user is None or not (user.full_name or user.phone or user.email):
         return None
-    return {"name": user.full_name or user.username, "phone": user.phone, "email": user.email}
+    return {"name": user.full_name, "phone": user.phone, "email": user.email}
 
 
 def _letter(session: Session, settings: OfferSettings, record: Offer | Order, lines: list, lang: str,

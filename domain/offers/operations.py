@@ -35,6 +35,8 @@ from mailers.inbound_models import InboundMail
 from mailers.outbox import OutboxMail, Recipient, queue_mail
 from runtime.runtime import JobContext, OperationRegistry
 
+TEAM = {"de": "Ihr Vertriebsteam", "en": "Your sales team"}  # signs for a salesperson without a stored name
+
 
 class OfferChanged(Exception):
     """The offer is no longer what the process approved (changed, withdrawn or superseded)."""
@@ -130,7 +132,7 @@ class OfferOperations:
                 "salutation": salutation(contact, lang).rstrip(","),
                 "valid_until": formatting.day(offer.valid_until, lang),
                 "gross_total": formatting.money(offer.gross_total, offer.currency, lang),
-                "sender_name": salesperson.get("name") or self.settings.company_name,
+                "sender_name": salesperson.get("name") or TEAM[lang],
                 "sender_phone": salesperson.get("phone"), "sender_email": salesperson.get("email"),
                 "company_name": self.settings.company_name, **extra}
 
