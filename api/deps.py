@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.users import User, principal_of
+from kernel import formatting
 from kernel.principal import Principal
 from kontor.bootstrap import Kontor
 from runtime.runtime import ProcessRuntime
@@ -24,6 +25,15 @@ def get_kontor(request: Request) -> Kontor:
 
 
 KontorDep = Annotated[Kontor, Depends(get_kontor)]
+
+
+def reader_language(request: Request) -> str:
+    """The language the caller reads (de or en): the first of its Accept-Language that Kontor writes,
+    German when it names none."""
+    return formatting.language(request.headers.get("accept-language"))
+
+
+ReaderLanguage = Annotated[str, Depends(reader_language)]
 
 
 def get_session(kontor: KontorDep) -> Iterator[Session]:

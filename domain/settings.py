@@ -20,13 +20,33 @@ class CompanySettings(SettingsSection):
     company_address: str = "Musterstraße 1, 10115 Berlin"
     company_phone: str | None = "+49 30 1234567"
     company_email: str | None = "vertrieb@kontor.localhost"
-    company_vat_id: str | None = "DE123456789"
+    company_vat_id: str | None = Field(default="DE123456788", description="checked as customers' VAT IDs are")
     company_register: str | None = Field(default="Amtsgericht Charlottenburg, HRB 000000",
                                          description="register court and number")
     company_managing_directors: str | None = "Erika Musterfrau"
     company_bank: str | None = "IBAN DE02 1203 0000 0000 2020 51 · BIC BYLADEM1001"
     company_timezone: str = Field(default="Europe/Berlin", description="where 'today' and 'end of day' are")
     public_base_url: str = Field(default="http://127.0.0.1:8000", description="how customers reach Kontor's links")
+
+    @field_validator("company_vat_id")
+    @classmethod
+    def _valid_vat_id(cls, value: str | None):
+        """The letterhead's VAT ID passes the check customers' VAT IDs pass (python-stdnum): a document
+        never prints a number that Kontor itself would refuse."""
+        if not value:
+            return None
+        from stdnum import get_cc_module
+        from stdnum.exceptions import ValidationError
+
+        compact = "".join(value.split()).upper()
+        module = get_cc_module(compact[:2].lower(), "vat")
+        if module is None:
+            raise ValueError(f"{value!r}: no VAT ID check known for country {compact[:2]!r}")
+        try:
+            module.validate(compact)
+        except ValidationError as exc:
+            raise ValueError(f"{value!r} is not a valid VAT ID: {exc.message}") from None
+        return compact
 
     @field_validator("company_timezone")
     @classmethod

@@ -25,6 +25,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(100), unique=True)
     full_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(40))  # printed with the name on documents they send
     password_hash: Mapped[str] = mapped_column(String(200))
     groups: Mapped[list] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(default=True)
@@ -38,7 +39,8 @@ class User(Base):
 
 
 def add_user(session: Session, username: str, password: str, groups: list[str],
-             full_name: str | None = None, email: str | None = None, customer_id: int | None = None) -> User:
+             full_name: str | None = None, email: str | None = None, customer_id: int | None = None,
+             phone: str | None = None) -> User:
     username = username.strip()
     errors = []
     if not username or len(username) > 100:
@@ -53,7 +55,7 @@ def add_user(session: Session, username: str, password: str, groups: list[str],
         raise ValidationFailed("invalid user", errors)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user {username!r} exists already")
-    user = User(username=username, full_name=full_name, email=email, password_hash=hash_password(password),
+    user = User(username=username, full_name=full_name, email=email, phone=phone, password_hash=hash_password(password),
                 groups=sorted({normalize_group(g) for g in groups if g.strip()}), customer_id=customer_id)
     session.add(user)
     session.flush()

@@ -41,6 +41,9 @@ class Module:
       never imports the API layer.
     - `trace_kinds` / `customer_trace_kinds`: the customer-timeline entries it writes, and those of
       them the customer's own portal users may see.
+    - `trace_texts`: (kind, German, English) texts of its trace kinds, with `{name}` fields filled from
+      the parameters a trace stores, so that each reader reads a trace in their own language; a kind
+      written in more than one way has a text per variant (`kind.variant`, the parameter `variant`).
     - `templates`: folders of its mail templates, registered with the mail package at start-up.
     - `package` / `public`: the package of a business module and the submodules other modules may
       import (its interface); everything else in it is internal (tests/test_layering.py)."""
@@ -55,6 +58,7 @@ class Module:
     public_routers: tuple[str, ...] = ()
     trace_kinds: tuple[str, ...] = ()
     customer_trace_kinds: tuple[str, ...] = ()
+    trace_texts: tuple[tuple[str, str, str], ...] = ()
     templates: tuple[Path, ...] = ()
     package: str | None = None
     public: tuple[str, ...] = ()
@@ -63,6 +67,9 @@ class Module:
         hidden = set(self.customer_trace_kinds) - set(self.trace_kinds)
         if hidden:
             raise ValueError(f"module {self.name}: customer trace kinds {sorted(hidden)} are not among its trace kinds")
+        foreign = {kind.split(".")[0] for kind, _, _ in self.trace_texts} - set(self.trace_kinds)
+        if foreign:
+            raise ValueError(f"module {self.name}: texts for trace kinds {sorted(foreign)} it does not declare")
 
 
 def check_modules(modules: tuple[Module, ...]) -> None:

@@ -1,6 +1,7 @@
 """From an outbox row to the message on the wire: subject, plain-text and HTML parts rendered from
 Jinja2 templates in the recipient's language (HTML autoescaped, undefined names an error), the
-stored Message-ID, a Reply-To carrying the signed reply token, and the attachments. The address
+stored Message-ID, a Reply-To carrying the signed reply token, In-Reply-To/References where the
+mail answers earlier ones, and the attachments. The address
 headers are written by mailers.addresses: each names exactly one mailbox, whatever its name holds.
 
 The mail package brings only its own templates (the plain notice); a business module registers the
@@ -17,7 +18,7 @@ from pathlib import Path
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 
 from mailers.addresses import AddressError, set_address_header, single_address
-from mailers.outbox import OutboxMail
+from mailers.outbox import OutboxMail, thread_of
 from mailers.parse import clean
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"  # the mail package's own
@@ -116,6 +117,12 @@ def compose(mail: OutboxMail, mail_from: str, load_attachment: AttachmentLoader,
         message["Date"] = format_datetime(mail.created_at)
         message["Message-ID"] = mail.message_id
         set_address_header(message, "Reply-To", mail.context["reply_address"])
+        thread = thread_of((mail.context.get("thread") or {}).get("in_reply_to"),
+                           (mail.context.get("thread") or {}).get("references"))  # checked again: stored data
+        if thread.get("in_reply_to"):
+            message["In-Reply-To"] = thread["in_reply_to"]
+        if thread.get("references"):
+            message["References"] = " ".join(thread["references"])
     except AddressError as exc:
         raise ComposeError(f"an address header cannot be written: {exc}") from None
     message.set_content(text)

@@ -206,5 +206,6 @@ def _act_on_route(session: Session, runtime: ProcessRuntime, routes: MailRoutes,
             return mail
     if mail.customer_id is not None:
         routes.trace(session, mail.customer_id, "mail_received", who.username,
-                     f"mail from {mail.sender}: {mail.subject}", "inbound_mail", mail.id, route=decided.layer)
+                     f"mail from {mail.sender}: {mail.subject}", "inbound_mail", mail.id, route=decided.layer,
+                     params={"sender": mail.sender, "subject": mail.subject})
     return mail

@@ -11,4 +11,5 @@ MODULE = Module(
     models=(inbound_models, outbox),
     routers=("api.routers.outbox:router", "api.routers.inbound_mails:router"),
     trace_kinds=("mail_received",),
+    trace_texts=(("mail_received", "E-Mail von {sender}: {subject}", "mail from {sender}: {subject}"),),
 )

@@ -88,11 +88,14 @@ class MailPolicy:
 def queue_mail(session: Session, settings: MailSettings, *, who: Principal,
                recipient: Recipient, template: str, context: dict, purpose: str = "transactional",
                dedupe_key: str | None = None, record: tuple[str, int] | None = None,
-               subject_tag: str | None = None, attachments: list[int] | None = None) -> OutboxMail:
+               subject_tag: str | None = None, attachments: list[int] | None = None,
+               in_reply_to: str | None = None, references: list[str] | None = None) -> OutboxMail:
     """Queue one mail in the caller's transaction. With a dedupe_key, queueing the same decision again
     returns the row already queued. Marketing mail to a recipient who must not get any (no contact,
     no consent) is kept as `suppressed` with the reason (visible, never sent); transactional mail
-    still goes out."""
+    still goes out. `in_reply_to` and `references` (Message-IDs) thread the mail under earlier ones
+    (RFC 5322 3.6.4): kept with the row, written as headers when it is sent; an ID that is not of the
+    form <left@right> is left out."""
     if purpose not in PURPOSES:
         raise ValidationFailed("unknown mail purpose", [{"field": "purpose", "message": f"one of {PURPOSES}"}])
     if dedupe_key is not None:
@@ -105,6 +108,9 @@ def queue_mail(session: Session, settings: MailSettings, *, who: Principal,
                      record_type=record[0] if record else None, record_id=record[1] if record else None,
                      subject_tag=subject_tag, attachments=list(attachments or []),
                      message_id=f"<pending.{secrets.token_hex(16)}>", reply_token="", created_by=who.username)
+    thread = thread_of(in_reply_to, references)
+    if thread:
+        row.context = {**context, "thread": thread}
     if purpose == "marketing" and recipient.marketing_block:
         row.state, row.last_error = "suppressed", recipient.marketing_block
     try:
@@ -119,10 +125,28 @@ def queue_mail(session: Session, settings: MailSettings, *, who: Principal,
     # short enough never to be folded (a folded Message-ID comes back with a leading space from some parsers)
     row.message_id = f"<kontor.{row.id}.{secrets.token_hex(8)}@{settings.reply_domain}>"
     row.reply_token = tokens.sign(key, row.id)
-    row.context = {**context, "reply_address": tokens.reply_address(key, row.id, settings.reply_local,
-                                                                     settings.reply_domain)}
+    row.context = {**row.context, "reply_address": tokens.reply_address(key, row.id, settings.reply_local,
+                                                                         settings.reply_domain)}
     session.flush()
     return row
+
+
+MESSAGE_ID = re.compile(r"<[^<>\s@]{1,200}@[^<>\s@]{1,200}>")
+
+
+def thread_of(in_reply_to: str | None, references: list[str] | None) -> dict:
+    """The threading headers of a mail as stored with it: {"in_reply_to": id, "references": [ids]}."""
+    kept = [m.strip() for m in references or [] if m and MESSAGE_ID.fullmatch(m.strip())]
+    parent = in_reply_to.strip() if in_reply_to and MESSAGE_ID.fullmatch(in_reply_to.strip()) else None
+    parent = parent or (kept[-1] if kept else None)
+    if parent and parent not in kept:
+        kept.append(parent)
+    thread: dict = {}
+    if parent:
+        thread["in_reply_to"] = parent
+    if kept:
+        thread["references"] = list(dict.fromkeys(kept))[-20:]
+    return thread
 
 
 def _describe(row: OutboxMail) -> dict:

@@ -281,9 +281,10 @@ class ProcessRuntime:
             raise Forbidden(f"message {message_name!r} comes only from its own channel (mail, the customer's link)")
 
     def task_context(self, session: Session, who: Principal, task: HumanTask,
-                     variables: dict[str, Any]) -> dict[str, Any] | None:
+                     variables: dict[str, Any], language: str = "de") -> dict[str, Any] | None:
+        """What the task's process shows beside it; texts for people in `language` (de or en)."""
         view = self.task_views.get(task.process_key)
-        return view(session, who, task, variables) if view is not None else None
+        return view(session, who, task, variables, language=language) if view is not None else None
 
     def remember_bundle(self, deployment_id: int, bundle: dict[str, ProcessSpec]) -> None:
         with self._lock:

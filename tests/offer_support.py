@@ -15,9 +15,10 @@ LICENCE = {"sku": "LIC-BACKUP", "name_de": "Backup-Lizenz", "name_en": "Backup l
 BOOK = {"sku": "BOOK-IT", "name_de": "Handbuch IT-Sicherheit", "unit": "piece", "tax_rate": "7"}
 
 
-def sales_setup(api, *, customer: dict | None = None, contact: dict | None = None, suffix: str | None = None) -> dict:
+def sales_setup(api, *, customer: dict | None = None, contact: dict | None = None, suffix: str | None = None,
+                user: str = "sam") -> dict:
     """Three products on the default EUR price list, a customer with a main address and a contact
-    who receives offers (a fresh address per call, so mailboxes do not mix)."""
+    who receives offers (a fresh address per call, so mailboxes do not mix); `user` owns the customer."""
     suffix = suffix or uuid.uuid4().hex[:8]
     products = {}
     for key, body in (("consulting", CONSULTING), ("licence", LICENCE), ("book", BOOK)):
@@ -30,11 +31,11 @@ def sales_setup(api, *, customer: dict | None = None, contact: dict | None = Non
     body = {"name": "ACME Maschinenbau GmbH", "payment_days": 30, "credit_limit": "100000.00",
             "main_address": {"street": "Industriestraße 5", "postal_code": "70565", "city": "Stuttgart"},
             **(customer or {})}
-    created = ok(api.post("/customers", body, user="sam"), 201)
+    created = ok(api.post("/customers", body, user=user), 201)
     address = f"einkauf.{suffix}@acme.test"
     person = ok(api.post(f"/customers/{created['id']}/contacts", {
         "first_name": "Anna", "last_name": "Müller", "email": address, "receives": ["offers", "invoices"],
-        **(contact or {})}, user="sam"), 201)
+        **(contact or {})}, user=user), 201)
     return {"products": products, "price_list": price_list, "customer": created, "contact": person,
             "address": person["email"]}
 

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from domain.offers.document import ASSETS, FetchRefused, offer_html, own_asset, render_pdf
 from domain.offers.models import Offer
 from tests.offer_support import new_offer, sales_setup
+from tests.support import ensure_user, ok
 
 
 def pdf_text(content: bytes) -> tuple[int, str]:
@@ -90,7 +91,7 @@ def test_german_offer_with_the_mandatory_data_and_numbered_pages(kontor, api):
         assert f"Seite {page} / {pages}" in text
     for needed in (f"Angebot {number}", "Gültig bis", "Kundennummer", setup["customer"]["number"],
                    "Industriestraße 5", "70565 Stuttgart", "Nettobetrag", "Umsatzsteuer 19 %", "Umsatzsteuer 7 %",
-                   "Gesamtbetrag", "zahlbar innerhalb von 30 Tagen netto", "Kontor Demo GmbH", "USt-IdNr. DE123456789",
+                   "Gesamtbetrag", "zahlbar innerhalb von 30 Tagen netto", "Kontor Demo GmbH", "USt-IdNr. DE123456788",
                    "Amtsgericht", "Geschäftsführung", "IBAN", "Rabatt 2 %"):
         assert needed in text, needed
 
@@ -110,3 +111,85 @@ def test_reverse_charge_customers_get_no_tax_and_the_note(kontor, api):
     assert offer["tax_total"] == "0.00" and offer["gross_total"] == offer["net_total"]
     text = pdf_text(rendered(kontor, offer["id"])[1])[1]
     assert "Reverse Charge" in text and "Umsatzsteuer 0 %" in text
+
+
+def salesperson(kontor, username: str = "sara") -> str:
+    """A salesperson with a name, a phone number and an e-mail address."""
+    from sqlalchemy import select
+
+    from domain.users import User
+
+    ensure_user(kontor, username, ["sales"])
+    with kontor.transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        user.full_name, user.phone, user.email = "Sara Sales", "+49 30 1234567-12", "sara.sales@kontor.test"
+    return username
+
+
+def delivered_setup(api, user: str, contact: dict) -> dict:
+    """A customer with a plant whose default delivery address differs from the main address."""
+    setup = sales_setup(api, contact=contact, user=user)
+    customer_id = setup["customer"]["id"]
+    site = ok(api.post(f"/customers/{customer_id}/sites", {"name": "Werk Esslingen"}, user=user), 201)
+    ok(api.post(f"/customers/{customer_id}/addresses", {
+        "kind": "delivery", "site_id": site["id"], "is_default": True, "recipient": "Warenannahme Tor 3",
+        "street": "Hafenstraße 12", "postal_code": "73728", "city": "Esslingen"}, user=user), 201)
+    return setup
+
+
+def unit_lines(setup) -> list[dict]:
+    products = setup["products"]
+    return [{"product_id": products["consulting"]["id"], "quantity": "1200"},
+            {"product_id": products["book"]["id"], "quantity": "20"},
+            {"product_id": products["licence"]["id"], "quantity": "1"}]
+
+
+def test_the_letter_greets_the_contact_and_names_the_delivery_place_and_the_salesperson(kontor, api):
+    user = salesperson(kontor)
+    setup = delivered_setup(api, user, {"salutation": "Frau Dr.", "first_name": "Petra", "last_name": "Schmidt"})
+    offer = new_offer(api, setup, user=user, lines=unit_lines(setup))
+    html, content = rendered(kontor, offer["id"])
+    pages, text = pdf_text(content)
+    for needed in ("Sehr geehrte Frau Dr. Schmidt,", "1.200 Stunden", "20 Stück", "1 Lizenz",
+                   "Lieferanschrift", "Werk Esslingen", "Warenannahme Tor 3", "Hafenstraße 12", "73728 Esslingen",
+                   "Ansprechpartner Sara Sales", "+49 30 1234567-12", "sara.sales@kontor.test",
+                   "144.000,00 €"):
+        assert needed in text, (needed, text[:900])
+    assert "1200.0000" not in text and " hour" not in text and "piece" not in text
+    assert user not in text.replace("sara.sales@", "")  # the person, never the user name
+    # the date stays on one line of the info block
+    with kontor.transaction() as session:
+        issued = session.get(Offer, offer["id"]).created_at
+    from kernel.formatting import day
+
+    raw = PdfReader(io.BytesIO(content)).pages[0].extract_text()
+    assert any(day(issued.date(), "de") in line for line in raw.splitlines()), raw[:600]
+
+
+def test_an_english_letter_greets_in_english_with_cldr_units(kontor, api):
+    user = salesperson(kontor)
+    setup = delivered_setup(api, user, {"salutation": "Mr", "first_name": "John", "last_name": "Smith",
+                                        "language": "en"})
+    offer = new_offer(api, setup, user=user, lines=unit_lines(setup))
+    text = pdf_text(rendered(kontor, offer["id"])[1])[1]
+    for needed in ("Dear Mr Smith,", "1,200 hours", "20 pieces", "1 licence", "Delivery address", "Werk Esslingen",
+                   "€144,000.00", "Your contact Sara Sales"):
+        assert needed in text, needed
+
+
+def test_without_a_form_of_address_the_letter_opens_neutrally(kontor, api):
+    setup = sales_setup(api)  # Anna Müller, no salutation stored
+    text = pdf_text(rendered(kontor, new_offer(api, setup)["id"])[1])[1]
+    assert "Sehr geehrte Damen und Herren," in text and "Sehr geehrte Frau" not in text
+    # the salesperson sam has no name stored: the letter gives the e-mail, never the user name
+    assert "E-Mail sam@kontor.test" in text and "Ansprechpartner" not in text
+
+
+def test_the_letterheads_vat_id_passes_kontors_own_check():
+    from domain.customers.rules import normalize_vat_id
+    from domain.settings import CompanySettings
+
+    default = CompanySettings().company_vat_id
+    assert normalize_vat_id(default, "DE") == (default, None)
+    with pytest.raises(ValueError, match="not a valid VAT ID"):
+        CompanySettings(company_vat_id="DE123456789")

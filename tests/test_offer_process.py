@@ -27,6 +27,7 @@ from tests.offer_support import (
 )
 from tests.support import ok, set_groups
 from tests.test_flows import _flow_runs as flow_runs
+from tests.test_offer_document import pdf_text
 
 pytestmark = pytest.mark.usefixtures("mail")
 
@@ -91,6 +92,11 @@ def test_one_level_approves_and_the_approver_sees_what_to_decide(kontor, api):
     assert brief["offer"]["net_total"] == "11400.00" and brief["offer"]["margin_percent"] == "45.18"
     assert Decimal(brief["offer"]["lines"][0]["unit_cost"]) == Decimal("62.50")
     assert Decimal(brief["customer"]["credit_limit"]) == 100000 and brief["customer"]["open_items_total"] == "0.00"
+    # as people read them: amounts by currency and locale, quantities with their unit, per Accept-Language
+    assert brief["shown"]["net_total"] == "11.400,00\xa0€" and brief["shown"]["lines"][0]["quantity"] == "100 Stunden"
+    assert brief["shown"]["credit_limit"] == "100.000,00\xa0€" and brief["shown"]["margin_percent"] == "45,18 %"
+    english = ok(api.get(f"/tasks/{task['id']}", user="tara", headers={"Accept-Language": "en"}))["context"]["shown"]
+    assert (english["net_total"], english["lines"][0]["quantity"]) == ("€11,400.00", "100 hours")
     complete(api, task, "tara", {"decision": "approve"})
     drive(kontor)
     approved = offer_now(api, offer)
@@ -263,6 +269,15 @@ def test_the_customer_accepts_by_mail_and_an_order_follows(kontor, api, mail, re
     assert opportunity["state"] == "won" and opportunity["amount"] == accepted["net_total"]
     confirmation = sent_mail(mail, setup, 2)
     assert confirmation["Subject"] == f"Auftragsbestätigung zu Angebot {accepted['number']} [{order['number']}]"
+    # threaded under the customer's reply, which answered the offer mail (RFC 5322 3.6.4)
+    assert confirmation["In-Reply-To"].endswith("@customer.example.test>")  # the reply tests.mailbox.answer wrote
+    assert confirmation["References"].split() == [received["Message-ID"], confirmation["In-Reply-To"]]
+    [pdf] = list(confirmation.iter_attachments())
+    assert pdf.get_filename() == f"Auftragsbestaetigung_{order['number']}.pdf"
+    text = pdf_text(pdf.get_content())[1]
+    for needed in (f"Auftragsbestätigung {order['number']}", f"Zu Angebot {accepted['number']}",
+                   "Sehr geehrte Damen und Herren,", "10 Stunden", "1.200,00 €", "1.428,00 €", "Gesamtbetrag"):
+        assert needed in text, needed
     assert {"offer_accepted", "order_created", "opportunity_won", "customer_activated"} <= set(
         traces(api, setup["customer"]["id"]))
     assert ok(api.get(f"/customers/{setup['customer']['id']}"))["status"] == "active"  # a lead no more
@@ -346,3 +361,77 @@ def test_the_approver_of_a_revision_sees_what_changed(kontor, api, mail):
     assert changes["label"] == sent["number"]
     [line] = changes["changes"]["lines_changed"]
     assert line["changes"]["quantity"] == {"before": "10", "after": "100"}
+
+
+def test_an_english_customer_accepts_by_link_and_the_confirmation_answers_the_offer_mail(kontor, api, mail):
+    setup = sales_setup(api, contact={"language": "en", "salutation": "Ms", "first_name": "Jane",
+                                      "last_name": "Smith"})
+    offer, received = sent_offer(kontor, api, setup, mail)
+    assert received.get_body(("plain",)).get_content().startswith("Dear Ms Smith,\r\n")
+    body = received.get_body(("plain",)).get_content()
+    assert "€1,428.00" in body
+    assert "Your sales team\r\nsam@kontor.test\r\n" in body and "\r\nsam\r\n" not in body  # no user names
+    done = api.client.post(f"/o/{answer_token(received)}", data={"decision": "accept"})
+    assert done.status_code == 200 and "€1,428.00" in done.text
+    drive(kontor)
+    [order] = ok(api.get("/orders", params={"customer_id": setup["customer"]["id"]}, user="sam"))["items"]
+    confirmation = sent_mail(mail, setup, 2)
+    assert confirmation["In-Reply-To"] == received["Message-ID"]
+    assert confirmation["References"] == received["Message-ID"]
+    assert confirmation.get_body(("plain",)).get_content().startswith("Dear Ms Smith,\r\n")
+    [pdf] = list(confirmation.iter_attachments())
+    assert pdf.get_filename() == f"Order_confirmation_{order['number']}.pdf"
+    text = pdf_text(pdf.get_content())[1]
+    for needed in (f"Order confirmation {order['number']}", "Dear Ms Smith,", "10 hours", "€1,428.00"):
+        assert needed in text, needed
+    assert "Stunden" not in text and "Auftrag" not in text
+
+
+def test_traces_read_in_the_readers_language_with_amounts_by_locale(kontor, api, mail):
+    setup = sales_setup(api)
+    offer, received = sent_offer(kontor, api, setup, mail)
+    api.client.post(f"/o/{answer_token(received)}", data={"decision": "accept"})
+    drive(kontor)
+    number = offer_now(api, offer)["number"]
+    [order] = ok(api.get("/orders", params={"customer_id": setup["customer"]["id"]}, user="sam"))["items"]
+
+    def summaries(language: str | None) -> dict:
+        headers = {"Accept-Language": language} if language else {}
+        items = ok(api.get(f"/customers/{setup['customer']['id']}/traces", user="sam", headers=headers))["items"]
+        return {t["kind"]: t["summary"] for t in items}
+
+    english, german = summaries("en-GB,en;q=0.9,de;q=0.5"), summaries("de-DE")
+    assert english["order_created"] == f"order {order['number']} from offer {number} (€1,428.00)"
+    assert german["order_created"] == f"Auftrag {order['number']} aus Angebot {number} (1.428,00\xa0€)"
+    assert english["offer_accepted"] == f"offer {number} accepted (by link)"
+    assert german["offer_accepted"] == f"Angebot {number} angenommen (über den Link)"
+    assert german["offer_sent"] == f"Angebot {number} an {setup['address']} gesendet"
+    assert german["offer_submitted"] == f"Angebot {number} zur Freigabe eingereicht: keine Freigabe nötig"
+    assert german["customer_activated"] == f"aktiver Kunde seit Auftrag {order['number']} (vorher Interessent)"
+    assert summaries(None) == german  # no Accept-Language: German
+    assert summaries("fr-FR, en;q=0.3") == english
+    for text in (*english.values(), *german.values()):
+        assert "1428.00" not in text and "EUR" not in text
+    overview = ok(api.get(f"/customers/{setup['customer']['id']}/overview", user="sam",
+                          headers={"Accept-Language": "en"}))
+    assert {t["summary"] for t in overview["last_traces"]} <= set(english.values())
+
+
+def test_an_order_with_nobody_left_to_confirm_to_stands_and_says_so_once(kontor, api, mail):
+    setup = sales_setup(api)
+    offer, received = sent_offer(kontor, api, setup, mail)
+    from domain.customers.models import Contact
+
+    with kontor.transaction() as session:  # the contact left the company after the offer went out
+        session.get(Contact, setup["contact"]["id"]).active = False
+    api.client.post(f"/o/{answer_token(received)}", data={"decision": "accept"})
+    drive(kontor)
+    assert offer_now(api, offer)["status"] == "accepted"
+    [order] = ok(api.get("/orders", params={"customer_id": setup["customer"]["id"]}, user="sam"))["items"]
+    assert traces(api, setup["customer"]["id"]).count("order_not_confirmed") == 1
+    assert len(inbox(mail, setup["address"])) == 1  # the offer only
+    from kernel.documents import Document
+
+    with kontor.transaction() as session:  # nothing rendered for nobody
+        assert session.scalars(select(Document).where(Document.owner_type == "order",
+                                                      Document.owner_id == order["id"])).all() == []

@@ -195,6 +195,21 @@ def test_a_line_break_in_a_name_or_tag_cannot_add_headers_or_stop_the_batch(kont
     assert inbox(mail, "victim@example.test") == []
 
 
+def test_a_mail_threads_under_the_ones_it_answers_and_stored_ids_cannot_add_headers(kontor, mail):
+    first, second, evil = "<kontor.1.ab@kontor.test>", "<x-1@customer.example.test>", "<a@b>\r\nBcc: v@example.test"
+    to, other = address("thread"), address("thread")
+    queue(kontor, to, in_reply_to=second, references=[first, evil])
+    queue(kontor, other, in_reply_to=evil, references=["not an id", first])  # the parent falls back to the last good
+    send_due_mail(kontor.sessions, kontor.settings)
+    [received] = wait_for_mail(mail, to)
+    assert received["In-Reply-To"] == second and received["References"].split() == [first, second]
+    assert received["Bcc"] is None
+    [fallback] = wait_for_mail(mail, other)
+    assert fallback["In-Reply-To"] == first and fallback["References"] == first
+    plain = queue(kontor, address("plain"))
+    assert "thread" not in mail_row(kontor, plain).context  # no threading: no headers
+
+
 def test_smtp_login_from_settings(kontor, mail):
     relay = SmtpRelay(mail.dovecot.lmtp_port, username="kontor", password="smtp-secret-1").start()
     try:

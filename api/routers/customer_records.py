@@ -19,7 +19,7 @@ from api.customer_schemas import (
     NoteOut,
     TraceOut,
 )
-from api.deps import CurrentUser, SessionDep
+from api.deps import CurrentUser, ReaderLanguage, SessionDep
 from api.offer_schemas import OfferSummary, OrderSummary
 from api.params import DateTimeFilter, Limit, Offset, OptionalId, RecordId, paging, sort_by
 from api.routers.opportunities import opportunity_out
@@ -62,7 +62,7 @@ def duplicates_page(candidates: list, limit: int, offset: int) -> Page[Duplicate
 
 
 @router.get("/{customer_id}/overview", response_model=OverviewOut, summary="The customer's dashboard")
-def overview(customer_id: RecordId, session: SessionDep, user: CurrentUser):
+def overview(customer_id: RecordId, session: SessionDep, user: CurrentUser, lang: ReaderLanguage):
     view = customer_overview(session, user, customer_id)
     return OverviewOut(customer=shown(CustomerOut, view.customer, hidden_fields(user, PORTAL_HIDDEN_CUSTOMER_FIELDS)),
                        addresses=[AddressOut.model_validate(a) for a in view.addresses],
@@ -70,16 +70,22 @@ def overview(customer_id: RecordId, session: SessionDep, user: CurrentUser):
                        open_opportunities=[opportunity_out(session, o) for o in view.open_opportunities],
                        open_opportunity_amount=view.open_amount,
                        open_activities=[ActivityOut.model_validate(a) for a in view.open_activities],
-                       last_traces=[TraceOut.model_validate(t) for t in view.last_traces],
+                       last_traces=[trace_out(t, lang) for t in view.last_traces],
                        open_offers=[OfferSummary.model_validate(o) for o in view.open_offers],
                        open_orders=[OrderSummary.model_validate(o) for o in view.open_orders])
 
 
 @router.get("/{customer_id}/traces", response_model=Page[TraceOut], summary="The timeline, newest first")
 def traces(customer_id: RecordId, session: SessionDep, user: CurrentUser,
-           kind: Annotated[list[str] | None, Query(max_length=20)] = None, limit: Limit = 50, offset: Offset = 0):
+           lang: ReaderLanguage, kind: Annotated[list[str] | None, Query(max_length=20)] = None, limit: Limit = 50,
+           offset: Offset = 0):
+    """Each trace's summary in the reader's language (Accept-Language: de or en; German by default)."""
     rows, total = timeline.traces(session, user, customer_id, kind, limit, offset)
-    return Page(items=[TraceOut.model_validate(t) for t in rows], total=total, limit=limit, offset=offset)
+    return Page(items=[trace_out(t, lang) for t in rows], total=total, limit=limit, offset=offset)
+
+
+def trace_out(trace: timeline.Trace, lang: str) -> TraceOut:
+    return TraceOut.model_validate(trace).model_copy(update={"summary": timeline.summary_in(trace, lang)})
 
 
 @router.get("/{customer_id}/notes", response_model=Page[NoteOut], summary="Notes, newest first")

@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
-from babel.numbers import format_currency
 from fastapi import APIRouter, Form, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -17,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from api.deps import KontorDep, SessionDep
 from api.downloads import content_disposition
 from domain.offers.answers import LinkCheck, answer_by_link, check_link
-from domain.offers.document import LOCALES
+from kernel import formatting
 from kernel.documents import DocumentStore
 from kernel.errors import KontorError
 
@@ -64,24 +62,22 @@ def _answered(kontor, check, lang: str) -> str | None:
     if check.problem != "used" or link is None or link.used_at is None or link.used_for not in ("accept", "decline"):
         return None
     when = link.used_at.astimezone(ZoneInfo(kontor.settings.company_timezone))
-    return TEXTS[lang][f"answered_{link.used_for}"].format(
-        date=format_date(when, format="long", locale=LOCALES[lang]),
-        time=format_time(when, format="short", locale=LOCALES[lang]))
+    return TEXTS[lang][f"answered_{link.used_for}"].format(date=formatting.day(when, lang),
+                                                          time=formatting.time_of_day(when, lang))
 
 
 def _page(kontor, token: str, check, status: int = 200, done: str | None = None, form: bool = False) -> HTMLResponse:
     offer = check.offer
     nonce = secrets.token_urlsafe(16)
     lang = offer.language if offer is not None and offer.language in TEXTS else "de"
-    locale = LOCALES[lang]
     answered = None if done else _answered(kontor, check, lang)
     problem = TEXTS[lang][check.problem] if check.problem and not done and not answered else None
     html = _PAGES.get_template("offer_answer.html").render(
         lang=lang, t=TEXTS[lang], company=kontor.settings.company_name, offer=offer, nonce=nonce,
         problem=problem, answered=answered, done=done, form=form, action=f"/o/{token}", pdf_url=f"/o/{token}/pdf",
         show_pdf=offer is not None and offer.pdf_document_id is not None and check.link is not None,
-        total=format_currency(offer.gross_total, offer.currency, locale=locale) if offer else "",
-        valid_until=format_date(offer.valid_until, format="long", locale=locale) if offer else "")
+        total=formatting.money(offer.gross_total, offer.currency, lang) if offer else "",
+        valid_until=formatting.day(offer.valid_until, lang) if offer else "")
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store",
                                                            "Content-Security-Policy": page_policy(nonce)})
 

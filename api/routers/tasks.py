@@ -2,7 +2,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from api.deps import CurrentUser, RuntimeDep, SessionDep
+from api.deps import CurrentUser, ReaderLanguage, RuntimeDep, SessionDep
 from api.params import DateTimeFilter, Limit, Offset, OptionalId, Priority, RecordId
 from api.schemas import CompleteTask, DelegateTask, Page, TaskDetail, TaskOut
 from runtime import human_tasks as handlers
@@ -30,13 +30,14 @@ def marked_tasks(session, runtime, user, tasks) -> list[TaskOut]:
     return [task_out(t, handlers.blocked_reason(t, user, refusals.get(t.id))) for t in tasks]
 
 
-def _detail(session, task, runtime, user, with_context: bool = False) -> TaskDetail:
-    """The task with its form; with_context (GET): what its process shows to decide it, and whether
-    the caller may complete it as its guard itself answers. After an action the guard is not asked
-    again: its screen marks the task (what depends on the person, e.g. four eyes)."""
+def _detail(session, task, runtime, user, with_context: bool = False, language: str = "de") -> TaskDetail:
+    """The task with its form; with_context (GET): what its process shows to decide it (its `shown`
+    texts in `language`), and whether the caller may complete it as its guard itself answers. After
+    an action the guard is not asked again: its screen marks the task (what depends on the person,
+    e.g. four eyes)."""
     instance = session.get(ProcessInstance, task.instance_id)
     variables = instance.variables or {}
-    context = runtime.task_context(session, user, task, variables) if with_context else None
+    context = runtime.task_context(session, user, task, variables, language) if with_context else None
     if with_context:
         refusal = runtime.guards.refusal(task.guard, session, user, task, variables, "claim", None) \
             if task.state == "open" and handlers.may_hold(task, user) else None
@@ -73,8 +74,10 @@ def inbox(session: SessionDep, runtime: RuntimeDep, user: CurrentUser,
 
 @router.get("/{task_id}", response_model=TaskDetail,
             summary="A task with its form (JSON Schema) and what its process shows to decide it (context)")
-def get(task_id: RecordId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser):
-    return _detail(session, handlers.get_task(session, task_id, user), runtime, user, with_context=True)
+def get(task_id: RecordId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser, lang: ReaderLanguage):
+    """The context's `shown` texts (amounts, quantities with units) follow Accept-Language (de or en)."""
+    return _detail(session, handlers.get_task(session, task_id, user), runtime, user, with_context=True,
+                   language=lang)
 
 
 @router.post("/{task_id}/claim", response_model=TaskDetail)

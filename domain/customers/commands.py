@@ -190,7 +190,8 @@ def _raise_if(errors: list[dict]) -> None:
         raise ValidationFailed("the customer data is not valid", errors)
 
 
-def activate_for_business(session: Session, customer_id: int, actor: str, reason: str) -> None:
+def activate_for_business(session: Session, customer_id: int, actor: str, reason: str,
+                          params: dict | None = None) -> None:
     """A customer who does business with the company (an opportunity won, an order) is an active
     customer: a lead, or a passive customer, becomes active, with a trace that says why. Locks the
     customer's row, so that two such events at once activate it once."""
@@ -199,5 +200,6 @@ def activate_for_business(session: Session, customer_id: int, actor: str, reason
         return
     change_state(session, customer, "active", TraceEntry(
         "customer_activated", actor, f"active customer since {reason} (was {customer.status})",
-        customer_id=customer.id))
+        customer_id=customer.id,
+        details={"params": {**params, "was": {"word": customer.status}}} if params else {}))
 

@@ -51,7 +51,8 @@ def merge_customers(session: Session, who: Principal, survivor_id: int, merged_i
     merged.preferred_contact_id = merged.preferred_site_id = None
     change_state(session, merged, "passive", TraceEntry(
         "customer_merged", who.username, f"{merged.number} {merged.name} merged into this customer",
-        customer_id=survivor.id, details={"moved": {k: v for k, v in moved.items() if v}}))
+        customer_id=survivor.id, details={"moved": {k: v for k, v in moved.items() if v},
+                                          "params": {"number": merged.number, "name": merged.name}}))
     refresh_search_text(session, survivor)
     refresh_search_text(session, merged)
     return survivor

@@ -2,12 +2,14 @@
 payment, phase change, merge …), activities (calls, meetings, tasks, milestones) and notes."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.customers.access import readable_customer, require_staff
+from kernel import formatting
 from kernel.clock import utcnow
 from kernel.db import Base
 from kernel.errors import Forbidden, NotFound
@@ -29,6 +31,64 @@ def show_to_customers(kinds) -> None:
 
 def customer_trace_kinds() -> frozenset[str]:
     return _shown_to_customers
+
+
+# A trace is stored as its kind and parameters (details["params"]) beside an English summary; each
+# reader reads it in their own language, from the texts the modules declare per kind
+# (kernel.module.Module.trace_texts; set at start-up). A trace without parameters (older ones, and
+# kinds whose text is the user's own, such as notes) reads as its stored summary.
+_texts: dict[str, dict[str, str]] = {}
+# words a parameter may name ({"word": "link"}), per language
+WORDS = {
+    "de": {"link": "über den Link", "mail": "per E-Mail", "salesperson": "durch den Vertrieb",
+           "team_lead": "Teamleitung", "sales_manager": "Vertriebsleitung", "managing_director": "Geschäftsführung",
+           "none": "keine Freigabe nötig", "lead": "Interessent", "active": "aktiv", "passive": "passiv",
+           "no_reason": "ohne Angabe eines Grundes"},
+    "en": {"link": "by link", "mail": "by mail", "salesperson": "by the salesperson", "team_lead": "team lead",
+           "sales_manager": "sales manager", "managing_director": "managing director", "none": "no approval needed",
+           "lead": "lead", "active": "active", "passive": "passive", "no_reason": "declined by the customer"},
+}
+
+
+def set_trace_texts(texts) -> None:
+    """(kind, German, English) triples of every module."""
+    global _texts
+    _texts = {kind: {"de": de, "en": en} for kind, de, en in texts}
+
+
+def money_param(amount, currency: str) -> dict:
+    """An amount as a trace parameter: rendered by currency and the reader's locale."""
+    return {"amount": str(Decimal(amount)), "currency": currency}
+
+
+def word_param(word: str | None) -> dict:
+    """A word of WORDS (a channel, an approval level, a status) as a trace parameter."""
+    return {"word": word or ""}
+
+
+def _shown(value, lang: str) -> str:
+    if isinstance(value, dict):
+        if "amount" in value:
+            return formatting.money(value["amount"], value["currency"], lang)
+        if "date" in value:
+            return formatting.day(date.fromisoformat(value["date"]), lang)
+        if "word" in value:
+            return WORDS.get(lang, WORDS["en"]).get(value["word"], value["word"].replace("_", " "))
+    return "" if value is None else str(value)
+
+
+def summary_in(trace: Trace, lang: str) -> str:
+    """The trace as a reader of this language reads it; its stored summary where no text or no
+    parameters exist, or they do not fit."""
+    params = (trace.details or {}).get("params")
+    kind = f"{trace.kind}.{params['variant']}" if isinstance(params, dict) and params.get("variant") else trace.kind
+    text = _texts.get(kind, {}).get(lang)
+    if not isinstance(params, dict) or text is None:
+        return trace.summary
+    try:
+        return text.format(**{name: _shown(value, lang) for name, value in params.items()})
+    except (KeyError, IndexError, ValueError, TypeError, ArithmeticError):
+        return trace.summary
 
 
 class Trace(Base):
@@ -72,7 +132,9 @@ class Note(Base):
 
 def record_trace(session: Session, customer_id: int, kind: str, actor: str, summary: str,
                  ref_type: str | None = None, ref_id: int | None = None, **details) -> Trace:
-    """Called by the handler whose change it records, in the same transaction."""
+    """Called by the handler whose change it records, in the same transaction. `params` among the
+    details fill the kind's texts for each reader (summary_in); `summary` is the English text kept
+    with it."""
     trace = Trace(customer_id=customer_id, kind=kind, actor=actor, summary=summary[:500], ref_type=ref_type,
                   ref_id=ref_id, details=details)
     session.add(trace)

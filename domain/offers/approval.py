@@ -20,7 +20,7 @@ from domain.lifecycle import TraceEntry, change_state
 from domain.numbering import next_number
 from domain.offers.access import editable_offer
 from domain.offers.content import lines_of, totals_of
-from domain.offers.labels import company_locale, offer_summary
+from domain.offers.labels import offer_summary, staff_language
 from domain.offers.models import OFFER_NUMBERS, Offer, OfferApproval
 from domain.offers.settings import OfferSettings
 from kernel.clock import utcnow
@@ -89,7 +89,7 @@ def facts(session: Session, settings: OfferSettings, offer: Offer) -> dict:
             "nonstandard_terms": bool(nonstandard), "approval_round": offer.approval_round,
             # what the titles of its tasks show (bpmn/offer_approval.bpmn, `title`)
             "customer_name": customer.name,
-            "offer_summary": offer_summary(offer, customer.name, company_locale(settings.company_country))}
+            "offer_summary": offer_summary(offer, customer.name, staff_language(settings.company_country))}
 
 
 def offer_recipient(session: Session, offer: Offer) -> Recipient:
@@ -131,7 +131,15 @@ def start(session: Session, runtime: ProcessRuntime, settings: OfferSettings, wh
     variables = instance.variables or {}
     change_state(session, offer, "in_approval", TraceEntry(
         "offer_submitted", who.username, f"offer {offer.label} submitted for approval: {describe_need(variables)}",
-        details={"level": variables.get("approval_level"), "rule": variables.get("approval_rule")}))
+        details={"level": variables.get("approval_level"), "rule": variables.get("approval_rule"),
+                 "params": need_params(offer, variables)}))
+
+
+def need_params(offer: Offer, variables: dict) -> dict:
+    """The trace parameters of a submission: the level the rules asked for and their rule."""
+    level = variables.get("approval_level") or "none"
+    rule = variables.get("approval_rule")
+    return {"offer": offer.label, "level": {"word": level}, "rule": f" ({rule})" if rule and level != "none" else ""}
 
 
 def describe_need(variables: dict) -> str:
@@ -155,7 +163,8 @@ def restart(session: Session, runtime: ProcessRuntime, settings: OfferSettings, 
     """The content changed after submission: every approval so far is void; approval starts again."""
     stop(session, runtime, who, offer, reason)
     record_trace(session, offer.customer_id, "offer_approval_voided", who.username,
-                 f"offer {offer.label}: approval voided ({reason}); approval restarts", "offer", offer.id)
+                 f"offer {offer.label}: approval voided ({reason}); approval restarts", "offer", offer.id,
+                 params={"offer": offer.label, "by": who.username})
     start(session, runtime, settings, who, offer)
 
 
@@ -260,7 +269,9 @@ def record_approval(session: Session, who: Principal, task: HumanTask, variables
                               content_hash=offer.content_hash, decided_by=who.username, human_task_id=task.id))
     trace = TraceEntry("offer_approved" if approved else "offer_rejected", who.username,
                        f"offer {offer.label} {'approved' if approved else 'rejected'} at level "
-                       f"{steps[step].replace('_', ' ')}" + (f": {data.get('reason')}" if data.get("reason") else ""))
+                       f"{steps[step].replace('_', ' ')}" + (f": {data.get('reason')}" if data.get("reason") else ""),
+                       details={"params": {"offer": offer.label, "level": {"word": steps[step]},
+                                           "reason": f": {data.get('reason')}" if data.get("reason") else ""}})
     # an approval leaves the offer in approval (the next level, or its PDF, follows); a rejection does not
     change_state(session, offer, "in_approval" if approved else "rework", trace)
 
@@ -290,14 +301,16 @@ def record_rework(session: Session, who: Principal, task: HumanTask, variables: 
     if data["decision"] == "withdraw":
         void_approvals(session, offer, f"withdrawn by {who.username}")
         change_state(session, offer, "cancelled",
-                     TraceEntry("offer_withdrawn", who.username, f"offer {offer.label} withdrawn"))
+                     TraceEntry("offer_withdrawn", who.username, f"offer {offer.label} withdrawn",
+                                details={"params": {"offer": offer.label}}))
         return None
     void_approvals(session, offer, "resubmitted after rework")
     offer.approval_round += 1
     offer.submitted_at = utcnow()
     offer.authors = sorted({*(offer.authors or []), who.username})
     change_state(session, offer, "in_approval", TraceEntry(
-        "offer_submitted", who.username, f"offer {offer.label} resubmitted after rework"))
+        "offer_submitted", who.username, f"offer {offer.label} resubmitted after rework",
+        details={"params": {"variant": "resubmitted", "offer": offer.label}}))
     return facts(session, settings, offer)
 
 

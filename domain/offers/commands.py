@@ -58,7 +58,7 @@ def create_offer(session: Session, settings: OfferSettings, who: Principal, data
     session.flush()
     _replace_lines(session, who, offer, data.get("lines") or [], settings)
     record_trace(session, customer.id, "offer_created", who.username, f"offer draft {offer.id}: {offer.title}",
-                 "offer", offer.id)
+                 "offer", offer.id, params={"draft": offer.id, "title": offer.title})
     return offer
 
 
@@ -150,7 +150,8 @@ def revise_offer(session: Session, runtime: ProcessRuntime, settings: OfferSetti
     summary = f"offer {offer.label} revised: revision {revision.revision}"
     change_state(session, offer, "superseded", TraceEntry(
         "offer_revised", who.username, summary + (f" ({from_its_process})" if from_its_process else ""),
-        ref=("offer", revision.id), details={"previous_id": offer.id}))
+        ref=("offer", revision.id), details={"previous_id": offer.id,
+                                             "params": {"offer": offer.label, "revision": revision.revision}}))
     return revision
 
 
@@ -175,7 +176,8 @@ def withdraw_offer(session: Session, runtime: ProcessRuntime, who: Principal, of
     _require_unanswered(offer)
     approval.stop(session, runtime, who, offer, f"withdrawn by {who.username}")
     change_state(session, offer, "cancelled",
-                 TraceEntry("offer_withdrawn", who.username, f"offer {offer.label} withdrawn"))
+                 TraceEntry("offer_withdrawn", who.username, f"offer {offer.label} withdrawn",
+                            details={"params": {"offer": offer.label}}))
     return offer
 
 

@@ -1,30 +1,25 @@
 """How staff read an offer at a glance: its number, customer and amount in one line (the titles of
-its tasks, the salesperson's notices), amounts formatted by currency and locale (Babel, CLDR)."""
+its tasks, the salesperson's notices), the amount formatted by kernel.formatting in the staff's
+language: the main language of the company's country (DE, AT, CH: German; else English)."""
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import cache
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import format_currency
 
 from domain.offers.models import Offer
+from kernel.formatting import language, money
 
 
 @cache
-def company_locale(country: str) -> str:
-    """The locale staff read: the company's country's main language (DE: de_DE, GB: en_GB)."""
+def staff_language(country: str) -> str:
+    """de or en: the company's country's main language as CLDR knows it (DE: de, GB: en)."""
     try:
-        return str(Locale.parse(f"und_{country.upper()}"))
+        return language(str(Locale.parse(f"und_{country.upper()}")), default="en")
     except (UnknownLocaleError, ValueError):
-        return "de_DE"
+        return "de"
 
 
-def amount_text(amount: Decimal | str, currency: str, locale: str) -> str:
-    """13.900,39 € (de_DE), €13,900.39 (en_GB): never the stored 13900.3900."""
-    return format_currency(Decimal(str(amount)), currency, locale=locale)
-
-
-def offer_summary(offer: Offer, customer_name: str, locale: str) -> str:
+def offer_summary(offer: Offer, customer_name: str, lang: str) -> str:
     """OFF-2026-0001 · Müller GmbH · 13.900,39 € (the net total: what the approval rules measure)."""
-    return f"{offer.label} · {customer_name} · {amount_text(offer.net_total, offer.currency, locale)}"
+    return f"{offer.label} · {customer_name} · {money(offer.net_total, offer.currency, lang)}"

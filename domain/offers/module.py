@@ -7,6 +7,7 @@ from pathlib import Path
 from domain.offers import approval, models, wiring
 from domain.offers.models import OFFER_NUMBERS
 from domain.offers.settings import OfferSettings
+from domain.offers.trace_texts import TRACE_TEXTS
 from kernel.module import Module
 
 MODULE = Module(
@@ -26,5 +27,6 @@ MODULE = Module(
     trace_kinds=("offer_created", "offer_revised", "offer_withdrawn", "offer_submitted", "offer_approval_voided",
                  "offer_approved", "offer_rejected", "offer_sent", "offer_reminder_sent", "offer_accepted",
                  "offer_declined", "offer_expired", "offer_answer_received", "order_not_confirmed"),
+    trace_texts=TRACE_TEXTS,
     customer_trace_kinds=("offer_sent", "offer_reminder_sent", "offer_accepted", "offer_declined", "offer_expired"),
 )

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from domain.customers.models import Customer
 from domain.customers.timeline import record_trace
-from domain.offers.labels import company_locale, offer_summary
+from domain.offers.labels import offer_summary, staff_language
 from domain.offers.models import Offer
 from domain.offers.settings import OfferSettings
 from domain.users import User
@@ -60,14 +60,13 @@ def tell_salesperson(session: Session, settings: OfferSettings, offer: Offer, re
         record_trace(session, customer.id, "offer_answer_received", SYSTEM.username,
                      summary + "; nobody to tell by mail", "offer", offer.id, outcome=outcome, via=via)
         return None
-    locale = company_locale(settings.company_country)
-    language = "en" if locale.startswith("en") else "de"  # the staff's: the company's language
+    language = staff_language(settings.company_country)  # the staff's: the company's language
     mail = queue_mail(
         session, settings, who=SYSTEM, template="offer_answer_notice",
         recipient=Recipient(address=user.email, name=user.full_name or user.username, language=language),
         context={"salesperson_name": user.full_name or user.username, "offer_label": offer.label,
                  "title": offer.title, "customer_name": customer.name,
-                 "summary": offer_summary(offer, customer.name, locale), "outcome": outcome, "via": via,
+                 "summary": offer_summary(offer, customer.name, language), "outcome": outcome, "via": via,
                  "comment": comment, "offer_url": f"{settings.public_base_url.rstrip('/')}/api/v1/offers/{offer.id}",
                  "company_name": settings.company_name},
         dedupe_key=key, record=("offer_notice", offer.id), subject_tag=offer.label)  # a reply answers nothing

@@ -10,11 +10,11 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
-from babel.numbers import format_currency
 from sqlalchemy import select
 
-from domain.customers.timeline import record_trace
+from domain.customers.letters import salutation
+from domain.customers.models import Contact
+from domain.customers.timeline import Trace, record_trace, word_param
 from domain.documents import store_generated
 from domain.lifecycle import TraceEntry, change_state
 from domain.offers import answers, document, notices
@@ -22,15 +22,20 @@ from domain.offers.approval import local_now, offer_recipient
 from domain.offers.models import Offer, OfferAnswerLink
 from domain.offers.settings import OfferSettings
 from domain.orders.commands import create_order_from_offer
+from domain.orders.models import Order
 from domain.sales.models import Opportunity
 from domain.sales.opportunities import move_opportunity
 from domain.users import User
+from kernel import formatting
 from kernel.clock import utcnow
 from kernel.documents import Document, DocumentStore
 from kernel.errors import NotFound, ValidationFailed
 from kernel.principal import SYSTEM
-from mailers.outbox import Recipient, queue_mail
+from mailers.inbound_models import InboundMail
+from mailers.outbox import OutboxMail, Recipient, queue_mail
 from runtime.runtime import JobContext, OperationRegistry
+
+TEAM = {"de": "Ihr Vertriebsteam", "en": "Your sales team"}  # signs for a salesperson without a stored name
 
 
 class OfferChanged(Exception):
@@ -105,8 +110,9 @@ class OfferOperations:
                        dedupe_key=f"offer-sent:{offer.id}:{offer.content_hash}", record=("offer", offer.id),
                        subject_tag=offer.label, attachments=[params["document_id"]])
             offer.sent_at = utcnow()
-            change_state(session, offer, "sent", TraceEntry("offer_sent", SYSTEM.username,
-                                                            f"offer {offer.label} sent to {recipient.address}"))
+            change_state(session, offer, "sent", TraceEntry(
+                "offer_sent", SYSTEM.username, f"offer {offer.label} sent to {recipient.address}",
+                details={"params": {"offer": offer.label, "address": recipient.address}}))
             job.log.info("offer %s queued for %s", offer.label, recipient.address)
             return self._dates(offer)
 
@@ -118,13 +124,18 @@ class OfferOperations:
         return f"{self.settings.public_base_url.rstrip('/')}/o/{token}"
 
     def _mail_context(self, session, offer: Offer, recipient: Recipient, **extra) -> dict:
-        locale = document.LOCALES.get(recipient.language, "de_DE")
-        salesperson = session.scalar(select(User).where(User.username == offer.created_by))
-        return {"offer_label": offer.label, "title": offer.title, "salutation": None,
-                "valid_until": format_date(offer.valid_until, format="long", locale=locale),
-                "gross_total": format_currency(offer.gross_total, offer.currency, locale=locale),
-                "sender_name": (salesperson.full_name or salesperson.username) if salesperson else
-                self.settings.company_name, "company_name": self.settings.company_name, **extra}
+        """What the offer's mails print: the contact's salutation (without its comma: the templates
+        add it), amounts and dates in the recipient's language, the salesperson who signs."""
+        lang = document.document_language(recipient.language)
+        contact = session.get(Contact, recipient.contact_id) if recipient.contact_id else None
+        salesperson = document.salesperson_of(session, offer.created_by) or {}
+        return {"offer_label": offer.label, "title": offer.title,
+                "salutation": salutation(contact, lang).rstrip(","),
+                "valid_until": formatting.day(offer.valid_until, lang),
+                "gross_total": formatting.money(offer.gross_total, offer.currency, lang),
+                "sender_name": salesperson.get("name") or TEAM[lang],
+                "sender_phone": salesperson.get("phone"), "sender_email": salesperson.get("email"),
+                "company_name": self.settings.company_name, **extra}
 
     def remind_customer(self, params: dict, job: JobContext) -> dict:
         with self.kontor.transaction() as session:
@@ -140,7 +151,8 @@ class OfferOperations:
                        dedupe_key=f"offer-reminder:{offer.id}", record=("offer", offer.id), subject_tag=offer.label)
             offer.customer_reminded_at = utcnow()
             record_trace(session, offer.customer_id, "offer_reminder_sent", SYSTEM.username,
-                         f"reminder for offer {offer.label} sent to {recipient.address}", "offer", offer.id)
+                         f"reminder for offer {offer.label} sent to {recipient.address}", "offer", offer.id,
+                         params={"offer": offer.label, "address": recipient.address})
             return {"reminded": True}
 
     def remind_approvers(self, params: dict, job: JobContext) -> dict:
@@ -154,7 +166,7 @@ class OfferOperations:
                 recipient = Recipient(address=user.email, name=user.full_name or user.username, language="de")
                 queue_mail(session, self.settings, who=SYSTEM, recipient=recipient, template="approval_reminder",
                            context={**self._mail_context(session, offer, recipient), "level": params["level"],
-                                    "approver_name": recipient.name},
+                                    "approver_name": recipient.name, "salutation": None},
                            dedupe_key=f"approval-reminder:{offer.id}:{params['approval_round']}:{params['level']}:"
                                       f"{group}:{user.username}", record=("offer_approval", offer.id),
                            subject_tag=offer.label)  # a reply is no answer of the customer
@@ -197,6 +209,9 @@ class OfferOperations:
                 "inbound_mail_id": reply.get("inbound_mail_id")}
 
     def accept(self, params: dict, job: JobContext) -> dict:
+        """The order, the opportunity won and the order confirmation: a mail with the confirmation as
+        PDF, threaded under the offer's mail. The PDF is rendered between two transactions; a retry
+        finds the order, and sends the confirmation if the first attempt did not get to it."""
         answer = params.get("answer") or {}
         with self.kontor.transaction() as session:
             offer = _locked(session, params["offer_id"], job)
@@ -209,23 +224,58 @@ class OfferOperations:
             if first:
                 offer.answered_at, offer.answer_note = utcnow(), answer.get("note")
                 change_state(session, offer, "accepted", TraceEntry(
-                    "offer_accepted", SYSTEM.username, f"offer {offer.label} accepted ({answer.get('via')})"))
+                    "offer_accepted", SYSTEM.username, f"offer {offer.label} accepted ({answer.get('via')})",
+                    details={"params": {"offer": offer.label, "via": word_param(answer.get("via"))}}))
                 self._close_opportunity(session, offer, "won")
-                self._confirm(session, offer, order, job)
-            return {"order_id": order.id, "number": order.number}
+            result, order_id = {"order_id": order.id, "number": order.number}, order.id
+            html = self._confirmation_html(session, offer, order, job)
+        if html is None:
+            return result
+        content = document.render_pdf(html)  # outside the transaction: about half a second
+        with self.kontor.transaction() as session:
+            offer = _locked(session, params["offer_id"], job)
+            order = session.get(Order, order_id)
+            if self._confirmation_html(session, offer, order, job) is not None:  # not sent meanwhile
+                self._confirm(session, offer, order, content, answer)
+        return result
 
-    def _confirm(self, session, offer: Offer, order, job: JobContext) -> None:
-        """The order confirmation mail; nobody left to receive it does not stop the order."""
+    def _confirmation_html(self, session, offer: Offer, order: Order, job: JobContext) -> str | None:
+        """The confirmation document to render, or None when its mail is queued already or nobody is
+        there to receive it (then a trace says so once; the order stands)."""
+        if session.scalar(select(OutboxMail.id).where(OutboxMail.dedupe_key == f"order-confirmation:{order.id}")):
+            return None
         try:
-            recipient = offer_recipient(session, offer)
+            offer_recipient(session, offer)
         except (ValidationFailed, NotFound) as exc:
-            job.log.warning("order %s: no confirmation mail (%s)", order.number, exc.message)
-            record_trace(session, offer.customer_id, "order_not_confirmed", SYSTEM.username,
-                         f"order {order.number}: no confirmation mail, {exc.message}", "order", order.id)
-            return
+            if not session.scalar(select(Trace.id).where(Trace.kind == "order_not_confirmed",
+                                                         Trace.ref_type == "order", Trace.ref_id == order.id)):
+                job.log.warning("order %s: no confirmation mail (%s)", order.number, exc.message)
+                record_trace(session, offer.customer_id, "order_not_confirmed", SYSTEM.username,
+                             f"order {order.number}: no confirmation mail, {exc.message}", "order", order.id,
+                             params={"order": order.number, "why": exc.message})
+            return None
+        return document.order_confirmation_html(session, self.settings, order, offer)
+
+    def _confirm(self, session, offer: Offer, order: Order, content: bytes, answer: dict) -> None:
+        """The order confirmation mail with its PDF, in reply to the offer's mail (and to the
+        customer's own mail, when the answer came by mail)."""
+        recipient = offer_recipient(session, offer)
+        doc = store_generated(session, DocumentStore.under(self.settings.data_dir), self.kontor.document_owners,
+                              "order", order.id, document.confirmation_filename(order), "application/pdf", content,
+                              SYSTEM.username, visible_to_customer=True)
+        offer_mail = session.scalar(select(OutboxMail.message_id).where(
+            OutboxMail.record_type == "offer", OutboxMail.record_id == offer.id, OutboxMail.template == "offer")
+            .order_by(OutboxMail.id.desc()).limit(1))
+        reply = session.get(InboundMail, answer["inbound_mail_id"]) if answer.get("via") == "mail" \
+            and answer.get("inbound_mail_id") else None
+        if reply is not None and reply.record_type == "offer" and reply.record_id == offer.id:
+            parent, references = reply.message_id, [offer_mail, *(reply.references or []), reply.message_id]
+        else:
+            parent, references = offer_mail, [offer_mail]
         queue_mail(session, self.settings, who=SYSTEM, recipient=recipient, template="order_confirmation",
                    context={**self._mail_context(session, offer, recipient), "order_number": order.number},
-                   dedupe_key=f"order-confirmation:{order.id}", record=("order", order.id), subject_tag=order.number)
+                   dedupe_key=f"order-confirmation:{order.id}", record=("order", order.id), subject_tag=order.number,
+                   attachments=[doc.id], in_reply_to=parent, references=[r for r in references if r])
 
     def decline(self, params: dict, job: JobContext) -> dict:
         answer = params.get("answer") or {}
@@ -235,7 +285,10 @@ class OfferOperations:
             if offer.status == "sent":
                 offer.answered_at, offer.answer_note = utcnow(), reason
                 change_state(session, offer, "declined", TraceEntry(
-                    "offer_declined", SYSTEM.username, f"offer {offer.label} declined ({answer.get('via')}): {reason}"))
+                    "offer_declined", SYSTEM.username, f"offer {offer.label} declined ({answer.get('via')}): {reason}",
+                    details={"params": {"offer": offer.label, "via": word_param(answer.get("via")),
+                                        "reason": answer.get("note")[:300] if answer.get("note")
+                                        else word_param("no_reason")}}))
                 self._close_opportunity(session, offer, "lost", reason)
             return {"status": offer.status}
 
@@ -244,7 +297,8 @@ class OfferOperations:
             offer = _locked(session, params["offer_id"], job)
             if offer.status == "sent":
                 change_state(session, offer, "expired", TraceEntry(
-                    "offer_expired", SYSTEM.username, f"offer {offer.label} expired without an answer"))
+                    "offer_expired", SYSTEM.username, f"offer {offer.label} expired without an answer",
+                    details={"params": {"offer": offer.label}}))
                 self._close_opportunity(session, offer, "lost", f"offer {offer.label} expired without an answer")
             return {"status": offer.status}
 

@@ -14,6 +14,7 @@ from domain.offers.approval import describe_need, open_items_total
 from domain.offers.content import content_of, diff, lines_of, totals_of
 from domain.offers.models import Offer, OfferApproval
 from domain.offers.totals import LineFigures, line_margin
+from kernel import formatting
 from kernel.listing import PageRequest, like_pattern, page_of
 from kernel.principal import Principal
 
@@ -97,7 +98,26 @@ def offer_view(session: Session, offer: Offer, with_costs: bool) -> dict:
     return view
 
 
-def approval_brief(session: Session, who: Principal, task, variables: dict) -> dict | None:
+def shown(session: Session, offer: Offer, customer: Customer, lang: str) -> dict:
+    """The brief's figures as people read them, in the reader's language: amounts by currency and
+    locale, quantities with their units (the figures beside them stay exact decimal text)."""
+    totals = totals_of(offer, lines_of(session, offer.id))
+
+    def money(amount) -> str | None:
+        return None if amount is None else formatting.money(amount, offer.currency, lang)
+
+    return {"language": lang, "net_total": money(totals.net_total), "tax_total": money(totals.tax_total),
+            "gross_total": money(totals.gross_total), "margin": money(totals.margin),
+            "margin_percent": None if totals.margin_percent is None else formatting.percent(totals.margin_percent,
+                                                                                             lang),
+            "credit_limit": money(customer.credit_limit),
+            "open_items_total": money(open_items_total(session, customer.id)),
+            "lines": [{"position": line.position, "quantity": formatting.with_unit(line.quantity, line.unit, lang),
+                       "unit_price": money(line.unit_price), "net": money(line.net)}
+                      for line in lines_of(session, offer.id)]}
+
+
+def approval_brief(session: Session, who: Principal, task, variables: dict, language: str = "de") -> dict | None:
     """What the approver (or the salesperson reworking it) sees beside the task."""
     offer = session.get(Offer, variables.get("offer_id"))
     if offer is None:
@@ -108,6 +128,7 @@ def approval_brief(session: Session, who: Principal, task, variables: dict) -> d
     step = int(variables.get("step") or 0)
     return {
         "offer": offer_view(session, offer, with_costs=True),
+        "shown": shown(session, offer, customer, language),
         "approval": {"level": variables.get("approval_level"), "rule": variables.get("approval_rule"),
                      "why": describe_need(variables), "steps": steps,
                      "current_level": steps[step] if step < len(steps) else None,

@@ -5,11 +5,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.customers.commands import activate_for_business
-from domain.customers.timeline import record_trace
+from domain.customers.timeline import money_param, record_trace
 from domain.numbering import next_number
 from domain.offers.content import lines_of
 from domain.offers.models import Offer
 from domain.orders.models import ORDER_LIFECYCLE, ORDER_NUMBERS, Order, OrderLine
+from kernel import formatting
 
 COPIED = ("customer_id", "opportunity_id", "title", "contact_id", "site_id", "billing_address_id",
           "delivery_address_id", "language", "currency", "payment_days", "skonto_percent", "skonto_days",
@@ -36,7 +37,10 @@ def create_order_from_offer(session: Session, offer: Offer, year: int, accepted_
         session.add(OrderLine(order_id=order.id, **{name: getattr(line, name) for name in LINE_COPIED}))
     session.flush()
     record_trace(session, offer.customer_id, "order_created", actor,
-                 f"order {order.number} from offer {offer.label} ({offer.gross_total} {offer.currency})",
-                 "order", order.id, offer_id=offer.id)
-    activate_for_business(session, offer.customer_id, actor, f"order {order.number}")
+                 f"order {order.number} from offer {offer.label} "
+                 f"({formatting.money(offer.gross_total, offer.currency, 'en')})", "order", order.id,
+                 offer_id=offer.id, params={"order": order.number, "offer": offer.label,
+                                            "total": money_param(offer.gross_total, offer.currency)})
+    activate_for_business(session, offer.customer_id, actor, f"order {order.number}",
+                          {"variant": "order", "order": order.number})
     return order

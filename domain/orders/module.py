@@ -14,5 +14,7 @@ MODULE = Module(
     number_series=(ORDER_NUMBERS,),
     routers=("api.routers.orders:router",),
     trace_kinds=("order_created",),
+    trace_texts=(("order_created", "Auftrag {order} aus Angebot {offer} ({total})",
+                  "order {order} from offer {offer} ({total})"),),
     customer_trace_kinds=("order_created",),
 )

@@ -105,7 +105,8 @@ def convert_lead(session: Session, who: Principal, lead_id: int, home_country: s
     lead.customer_id = existing_id
     change_state(session, lead, "converted", TraceEntry(
         "lead_converted", who.username,
-        f"lead from {lead.source}: {lead.company_name or lead.last_name or lead.email}"))
+        f"lead from {lead.source}: {lead.company_name or lead.last_name or lead.email}",
+        details={"params": {"source": lead.source, "name": lead.company_name or lead.last_name or lead.email}}))
     session.flush()
     return lead
 

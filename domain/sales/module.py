@@ -13,4 +13,5 @@ MODULE = Module(
     routers=("api.routers.leads:router", "api.routers.opportunities:router",
              "api.routers.opportunities:phases_router", "api.routers.opportunities:groups_router"),
     trace_kinds=("lead_converted", "phase_change", "opportunity_won", "opportunity_lost"),
+    trace_texts=(("lead_converted", "Lead ({source}) übernommen: {name}", "lead from {source}: {name}"),),
 )

@@ -100,7 +100,8 @@ def move_opportunity(session: Session, who: Principal, opportunity_id: int, phas
                  + (f" ({lost_reason})" if lost_reason else ""), "opportunity", opportunity.id)
     if target.outcome == "won":
         activate_for_business(session, opportunity.customer_id, who.username,
-                              f"opportunity {opportunity.title!r} won")
+                              f"opportunity {opportunity.title!r} won",
+                              {"variant": "opportunity", "title": opportunity.title})
     if target.outcome == "won" and opportunity.group_id is not None:
         lost = phase_by_key(session, "lost")
         for alternative in session.scalars(select(Opportunity).where(Opportunity.group_id == opportunity.group_id,
