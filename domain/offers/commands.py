@@ -151,7 +151,9 @@ def revise_offer(session: Session, runtime: ProcessRuntime, settings: OfferSetti
     change_state(session, offer, "superseded", TraceEntry(
         "offer_revised", who.username, summary + (f" ({from_its_process})" if from_its_process else ""),
         ref=("offer", revision.id), details={"previous_id": offer.id,
-                                             "params": {"offer": offer.label, "revision": revision.revision}}))
+                                             "params": {"offer": offer.label, "revision": revision.revision,
+                                                        **({"variant": "noted", "note": from_its_process}
+                                                           if from_its_process else {})}}))
     return revision
 
 

@@ -6,6 +6,8 @@ TRACE_TEXTS = (
     ("offer_created", "Angebotsentwurf {draft}: {title}", "offer draft {draft}: {title}"),
     ("offer_revised", "Angebot {offer} überarbeitet: Revision {revision}",
      "offer {offer} revised: revision {revision}"),
+    ("offer_revised.noted", "Angebot {offer} überarbeitet: Revision {revision} ({note})",
+     "offer {offer} revised: revision {revision} ({note})"),
     ("offer_withdrawn", "Angebot {offer} zurückgezogen", "offer {offer} withdrawn"),
     ("offer_submitted", "Angebot {offer} zur Freigabe eingereicht: {level}{rule}",
      "offer {offer} submitted for approval: {level}{rule}"),
