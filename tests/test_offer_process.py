@@ -318,8 +318,10 @@ def test_a_reminder_before_the_end_of_validity_and_expiry_at_its_end(kontor, api
     assert opportunity["state"] == "lost" and "expired" in opportunity["lost_reason"]
     assert {"offer_reminder_sent", "offer_expired"} <= set(traces(api, setup["customer"]["id"]))
     revised = ok(api.post(f"/offers/{offer['id']}/revisions", user="sam"), 201)  # a second chance
-    assert revised["revision"] == 2 and revised["opportunity_id"] != expired["opportunity_id"]
-    assert ok(api.get(f"/opportunities/{revised['opportunity_id']}", user="sam"))["state"] == "open"
+    assert revised["revision"] == 2 and revised["opportunity_id"] is None  # a draft: none until it is submitted
+    resubmitted = submit(api, revised)
+    assert resubmitted["opportunity_id"] not in (None, expired["opportunity_id"])
+    assert ok(api.get(f"/opportunities/{resubmitted['opportunity_id']}", user="sam"))["state"] == "open"
 
 
 def test_the_approver_of_a_revision_sees_what_changed(kontor, api, mail):

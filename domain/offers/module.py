@@ -22,8 +22,8 @@ MODULE = Module(
     routers=("api.routers.offers:router",),
     public_routers=("api.routers.offer_links:router",),  # the customer's signed answer link: no login
     templates=(Path(__file__).parent / "mail_templates",),  # the offer, reminders, order confirmation
-    trace_kinds=("offer_created", "offer_revised", "offer_withdrawn", "offer_submitted", "offer_approval_voided",
-                 "offer_approved", "offer_rejected", "offer_sent", "offer_reminder_sent", "offer_accepted",
-                 "offer_declined", "offer_expired", "order_not_confirmed"),
+    trace_kinds=("offer_created", "offer_deleted", "offer_revised", "offer_withdrawn", "offer_submitted",
+                 "offer_approval_voided", "offer_approved", "offer_rejected", "offer_sent", "offer_reminder_sent",
+                 "offer_accepted", "offer_declined", "offer_expired", "order_not_confirmed"),
     customer_trace_kinds=("offer_sent", "offer_reminder_sent", "offer_accepted", "offer_declined", "offer_expired"),
 )

@@ -27,7 +27,7 @@ from domain.sales.opportunities import move_opportunity
 from domain.users import User
 from kernel.clock import utcnow
 from kernel.documents import Document, DocumentStore
-from kernel.errors import NotFound, ValidationFailed
+from kernel.errors import Conflict, NotFound, ValidationFailed
 from kernel.principal import SYSTEM
 from mailers.outbox import Recipient, queue_mail
 from runtime.runtime import JobContext, OperationRegistry
@@ -205,8 +205,8 @@ class OfferOperations:
     def _confirm(self, session, offer: Offer, order, job: JobContext) -> None:
         """The order confirmation mail; nobody left to receive it does not stop the order."""
         try:
-            recipient = offer_recipient(session, offer)
-        except (ValidationFailed, NotFound) as exc:
+            recipient = offer_recipient(session, offer, "order_confirmations")
+        except (Conflict, ValidationFailed, NotFound) as exc:
             job.log.warning("order %s: no confirmation mail (%s)", order.number, exc.message)
             record_trace(session, offer.customer_id, "order_not_confirmed", SYSTEM.username,
                          f"order {order.number}: no confirmation mail, {exc.message}", "order", order.id)
