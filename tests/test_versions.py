@@ -118,3 +118,18 @@ def test_if_match_parsing():
     assert parse_if_match('"a", W/"b" ,"c"') == [(False, "a"), (True, "b"), (False, "c")]
     assert parse_if_match(" * ") == [(False, "*")]
     assert parse_if_match('"a" "b"') == parse_if_match("a") == []
+
+
+def test_a_replayed_change_keeps_its_etag_and_another_if_match_is_another_request(api):
+    setup = sales_setup(api)
+    path = f"/customers/{setup['customer']['id']}"
+    read = api.get(path, user="sam")
+    first = api.patch(path, {"industry": "Bau"}, user="sam",
+                      headers={"If-Match": read.headers["ETag"], "Idempotency-Key": "edit-1"})
+    assert first.status_code == 200
+    again = api.patch(path, {"industry": "Bau"}, user="sam",
+                      headers={"If-Match": read.headers["ETag"], "Idempotency-Key": "edit-1"})
+    assert (again.status_code, again.headers["ETag"], again.json()) == (200, first.headers["ETag"], first.json())
+    other = api.patch(path, {"industry": "Bau"}, user="sam",
+                      headers={"If-Match": first.headers["ETag"], "Idempotency-Key": "edit-1"})
+    assert other.status_code == 422  # the same key with another request
