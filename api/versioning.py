@@ -23,7 +23,7 @@ from fastapi import Depends, Header, Request, Response
 from pydantic import Field
 from sqlalchemy.orm import object_session
 
-from kernel.errors import NOT_SENT, ExpectedVersion, KontorError, VersionRequired
+from kernel.errors import NOT_SENT, ExpectedVersion, KontorError
 
 VERSION_HELP = ("the version you read (or send `If-Match` with the ETag instead): a change that names "
                 "neither is refused with 428, a stale one with 409")
@@ -79,6 +79,10 @@ class Precondition:
     request: Request
 
     def expected(self, body_version: int | None) -> ExpectedVersion:
+        if self.if_match is not None and parse_if_match(self.if_match) == [(False, "*")]:
+            # "any version": true for every record there is, so it protects nothing; as if not sent
+            self.request.state.version_precondition = self
+            return NOT_SENT if self.required and body_version is None else body_version
         from_header = self._from_if_match()
         if from_header is not None and body_version is not None and from_header != body_version:
             raise PreconditionFailed(f"If-Match names version {from_header} of this {self.kind}, the body "
@@ -94,19 +98,18 @@ class Precondition:
     def _from_if_match(self) -> int | None:
         if self.if_match is None:
             return None
-        tags = parse_if_match(self.if_match)
-        if tags == [(False, "*")]:
-            raise VersionRequired(f"If-Match: * does not say which version of this {self.kind} you changed; "
-                                       "send its ETag", [{"field": "If-Match", "message": "send the ETag from GET"}])
         prefix = f"{self.kind}-{self.record_id}-v"
-        versions = {int(tag[len(prefix):]) for weak, tag in tags
-                    if not weak and tag.startswith(prefix) and tag[len(prefix):].isdigit()
-                    and len(tag) - len(prefix) < 10}
+        versions = {int(tag[len(prefix):]) for weak, tag in parse_if_match(self.if_match)
+                    if not weak and tag.startswith(prefix) and _is_number(tag[len(prefix):])}
         if len(versions) != 1:
             raise PreconditionFailed(f"If-Match names no single version of {self.kind} {self.record_id} "
                                      "(weak ETags never match); send the ETag from GET, in double quotes",
                                      [{"field": "If-Match", "message": "not this record's ETag"}])
         return versions.pop()
+
+
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) < 10
 
 
 def version_precondition(kind: str, id_parameter: str, required: bool = True) -> Callable[..., Precondition]:
@@ -115,7 +118,7 @@ def version_precondition(kind: str, id_parameter: str, required: bool = True) ->
     def precondition(request: Request, if_match: Annotated[str | None, Header(
             alias="If-Match", max_length=1000, description=IF_MATCH_HELP)] = None) -> Precondition:
         raw = str(request.path_params.get(id_parameter, ""))  # not an id: the route's own validation answers
-        return Precondition(kind, int(raw) if raw.isdigit() and len(raw) < 10 else 0, if_match, required, request)
+        return Precondition(kind, int(raw) if _is_number(raw) else 0, if_match, required, request)
     precondition.versioned_kind = kind  # type: ignore[attr-defined]  - api.error_responses: 412 (and 428)
     precondition.version_required = required  # type: ignore[attr-defined]
     return precondition

@@ -67,7 +67,7 @@ def test_if_match_must_name_this_records_current_version_strongly(api):
     assert change(f"W/{tag}").status_code == 412  # If-Match compares strongly: a weak tag never matches
     assert change(f'"customer-{other["id"]}-v{other["version"]}"').status_code == 412  # another record's
     assert change('"offer-1-v1"').status_code == 412
-    assert change("*").status_code == 428  # exists, but says nothing about the version read
+    assert change("*").status_code == 428  # true of any version: says nothing about the one read
     unreadable = change(f"customer-{setup['customer']['id']}-v{read.json()['version']}")  # no quotes: no ETag
     assert unreadable.status_code == 412 and unreadable.json()["error"]["details"][0]["field"] == "If-Match"
     assert change(tag, version=read.json()["version"] + 1).status_code == 412  # header and body disagree
