@@ -25,8 +25,8 @@ from sqlalchemy.orm import object_session
 
 from kernel.errors import NOT_SENT, ExpectedVersion, KontorError
 
-VERSION_HELP = ("the version you read (or send `If-Match` with the ETag instead): a change that names "
-                "neither is refused with 428, a stale one with 409")
+VERSION_HELP = ("the version you read (or send `If-Match` with the ETag instead): a PATCH or PUT that names "
+                "neither is refused with 428; a stale one is refused with 409")
 IF_MATCH_HELP = ("the ETag of the version you read (from GET); 412 if the record changed meanwhile. "
                  "Alternative to `version` in the body")
 # `version` in the body of a change (None: not sent; then If-Match must name it)
