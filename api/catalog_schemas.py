@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstr
 
 from api.customer_schemas import AmountOut, Currency, Strict
 from api.schemas import Text, not_nullable
+from api.versioning import Version
 from domain.catalog.inputs import ProductIn  # noqa: F401
 from domain.fields import Day, MinQuantity, Price, Quantity, Sku, TaxRate, Visibility  # noqa: F401
 
@@ -22,6 +23,7 @@ PRODUCT_NOT_NULL = {"sku", "name_de", "unit", "tax_rate", "visibility", "active"
 
 class ProductPatch(Strict):
     model_config = ConfigDict(json_schema_extra=not_nullable(PRODUCT_NOT_NULL))
+    version: Version = None
     sku: Sku | None = None
     name_de: Text | None = Field(default=None, min_length=1, max_length=200)
     name_en: Text | None = Field(default=None, max_length=200)
@@ -51,6 +53,7 @@ class ProductOut(BaseModel):
     sla_text: str | None
     visibility: str
     active: bool
+    version: int
 
 
 class PriceListIn(Strict):

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from api.schemas import Text, UtcDatetime, not_nullable
+from api.versioning import Version
 from domain.customers.inputs import AddressIn, ContactIn, CustomerFields, CustomerIn, MainAddressIn  # noqa: F401
 from domain.fields import (  # noqa: F401
     Amount,
@@ -50,7 +51,7 @@ NOT_NULL_FIELDS = {"name", "status", "country", "tax_treatment", "currency", "pa
 class CustomerPatch(Strict):
     """Only the fields sent are changed; `version` is the one you read (409 if it moved on)."""
     model_config = ConfigDict(json_schema_extra=not_nullable(NOT_NULL_FIELDS))
-    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    version: Version = None
     name: Text | None = Field(default=None, min_length=1, max_length=200)
     status: Status | None = None
     industry: Text | None = Field(default=None, max_length=100)
@@ -121,6 +122,7 @@ CONTACT_NOT_NULL = {"last_name", "language", "marketing_consent", "receives", "n
 
 class ContactPatch(Strict):
     model_config = ConfigDict(json_schema_extra=not_nullable(CONTACT_NOT_NULL))
+    version: Version = None
     site_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     salutation: Text | None = Field(default=None, max_length=30)
     first_name: Text | None = Field(default=None, max_length=100)
@@ -158,6 +160,7 @@ class ContactOut(BaseModel):
     no_contact: bool
     email_bounced_at: datetime | None = Field(description="mail to the address came back")
     active: bool
+    version: int
 
 
 class DuplicateOut(BaseModel):

@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import current_principal, oauth2, require
+from api.versioning import is_version_precondition
 
 REF = "#/components/schemas/"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -59,8 +60,14 @@ ERRORS: dict[int, dict[str, Any]] = {
     409: {"description": "The request clashes with the current state: the record changed meanwhile (send the "
                          "version you read), a race was lost, or a request with the same Idempotency-Key is "
                          "still running"},
+    412: {"description": "If-Match names another version of the record than the current one (or no version "
+                         "of it): it changed meanwhile; GET it again",
+          "headers": {"ETag": {"description": "the record's current ETag", "required": False,
+                               "schema": {"type": "string"}}}},
     413: {"description": "The request body is larger than allowed"},
     422: {"description": "The request is not valid; `details` names each field at fault"},
+    428: {"description": "The change names no version: send `version` from your GET in the body, or its ETag in "
+                         "If-Match (RFC 6585)"},
     429: {"description": "Too many failed logins; try again later",
           "headers": _seconds_header("seconds to wait before the next attempt")},
     503: {"description": "The database is busy or unavailable; try again",
@@ -128,6 +135,9 @@ def error_statuses(route, method: str, token_url: str) -> set[int]:
         statuses |= {400, 413, 422}
     if _has_params(route.dependant):
         statuses.add(422)
+    for call in calls:
+        if is_version_precondition(call):
+            statuses |= {409, 412} | ({428} if call.version_required else set())
     return statuses
 
 

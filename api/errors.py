@@ -15,7 +15,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from kernel.errors import KontorError, RetryLater
+from api.versioning import stale_answer
+from kernel.errors import KontorError, RetryLater, StaleVersion
 from kernel.transient import is_transient_database_error
 
 log = logging.getLogger("kontor.api")
@@ -53,10 +54,13 @@ def method_not_allowed(request: Request) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KontorError)
-    async def _kontor_error(_request: Request, exc: KontorError):
+    async def _kontor_error(request: Request, exc: KontorError):
         headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, RetryLater) else None
-        return JSONResponse(error_body(exc.code, exc.message, exc.details, **exc.extra), status_code=exc.status,
-                            headers=headers)
+        status, code = exc.status, exc.code
+        if isinstance(exc, StaleVersion):  # 412 when the caller named its version by If-Match
+            status, code, headers = stale_answer(request, exc.current)
+        return JSONResponse(error_body(code, exc.message, exc.details, **exc.extra), status_code=status,
+                            headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
@@ -68,7 +72,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StaleDataError)
     async def _stale(_request: Request, _exc: StaleDataError):
-        return JSONResponse(error_body("conflict", "the process instance was changed by someone else at the same time; "
+        return JSONResponse(error_body("conflict", "the record was changed by someone else at the same time; "
                                                    "reload and try again"), status_code=409)
 
     async def _database(_request: Request, exc: Exception):

@@ -130,6 +130,9 @@ class IdempotencyMiddleware:
         for part in (scope["method"].encode(), b" ", scope["path"].encode(), b"?", scope.get("query_string", b""),
                      b"\0"):
             digest.update(part)
+        if_match = dict(scope.get("headers") or []).get(b"if-match")
+        if if_match is not None:  # the version a change was made from belongs to the request (api/versioning.py)
+            digest.update(b"if-match:" + if_match + b"\0")
         chunks: list[bytes] = []
         while True:
             message = await receive()

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from api.schemas import not_nullable
+from api.versioning import Version
 from domain.fields import Strict
 from domain.offers.inputs import OfferIn, OfferLineIn, OfferTermsIn  # noqa: F401 - request bodies
 
@@ -20,8 +21,7 @@ OfferStatus = Literal["draft", "in_approval", "rework", "approved", "sent", "acc
 
 
 class Versioned(Strict):
-    version: int | None = Field(default=None, ge=1, le=2**31 - 1,
-                                description="the version you read; 409 if the offer changed meanwhile")
+    version: Version = None
 
 
 OFFER_NOT_NULL = {"title", "valid_until", "header_discount_percent", "payment_days"}
@@ -29,7 +29,7 @@ OFFER_NOT_NULL = {"title", "valid_until", "header_discount_percent", "payment_da
 
 class OfferPatch(OfferTermsIn):
     model_config = ConfigDict(json_schema_extra=not_nullable(OFFER_NOT_NULL))
-    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    version: Version = None
 
 
 class OfferLinesIn(Versioned):
@@ -112,6 +112,20 @@ class TermsOut(BaseModel):
     header_discount_percent: Percent
 
 
+class ApprovalNeedOut(BaseModel):
+    """What the approval rules (bpmn/offer_approval_level.dmn) asked for in the latest round."""
+    level: str = Field(description="none, team_lead, sales_manager or managing_director")
+    rule: str | None = Field(description="the rule's own words, e.g. 'net total above 25,000'")
+    rule_kind: Literal["amount", "margin", "credit_limit", "discount", "payment_terms", "other"] | None = Field(
+        description="what the rule looks at; null when no approval is needed")
+    why: str
+    steps: list[str] = Field(description="the levels that approve in turn, lowest first")
+    round: int
+    decided_on: dict[str, str | bool | None] = Field(
+        description="the facts the rules decided on: net total, margin %, largest line discount %, header "
+                    "discount %, over the credit limit, terms better than the customer's")
+
+
 class OfferOut(OfferSummary, TermsOut):
     previous_id: int | None
     intro_text: str | None
@@ -134,6 +148,7 @@ class OfferOut(OfferSummary, TermsOut):
     margin: Money | None
     margin_percent: Percent | None
     approvals: list[ApprovalOut]
+    approval_need: ApprovalNeedOut | None = Field(description="what the rules asked for; null before submission")
 
 
 class OrderLineOut(BaseModel):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.customer_schemas import Amount, AmountOut, Currency, Email, Phone, Strict
 from api.schemas import Text, not_nullable
+from api.versioning import Version
 from domain.fields import Day
 
 LeadStatus = Literal["new", "qualified", "disqualified", "converted"]
@@ -36,6 +37,7 @@ LEAD_NOT_NULL = {"source", "score", "status"}
 
 class LeadPatch(Strict):
     model_config = ConfigDict(json_schema_extra=not_nullable(LEAD_NOT_NULL))
+    version: Version = None
     company_name: Text | None = Field(default=None, max_length=200)
     first_name: Text | None = Field(default=None, max_length=100)
     last_name: Text | None = Field(default=None, max_length=100)
@@ -67,6 +69,39 @@ class LeadOut(BaseModel):
     customer_id: int | None
     disqualified_reason: str | None
     created_at: datetime
+    version: int
+
+
+class ConvertedCustomer(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    number: str
+    name: str
+    status: str
+    created: bool = Field(default=True, description="false: the lead joined this existing customer")
+
+
+class ConvertedContact(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    full_name: str
+    email: str | None
+    receives: list[str] = Field(description="the documents the contact receives (see README, 'Who receives what')")
+
+
+class ConvertedOpportunity(BaseModel):
+    id: int
+    title: str
+    phase: str
+    amount: AmountOut
+    currency: str
+
+
+class ConvertedLeadOut(LeadOut):
+    """The converted lead and what it made."""
+    customer: ConvertedCustomer
+    contact: ConvertedContact | None = Field(description="null: the lead named no person")
+    opportunity: ConvertedOpportunity | None = Field(description="null: none was asked for")
 
 
 class ConvertOpportunity(Strict):
@@ -98,7 +133,7 @@ OPPORTUNITY_NOT_NULL = {"title", "amount", "probability"}
 
 class OpportunityPatch(Strict):
     model_config = ConfigDict(json_schema_extra=not_nullable(OPPORTUNITY_NOT_NULL))
-    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    version: Version = None
     title: Text | None = Field(default=None, min_length=1, max_length=200)
     amount: Money | None = None
     probability: int | None = Field(default=None, ge=0, le=100)
@@ -112,7 +147,7 @@ class OpportunityPatch(Strict):
 class MoveOpportunity(Strict):
     phase: PhaseKey
     lost_reason: Text | None = Field(default=None, max_length=300)
-    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    version: Version = None
 
 
 class OpportunityOut(BaseModel):

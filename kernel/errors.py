@@ -31,6 +31,48 @@ class Conflict(KontorError):
     code = "conflict"
 
 
+class StaleVersion(Conflict):
+    """The caller changed a record from a version that is no longer the current one (optimistic
+    locking): `version` names the current one. The API answers 409, or 412 when the caller named
+    its version by If-Match."""
+
+    def __init__(self, what: str, current: int, expected: int) -> None:
+        super().__init__(f"{what} was changed meanwhile (version {current}, you edited {expected}); "
+                         "reload and try again", version=current)
+        self.current, self.expected = current, expected
+
+
+class VersionRequired(KontorError):
+    """A change that does not say which version of the record it was made from (RFC 6585's 428
+    Precondition Required): it could overwrite a change saved meanwhile."""
+    status = 428
+    code = "precondition_required"
+
+
+class NotSent:
+    """The caller of a change was asked for the version it read and sent none (see require_version)."""
+
+    def __repr__(self) -> str:
+        return "NOT_SENT"
+
+
+NOT_SENT = NotSent()
+ExpectedVersion = int | NotSent | None
+
+
+def require_version(what: str, current: int, expected: ExpectedVersion) -> None:
+    """Refuse a change made from another version than `current`, or one whose caller was asked for
+    its version and sent none (NOT_SENT). None: the caller is Kontor itself, which reads and changes
+    in one transaction. Called after the caller's right to change the record was checked, so that
+    who may not change it learns nothing more than that."""
+    if isinstance(expected, NotSent):
+        raise VersionRequired(f"say which version of {what} you changed: send `version` from your GET in the "
+                              "body, or its ETag in If-Match; without it your change could overwrite one saved "
+                              "meanwhile", [{"field": "version", "message": "required (or the If-Match header)"}])
+    if expected is not None and expected != current:
+        raise StaleVersion(what, current, expected)
+
+
 class Forbidden(KontorError):
     status = 403
     code = "forbidden"

@@ -31,7 +31,7 @@ from kernel.db import Base, JSONObject, transaction
 from runtime.settings import RuntimeSettings
 
 SWEEP_EVERY = 600.0  # seconds between two deletions of expired records by one process
-STORED_HEADERS = ("content-type", "location")
+STORED_HEADERS = ("content-type", "location", "etag")  # a replayed change names the version it made
 
 
 class IdempotencyRecord(Base):

@@ -60,9 +60,15 @@ def fresh(make: Callable[[World], int], build: Callable[[World, int], Call]) -> 
     return lambda w: build(w, make(w))
 
 
-def offer_change(path: str = "", body=None, make: Callable[[World], int] = World.draft_offer) -> Callable:
-    return fresh(make, lambda w, offer_id: Call(f"/offers/{offer_id}{path}", json=body(w) if callable(body) else body,
-                                                probe=f"/offers/{offer_id}"))
+def offer_change(path: str = "", body=None, make: Callable[[World], int] = World.draft_offer,
+                 versioned: bool = False) -> Callable:
+    """A call on a fresh offer; `versioned`: the body names the version just read (a change of its content)."""
+    def build(w: World, offer_id: int) -> Call:
+        json = body(w) if callable(body) else body
+        if versioned:
+            json = {**(json or {}), "version": w.api.version(f"/offers/{offer_id}")}
+        return Call(f"/offers/{offer_id}{path}", json=json, probe=f"/offers/{offer_id}")
+    return fresh(make, build)
 
 
 def on_task(action: str, body: dict | None = None, claimed_by: str | None = None) -> Callable:
@@ -151,7 +157,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", f"{V1}/customers"): Entry(PORTAL_B, 200, 200, 200, lambda w: Call("/customers")),
     ("GET", f"{V1}/customers/{{customer_id}}"): read_b(PORTAL_B, lambda w: Call(b(w))),
     ("PATCH", f"{V1}/customers/{{customer_id}}"): change_b(200, lambda w: Call(
-        b(w), json={"industry": "Maschinenbau"}, probe=b(w))),
+        b(w), json={"industry": "Maschinenbau", "version": w.api.version(b(w))}, probe=b(w))),
     ("GET", f"{V1}/customers/{{customer_id}}/sites"): read_b(PORTAL_B, lambda w: Call(b(w, "/sites"))),
     ("POST", f"{V1}/customers/{{customer_id}}/sites"): change_b(201, lambda w: Call(
         b(w, "/sites"), json={"name": "Lager"}, probe=b(w, "/sites"))),
@@ -166,7 +172,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
         "/contacts", params={"customer_id": w["customer_b"]})),
     ("GET", f"{V1}/contacts/{{contact_id}}"): read_b(PORTAL_B, lambda w: Call(f"/contacts/{w['contact']}")),
     ("PATCH", f"{V1}/contacts/{{contact_id}}"): change_b(200, lambda w: Call(
-        f"/contacts/{w['contact']}", json={"role": "Einkauf"}, probe=f"/contacts/{w['contact']}")),
+        f"/contacts/{w['contact']}", json={"role": "Einkauf", "version": w.api.version(f"/contacts/{w['contact']}")},
+        probe=f"/contacts/{w['contact']}")),
     ("GET", f"{V1}/customers/{{customer_id}}/overview"): read_b(PORTAL_B, lambda w: Call(b(w, "/overview"))),
     ("GET", f"{V1}/customers/{{customer_id}}/traces"): read_b(PORTAL_B, lambda w: Call(b(w, "/traces"))),
     ("GET", f"{V1}/customers/{{customer_id}}/notes"): read_b("sam", lambda w: Call(b(w, "/notes"))),
@@ -205,7 +212,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
         "/leads", json={"company_name": "Anfrage KG"}, probe="/leads")),
     ("GET", f"{V1}/leads"): staff_read("ivan", lambda w: Call("/leads")),
     ("GET", f"{V1}/leads/{{lead_id}}"): staff_read("ivan", lambda w: Call(f"/leads/{w['lead']}")),
-    ("PATCH", f"{V1}/leads/{{lead_id}}"): Entry("sam", 200, 403, 403, on_lead("", {"score": 80})),
+    ("PATCH", f"{V1}/leads/{{lead_id}}"): Entry("sam", 200, 403, 403, on_lead("", {"score": 80, "version": 1})),
     ("POST", f"{V1}/leads/{{lead_id}}/convert"): Entry("sam", 200, 403, 403, on_lead("/convert", {})),
     ("POST", f"{V1}/opportunities"): change_b(201, lambda w: Call(
         "/opportunities", json={"customer_id": w["customer_b"], "title": "Erweiterung", "amount": "1000"},
@@ -215,7 +222,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", f"{V1}/opportunities/pipeline"): staff_read("sam", lambda w: Call("/opportunities/pipeline")),
     ("GET", f"{V1}/opportunities/{{opportunity_id}}"): read_b("sam", lambda w: Call(
         f"/opportunities/{w['opportunity']}")),
-    ("PATCH", f"{V1}/opportunities/{{opportunity_id}}"): change_b(200, on_opportunity("", {"probability": 60})),
+    ("PATCH", f"{V1}/opportunities/{{opportunity_id}}"): change_b(200, on_opportunity("", {"probability": 60,
+                                                                                             "version": 1})),
     ("POST", f"{V1}/opportunities/{{opportunity_id}}/move"): change_b(200, on_opportunity("/move", {"phase": "offer"})),
     ("GET", f"{V1}/opportunity-phases"): Entry(PORTAL_B, 200, 200, 200, lambda w: Call("/opportunity-phases")),
     ("PUT", f"{V1}/opportunity-phases/{{key}}"): Entry("mona", 200, 403, 403, new_phase),
@@ -229,7 +237,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", f"{V1}/products/{{product_id}}"): Entry(PORTAL_B, 200, 200, 200, lambda w: Call(
         f"/products/{w['product']}")),
     ("PATCH", f"{V1}/products/{{product_id}}"): Entry("mona", 200, 403, 403, lambda w: Call(
-        f"/products/{w['product']}", json={"name_en": "Consulting"}, probe=f"/products/{w['product']}")),
+        f"/products/{w['product']}",
+        json={"name_en": "Consulting", "version": w.api.version(f"/products/{w['product']}")},
+        probe=f"/products/{w['product']}")),
     ("GET", f"{V1}/products/{{product_id}}/price"): read_b(PORTAL_B, lambda w: Call(
         f"/products/{w['product']}/price", params={"customer_id": w["customer_b"], "quantity": "2"})),
     ("POST", f"{V1}/price-lists"): Entry("mona", 201, 403, 403, lambda w: Call(
@@ -249,10 +259,11 @@ MATRIX: dict[tuple[str, str], Entry] = {
     # offers and orders are internal: for a portal user not even their list exists
     ("GET", f"{V1}/offers"): read_b("sam", lambda w: Call("/offers", params={"customer_id": w["customer_b"]})),
     ("GET", f"{V1}/offers/{{offer_id}}"): read_b("sam", lambda w: Call(f"/offers/{w['offer']}")),
-    ("PATCH", f"{V1}/offers/{{offer_id}}"): change_b(200, offer_change(body={"title": "Wartung 2027"})),
+    ("PATCH", f"{V1}/offers/{{offer_id}}"): change_b(200, offer_change(body={"title": "Wartung 2027"}, versioned=True)),
+    ("DELETE", f"{V1}/offers/{{offer_id}}"): change_b(204, offer_change()),
     ("GET", f"{V1}/offers/{{offer_id}}/lines"): read_b("sam", lambda w: Call(f"/offers/{w['offer']}/lines")),
     ("PUT", f"{V1}/offers/{{offer_id}}/lines"): change_b(200, offer_change(
-        "/lines", body=lambda w: {"lines": [w.line("12")]})),
+        "/lines", body=lambda w: {"lines": [w.line("12")]}, versioned=True)),
     ("POST", f"{V1}/offers/{{offer_id}}/submit"): change_b(200, offer_change("/submit", body={})),
     ("POST", f"{V1}/offers/{{offer_id}}/withdraw"): change_b(200, offer_change("/withdraw")),
     ("GET", f"{V1}/offers/{{offer_id}}/revisions"): read_b("sam", lambda w: Call(f"/offers/{w['offer']}/revisions")),

@@ -87,6 +87,19 @@ class API:
         return self.client.patch(f"/api/v1{path}", json=json, headers=self.headers(user, kwargs.pop("headers", None)),
                                  **kwargs)
 
+    def delete(self, path: str, user: str | None = "olga", **kwargs):
+        return self.client.delete(f"/api/v1{path}", headers=self.headers(user, kwargs.pop("headers", None)), **kwargs)
+
+    def version(self, path: str) -> int:
+        """The current version of the record at `path` (read by ops), for a change that names it."""
+        response = self.get(path)
+        assert response.status_code == 200, response.text
+        return response.json()["version"]
+
+    def edit(self, path: str, changes: dict, user: str | None = "olga", **kwargs):
+        """PATCH as a client does it: from the version it has just read."""
+        return self.patch(path, {**changes, "version": self.version(path)}, user=user, **kwargs)
+
     # ---- shortcuts for the demonstration process
     def start_demo(self, user: str = "sam", business_key: str | None = None, **data):
         data.setdefault("request_id", f"R-{time.monotonic_ns()}")

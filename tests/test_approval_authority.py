@@ -21,12 +21,13 @@ def test_nobody_who_wrote_the_content_approves_it_even_if_another_changed_it_las
     consulting = setup["products"]["consulting"]["id"]
     set_groups(kontor, "rita", ["reviewer", "sales", "team_lead"])
     customer = setup["customer"]["id"]
-    ok(api.patch(f"/customers/{customer}", {"owner": None}, user="mona"))  # anyone in sales may work on it
+    ok(api.edit(f"/customers/{customer}", {"owner": None}, user="mona"))  # anyone in sales may work on it
     try:
         offer = new_offer(api, setup, lines=[{"product_id": consulting, "quantity": "10"}])
         ok(api.put(f"/offers/{offer['id']}/lines", {"lines": [{"product_id": consulting, "quantity": "100",
-                                                                "discount_percent": "15"}]}, user="rita"))
-        ok(api.patch(f"/offers/{offer['id']}", {"title": "Final"}, user="sam"))  # sam changed it last
+                                                                "discount_percent": "15"}],
+                                                     "version": offer["version"]}, user="rita"))
+        ok(api.edit(f"/offers/{offer['id']}", {"title": "Final"}, user="sam"))  # sam changed it last
         submitted(api, offer)
         task = only_task(api, offer, "Task_approve")
         refused = api.post(f"/tasks/{task['id']}/claim", user="rita")
@@ -54,18 +55,18 @@ def test_a_special_price_counts_as_the_discount_it_is(kontor, api):
 def test_terms_a_salesperson_sets_on_their_own_customer_widen_nothing(kontor, api):
     setup = sales_setup(api)
     customer = ok(api.get(f"/customers/{setup['customer']['id']}", user="sam"))
-    ok(api.patch(f"/customers/{customer['id']}", {"payment_days": 90, "credit_limit": "10000000.00"}, user="sam"))
+    ok(api.edit(f"/customers/{customer['id']}", {"payment_days": 90, "credit_limit": "10000000.00"}, user="sam"))
     ninety = new_offer(api, setup, lines=[{"product_id": setup["products"]["consulting"]["id"], "quantity": "8"}])
     assert ok(api.get(f"/offers/{ninety['id']}", user="sam"))["payment_days"] == 90
     submitted(api, ninety)
     assert approval_level(api, ninety) != "none"
     big = new_offer(api, setup, lines=[{"product_id": setup["products"]["consulting"]["id"], "quantity": "450"}])
-    ok(api.patch(f"/offers/{big['id']}", {"payment_days": 30}, user="sam"))
+    ok(api.edit(f"/offers/{big['id']}", {"payment_days": 30}, user="sam"))
     submitted(api, big)  # 54,000 net, 64,260 gross: beyond the standard credit limit of 50,000
     instance_id = ok(api.get(f"/offers/{big['id']}", user="olga"))["instance_id"]
     assert ok(api.get(f"/process-instances/{instance_id}", user="olga"))["variables"]["over_credit_limit"] is True
     # set by a manager, the customer's own terms count
-    ok(api.patch(f"/customers/{customer['id']}", {"payment_days": 90}, user="mona"))
+    ok(api.edit(f"/customers/{customer['id']}", {"payment_days": 90}, user="mona"))
     approved_terms = new_offer(api, setup, lines=[{"product_id": setup["products"]["consulting"]["id"],
                                                    "quantity": "8"}])
     submitted(api, approved_terms)

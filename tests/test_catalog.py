@@ -66,10 +66,10 @@ def test_the_customers_own_price_list_wins_over_the_default(api, catalog):
                                                         "tiers": [{"min_quantity": "0", "unit_price": "90"}]},
                 user="mona"), 201)
     cid = catalog["customer"]["id"]
-    ok(api.client.patch(f"/api/v1/customers/{cid}", json={"price_list_id": partner["id"]}, headers=api.headers("sam")))
+    ok(api.edit(f"/customers/{cid}", {"price_list_id": partner["id"]}, user="sam"))
     answer = quote(api, catalog, quantity="3")
     assert (answer["price_list"], answer["unit_price"]) == ("PARTNER", "90.00")
-    missing = api.client.patch(f"/api/v1/customers/{cid}", json={"price_list_id": 999999}, headers=api.headers("sam"))
+    missing = api.edit(f"/customers/{cid}", {"price_list_id": 999999}, user="sam")
     assert "price_list_id" in fields(missing)
 
 
@@ -108,8 +108,7 @@ def test_products_list_search_and_who_maintains_them(api, catalog):
     assert api.post("/products", {**CONSULTING, "sku": "NEW-1"}, user="sam").status_code == 403
     assert "tax_rate" in fields(api.post("/products", {**CONSULTING, "sku": "NEW-2", "tax_rate": "119"}, user="mona"))
     assert "sku" in fields(api.post("/products", {**CONSULTING, "sku": "bad sku!"}, user="mona"))
-    renamed = ok(api.client.patch(f"/api/v1/products/{catalog['product']['id']}", json={"name_de": "Beratung"},
-                                  headers=api.headers("mona")))
+    renamed = ok(api.edit(f"/products/{catalog['product']['id']}", {"name_de": "Beratung"}, user="mona"))
     assert renamed["name_de"] == "Beratung" and renamed["cost"] == "62.50"
 
 

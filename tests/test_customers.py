@@ -107,13 +107,12 @@ def test_sites_addresses_and_contacts_with_the_preferred_defaults(api):
     assert billing["items"][0]["recipient"] == "Buchhaltung"
     other = create(api, {"name": "Other"})
     foreign_site = api.post(f"/customers/{other['id']}/sites", {"name": "Fremd"}, user="sam").json()
-    wrong = api.client.patch(f"/api/v1/customers/{cid}", json={"preferred_site_id": foreign_site["id"]},
-                             headers=api.headers("sam"))
+    wrong = api.edit(f"/customers/{cid}", {"preferred_site_id": foreign_site["id"]}, user="sam")
     assert "preferred_site_id" in fields(wrong)
     assert "email" in fields(api.post(f"/customers/{cid}/contacts", {"last_name": "X", "email": "not-an-address"},
                                       user="sam"))
     consent = api.client.patch(f"/api/v1/contacts/{bob['id']}", json={"marketing_consent": "revoked"},
-                               headers=api.headers("sam"))
+                               headers=api.headers("sam", {"If-Match": f'"contact-{bob["id"]}-v{bob["version"]}"'}))
     assert consent.status_code == 200 and consent.json()["consent_changed_at"] > bob["consent_changed_at"]
 
 

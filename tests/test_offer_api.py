@@ -46,10 +46,12 @@ def test_a_new_offer_takes_the_customers_defaults_and_prices(kontor, api):
     assert [(g["rate"], g["net"], g["tax"]) for g in offer["tax_groups"]] == [("19.00", "1140.00", "216.60"),
                                                                               ("7.00", "79.80", "5.59")]
     assert (offer["net_total"], offer["tax_total"], offer["gross_total"]) == ("1219.80", "222.19", "1441.99")
-    opportunity = ok(api.get(f"/opportunities/{offer['opportunity_id']}", user="sam"))
-    assert opportunity["phase"] == "offer" and opportunity["amount"] == "1219.80"
+    assert offer["opportunity_id"] is None  # a draft is no business in the pipeline yet
     overview = ok(api.get(f"/customers/{cid}/overview", user="sam"))
     assert [o["id"] for o in overview["open_offers"]] == [offer["id"]]
+    submitted = ok(api.post(f"/offers/{offer['id']}/submit", {}, user="sam"))
+    opportunity = ok(api.get(f"/opportunities/{submitted['opportunity_id']}", user="sam"))
+    assert opportunity["phase"] == "offer" and opportunity["amount"] == "1219.80"
 
 
 def test_bad_offers_get_each_field_named(kontor, api):
@@ -110,7 +112,7 @@ def test_changing_a_sent_offer_makes_the_next_revision(kontor, api, mail):
     drive(kontor)
     wait_for_mail(mail, setup["address"])
     old_instance = ok(api.get(f"/offers/{offer['id']}"))["instance_id"]
-    revised = ok(api.patch(f"/offers/{offer['id']}", {"payment_days": 14}, user="sam"))
+    revised = ok(api.edit(f"/offers/{offer['id']}", {"payment_days": 14}, user="sam"))
     assert revised["id"] != offer["id"] and (revised["revision"], revised["previous_id"]) == (2, offer["id"])
     assert (revised["status"], revised["number"], revised["label"]) == ("draft", submitted["number"],
                                                                       f"{submitted['number']}-2")
@@ -124,7 +126,7 @@ def test_changing_a_sent_offer_makes_the_next_revision(kontor, api, mail):
     assert ok(api.get(f"/offers/{revised['id']}"))["status"] == "sent"
     [_, second] = wait_for_mail(mail, setup["address"], 2)
     assert second["Subject"].endswith(f"[{submitted['number']}-2]")
-    assert api.patch(f"/offers/{offer['id']}", {"title": "zu spät"}, user="sam").status_code == 409
+    assert api.edit(f"/offers/{offer['id']}", {"title": "zu spät"}, user="sam").status_code == 409
 
 
 @pytest.mark.usefixtures("mail")
@@ -167,6 +169,6 @@ def test_another_site_may_change_the_tax_and_the_lines_are_priced_again(kontor, 
         session.get(Site, site["id"]).tax_treatment = "export"
     offer = new_offer(api, setup)
     assert (offer["tax_treatment"], offer["tax_total"]) == ("domestic", "228.00")
-    moved = ok(api.patch(f"/offers/{offer['id']}", {"site_id": site["id"]}, user="sam"))
+    moved = ok(api.patch(f"/offers/{offer['id']}", {"site_id": site["id"], "version": offer["version"]}, user="sam"))
     assert (moved["tax_treatment"], moved["lines"][0]["tax_rate"], moved["tax_total"]) == ("export", "0.00", "0.00")
     assert moved["gross_total"] == moved["net_total"] == offer["net_total"]

@@ -69,7 +69,7 @@ def test_the_link_waits_while_a_salesperson_reads_a_reply(kontor, api, mail):
     ok(api.post(f"/tasks/{review['id']}/complete", {"data": {"decision": "wait"}}, user="sam"))
     done = api.client.post(f"/o/{token}", data={"decision": "accept"})  # the link still works once
     assert done.status_code == 200 and "Zusage" in done.text
-    assert api.patch(f"/offers/{offer['id']}", {"title": "anders"}, user="sam").status_code == 409  # answered
+    assert api.edit(f"/offers/{offer['id']}", {"title": "anders"}, user="sam").status_code == 409  # answered
     drive(kontor)
     assert ok(api.get(f"/offers/{offer['id']}"))["status"] == "accepted"
 

@@ -36,6 +36,12 @@ def submit(api, offer, user="sam") -> dict:
     return ok(api.post(f"/offers/{offer['id']}/submit", {}, user=user))
 
 
+def put_lines(api, offer, lines: list, user="sam"):
+    """New lines, from the version just read."""
+    path = f"/offers/{offer['id']}"
+    return api.put(f"{path}/lines", {"lines": lines, "version": api.version(path)}, user=user)
+
+
 def offer_now(api, offer) -> dict:
     return ok(api.get(f"/offers/{offer['id']}", user="olga"))
 
@@ -143,8 +149,7 @@ def test_reject_rework_resubmit_then_approve(kontor, api):
     assert rework["assignee"] == "sam"
     brief = ok(api.get(f"/tasks/{rework['id']}", user="sam"))["context"]
     assert brief["approval"]["decisions"][0]["reason"] == "15 % is too much for 10 hours"
-    ok(api.put(f"/offers/{offer['id']}/lines", {"lines": [{"product_id": consulting, "quantity": "10",
-                                                           "discount_percent": "12"}]}, user="sam"))
+    ok(put_lines(api, offer, [{"product_id": consulting, "quantity": "10", "discount_percent": "12"}]))
     resubmitted = submit(api, offer)
     assert resubmitted["status"] == "in_approval" and resubmitted["approval_round"] == 2
     again = only_task(api, offer, "Task_approve")  # 12 % is still a team lead's call
@@ -163,8 +168,7 @@ def test_a_change_after_approval_voids_it_and_approval_starts_again(kontor, api)
     submit(api, offer)
     complete(api, only_task(api, offer, "Task_approve"), "tara", {"decision": "approve"})
     # approved, the PDF not yet rendered: the salesperson changes the quantity
-    changed = ok(api.put(f"/offers/{offer['id']}/lines", {"lines": [{"product_id": consulting, "quantity": "120"}]},
-                         user="sam"))
+    changed = ok(put_lines(api, offer, [{"product_id": consulting, "quantity": "120"}]))
     assert changed["status"] == "in_approval" and changed["approval_round"] == 2
     assert [a["voided_at"] is not None for a in changed["approvals"]] == [True]
     drive(kontor)  # the old process's render job was cancelled: nothing goes out
@@ -189,8 +193,8 @@ def test_nobody_approves_an_offer_they_created_or_last_changed(kontor, api):
         task = only_task(api, offer, "Task_approve")
         refused = api.post(f"/tasks/{task['id']}/claim", user="mona")  # she created it
         assert refused.status_code == 403 and "four eyes" in refused.json()["error"]["message"]
-        ok(api.put(f"/offers/{offer['id']}/lines", {"lines": [{"product_id": consulting, "quantity": "110"}]},
-                   user="sam"))  # sam, the customer's salesperson, changes it: approval restarts
+        # sam, the customer's salesperson, changes it: approval restarts
+        ok(put_lines(api, offer, [{"product_id": consulting, "quantity": "110"}]))
         task = only_task(api, offer, "Task_approve")
         assert api.post(f"/tasks/{task['id']}/claim", user="sam").status_code == 403  # he changed it last
         ok(api.post(f"/tasks/{task['id']}/claim", user="tara"))
@@ -340,8 +344,10 @@ def test_a_reminder_before_the_end_of_validity_and_expiry_at_its_end(kontor, api
     assert opportunity["state"] == "lost" and "expired" in opportunity["lost_reason"]
     assert {"offer_reminder_sent", "offer_expired"} <= set(traces(api, setup["customer"]["id"]))
     revised = ok(api.post(f"/offers/{offer['id']}/revisions", user="sam"), 201)  # a second chance
-    assert revised["revision"] == 2 and revised["opportunity_id"] != expired["opportunity_id"]
-    assert ok(api.get(f"/opportunities/{revised['opportunity_id']}", user="sam"))["state"] == "open"
+    assert revised["revision"] == 2 and revised["opportunity_id"] is None  # a draft: none until it is submitted
+    resubmitted = submit(api, revised)
+    assert resubmitted["opportunity_id"] not in (None, expired["opportunity_id"])
+    assert ok(api.get(f"/opportunities/{resubmitted['opportunity_id']}", user="sam"))["state"] == "open"
 
 
 def test_the_approver_of_a_revision_sees_what_changed(kontor, api, mail):
@@ -352,8 +358,7 @@ def test_the_approver_of_a_revision_sees_what_changed(kontor, api, mail):
     drive(kontor)
     pdf = api.get(f"/offers/{offer['id']}/pdf", user="sam")
     assert pdf.headers["x-content-sha256"] == hashlib.sha256(pdf.content).hexdigest()
-    revision = ok(api.put(f"/offers/{offer['id']}/lines", {"lines": [{"product_id": consulting, "quantity": "100"}]},
-                          user="sam"))
+    revision = ok(put_lines(api, offer, [{"product_id": consulting, "quantity": "100"}]))
     assert (revision["revision"], revision["number"]) == (2, sent["number"])
     submit(api, revision)
     task = only_task(api, revision, "Task_approve")

@@ -16,7 +16,8 @@ def fields(response) -> dict:
 
 
 def patch(api, path: str, body: dict, user: str):
-    return api.client.patch(f"/api/v1{path}", json=body, headers=api.headers(user))
+    """A change from the version just read."""
+    return api.edit(path, body, user=user)
 
 
 def customer(api, name="ACME GmbH", user="sam") -> dict:
@@ -34,21 +35,26 @@ def test_a_lead_is_qualified_and_converted_into_customer_contact_and_opportunity
                                   "message": "Bitte um Rückruf"}, user="sam"), 201)
     assert (lead["status"], lead["owner"]) == ("new", "sam")
     assert "company_name" in fields(api.post("/leads", {"source": "phone"}, user="sam"))
-    assert "disqualified_reason" in fields(api.client.patch(f"/api/v1/leads/{lead['id']}",
-                                                            json={"status": "disqualified"},
-                                                            headers=api.headers("sam")))
-    ok(api.client.patch(f"/api/v1/leads/{lead['id']}", json={"status": "qualified", "score": 70},
-                        headers=api.headers("sam")))
+    assert "disqualified_reason" in fields(api.edit(f"/leads/{lead['id']}", {"status": "disqualified"}, user="sam"))
+    ok(api.edit(f"/leads/{lead['id']}", {"status": "qualified", "score": 70}, user="sam"))
     converted = ok(api.post(f"/leads/{lead['id']}/convert", {"opportunity": {"title": "Managed Services",
                                                                              "amount": "24000"}}, user="sam"))
     assert converted["status"] == "converted" and converted["customer_id"]
     new_customer = ok(api.get(f"/customers/{converted['customer_id']}"))
     assert (new_customer["name"], new_customer["owner"]) == ("Neukunde KG", "sam")
     [contact] = ok(api.get(f"/customers/{new_customer['id']}/contacts"))["items"]
-    assert (contact["email"], contact["receives"]) == ("nina@neukunde.example", ["offers"])
+    # the customer's first contact receives every document (README, "Who receives what")
+    assert (contact["email"], contact["receives"]) == ("nina@neukunde.example", ["offers", "invoices", "dunning"])
     [opp] = ok(api.get("/opportunities", params={"customer_id": new_customer["id"]}))["items"]
     assert (opp["title"], opp["phase"], opp["probability"], opp["amount"]) == ("Managed Services", "qualification",
                                                                                10, "24000.00")
+    # the answer says what the conversion made
+    assert converted["customer"] == {"id": new_customer["id"], "number": new_customer["number"],
+                                     "name": "Neukunde KG", "status": new_customer["status"], "created": True}
+    assert converted["contact"] == {"id": contact["id"], "full_name": "Nina Neu", "email": "nina@neukunde.example",
+                                    "receives": ["offers", "invoices", "dunning"]}
+    assert converted["opportunity"] == {"id": opp["id"], "title": "Managed Services", "phase": "qualification",
+                                        "amount": "24000.00", "currency": "EUR"}
     assert api.post(f"/leads/{lead['id']}/convert", {}, user="sam").status_code == 409
     found = ok(api.get("/leads", params={"q": "NEUKUNDE", "status": "converted"}))
     assert [x["id"] for x in found["items"]] == [lead["id"]]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.customer_schemas import (
     NOT_NULL_FIELDS,
@@ -22,6 +22,7 @@ from api.customer_schemas import (
 from api.deps import CurrentUser, KontorDep, SessionDep
 from api.params import Limit, Offset, RecordId, paging, sort_by
 from api.schemas import Page, page_out, patch_changes, shown
+from api.versioning import set_etag, versioned
 from domain.customers import commands, queries
 from domain.customers.access import PORTAL_HIDDEN_CUSTOMER_FIELDS, hidden_fields, readable_customer
 from domain.customers.duplicates import find_duplicates
@@ -29,6 +30,7 @@ from domain.customers.duplicates import find_duplicates
 router = APIRouter(prefix="/customers", tags=["customers"])
 SitePage = paging("name", *queries.SITE_SORTS)
 AddressPage = paging("kind", *queries.ADDRESS_SORTS)
+CustomerPrecondition = versioned("customer", "customer_id")
 SearchText = Annotated[str | None, Query(max_length=200, description="searches number, name, VAT ID, contacts, cities")]
 
 
@@ -61,17 +63,20 @@ def list_(session: SessionDep, user: CurrentUser, q: SearchText = None,
     return Page(items=[shown(CustomerOut, r, hidden) for r in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/{customer_id}", response_model=CustomerOut)
-def get(customer_id: RecordId, session: SessionDep, user: CurrentUser):
-    return shown(CustomerOut, readable_customer(session, user, customer_id),
-                 hidden_fields(user, PORTAL_HIDDEN_CUSTOMER_FIELDS))
+@router.get("/{customer_id}", response_model=CustomerOut, summary="The customer (its ETag in the header)")
+def get(customer_id: RecordId, session: SessionDep, user: CurrentUser, response: Response):
+    customer = set_etag(response, "customer", readable_customer(session, user, customer_id))
+    return shown(CustomerOut, customer, hidden_fields(user, PORTAL_HIDDEN_CUSTOMER_FIELDS))
 
 
-@router.patch("/{customer_id}", response_model=CustomerOut, summary="Change the fields sent (send `version`)")
-def patch(customer_id: RecordId, body: CustomerPatch, session: SessionDep, user: CurrentUser, kontor: KontorDep):
+@router.patch("/{customer_id}", response_model=CustomerOut,
+              summary="Change the fields sent (send `version` or If-Match)")
+def patch(customer_id: RecordId, body: CustomerPatch, session: SessionDep, user: CurrentUser, kontor: KontorDep,
+          precondition: CustomerPrecondition, response: Response):
     changes = patch_changes(body, NOT_NULL_FIELDS)
-    version = changes.pop("version", None)
-    return commands.update_customer(session, user, customer_id, changes, kontor.settings.company_country, version)
+    version = precondition.expected(changes.pop("version", None))
+    return set_etag(response, "customer", commands.update_customer(
+        session, user, customer_id, changes, kontor.settings.company_country, version))
 
 
 @router.get("/{customer_id}/sites", response_model=Page[SiteOut])

@@ -21,20 +21,24 @@ from api.offer_schemas import (
 )
 from api.params import DayFilter, OptionalId, RecordId, paging
 from api.schemas import Page, page_out, patch_changes
+from api.versioning import set_etag, versioned
 from domain.offers import commands
 from domain.offers.access import readable_offer
-from domain.offers.queries import OfferFilter, approvals, list_offers, offer_view, revisions
+from domain.offers.queries import OfferFilter, approval_need, approvals, list_offers, offer_view, revisions
 from kernel.documents import DocumentStore
 from kernel.errors import NotFound
 
 router = APIRouter(prefix="/offers", tags=["offers"])
+OfferPrecondition = versioned("offer", "offer_id")
+ActionPrecondition = versioned("offer", "offer_id", required=False)  # submit, delete: the version is optional
 OfferPage = paging("-created_at", "id", "number", "created_at", "valid_until", "net_total", "status")
 
 
 def offer_out(session, offer) -> OfferOut:
     view = offer_view(session, offer, with_costs=True)
     return OfferOut.model_validate({**{c.key: getattr(offer, c.key) for c in offer.__table__.columns}, **view,
-                                    "label": offer.label, "approvals": approvals(session, offer.id)})
+                                    "label": offer.label, "approvals": approvals(session, offer.id),
+                                    "approval_need": approval_need(session, offer)})
 
 
 @router.post("", response_model=OfferOut, status_code=201,
@@ -52,19 +56,27 @@ def list_(session: SessionDep, user: CurrentUser, page: OfferPage,
     return page_out(OfferSummary, list_offers(session, user, f, page), page)
 
 
-@router.get("/{offer_id}", response_model=OfferOut)
-def get(offer_id: RecordId, session: SessionDep, user: CurrentUser):
-    return offer_out(session, readable_offer(session, user, offer_id))
+@router.get("/{offer_id}", response_model=OfferOut, summary="The offer (its ETag in the header)")
+def get(offer_id: RecordId, session: SessionDep, user: CurrentUser, response: Response):
+    return offer_out(session, set_etag(response, "offer", readable_offer(session, user, offer_id)))
+
+
+@router.delete("/{offer_id}", status_code=204, response_class=Response,
+               summary="Delete a draft that was never submitted (it has no number yet); other offers are withdrawn")
+def delete(offer_id: RecordId, session: SessionDep, user: CurrentUser, precondition: ActionPrecondition):
+    commands.delete_offer(session, user, offer_id, precondition.expected(None))
+    return Response(status_code=204)
 
 
 @router.patch("/{offer_id}", response_model=OfferOut,
-              summary="Change the terms; in approval: approval restarts; sent: the next revision carries it")
+              summary="Change the terms (send `version` or If-Match); in approval: approval restarts; "
+                      "sent: the next revision carries it")
 def patch(offer_id: RecordId, body: OfferPatch, session: SessionDep, runtime: RuntimeDep, kontor: KontorDep,
-          user: CurrentUser):
+          user: CurrentUser, precondition: OfferPrecondition, response: Response):
     changes = patch_changes(body, OFFER_NOT_NULL)
-    version = changes.pop("version", None)
+    version = precondition.expected(changes.pop("version", None))
     offer = commands.change_offer(session, runtime, kontor.settings, user, offer_id, changes, None, version)
-    return offer_out(session, offer)
+    return offer_out(session, set_etag(response, "offer", offer))
 
 
 @router.get("/{offer_id}/lines", response_model=Page[OfferLineOut])
@@ -76,17 +88,20 @@ def lines(offer_id: RecordId, session: SessionDep, user: CurrentUser):
 @router.put("/{offer_id}/lines", response_model=OfferOut,
             summary="Replace the lines (each priced anew); same rules for approval and revisions as PATCH")
 def put_lines(offer_id: RecordId, body: OfferLinesIn, session: SessionDep, runtime: RuntimeDep, kontor: KontorDep,
-              user: CurrentUser):
+              user: CurrentUser, precondition: OfferPrecondition, response: Response):
     items = [line.model_dump() for line in body.lines]
-    offer = commands.change_offer(session, runtime, kontor.settings, user, offer_id, {}, items, body.version)
-    return offer_out(session, offer)
+    offer = commands.change_offer(session, runtime, kontor.settings, user, offer_id, {}, items,
+                                  precondition.expected(body.version))
+    return offer_out(session, set_etag(response, "offer", offer))
 
 
 @router.post("/{offer_id}/submit", response_model=OfferOut,
              summary="Submit a draft for approval (its number is given now) or resubmit it after rework")
 def submit(offer_id: RecordId, body: VersionIn, session: SessionDep, runtime: RuntimeDep, kontor: KontorDep,
-           user: CurrentUser):
-    return offer_out(session, commands.submit_offer(session, runtime, kontor.settings, user, offer_id, body.version))
+           user: CurrentUser, precondition: ActionPrecondition, response: Response):
+    version = precondition.expected(body.version)
+    offer = commands.submit_offer(session, runtime, kontor.settings, user, offer_id, version)
+    return offer_out(session, set_etag(response, "offer", offer))
 
 
 @router.post("/{offer_id}/withdraw", response_model=OfferOut)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.deps import CurrentUser, SessionDep
 from api.params import DayFilter, Limit, Offset, OptionalId, RecordId, sort_by
@@ -22,12 +22,15 @@ from api.sales_schemas import (
     PipelineOut,
 )
 from api.schemas import Page, patch_changes
+from api.versioning import set_etag, versioned
 from domain.sales import opportunities as handlers
 from domain.sales.models import OpportunityPhase
 from domain.sales.opportunities import weighted
 from domain.sales.pipeline import OPPORTUNITY_SORTS, OpportunityFilter, list_opportunities, pipeline
 
 router = APIRouter(prefix="/opportunities", tags=["sales"])
+OpportunityPrecondition = versioned("opportunity", "opportunity_id")
+MovePrecondition = versioned("opportunity", "opportunity_id", required=False)
 phases_router = APIRouter(prefix="/opportunity-phases", tags=["sales"])
 groups_router = APIRouter(prefix="/opportunity-groups", tags=["sales"])
 
@@ -72,23 +75,29 @@ def get_pipeline(session: SessionDep, user: CurrentUser, owner: Annotated[str | 
                        total_weighted_amount=sum((r.weighted_amount for r in rows), Decimal(0)))
 
 
-@router.get("/{opportunity_id}", response_model=OpportunityOut)
-def get(opportunity_id: RecordId, session: SessionDep, user: CurrentUser):
-    return opportunity_out(session, handlers.readable_opportunity(session, user, opportunity_id))
+@router.get("/{opportunity_id}", response_model=OpportunityOut, summary="The opportunity (its ETag in the header)")
+def get(opportunity_id: RecordId, session: SessionDep, user: CurrentUser, response: Response):
+    opportunity = handlers.readable_opportunity(session, user, opportunity_id)
+    return opportunity_out(session, set_etag(response, "opportunity", opportunity))
 
 
-@router.patch("/{opportunity_id}", response_model=OpportunityOut)
-def patch(opportunity_id: RecordId, body: OpportunityPatch, session: SessionDep, user: CurrentUser):
+@router.patch("/{opportunity_id}", response_model=OpportunityOut,
+              summary="Change the fields sent (send `version` or If-Match)")
+def patch(opportunity_id: RecordId, body: OpportunityPatch, session: SessionDep, user: CurrentUser,
+          precondition: OpportunityPrecondition, response: Response):
     changes = patch_changes(body, OPPORTUNITY_NOT_NULL)
-    version = changes.pop("version", None)
-    return opportunity_out(session, handlers.update_opportunity(session, user, opportunity_id, changes, version))
+    version = precondition.expected(changes.pop("version", None))
+    opportunity = handlers.update_opportunity(session, user, opportunity_id, changes, version)
+    return opportunity_out(session, set_etag(response, "opportunity", opportunity))
 
 
 @router.post("/{opportunity_id}/move", response_model=OpportunityOut,
              summary="Into another phase; won/lost close it (a won one loses its group's alternatives)")
-def move(opportunity_id: RecordId, body: MoveOpportunity, session: SessionDep, user: CurrentUser):
-    return opportunity_out(session, handlers.move_opportunity(session, user, opportunity_id, body.phase,
-                                                              body.lost_reason, body.version))
+def move(opportunity_id: RecordId, body: MoveOpportunity, session: SessionDep, user: CurrentUser,
+         precondition: MovePrecondition, response: Response):
+    opportunity = handlers.move_opportunity(session, user, opportunity_id, body.phase, body.lost_reason,
+                                            precondition.expected(body.version))
+    return opportunity_out(session, set_etag(response, "opportunity", opportunity))
 
 
 @phases_router.get("", response_model=list[PhaseOut])

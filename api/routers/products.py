@@ -4,16 +4,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.catalog_schemas import PRODUCT_NOT_NULL, PriceOut, ProductIn, ProductOut, ProductPatch, Quantity, Visibility
 from api.deps import CurrentUser, SessionDep
 from api.params import DayFilter, Limit, Offset, RecordId, sort_by
 from api.schemas import Page, patch_changes
+from api.versioning import set_etag, versioned
 from domain.catalog import commands, queries
 from kernel.principal import Principal
 
 router = APIRouter(prefix="/products", tags=["catalog"])
+ProductPrecondition = versioned("product", "product_id")
 
 
 def product_out(product, who: Principal) -> ProductOut:
@@ -35,15 +37,18 @@ def list_(session: SessionDep, user: CurrentUser, q: Annotated[str | None, Query
     return Page(items=[product_out(p, user) for p in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/{product_id}", response_model=ProductOut)
-def get(product_id: RecordId, session: SessionDep, user: CurrentUser):
-    return product_out(queries.readable_product(session, user, product_id), user)
+@router.get("/{product_id}", response_model=ProductOut, summary="The product (its ETag in the header)")
+def get(product_id: RecordId, session: SessionDep, user: CurrentUser, response: Response):
+    return product_out(set_etag(response, "product", queries.readable_product(session, user, product_id)), user)
 
 
-@router.patch("/{product_id}", response_model=ProductOut)
-def patch(product_id: RecordId, body: ProductPatch, session: SessionDep, user: CurrentUser):
+@router.patch("/{product_id}", response_model=ProductOut, summary="Change the fields sent (send `version` or If-Match)")
+def patch(product_id: RecordId, body: ProductPatch, session: SessionDep, user: CurrentUser,
+          precondition: ProductPrecondition, response: Response):
     changes = patch_changes(body, PRODUCT_NOT_NULL)
-    return product_out(commands.update_product(session, user, product_id, changes), user)
+    version = precondition.expected(changes.pop("version", None))
+    product = commands.update_product(session, user, product_id, changes, version)
+    return product_out(set_etag(response, "product", product), user)
 
 
 @router.get("/{product_id}/price", response_model=PriceOut,

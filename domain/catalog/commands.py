@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from domain.catalog.models import PriceList, PriceListItem, Product, SpecialCondition
 from domain.customers.access import editable_customer
-from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.errors import Conflict, ExpectedVersion, Forbidden, NotFound, ValidationFailed, require_version
 from kernel.principal import Principal
 
 CATALOG_ROLES = ("manager",)
@@ -31,11 +31,13 @@ def create_product(session: Session, who: Principal, data: dict) -> Product:
     return product
 
 
-def update_product(session: Session, who: Principal, product_id: int, changes: dict) -> Product:
+def update_product(session: Session, who: Principal, product_id: int, changes: dict,
+                   expected_version: ExpectedVersion = None) -> Product:
     require_catalog_maintainer(who)
     product = session.get(Product, product_id)
     if product is None:
         raise NotFound(f"product {product_id} not found")
+    require_version(f"product {product.sku}", product.version, expected_version)
     if "sku" in changes and changes["sku"] != product.sku and session.scalar(
             select(Product.id).where(Product.sku == changes["sku"])) is not None:
         raise ValidationFailed("the SKU is taken", [{"field": "sku", "message": f"{changes['sku']!r} exists already"}])

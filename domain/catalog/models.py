@@ -29,6 +29,8 @@ class Product(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)  # optimistic locking: a change names the version it read
+    __mapper_args__ = {"version_id_col": version}
 
 
 class PriceList(Base):

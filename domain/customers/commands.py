@@ -8,12 +8,13 @@ from sqlalchemy.orm import Session
 from domain.catalog.models import PriceList
 from domain.customers.access import EDIT_ALL_ROLES, editable_customer, require_creator
 from domain.customers.models import CUSTOMER_NUMBERS, Address, Contact, Customer, Site
+from domain.customers.recipients import default_receives
 from domain.customers.rules import check_payment_terms, check_tax_treatment, normalize_vat_id
 from domain.lifecycle import TraceEntry, change_state
 from domain.numbering import next_number
 from domain.users import User
 from kernel.clock import utcnow
-from kernel.errors import Conflict, NotFound, ValidationFailed
+from kernel.errors import Conflict, ExpectedVersion, NotFound, ValidationFailed, require_version
 from kernel.principal import Principal
 
 
@@ -39,11 +40,9 @@ def create_customer(session: Session, who: Principal, data: dict, home_country: 
 
 
 def update_customer(session: Session, who: Principal, customer_id: int, changes: dict, home_country: str,
-                    expected_version: int | None = None) -> Customer:
+                    expected_version: ExpectedVersion = None) -> Customer:
     customer = editable_customer(session, who, customer_id)
-    if expected_version is not None and expected_version != customer.version:
-        raise Conflict(f"customer {customer.number} was changed meanwhile (version {customer.version}, "
-                       f"you edited {expected_version}); reload and try again", version=customer.version)
+    require_version(f"customer {customer.number}", customer.version, expected_version)
     for field in ("preferred_contact_id", "preferred_site_id"):
         if changes.get(field) is not None:
             _require_own(session, Contact if field == "preferred_contact_id" else Site, changes[field], customer.id,
@@ -104,6 +103,8 @@ def add_address(session: Session, who: Principal, customer_id: int, data: dict) 
 
 def add_contact(session: Session, who: Principal, customer_id: int, data: dict) -> Contact:
     customer = editable_customer(session, who, customer_id)
+    if data.get("receives") is None:  # nobody said: what nobody receives yet (domain.customers.recipients)
+        data = {**data, "receives": default_receives(session, customer.id)}
     contact = Contact(customer_id=customer.id, **data)
     if contact.site_id is not None:
         _require_own(session, Site, contact.site_id, customer.id, "site_id")
@@ -117,11 +118,13 @@ def add_contact(session: Session, who: Principal, customer_id: int, data: dict) 
     return contact
 
 
-def update_contact(session: Session, who: Principal, contact_id: int, changes: dict) -> Contact:
+def update_contact(session: Session, who: Principal, contact_id: int, changes: dict,
+                   expected_version: ExpectedVersion = None) -> Contact:
     contact = session.get(Contact, contact_id)
     if contact is None:
         raise NotFound(f"contact {contact_id} not found")
     customer = editable_customer(session, who, contact.customer_id, ("contact", contact_id))
+    require_version(f"contact {contact_id}", contact.version, expected_version)
     if "marketing_consent" in changes and changes["marketing_consent"] != contact.marketing_consent:
         contact.consent_changed_at = utcnow()
     if changes.get("site_id") is not None:

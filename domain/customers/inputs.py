@@ -73,5 +73,7 @@ class ContactIn(Strict):
     mobile: Phone | None = None
     language: Language = "de"
     marketing_consent: Consent = "unknown"
-    receives: list[DocumentKind] = Field(default_factory=list, max_length=3)
+    receives: list[DocumentKind] | None = Field(
+        default=None, max_length=3, description="default: every kind nobody at the customer receives by e-mail yet "
+                                                "(a first contact receives everything); [] for nothing")
     no_contact: bool = False

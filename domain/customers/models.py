@@ -131,6 +131,8 @@ class Contact(Base):
     email_bounced_at: Mapped[datetime | None]  # mail to the address came back as undeliverable
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)  # optimistic locking: a change names the version it read
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def full_name(self) -> str:

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from domain.customers.access import editable_customer, readable_record
 from domain.offers.models import Offer
-from kernel.errors import Conflict
+from kernel.errors import ExpectedVersion, require_version
 from kernel.principal import Principal
 
 
@@ -14,9 +14,8 @@ def readable_offer(session: Session, who: Principal, offer_id: int) -> Offer:
     return readable_record(session, who, Offer, offer_id, "offer")
 
 
-def editable_offer(session: Session, who: Principal, offer_id: int, expected_version: int | None = None) -> Offer:
+def editable_offer(session: Session, who: Principal, offer_id: int, expected_version: ExpectedVersion = None) -> Offer:
     offer = readable_offer(session, who, offer_id)
     editable_customer(session, who, offer.customer_id)
-    if expected_version is not None and expected_version != offer.version:
-        raise Conflict(f"the offer was changed meanwhile (version {offer.version})", version=offer.version)
+    require_version(f"offer {offer.label}", offer.version, expected_version)
     return offer

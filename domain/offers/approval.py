@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from domain.customers.models import Contact, Customer
-from domain.customers.recipients import document_recipient, recipient_of
+from domain.customers.models import Customer
+from domain.customers.recipients import document_recipient
 from domain.customers.timeline import record_trace
 from domain.lifecycle import TraceEntry, change_state
 from domain.numbering import next_number
@@ -92,13 +92,11 @@ def facts(session: Session, settings: OfferSettings, offer: Offer) -> dict:
             "offer_summary": offer_summary(offer, customer.name, staff_language(settings.company_country))}
 
 
-def offer_recipient(session: Session, offer: Offer) -> Recipient:
-    """Who gets the offer's mails: its contact while active with an address, else whoever at the
-    customer receives offers (ValidationFailed when nobody does)."""
-    contact = session.get(Contact, offer.contact_id) if offer.contact_id else None
-    if contact is not None and contact.active and contact.email:
-        return recipient_of(session, contact.id)
-    return document_recipient(session, offer.customer_id, "offers")
+def offer_recipient(session: Session, offer: Offer, document: str = "offers") -> Recipient:
+    """Who gets the offer's mails (`document`: offers, order_confirmations), by the one rule of
+    domain.customers.recipients: its contact if they receive offers, without a contact whoever at the
+    customer does; Conflict naming the reason when nobody may get it."""
+    return document_recipient(session, offer.customer_id, document, offer.contact_id)
 
 
 def require_sendable(session: Session, settings: OfferSettings, offer: Offer) -> None:
@@ -111,8 +109,8 @@ def require_sendable(session: Session, settings: OfferSettings, offer: Offer) ->
         errors.append({"field": "valid_until", "message": "the validity has passed; set a new one"})
     try:
         offer_recipient(session, offer)
-    except ValidationFailed:
-        errors.append({"field": "contact_id", "message": "nobody at the customer receives offers by e-mail"})
+    except (Conflict, ValidationFailed) as refused:
+        errors.append({"field": "contact_id", "message": refused.message.removeprefix("no offers mail: ")})
     if errors:
         raise ValidationFailed("the offer cannot go out like this", errors)
 

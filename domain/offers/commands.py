@@ -1,18 +1,24 @@
 """Offer commands, each in the caller's transaction: create with the customer's defaults, change
-(header or lines), submit for approval, revise a sent offer, withdraw.
+(header or lines), submit for approval, revise a sent offer, withdraw, delete a draft.
 
 A change of an offer in approval (or approved, not yet sent) voids its approvals and restarts the
-approval on the new content; a change of a sent offer makes the next revision instead."""
+approval on the new content; a change of a sent offer makes the next revision instead.
+
+A draft is the salesperson's scratch paper: it neither takes a number nor, unless it names an
+opportunity, opens one in the pipeline. Its first submission gives it its number and, if it has
+none, its opportunity (phase "offer", the draft's net total). A draft never submitted may be
+deleted; once numbered, an offer is only withdrawn, so that the number series stays gapless."""
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.catalog.queries import customer_price_list
 from domain.customers.access import editable_customer
 from domain.customers.models import Address, Contact, Customer, Site
+from domain.customers.recipients import receiving_contact, why_not
 from domain.customers.rules import check_payment_terms
 from domain.customers.timeline import record_trace
 from domain.lifecycle import TraceEntry, change_state
@@ -23,8 +29,10 @@ from domain.offers.models import CLOSED_STATUSES, OFFER_LIFECYCLE, Offer, OfferL
 from domain.offers.settings import OfferSettings
 from domain.sales.models import Opportunity
 from domain.sales.opportunities import create_opportunity
-from kernel.errors import Conflict, ValidationFailed
+from kernel.documents import Document
+from kernel.errors import Conflict, ExpectedVersion, ValidationFailed
 from kernel.principal import Principal
+from mailers.inbound_models import InboundMail
 from runtime.runtime import ProcessRuntime
 
 
@@ -53,7 +61,7 @@ def create_offer(session: Session, settings: OfferSettings, who: Principal, data
     offer.delivery_address_id = _default_address(session, customer.id, offer.site_id, "delivery")
     _apply_terms(session, settings, offer, {k: v for k, v in data.items()
                                             if k not in ("customer_id", "lines", "opportunity_id") and v is not None})
-    offer.opportunity_id = _opportunity_for(session, who, customer, data.get("opportunity_id"), data["title"])
+    offer.opportunity_id = _chosen_opportunity(session, customer, data.get("opportunity_id"))
     session.add(offer)
     session.flush()
     _replace_lines(session, who, offer, data.get("lines") or [], settings)
@@ -63,7 +71,7 @@ def create_offer(session: Session, settings: OfferSettings, who: Principal, data
 
 
 def change_offer(session: Session, runtime: ProcessRuntime, settings: OfferSettings, who: Principal, offer_id: int,
-                 terms: dict, lines: list[dict] | None = None, expected_version: int | None = None) -> Offer:
+                 terms: dict, lines: list[dict] | None = None, expected_version: ExpectedVersion = None) -> Offer:
     """Apply header changes and/or a new list of lines. Returns the offer that carries the change:
     the same one, or for a sent offer its next revision."""
     offer = editable_offer(session, who, offer_id, expected_version)
@@ -97,7 +105,7 @@ def change_offer(session: Session, runtime: ProcessRuntime, settings: OfferSetti
 
 
 def submit_offer(session: Session, runtime: ProcessRuntime, settings: OfferSettings, who: Principal, offer_id: int,
-                 expected_version: int | None = None) -> Offer:
+                 expected_version: ExpectedVersion = None) -> Offer:
     """Send a draft for approval (its number is given now), or resubmit it after rework."""
     offer = editable_offer(session, who, offer_id, expected_version)
     if offer.status == "rework":
@@ -108,6 +116,8 @@ def submit_offer(session: Session, runtime: ProcessRuntime, settings: OfferSetti
     approval.require_sendable(session, settings, offer)
     if offer.number is None:
         offer.number = approval.next_offer_number(session, settings)
+    if offer.opportunity_id is None:  # it goes out now: from here on it is business in the pipeline
+        offer.opportunity_id = _new_opportunity(session, who, session.get(Customer, offer.customer_id), offer)
     approval.start(session, runtime, settings, who, offer)
     return offer
 
@@ -131,9 +141,8 @@ def revise_offer(session: Session, runtime: ProcessRuntime, settings: OfferSetti
     revision.created_by = revision.changed_by = who.username
     revision.authors = sorted({*(offer.authors or []), offer.created_by, who.username})
     opportunity = session.get(Opportunity, offer.opportunity_id) if offer.opportunity_id else None
-    if opportunity is None or opportunity.closed_at is not None:  # e.g. lost when the offer expired
-        revision.opportunity_id = _opportunity_for(session, who, session.get(Customer, offer.customer_id), None,
-                                                   offer.title)
+    if opportunity is None or opportunity.closed_at is not None:  # e.g. lost when the offer expired: the
+        revision.opportunity_id = None  # revision's submission opens a new one
     if revision.valid_until < today(settings):
         revision.valid_until = today(settings) + timedelta(days=settings.offer_validity_days)
     session.add(revision)
@@ -169,6 +178,30 @@ def record_review_reply(session: Session, who: Principal, task, variables: dict,
     revision = revise_offer(session, runtime, settings, who, variables["offer_id"],
                             from_its_process="answering the customer's reply" + (f": {note}" if note else ""))
     return {"revision_id": revision.id}
+
+
+def delete_offer(session: Session, who: Principal, offer_id: int, expected_version: ExpectedVersion = None) -> None:
+    """Delete a draft that was never submitted: it has no number (so the series keeps no gap), no
+    approvals, was never sent and opened no opportunity of its own. What it refers to stays (an
+    opportunity it named); the customer's timeline keeps that it existed and was deleted. A draft
+    that carries documents or received mail is withdrawn instead, so that they keep their record."""
+    offer = editable_offer(session, who, offer_id, expected_version)
+    if offer.status != "draft" or offer.number is not None:
+        raise Conflict(f"offer {offer.label} is {offer.status if offer.number is None else 'numbered'}; only a "
+                       "draft that was never submitted is deleted, any other offer is withdrawn")
+    attached = session.scalar(select(func.count()).select_from(Document).where(
+        Document.owner_type == "offer", Document.owner_id == offer.id))
+    mails = session.scalar(select(func.count()).select_from(InboundMail).where(
+        InboundMail.record_type == "offer", InboundMail.record_id == offer.id))
+    if attached or mails:
+        raise Conflict(f"offer {offer.label} carries {attached} document(s) and {mails} received mail(s); "
+                       "withdraw it instead, so that they keep their record")
+    summary = f"offer {offer.label} deleted: {offer.title}"
+    for line in lines_of(session, offer.id):
+        session.delete(line)
+    session.delete(offer)
+    session.flush()
+    record_trace(session, offer.customer_id, "offer_deleted", who.username, summary, "offer", offer_id)
 
 
 def withdraw_offer(session: Session, runtime: ProcessRuntime, who: Principal, offer_id: int) -> Offer:
@@ -210,6 +243,10 @@ def _apply_terms(session: Session, settings: OfferSettings, offer: Offer, terms:
     for name in ("contact_id", "site_id", "billing_address_id", "delivery_address_id"):
         if terms.get(name) is not None and not _belongs(session, name, terms[name], offer.customer_id):
             errors.append({"field": name, "message": f"{terms[name]} is not one of this customer's"})
+        elif name == "contact_id" and terms.get(name) is not None:  # the offer goes to them: they must receive it
+            reason = why_not(session.get(Contact, terms[name]), "offers")
+            if reason is not None:
+                errors.append({"field": name, "message": reason})
     if terms.get("valid_until") is not None and terms["valid_until"] < today(settings):
         errors.append({"field": "valid_until", "message": "must not be in the past"})
     elif terms.get("valid_until") is not None and terms["valid_until"] > today(settings) + timedelta(days=366):
@@ -234,12 +271,10 @@ def _belongs(session: Session, field: str, record_id: int, customer_id: int) -> 
 
 
 def _default_contact(session: Session, customer: Customer) -> int | None:
-    receivers = select(Contact.id).where(Contact.customer_id == customer.id, Contact.active.is_(True),
-                                         Contact.receives_offers.is_(True), Contact.email.is_not(None))
-    ids = list(session.scalars(receivers.order_by(Contact.id)))
-    if customer.preferred_contact_id in ids or (not ids and customer.preferred_contact_id):
-        return customer.preferred_contact_id
-    return ids[0] if ids else None
+    """Who the offer is addressed to: whoever receives offers at the customer (never someone who
+    does not: domain.customers.recipients)."""
+    contact = receiving_contact(session, customer, "offers")
+    return contact.id if contact is not None else None
 
 
 def _default_address(session: Session, customer_id: int, site_id: int | None, kind: str) -> int | None:
@@ -254,15 +289,20 @@ def _default_address(session: Session, customer_id: int, site_id: int | None, ki
     return None
 
 
-def _opportunity_for(session: Session, who: Principal, customer: Customer, opportunity_id: int | None,
-                     title: str) -> int:
-    if opportunity_id is not None:
-        opportunity = session.get(Opportunity, opportunity_id)
-        if opportunity is None or opportunity.customer_id != customer.id:
-            raise ValidationFailed("not an opportunity of this customer",
-                                   [{"field": "opportunity_id", "message": f"no opportunity {opportunity_id} here"}])
-        if opportunity.closed_at is not None:
-            raise ValidationFailed("the opportunity is closed", [{"field": "opportunity_id", "message": "closed"}])
-        return opportunity.id
-    return create_opportunity(session, who, {"customer_id": customer.id, "title": title[:200], "phase": "offer",
-                                             "amount": 0}).id
+def _chosen_opportunity(session: Session, customer: Customer, opportunity_id: int | None) -> int | None:
+    """The open opportunity of this customer that a new draft belongs to; None: it gets its own at its
+    first submission."""
+    if opportunity_id is None:
+        return None
+    opportunity = session.get(Opportunity, opportunity_id)
+    if opportunity is None or opportunity.customer_id != customer.id:
+        raise ValidationFailed("not an opportunity of this customer",
+                               [{"field": "opportunity_id", "message": f"no opportunity {opportunity_id} here"}])
+    if opportunity.closed_at is not None:
+        raise ValidationFailed("the opportunity is closed", [{"field": "opportunity_id", "message": "closed"}])
+    return opportunity.id
+
+
+def _new_opportunity(session: Session, who: Principal, customer: Customer, offer: Offer) -> int:
+    return create_opportunity(session, who, {"customer_id": customer.id, "title": offer.title[:200], "phase": "offer",
+                                             "amount": offer.net_total, "currency": offer.currency}).id

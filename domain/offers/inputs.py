@@ -39,5 +39,6 @@ class OfferTermsIn(Strict):
 class OfferIn(OfferTermsIn):
     customer_id: Id
     title: Text = Field(min_length=1, max_length=200)
-    opportunity_id: Id | None = Field(default=None, description="default: a new opportunity in phase 'offer'")
+    opportunity_id: Id | None = Field(default=None, description="default: none while it is a draft; its first "
+                                                                "submission opens one in phase 'offer'")
     lines: list[OfferLineIn] = Field(default_factory=list, max_length=500)

@@ -24,9 +24,9 @@ MODULE = Module(
     public_routers=("api.routers.offer_links:router",),  # the customer's signed answer link: no login
     # the offer, reminders, order confirmation, the salesperson's notice of an answer
     templates=(Path(__file__).parent / "mail_templates",),
-    trace_kinds=("offer_created", "offer_revised", "offer_withdrawn", "offer_submitted", "offer_approval_voided",
-                 "offer_approved", "offer_rejected", "offer_sent", "offer_reminder_sent", "offer_accepted",
-                 "offer_declined", "offer_expired", "offer_answer_received", "order_not_confirmed"),
+    trace_kinds=("offer_created", "offer_deleted", "offer_revised", "offer_withdrawn", "offer_submitted",
+                 "offer_approval_voided", "offer_approved", "offer_rejected", "offer_sent", "offer_reminder_sent",
+                 "offer_accepted", "offer_declined", "offer_expired", "offer_answer_received", "order_not_confirmed"),
     trace_texts=TRACE_TEXTS,
     customer_trace_kinds=("offer_sent", "offer_reminder_sent", "offer_accepted", "offer_declined", "offer_expired"),
 )

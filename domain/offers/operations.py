@@ -29,7 +29,7 @@ from domain.users import User
 from kernel import formatting
 from kernel.clock import utcnow
 from kernel.documents import Document, DocumentStore
-from kernel.errors import NotFound, ValidationFailed
+from kernel.errors import Conflict, NotFound, ValidationFailed
 from kernel.principal import SYSTEM
 from mailers.inbound_models import InboundMail
 from mailers.outbox import OutboxMail, Recipient, queue_mail
@@ -245,8 +245,8 @@ class OfferOperations:
         if session.scalar(select(OutboxMail.id).where(OutboxMail.dedupe_key == f"order-confirmation:{order.id}")):
             return None
         try:
-            offer_recipient(session, offer)
-        except (ValidationFailed, NotFound) as exc:
+            offer_recipient(session, offer, "order_confirmations")
+        except (Conflict, ValidationFailed, NotFound) as exc:
             if not session.scalar(select(Trace.id).where(Trace.kind == "order_not_confirmed",
                                                          Trace.ref_type == "order", Trace.ref_id == order.id)):
                 job.log.warning("order %s: no confirmation mail (%s)", order.number, exc.message)
@@ -259,7 +259,7 @@ class OfferOperations:
     def _confirm(self, session, offer: Offer, order: Order, content: bytes, answer: dict) -> None:
         """The order confirmation mail with its PDF, in reply to the offer's mail (and to the
         customer's own mail, when the answer came by mail)."""
-        recipient = offer_recipient(session, offer)
+        recipient = offer_recipient(session, offer, "order_confirmations")
         doc = store_generated(session, DocumentStore.under(self.settings.data_dir), self.kontor.document_owners,
                               "order", order.id, document.confirmation_filename(order), "application/pdf", content,
                               SYSTEM.username, visible_to_customer=True)

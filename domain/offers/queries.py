@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from domain.offers.totals import LineFigures, line_margin
 from kernel import formatting
 from kernel.listing import PageRequest, like_pattern, page_of
 from kernel.principal import Principal
+from runtime.models import ProcessInstance
 
 OFFER_SORTS = {"id": Offer.id, "number": Offer.number, "created_at": Offer.created_at,
                "valid_until": Offer.valid_until, "net_total": Offer.net_total, "status": Offer.status}
@@ -60,6 +62,35 @@ def revisions(session: Session, who: Principal, offer_id: int) -> list[Offer]:
         if following is None:
             return chain
         chain.append(following)
+
+
+# What kind of rule of bpmn/offer_approval_level.dmn asked for the level, from the words of its
+# "Why" column (a new row whose words name none of these reads "other").
+RULE_KINDS = (("net total", "amount"), ("margin", "margin"), ("credit limit", "credit_limit"),
+              ("discount", "discount"), ("terms", "payment_terms"))
+DECIDED_ON = ("net_total", "margin_percent", "max_line_discount", "header_discount", "over_credit_limit",
+              "nonstandard_terms")
+
+
+def approval_need(session: Session, offer: Offer) -> dict | None:
+    """What the approval rules asked for in the offer's latest approval round: the level, every level
+    that approves in turn up to it, the rule (its words and its kind) and the facts it was decided
+    on. None before the first submission (a draft or a new revision)."""
+    instance = session.get(ProcessInstance, offer.instance_id) if offer.instance_id else None
+    variables = (instance.variables or {}) if instance is not None else {}
+    if not variables.get("approval_level"):
+        return None
+    level, rule = variables["approval_level"], variables.get("approval_rule")
+    kind = None if level == "none" else next((k for words, k in RULE_KINDS if words in (rule or "").lower()), "other")
+    steps = variables.get("approval_steps")
+    return {"level": level, "rule": rule, "rule_kind": kind, "why": describe_need(variables),
+            "steps": list(steps) if steps is not None else [], "round": offer.approval_round,
+            "decided_on": {name: _cents(variables.get(name)) for name in DECIDED_ON}}
+
+
+def _cents(value):
+    """An amount or percentage of the process data as decimal text with two places; flags as they are."""
+    return str(Decimal(value).quantize(Decimal("0.01"))) if isinstance(value, str) else value
 
 
 def approvals(session: Session, offer_id: int) -> list[OfferApproval]:

@@ -10,10 +10,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from domain.customers.commands import add_contact, create_customer
+from domain.customers.models import Contact, Customer
 from domain.lifecycle import TraceEntry, change_state
-from domain.sales.models import Lead
+from domain.sales.models import Lead, Opportunity
 from domain.sales.opportunities import create_opportunity
-from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.errors import Conflict, ExpectedVersion, Forbidden, NotFound, ValidationFailed, require_version
 from kernel.listing import like_pattern, sorted_page
 from kernel.principal import STAFF_ROLES, Principal
 
@@ -62,8 +63,10 @@ def editable_lead(session: Session, who: Principal, lead_id: int) -> Lead:
     return lead
 
 
-def update_lead(session: Session, who: Principal, lead_id: int, changes: dict) -> Lead:
+def update_lead(session: Session, who: Principal, lead_id: int, changes: dict,
+                expected_version: ExpectedVersion = None) -> Lead:
     lead = editable_lead(session, who, lead_id)
+    require_version(f"lead {lead_id}", lead.version, expected_version)
     if lead.status == "converted":
         raise Conflict(f"lead {lead_id} was converted into customer {lead.customer_id}; change the customer")
     if changes.get("status") == "disqualified" and not (changes.get("disqualified_reason") or lead.disqualified_reason):
@@ -81,8 +84,19 @@ def update_lead(session: Session, who: Principal, lead_id: int, changes: dict) -
     return lead
 
 
+@dataclass(frozen=True)
+class Conversion:
+    """What converting a lead made: the customer (new, or the existing one it joined), the contact of
+    its person (None for a company without a person) and the opportunity (None when none was asked for)."""
+    lead: Lead
+    customer: Customer
+    customer_created: bool
+    contact: Contact | None
+    opportunity: Opportunity | None
+
+
 def convert_lead(session: Session, who: Principal, lead_id: int, home_country: str, customer: dict | None = None,
-                 opportunity: dict | None = None) -> Lead:
+                 opportunity: dict | None = None) -> Conversion:
     """The lead becomes a customer (or joins an existing one), its person a contact, and optionally
     an opportunity is opened; all in this one transaction."""
     lead = editable_lead(session, who, lead_id)
@@ -90,25 +104,28 @@ def convert_lead(session: Session, who: Principal, lead_id: int, home_country: s
         raise Conflict(f"lead {lead_id} is {lead.status}")
     customer_data = dict(customer or {})
     existing_id = customer_data.pop("existing_customer_id", None)
-    if existing_id is None:
+    created = existing_id is None
+    if created:
         name = lead.company_name or " ".join(p for p in (lead.first_name, lead.last_name) if p) or lead.email
-        created = create_customer(session, who, {"name": name, "owner": lead.owner, **customer_data}, home_country)
-        existing_id = created.id
-    if lead.last_name or lead.email:
-        add_contact(session, who, existing_id, {"first_name": lead.first_name, "last_name": lead.last_name or
-                                                lead.email.split("@")[0], "email": lead.email, "phone": lead.phone,
-                                                "receives": ["offers"]})
+        existing_id = create_customer(session, who, {"name": name, "owner": lead.owner, **customer_data},
+                                      home_country).id
+    contact = None
+    if lead.last_name or lead.email:  # receives what nobody at the customer receives yet (domain.customers.recipients)
+        contact = add_contact(session, who, existing_id, {
+            "first_name": lead.first_name, "last_name": lead.last_name or lead.email.split("@")[0],
+            "email": lead.email, "phone": lead.phone})
+    made = None
     if opportunity:
-        create_opportunity(session, who, {"customer_id": existing_id, "lead_id": lead.id,
-                                          "amount": Decimal(opportunity.get("amount") or 0), **{
-                                              k: v for k, v in opportunity.items() if k != "amount"}})
+        made = create_opportunity(session, who, {"customer_id": existing_id, "lead_id": lead.id,
+                                                 "amount": Decimal(opportunity.get("amount") or 0), **{
+                                                     k: v for k, v in opportunity.items() if k != "amount"}})
     lead.customer_id = existing_id
     change_state(session, lead, "converted", TraceEntry(
         "lead_converted", who.username,
         f"lead from {lead.source}: {lead.company_name or lead.last_name or lead.email}",
         details={"params": {"source": lead.source, "name": lead.company_name or lead.last_name or lead.email}}))
     session.flush()
-    return lead
+    return Conversion(lead, session.get(Customer, existing_id), created, contact, made)
 
 
 @dataclass

@@ -50,6 +50,8 @@ class Lead(Base):
     disqualified_reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)  # optimistic locking: a change names the version it read
+    __mapper_args__ = {"version_id_col": version}
     lifecycle = LEAD_LIFECYCLE
 
 

@@ -13,7 +13,7 @@ from domain.customers.timeline import record_trace
 from domain.lifecycle import check_move
 from domain.sales.models import Opportunity, OpportunityGroup, OpportunityPhase
 from kernel.clock import utcnow
-from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.errors import Conflict, ExpectedVersion, Forbidden, NotFound, ValidationFailed, require_version
 from kernel.money import to_cents
 from kernel.principal import Principal
 
@@ -83,7 +83,7 @@ def create_opportunity(session: Session, who: Principal, data: dict) -> Opportun
 
 
 def move_opportunity(session: Session, who: Principal, opportunity_id: int, phase_key: str,
-                     lost_reason: str | None = None, expected_version: int | None = None) -> Opportunity:
+                     lost_reason: str | None = None, expected_version: ExpectedVersion = None) -> Opportunity:
     """Into another phase; a closing phase (won/lost) closes it; winning one of a project group
     loses its open alternatives."""
     opportunity = _editable(session, who, opportunity_id, expected_version)
@@ -113,7 +113,7 @@ def move_opportunity(session: Session, who: Principal, opportunity_id: int, phas
 
 
 def update_opportunity(session: Session, who: Principal, opportunity_id: int, changes: dict,
-                       expected_version: int | None = None) -> Opportunity:
+                       expected_version: ExpectedVersion = None) -> Opportunity:
     opportunity = _editable(session, who, opportunity_id, expected_version)
     if changes.get("group_id") is not None:
         _require_group_of(session, changes["group_id"], opportunity.customer_id)
@@ -131,15 +131,13 @@ def readable_opportunity(session: Session, who: Principal, opportunity_id: int) 
     return opportunity
 
 
-def _editable(session: Session, who: Principal, opportunity_id: int, expected_version: int | None) -> Opportunity:
+def _editable(session: Session, who: Principal, opportunity_id: int, expected_version: ExpectedVersion) -> Opportunity:
     opportunity = readable_opportunity(session, who, opportunity_id)
     customer = readable_customer(session, who, opportunity.customer_id)
     if who.is_portal or not (who.has_any("manager") or opportunity.owner == who.username
                              or ("sales" in who.groups and customer.owner in (None, who.username))):
         raise Forbidden(f"the opportunity belongs to {opportunity.owner}")
-    if expected_version is not None and expected_version != opportunity.version:
-        raise Conflict(f"the opportunity was changed meanwhile (version {opportunity.version})",
-                       version=opportunity.version)
+    require_version(f"opportunity {opportunity.id}", opportunity.version, expected_version)
     return opportunity
 
 

@@ -1,13 +1,13 @@
 """the phone number of a user (app_user.phone): documents name the salesperson with phone and e-mail
 
-Revision ID: 0018_user_phone
+Revision ID: 0018
 Revises: 0017
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0018_user_phone'
+revision = '0018'
 down_revision = '0017'
 branch_labels = None
 depends_on = None
