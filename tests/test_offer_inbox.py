@@ -35,7 +35,8 @@ def test_task_titles_carry_the_offers_number_customer_and_amount(kontor, api):
     assert rework["title"] == f"Rework offer {sent['number']} · Müller GmbH · 12.000,00 €"
     # reworked and resubmitted: the next task's title shows the new amount
     ok(api.put(f"/offers/{offer['id']}/lines", {"lines": [{"product_id": setup["products"]["consulting"]["id"],
-                                                           "quantity": "110.5"}]}, user="sam"))
+                                                           "quantity": "110.5"}],
+                                                "version": api.version(f"/offers/{offer['id']}")}, user="sam"))
     ok(api.post(f"/offers/{offer['id']}/submit", {}, user="sam"))
     again = only_task(api, offer, "Task_approve")
     assert again["title"] == f"Approve offer {sent['number']} · Müller GmbH · 13.260,00 €"

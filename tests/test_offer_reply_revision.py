@@ -57,7 +57,8 @@ def test_a_reply_answered_with_a_new_revision_supersedes_the_offer_and_the_revis
     assert "5 % Nachlass angefragt" in revised["summary"]
     # the revision: a better price, submitted, approved by the team lead (a 15 % discount), sent
     ok(api.put(f"/offers/{revision['id']}/lines", {"lines": [{"product_id": setup["products"]["consulting"]["id"],
-                                                              "quantity": "10", "discount_percent": "15"}]},
+                                                              "quantity": "10", "discount_percent": "15"}],
+                                                   "version": api.version(f"/offers/{revision['id']}")},
                user="sam"))
     ok(api.post(f"/offers/{revision['id']}/submit", {}, user="sam"))
     approval = only_task(api, revision, "Task_approve")
