@@ -1,4 +1,4 @@
-"""`kontor` command line: serve, worker, migrate, deploy, user add."""
+"""`kontor` command line: serve, worker, migrate, deploy, mail test, user (cli/users.py)."""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +12,7 @@ import time
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
+from cli import users
 from kontor.settings import Settings
 
 STARTUP_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)  # about 15 s for a database that is restarting
@@ -50,23 +51,6 @@ def cmd_deploy(settings: Settings, _args) -> int:
     kontor = _bootstrap(settings)
     for key, version in kontor.deployed:
         print(f"{key} version {version}")
-    return 0
-
-
-def cmd_user_add(settings: Settings, args) -> int:
-    from domain.users import add_user
-    from kernel.errors import KontorError
-    from kontor.bootstrap import bootstrap
-
-    kontor = bootstrap(settings, deploy=False)
-    try:
-        with kontor.transaction() as session:
-            add_user(session, args.name, args.password, args.groups.split(","), full_name=args.full_name,
-                     email=args.email)
-    except KontorError as exc:
-        print(f"kontor: {exc.message}" + (f" {exc.details}" if exc.details else ""), file=sys.stderr)
-        return 1
-    print(f"user {args.name} added with groups {args.groups}")
     return 0
 
 
@@ -210,20 +194,19 @@ def build_parser() -> argparse.ArgumentParser:
     test_mail.add_argument("to")
     test_mail.add_argument("--language", choices=["de", "en"], default="de")
     test_mail.set_defaults(func=cmd_mail_test)
-    user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
-    add = user.add_parser("add", help="add a user")
-    add.add_argument("name")
-    add.add_argument("--password", required=True)
-    add.add_argument("--groups", default="sales", help="comma-separated roles and lanes, e.g. sales,approver")
-    add.add_argument("--full-name", default=None)
-    add.add_argument("--email", default=None)
-    add.set_defaults(func=cmd_user_add)
+    users.add_parser(sub)
     return parser
 
 
+# One-shot commands print their result and nothing else; serve and worker log what an operator needs.
+ONE_SHOT_COMMANDS = {"user", "migrate", "deploy", "mail"}
+
+
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.command in ONE_SHOT_COMMANDS else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its "Context impl ..." block, at every start
     try:
         settings = Settings()
     except ValidationError as exc:

@@ -22,6 +22,7 @@ from api.sales_schemas import (
     PipelineOut,
 )
 from api.schemas import Page, patch_changes
+from domain.fields import Currency
 from domain.sales import opportunities as handlers
 from domain.sales.models import OpportunityPhase
 from domain.sales.opportunities import weighted
@@ -65,7 +66,7 @@ def list_(session: SessionDep, user: CurrentUser, q: Annotated[str | None, Query
 
 @router.get("/pipeline", response_model=PipelineOut, summary="Per open phase: count, amount, weighted, overdue")
 def get_pipeline(session: SessionDep, user: CurrentUser, owner: Annotated[str | None, Query(max_length=100)] = None,
-                 currency: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = "EUR"):
+                 currency: Annotated[Currency, Query()] = "EUR"):
     rows = pipeline(session, user, owner, currency)
     return PipelineOut(currency=currency, owner=owner, phases=[vars(r) for r in rows],
                        total_amount=sum((r.amount for r in rows), Decimal(0)),
