@@ -58,7 +58,9 @@ def _unreadable_json(exc: RequestValidationError) -> JSONResponse | None:
     error = broken[0]
     offset = error.get("loc", ("body", 0))[-1]
     reason = (error.get("ctx") or {}).get("error", "it does not parse")
-    where = f" at {_position(exc.body, offset)}" if isinstance(offset, int) else ""
+    where = ""
+    if isinstance(offset, int):  # "Expecting value at line 1, column 9"; "... starting at line 1, column 9"
+        where = f"{'' if reason.endswith(' at') else ' at'} {_position(exc.body, offset)}"
     message = f"the request body is not valid JSON: {reason}{where}"
     return JSONResponse(error_body("invalid_json", message, [{"field": "body", "message": message}]),
                         status_code=400)

@@ -29,6 +29,20 @@ TEST_USERS = {
 }
 
 
+def restore_test_users(kontor) -> None:
+    """The test users as made at the start (groups, active, password, no one-time password): for tests
+    that let an administrator's requests loose on them (the OpenAPI fuzzing)."""
+    from sqlalchemy import select
+
+    from domain.passwords import hash_password
+    from domain.users import User
+
+    with kontor.transaction() as session:
+        for user in session.scalars(select(User).where(User.username.in_(TEST_USERS))):
+            user.groups, user.active, user.customer_id = sorted(TEST_USERS[user.username]), True, None
+            user.password_hash, user.must_change_password = hash_password(f"{user.username}-password"), False
+
+
 def ok(response, status: int = 200):
     """The JSON body of a response that must have this status (the body is shown when it has not)."""
     assert response.status_code == status, response.text
