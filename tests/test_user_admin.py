@@ -257,3 +257,20 @@ def test_log_out_everywhere_ends_every_token_of_mine(api):
     assert all(api.client.get("/api/v1/me", headers=t).status_code == 401 for t in tokens)
     assert ok(login(api, name, "every-password-1"))
     assert audit(api, user["id"])[-1] == ("logged_out_everywhere", None, None)
+
+
+def test_a_password_change_keeps_nothing_for_an_idempotency_key(api, kontor):
+    from sqlalchemy import func, select
+
+    from runtime.idempotency import IdempotencyRecord
+
+    name = unique("schluessel")
+    create(api, username=name, password="keyed-password-1")
+    token = bearer(ok(login(api, name, "keyed-password-1"))["access_token"])
+    ok(api.client.post("/api/v1/me/password", headers={**token, "Idempotency-Key": "pw-1"},
+                       json={"current_password": "keyed-password-1", "new_password": "keyed-password-2"}))
+    created = api.post("/users", {"username": unique("mit-key"), "password": "first-password-1",
+                                  "groups": ["sales"]}, user=ADMIN, headers={"Idempotency-Key": "new-user-1"})
+    assert created.status_code == 201
+    with kontor.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 1  # the user's creation only
