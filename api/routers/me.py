@@ -3,7 +3,6 @@ portal users too; nothing here changes groups or anything an administrator decid
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from sqlalchemy.orm import Session
 
 from api.client_address import client_address
 from api.deps import CurrentUser, KontorDep, SessionDep
@@ -16,7 +15,7 @@ from domain.users import log_out_everywhere, profile
 router = APIRouter(prefix="/me", tags=["me"])
 
 
-def _me(session: Session, username: str) -> MeOut:
+def _me(session, username: str) -> MeOut:
     return MeOut(**profile(session, username))
 
 
