@@ -21,12 +21,11 @@ from domain.security_events import (
     GROUPS_CHANGED,
     PASSWORD_RESET,
     USER_CREATED,
-    USER_DEACTIVATED,
     USER_REACTIVATED,
     SecurityEvent,
     record_event,
 )
-from domain.users import User, add_user, end_tokens, group_problems
+from domain.users import User, add_user, deactivate_user, end_tokens, group_problems
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kernel.listing import PageRequest, like_pattern, page_of
 from kernel.principal import Principal
@@ -196,9 +195,7 @@ def deactivate(session: Session, by: Principal, user: User) -> User:
     if user.active:
         _keep_an_admin(session, by, user, "deactivate")
         _changed(session, user, None)
-        user.active = False
-        end_tokens(session, user)
-        record_event(session, USER_DEACTIVATED, user.username, actor=by.username)
+        deactivate_user(session, user, by=by)
     return user
 
 

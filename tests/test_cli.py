@@ -1,5 +1,5 @@
-"""The `kontor` command line as a subprocess: migrate, deploy, user add and the refusals, on a SQLite
-file in a temporary data folder and on a fresh PostgreSQL database."""
+"""The `kontor` command line as a subprocess: migrate, deploy, the user commands (quietly) and the
+refusals, on a SQLite file in a temporary data folder and on a fresh PostgreSQL database."""
 from __future__ import annotations
 
 import os

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from api.deps import AdminUser, SessionDep
+from api.deps import AdminUser, KontorDep, SessionDep
 from api.params import OptionalId, RecordId, paging
 from api.schemas import Page, page_out
 from api.user_schemas import GroupsIn, OneTimePasswordIn, SecurityEventOut, UserIn, UserOut
@@ -22,14 +22,15 @@ SearchText = Annotated[str | None, Query(max_length=200, description="searches u
 
 @router.post("", response_model=UserOut, status_code=201,
              summary="Create a user with groups (portal users: with their customer) and a one-time password")
-def create(body: UserIn, session: SessionDep, admin: AdminUser):
+def create(body: UserIn, session: SessionDep, admin: AdminUser, kontor: KontorDep):
     if body.customer_id is not None and body.customer_number is not None:
         raise ValidationFailed("invalid user", [{"field": "customer_number",
                                                  "message": "send the customer's id or its number, not both"}])
     customer = body.customer_id if body.customer_id is not None else body.customer_number
-    return user_admin.create_user(session, admin, user_admin.NewUser(
-        username=body.username, password=body.password, groups=tuple(body.groups), full_name=body.full_name,
-        email=body.email, phone=body.phone, customer=customer))
+    with kontor.password_gate.slot():  # hashing the password: as many at once as logins may
+        return user_admin.create_user(session, admin, user_admin.NewUser(
+            username=body.username, password=body.password, groups=tuple(body.groups), full_name=body.full_name,
+            email=body.email, phone=body.phone, customer=customer))
 
 
 @router.get("", response_model=Page[UserOut], summary="Users: filter by group, activity, customer; search; page")
@@ -66,8 +67,11 @@ def reactivate(user_id: RecordId, session: SessionDep, admin: AdminUser):
 
 @router.post("/{user_id}/password", response_model=UserOut,
              summary="Set a one-time password: the user changes it at the next login; their tokens stop working")
-def set_one_time_password(user_id: RecordId, body: OneTimePasswordIn, session: SessionDep, admin: AdminUser):
-    return user_admin.set_one_time_password(session, admin, user_admin.user_by_id(session, user_id), body.password)
+def set_one_time_password(user_id: RecordId, body: OneTimePasswordIn, session: SessionDep, admin: AdminUser,
+                          kontor: KontorDep):
+    user = user_admin.user_by_id(session, user_id)
+    with kontor.password_gate.slot():
+        return user_admin.set_one_time_password(session, admin, user, body.password)
 
 
 @router.get("/{user_id}/audit", response_model=Page[SecurityEventOut],
