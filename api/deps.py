@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from domain.users import User, principal_of
 from kernel import formatting
+from kernel.errors import Forbidden
 from kernel.principal import Principal
 from kontor.bootstrap import Kontor
 from runtime.runtime import ProcessRuntime
@@ -71,7 +72,13 @@ def _unauthenticated(message: str) -> HTTPException:
     return HTTPException(status_code=401, detail=message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_principal(kontor: KontorDep, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
+# What a user whose password is a one-time password may do before changing it.
+PASSWORD_CHANGE_PATHS = frozenset({"/api/v1/me", "/api/v1/me/password", "/api/v1/me/logout-everywhere"})
+
+
+def authenticated(kontor: Kontor, token: str | None) -> tuple[Principal, bool]:
+    """Who the token is for, if valid now (the user active, the token not revoked), and whether their
+    password is a one-time password still to be changed; 401 otherwise."""
     if not token:
         raise _unauthenticated("not authenticated: send a bearer token from /api/v1/auth/token")
     try:
@@ -87,7 +94,14 @@ def current_principal(kontor: KontorDep, token: Annotated[str | None, Depends(oa
             raise _unauthenticated("the user no longer exists or is inactive")
         if type(claims["ver"]) is not int or claims["ver"] != user.token_version:  # noqa: E721 - 1.0 and True are not 1
             raise _unauthenticated("the token was revoked: the password changed or the user logged out everywhere")
-        return principal_of(user)
+        return principal_of(user), user.must_change_password
+
+
+def current_principal(kontor: KontorDep, token: Annotated[str | None, Depends(oauth2)], request: Request) -> Principal:
+    principal, must_change_password = authenticated(kontor, token)
+    if must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+        raise Forbidden("change your one-time password first: POST /api/v1/me/password", password_change_required=True)
+    return principal
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
@@ -105,3 +119,4 @@ def require(*groups: str):
 
 
 OpsUser = Annotated[Principal, require("ops")]
+AdminUser = Annotated[Principal, require("admin")]

@@ -12,19 +12,13 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import current_principal, oauth2, require
+from api.deps import current_principal, oauth2
 from api.versioning import is_version_precondition
 
 REF = "#/components/schemas/"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-# Authenticated routes that refuse no signed-in user: what the caller may not see is a 404 or is
-# left out of the list (every other route checks roles, in a dependency or in the domain).
-OPEN_TO_EVERY_USER = {
-    ("GET", "/api/v1/process-instances"),
-    ("GET", "/api/v1/process-instances/{instance_id}"),
-    ("GET", "/api/v1/tasks"),
-    ("GET", "/api/v1/tasks/{task_id}"),
-}
+# Routes that check a password, counted as logins (domain.login_throttle)
+CHECK_PASSWORDS = {"/api/v1/me/password"}
 
 
 class ErrorDetail(BaseModel):
@@ -55,7 +49,8 @@ ERRORS: dict[int, dict[str, Any]] = {
     401: {"description": "No valid bearer token (at the token route: a wrong user name or password)",
           "headers": {"WWW-Authenticate": {"description": "the scheme to authenticate with", "required": True,
                                            "schema": {"type": "string", "enum": ["Bearer"]}}}},
-    403: {"description": "The caller's roles, or their relation to the record, do not allow this"},
+    403: {"description": "The caller's roles, or their relation to the record, do not allow this; or the "
+                         "caller's one-time password must be changed first (POST /me/password)"},
     404: {"description": "The record, or one the request names, does not exist or is not visible to the caller"},
     409: {"description": "The request clashes with the current state: the record changed meanwhile (send the "
                          "version you read), a race was lost, or a request with the same Idempotency-Key is "
@@ -65,6 +60,8 @@ ERRORS: dict[int, dict[str, Any]] = {
           "headers": {"ETag": {"description": "the record's current ETag", "required": False,
                                "schema": {"type": "string"}}}},
     413: {"description": "The request body is larger than allowed"},
+    415: {"description": "The body is not of the media type the operation takes (the login is a form post: "
+                         "application/x-www-form-urlencoded)"},
     422: {"description": "The request is not valid; `details` names each field at fault"},
     428: {"description": "The change names no version: send `version` from your GET in the body, or its ETag in "
                          "If-Match (RFC 6585)"},
@@ -86,11 +83,6 @@ def _calls(dependant: Dependant) -> set:
 def _has_params(dependant: Dependant) -> bool:
     return bool(dependant.path_params or dependant.query_params or dependant.header_params
                 or dependant.cookie_params or dependant.body_params) or any(map(_has_params, dependant.dependencies))
-
-
-def _checks_roles(call) -> bool:
-    """A dependency made by api.deps.require."""
-    return getattr(call, "__qualname__", "").startswith(f"{require.__qualname__}.<locals>.")
 
 
 def _names_records(fields: dict) -> bool:
@@ -122,11 +114,11 @@ def error_statuses(route, method: str, token_url: str) -> set[int]:
     calls = _calls(route.dependant)
     statuses = {503}
     if current_principal in calls:
-        statuses.add(401)
-        if any(_checks_roles(call) for call in calls) or (method, route.path) not in OPEN_TO_EVERY_USER:
-            statuses.add(403)
+        statuses |= {401, 403}  # 403 also for a one-time password not yet changed
     if route.path == token_url:
-        statuses |= {401, 429}
+        statuses |= {401, 415, 429}
+    if route.path in CHECK_PASSWORDS:
+        statuses.add(429)
     if _names_records(_parameter_fields(route)) or _names_records(_body_fields(route)):
         statuses.add(404)
     if method in WRITE_METHODS and route.path != token_url:

@@ -5,7 +5,7 @@ import logging
 import sqlite3
 
 import psycopg
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
@@ -24,6 +24,7 @@ log = logging.getLogger("kontor.api")
 REQUEST_NOT_VALID = "the request is not valid"
 UNAVAILABLE = "the database is busy or unavailable; try again"
 RETRY_AFTER_SECONDS = 1  # a dropped connection is replaced at once; a busy database clears in moments
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
 def error_body(code: str, message: str, details: list | None = None, **extra) -> dict:
@@ -33,6 +34,51 @@ def error_body(code: str, message: str, details: list | None = None, **extra) ->
 def _field(loc) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or ".".join(str(p) for p in loc)
+
+
+def _message(error: dict) -> str:
+    """pydantic's message, but for a pattern no rule put in words: never the regular expression."""
+    if error.get("type") == "string_pattern_mismatch" and "pattern" in (error.get("ctx") or {}):
+        return "does not have the expected form (the API document shows it)"
+    return error.get("msg", "invalid")
+
+
+def _position(text, offset: int) -> str:
+    """'line L, column C' of a character offset in the body (both counted from 1)."""
+    if isinstance(text, bytes | bytearray):
+        text = text.decode("utf-8", "replace")
+    before = (text or "")[:offset] if isinstance(text, str) else ""
+    return f"line {before.count(chr(10)) + 1}, column {offset - (before.rfind(chr(10)) + 1) + 1}"
+
+
+def _unreadable_json(exc: RequestValidationError) -> JSONResponse | None:
+    """A body that does not parse as JSON: what the parser said and where, not a field named by its offset."""
+    broken = [e for e in exc.errors() if e.get("type") == "json_invalid"]
+    if not broken:
+        return None
+    error = broken[0]
+    offset = error.get("loc", ("body", 0))[-1]
+    reason = (error.get("ctx") or {}).get("error", "it does not parse")
+    where = ""
+    if isinstance(offset, int):  # "Expecting value at line 1, column 9"; "... starting at line 1, column 9"
+        where = f"{'' if reason.endswith(' at') else ' at'} {_position(exc.body, offset)}"
+    message = f"the request body is not valid JSON: {reason}{where}"
+    return JSONResponse(error_body("invalid_json", message, [{"field": "body", "message": message}]),
+                        status_code=400)
+
+
+def _form_sent_as_json(request: Request) -> JSONResponse | None:
+    """An operation that takes a form (the login) sent anything else, e.g. JSON: say what it takes."""
+    route = request.scope.get("route")
+    body = getattr(route, "body_field", None)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if body is None or not isinstance(body.field_info, params.Form) or content_type in FORM_TYPES:
+        return None
+    fields = getattr(body.field_info.annotation, "model_fields", {})
+    required = " and ".join(name for name, field in fields.items() if field.is_required()) or "its fields"
+    message = (f"this operation takes a form post: send {required} as application/x-www-form-urlencoded "
+               f"(the request came as {content_type or 'no body'})")
+    return JSONResponse(error_body("unsupported_media_type", message), status_code=415)
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -67,7 +113,10 @@ def install_error_handlers(app: FastAPI) -> None:
         if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()) and \
                 request.method not in allowed_methods(request):
             return method_not_allowed(request)  # a path parameter matched a fixed segment of another path
-        details = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors()]
+        answer = _form_sent_as_json(request) or _unreadable_json(exc)
+        if answer is not None:
+            return answer
+        details = [{"field": _field(e.get("loc", ())), "message": _message(e)} for e in exc.errors()]
         return JSONResponse(error_body("validation_failed", REQUEST_NOT_VALID, details), status_code=422)
 
     @app.exception_handler(StaleDataError)

@@ -3,7 +3,7 @@
 Order of checks, before the request runs:
 1. routes that carry credentials (the token route) never take part: their request and answer are
    never stored;
-2. the caller is authenticated by the API's own check (api.deps.current_principal: a valid token
+2. the caller is authenticated by the API's own check (api.deps.authenticated: a valid token
    now, an active user now); a request without one is passed on untouched and gets its 401 there,
    nothing is reserved or replayed;
 3. the key is reserved (runtime/idempotency.py): a concurrent request with the same key gets 409,
@@ -31,7 +31,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.asgi_answers import send_error, send_unavailable
-from api.deps import current_principal
+from api.deps import authenticated
 from kernel.transient import is_transient_database_error
 from kontor.bootstrap import Kontor
 from runtime.idempotency import IdempotencyStore, Lease, Refusal, request_hasher
@@ -40,7 +40,7 @@ log = logging.getLogger("kontor.api")
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 HEADER = b"idempotency-key"
-CREDENTIAL_ROUTES = frozenset({"/api/v1/auth/token"})
+CREDENTIAL_ROUTES = frozenset({"/api/v1/auth/token", "/api/v1/me/password"})  # their bodies hold passwords
 UNAVAILABLE = object()  # what _on_the_database gives when it answered 503
 
 
@@ -121,7 +121,7 @@ class IdempotencyMiddleware:
         if scheme.lower() != "bearer" or not token:
             return None
         try:
-            return current_principal(self.kontor, token).username
+            return authenticated(self.kontor, token)[0].username
         except HTTPException:
             return None
 

@@ -56,6 +56,9 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
+    password_change_required: bool = Field(False, description="the password is a one-time password: until it is "
+                                                               "changed (POST /me/password) the token serves only "
+                                                               "/me")
 
 
 class DefinitionOut(BaseModel):

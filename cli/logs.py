@@ -16,10 +16,13 @@ CHATTY = ("httpx", "httpcore", "spiff", "SpiffWorkflow", "alembic", "asyncio", "
 PREFECT_CONSOLE_LEVEL = "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"
 
 
-def configure_logging(level: str = "INFO") -> None:
+def configure_logging(level: str = "INFO", one_shot: bool = False) -> None:
     """Set the console up once per process, before Prefect is imported (it reads its logging
-    settings from the environment when it is)."""
+    settings from the environment when it is). A one-shot command (`kontor user …`, `migrate`)
+    prints its result and, below DEBUG, only warnings and errors besides."""
     wanted = logging.getLevelName(level.upper())
+    if one_shot and wanted > logging.DEBUG:
+        wanted = max(wanted, logging.WARNING)
     logging.basicConfig(level=wanted, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(wanted)
     quiet = max(wanted, logging.WARNING) if wanted > logging.DEBUG else logging.DEBUG

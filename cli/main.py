@@ -1,4 +1,4 @@
-"""`kontor` command line: serve, worker, migrate, deploy, user add."""
+"""`kontor` command line: serve, worker, migrate, deploy, mail test, user (cli/users.py)."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +11,7 @@ import time
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
+from cli import users
 from cli.logs import configure_logging
 from kontor.settings import Settings
 
@@ -50,23 +51,6 @@ def cmd_deploy(settings: Settings, _args) -> int:
     kontor = _bootstrap(settings)
     for key, version in kontor.deployed:
         print(f"{key} version {version}")
-    return 0
-
-
-def cmd_user_add(settings: Settings, args) -> int:
-    from domain.users import add_user
-    from kernel.errors import KontorError
-    from kontor.bootstrap import bootstrap
-
-    kontor = bootstrap(settings, deploy=False)
-    try:
-        with kontor.transaction() as session:
-            add_user(session, args.name, args.password, args.groups.split(","), full_name=args.full_name,
-                     email=args.email)
-    except KontorError as exc:
-        print(f"kontor: {exc.message}" + (f" {exc.details}" if exc.details else ""), file=sys.stderr)
-        return 1
-    print(f"user {args.name} added with groups {args.groups}")
     return 0
 
 
@@ -219,15 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     test_mail.add_argument("to")
     test_mail.add_argument("--language", choices=["de", "en"], default="de")
     test_mail.set_defaults(func=cmd_mail_test)
-    user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
-    add = user.add_parser("add", help="add a user")
-    add.add_argument("name")
-    add.add_argument("--password", required=True)
-    add.add_argument("--groups", default="sales", help="comma-separated roles and lanes, e.g. sales,approver")
-    add.add_argument("--full-name", default=None)
-    add.add_argument("--email", default=None)
-    add.set_defaults(func=cmd_user_add)
+    users.add_parser(sub)
     return parser
+
+
+# One-shot commands print their result and nothing else; serve and worker log what an operator needs.
+ONE_SHOT_COMMANDS = {"user", "migrate", "deploy", "mail"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -242,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"kontor: invalid settings: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, one_shot=args.command in ONE_SHOT_COMMANDS)
     if getattr(args, "host", None) is None and hasattr(args, "host"):
         args.host = settings.api_host
     if getattr(args, "port", None) is None and hasattr(args, "port"):

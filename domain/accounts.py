@@ -1,4 +1,5 @@
-"""The accounts module: users and their groups, logging in (throttled, audited), passwords."""
+"""The accounts module: users and their groups, logging in (throttled, audited), passwords, the
+administration of users (domain.user_admin) and the security audit."""
 from __future__ import annotations
 
 from domain import login_throttle, security_events, users
@@ -15,5 +16,5 @@ MODULE = Module(
     settings=LoginSettings,
     models=(users, security_events, login_throttle),
     wire=wire,
-    routers=("api.routers.auth:router",),
+    routers=("api.routers.auth:router", "api.routers.me:router", "api.routers.users:router"),
 )

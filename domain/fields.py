@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic import Strict as StrictMode
+from pydantic_core import PydanticCustomError
 
 MAX_JSON_DEPTH = 32
 
@@ -80,6 +81,19 @@ def text_matching(pattern: str, expected: str, *python_types: type) -> WrapValid
     return WrapValidator(check)
 
 
+def matching(pattern: str, message: str) -> tuple[AfterValidator, Any]:
+    """Text that must match `pattern` (which the JSON Schema carries); a mismatch is answered with
+    `message`, in words, never with the pattern itself."""
+    # `$` as JSON Schema and pydantic mean it: the end of the text (Python's also admits a final newline)
+    compiled = re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern)
+
+    def check(value: str) -> str:
+        if not compiled.match(value):
+            raise PydanticCustomError("string_pattern_mismatch", message)
+        return value
+    return AfterValidator(check), Field(json_schema_extra={"pattern": pattern})
+
+
 UtcDatetime = Annotated[
     AwareDatetime, StrictMode(False),
     text_matching(RFC3339_DATETIME, "a date and time as RFC 3339 text with its offset, e.g. "
@@ -112,6 +126,14 @@ JsonObject = Annotated[dict[str, Any], AfterValidator(_storable_object), WithJso
 # Every text field of a request body (same rules, so SQLite and PostgreSQL answer alike).
 Text = Annotated[str, AfterValidator(_storable_text), Field(json_schema_extra={"pattern": NO_NUL})]
 
+
+
+def bounded_text(min_length: int, max_length: int) -> Any:
+    """Text as `Text`, of `min_length` to `max_length` characters (checked first, named in characters)."""
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length),
+                     AfterValidator(_storable_text), Field(json_schema_extra={"pattern": NO_NUL})]
+
+
 # customers and contacts
 Status = Literal["lead", "active", "passive"]
 Size = Literal["micro", "small", "medium", "large", "enterprise"]
@@ -119,8 +141,10 @@ TaxTreatment = Literal["domestic", "eu_reverse_charge", "export"]
 Language = Literal["de", "en"]
 Consent = Literal["unknown", "granted", "declined", "revoked"]
 DocumentKind = Literal["offers", "invoices", "dunning"]
-Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Country = Annotated[str, *matching(r"^[A-Z]{2}$", "must be a two-letter ISO 3166 country code in "
+                                                                 "capitals, such as DE")]
+Currency = Annotated[str, *matching(r"^[A-Z]{3}$", "must be a three-letter ISO 4217 currency code "
+                                                                  "in capitals, such as EUR")]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2),
                    *decimal_text(r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$", "an amount as text, e.g. 1234.50")]
 Percent = Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2),
@@ -129,11 +153,14 @@ Percent = Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)
 # 0 to 100 with two decimals, as text: tax rates, discounts
 Rate = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2),
                  *decimal_text(r"^(100(\.00?)?|(0|[1-9][0-9]?)(\.[0-9]{1,2})?)$", "0 to 100 as text, e.g. 19")]
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
-Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()/\-.]{3,40}$")]
+Email = Annotated[str, StringConstraints(max_length=254),
+                  *matching(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "not a valid e-mail address, e.g. name@example.com")]
+Phone = Annotated[str, *matching(r"^\+?[0-9 ()/\-.]{3,40}$", "not a valid phone number: 3 to 40 digits, spaces "
+                                                              "and + ( ) / - .")]
 # the catalog
 Visibility = Literal["public", "prices_after_login", "internal"]
-Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")]
+Sku = Annotated[str, *matching(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$", "an article number: a letter or digit, then "
+                                                                      "up to 39 letters, digits or . _ / -")]
 Price = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4),
                   *decimal_text(r"^(0|[1-9][0-9]{0,9})(\.[0-9]{1,4})?$", "a price as text, e.g. 12.3456")]
 Quantity = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=4),

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.login_throttle import ThrottleRules, keys_for, read_state, record_failure, remember_success
-from domain.passwords import PasswordGate, password_matches
-from domain.security_events import LOGIN_FAILED, record_event
-from domain.users import User
+from domain.passwords import PasswordGate, hash_password, new_password_problems, password_matches
+from domain.security_events import LOGIN_FAILED, PASSWORD_CHANGED, record_event
+from domain.users import User, end_tokens
 from kernel.clock import utcnow
 from kernel.db import transaction
-from kernel.errors import TooManyAttempts
+from kernel.errors import Conflict, TooManyAttempts, ValidationFailed
 
 
 def _could_exist(username: str) -> bool:
@@ -53,3 +53,38 @@ def log_in(sessions: sessionmaker[Session], gate: PasswordGate, rules: ThrottleR
             record_failure(session, keys, rules, now)
             record_event(session, LOGIN_FAILED, username, client_address=client_address, reason=reason, at=now)
     return None
+
+
+def change_own_password(sessions: sessionmaker[Session], gate: PasswordGate, rules: ThrottleRules, username: str,
+                        current: str, new: str, client_address: str) -> None:
+    """The signed-in user's change of their own password (the API's /me/password): a wrong current
+    password counts as a failed login, throttled and audited like one, so that a stolen token is no
+    way to guess the password. Ends every token issued before; a one-time password is then done."""
+    keys = keys_for(username, client_address)
+    with gate.slot():
+        now = utcnow()
+        with transaction(sessions) as session:
+            state = read_state(session, keys, rules, now)
+            if state.wait_seconds > 0:
+                wait = math.ceil(state.wait_seconds)
+                raise TooManyAttempts(f"too many failed logins; try again in {wait} seconds",
+                                      retry_after_seconds=wait)
+            stored = session.scalar(select(User.password_hash).where(User.username == username))
+        if not password_matches(stored, current):
+            with transaction(sessions) as session:
+                record_failure(session, keys, rules, now)
+                record_event(session, LOGIN_FAILED, username, client_address=client_address,
+                             reason="wrong current password at a password change", at=now)
+            raise ValidationFailed("the current password is wrong",
+                                   [{"field": "current_password", "message": "is not the current password"}])
+        errors = new_password_problems(new, "new_password", current=current)
+        if errors:
+            raise ValidationFailed("invalid new password", errors)
+        new_hash = hash_password(new)
+    with transaction(sessions) as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None or user.password_hash != stored:
+            raise Conflict("the password was changed meanwhile; log in again")
+        user.password_hash, user.must_change_password = new_hash, False
+        end_tokens(session, user)
+        record_event(session, PASSWORD_CHANGED, username, client_address=client_address)

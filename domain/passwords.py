@@ -16,7 +16,19 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from kernel.errors import Busy
 
 MIN_LENGTH = 8
+MAX_LENGTH = 1024  # a new password; longer ones only cost hashing time
 _hasher = PasswordHasher()
+
+
+def new_password_problems(password: str, field: str = "password", current: str | None = None) -> list[dict]:
+    """What is wrong with a new password, as error details naming `field` (empty: nothing)."""
+    if len(password) < MIN_LENGTH:
+        return [{"field": field, "message": f"at least {MIN_LENGTH} characters"}]
+    if len(password) > MAX_LENGTH:
+        return [{"field": field, "message": f"at most {MAX_LENGTH} characters"}]
+    if current is not None and password == current:
+        return [{"field": field, "message": "is the current password"}]
+    return []
 
 
 def configure_hashing(time_cost: int, memory_kib: int, parallelism: int) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.role_matrix_world import PDF, PORTAL_B, World, later
+from tests.role_matrix_world import ADMIN, ME, PDF, PORTAL_B, World, later
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class Call:
     form: dict | None = None
     files: dict | None = None
     probe: str | None = None
+    ends_tokens: bool = False  # the call ends its caller's tokens (/me): the next call logs in again
 
 
 @dataclass(frozen=True)
@@ -106,11 +107,41 @@ def upload_to_b(w: World) -> Call:
                 probe=f"/documents?customer_id={w['customer_b']}")
 
 
+def admin(ok: int, call) -> Entry:
+    return Entry(ADMIN, ok, 403, 403, call)
+
+
+def on_user(rest: str, body: dict | None = None, method_make=World.user) -> Callable:
+    """A call on a user made for this entry alone (probed as the admin)."""
+    return fresh(method_make, lambda w, user_id: Call(f"/users/{user_id}{rest}", json=body))
+
+
+def me(path: str, json: dict | None = None, ends_tokens: bool = False) -> Callable:
+    return lambda w: Call(f"/me{path}", json=json, ends_tokens=ends_tokens)
+
+
 V1 = "/api/v1"
 MATRIX: dict[tuple[str, str], Entry] = {
     # ---------------------------------------------------------------- sign-in and the process API
     ("POST", f"{V1}/auth/token"): Entry("sam", 200, 200, 200, lambda w: Call(
         "/auth/token", form={"username": "sam", "password": "sam-password"}), anonymous=200),
+    # ---------------------------------------------------------------- users: administrators; /me: everyone
+    ("POST", f"{V1}/users"): admin(201, lambda w: Call("/users", json={
+        "username": w.unique("neu-matrix"), "password": "first-password-1", "groups": ["sales"]})),
+    ("GET", f"{V1}/users"): admin(200, lambda w: Call("/users")),
+    ("GET", f"{V1}/users/{{user_id}}"): admin(200, lambda w: Call(f"/users/{w['user']}")),
+    ("GET", f"{V1}/users/{{user_id}}/audit"): admin(200, lambda w: Call(f"/users/{w['user']}/audit")),
+    ("PUT", f"{V1}/users/{{user_id}}/groups"): admin(200, on_user("/groups", {"groups": ["sales", "ops"],
+                                                                                "version": 1})),
+    ("POST", f"{V1}/users/{{user_id}}/deactivate"): admin(200, on_user("/deactivate")),
+    ("POST", f"{V1}/users/{{user_id}}/reactivate"): admin(200, on_user("/reactivate", method_make=World.former_user)),
+    ("POST", f"{V1}/users/{{user_id}}/password"): admin(200, on_user("/password", {"password": "one-time-pass-1"})),
+    ("GET", f"{V1}/me"): Entry(PORTAL_B, 200, 200, 200, me("")),
+    # the current password is the one of who may (ME): anyone else's is wrong, a failed login
+    ("POST", f"{V1}/me/password"): Entry(ME, 200, 422, 422, me("/password", {
+        "current_password": f"{ME}-password", "new_password": "a-new-password-2"}, ends_tokens=True)),
+    ("POST", f"{V1}/me/logout-everywhere"): Entry(PORTAL_B, 200, 200, 200, me("/logout-everywhere",
+                                                                              ends_tokens=True)),
     ("GET", f"{V1}/process-definitions"): Entry("ivan", 200, 403, 200, lambda w: Call("/process-definitions")),
     ("POST", f"{V1}/process-instances"): Entry("ivan", 201, 403, 201, lambda w: Call(
         "/process-instances", json={"process": "demo_request", "data": {"amount": 250, "request_id": "R-m"}},

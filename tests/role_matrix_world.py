@@ -17,6 +17,7 @@ from tests.support import ensure_user, ok, start_demo
 SECRET = "Geheim"  # in the name of customer B and of its records: a portal user of A never sees it
 B_NAME = f"Beta {SECRET} AG"
 PORTAL_A, PORTAL_B, STRANGER = "pia-portal-a", "pete-portal-b", "otto-sales"
+ADMIN, ME = "ada", "maja-me"  # ME changes her own password: no other entry uses her
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
@@ -89,6 +90,17 @@ class World:
         [timer, *_] = ok(self.api.get("/timers", params={"instance_id": started["id"]}, user="olga"))["items"]
         return timer["id"]
 
+    def user(self) -> int:
+        """A salesperson of this world alone (a one-time password, version 1)."""
+        return ok(self.api.post("/users", {"username": self.unique(f"user-{uuid.uuid4().hex[:6]}"),
+                                           "password": "first-password-1", "groups": ["sales"]}, user=ADMIN),
+                  201)["id"]
+
+    def former_user(self) -> int:
+        user_id = self.user()
+        ok(self.api.post(f"/users/{user_id}/deactivate", user=ADMIN))
+        return user_id
+
     # ------------------------------------------------------------------ records only Kontor itself makes
     def expired_offer(self) -> int:
         from domain.offers.models import Offer
@@ -159,6 +171,7 @@ def build_world(kontor, api) -> World:
 
     world = World(kontor, api)
     ensure_user(kontor, STRANGER, ["sales"])
+    ensure_user(kontor, ME, ["sales"], password_too=True)
     setup = sales_setup(api, customer={"name": B_NAME}, contact={"last_name": f"{SECRET}rat"})
     customer_a = ok(api.post("/customers", {"name": "Alpha Kunde GmbH"}, user="mona"), 201)
     ids = world.ids
@@ -190,6 +203,7 @@ def build_world(kontor, api) -> World:
     ids["customer_mail"] = world.received_mail(sender=contact_address)
     ids["outbox"] = world.outbox_mail()
     ids["incident"] = world.incident()
+    ids["user"] = world.user()
     return world
 
 

@@ -29,6 +29,20 @@ TEST_USERS = {
 }
 
 
+def restore_test_users(kontor) -> None:
+    """The test users as made at the start (groups, active, password, no one-time password): for tests
+    that let an administrator's requests loose on them (the OpenAPI fuzzing)."""
+    from sqlalchemy import select
+
+    from domain.passwords import hash_password
+    from domain.users import User
+
+    with kontor.transaction() as session:
+        for user in session.scalars(select(User).where(User.username.in_(TEST_USERS))):
+            user.groups, user.active, user.customer_id = sorted(TEST_USERS[user.username]), True, None
+            user.password_hash, user.must_change_password = hash_password(f"{user.username}-password"), False
+
+
 def ok(response, status: int = 200):
     """The JSON body of a response that must have this status (the body is shown when it has not)."""
     assert response.status_code == status, response.text
@@ -66,6 +80,10 @@ class API:
             assert response.status_code == 200, response.text
             self._tokens[user] = response.json()["access_token"]
         return self._tokens[user]
+
+    def forget(self, user: str) -> None:
+        """The next call as `user` logs in again (their tokens were ended)."""
+        self._tokens.pop(user, None)
 
     def headers(self, user: str | None, extra: dict | None = None) -> dict:
         headers = {"Authorization": f"Bearer {self.token(user)}"} if user else {}
@@ -129,9 +147,11 @@ def set_groups(kontor, username: str, groups: list[str]) -> None:
         session.scalar(select(User).where(User.username == username)).groups = groups
 
 
-def ensure_user(kontor, username: str, groups: list[str], customer_id: int | None = None) -> str:
+def ensure_user(kontor, username: str, groups: list[str], customer_id: int | None = None, *,
+                password_too: bool = False) -> str:
     """A user with these groups (password `<name>-password`, as the API helper logs in), created once
-    per database and set to these groups and this customer on every call."""
+    per database and set to these groups and this customer on every call (and to that password, if
+    asked: for a user whose password a test changes)."""
     from sqlalchemy import select
 
     from domain.users import User, add_user
@@ -143,6 +163,10 @@ def ensure_user(kontor, username: str, groups: list[str], customer_id: int | Non
                      customer_id=customer_id)
         else:
             user.groups, user.customer_id, user.active = sorted(groups), customer_id, True
+            if password_too:
+                from domain.passwords import hash_password
+
+                user.password_hash, user.must_change_password = hash_password(f"{username}-password"), False
     return username
 
 

@@ -1,5 +1,5 @@
-"""The `kontor` command line as a subprocess: migrate, deploy, user add and the refusals, on a SQLite
-file in a temporary data folder and on a fresh PostgreSQL database."""
+"""The `kontor` command line as a subprocess: migrate, deploy, the user commands (quietly) and the
+refusals, on a SQLite file in a temporary data folder and on a fresh PostgreSQL database."""
 from __future__ import annotations
 
 import os
@@ -288,3 +288,77 @@ def test_start_up_waits_for_a_database_that_comes_up_late(tmp_path, worker_id):
         assert "cli_process" not in stdout and "version" in stdout
     finally:
         drop_pg_database(name)
+
+
+def customer_in(env: dict, number: str) -> int:
+    """A customer with this number, stored straight into the CLI's database."""
+    import kontor.schema  # noqa: F401  (every table the customer refers to)
+    from domain.customers.models import Customer
+
+    engine = create_engine(database_url(env))
+    try:
+        with Session(engine) as session:
+            customer = Customer(number=number, name=f"Kunde {number}")
+            session.add(customer)
+            session.commit()
+            return customer.id
+    finally:
+        engine.dispose()
+
+
+def quiet(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    """A one-shot command prints its result and nothing of Alembic's or anyone's INFO logging."""
+    said = result.stdout + result.stderr
+    assert not [line for line in said.splitlines() if "INFO" in line or "alembic" in line.lower()
+                or "Context impl" in line or "Warning" in line], said
+    return result
+
+
+def test_users_are_administered_on_the_command_line_quietly(cli_env):
+    first = quiet(run(cli_env, "user", "add", "ann", "--password", "ann-password-1", "--groups", "admin"))
+    assert first.stdout == "user ann added with groups admin\n"  # the migration of a new database says nothing
+    customer = customer_in(cli_env, "V-000012")
+
+    refused = quiet(run(cli_env, "user", "add", "paula", "--groups", "portal"))
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "customer: a portal user belongs to one customer: name it (its number, e.g. V-000012" in refused.stderr
+    refused = quiet(run(cli_env, "user", "add", "stan", "--groups", "sales", "--customer", "V-000012"))
+    assert refused.returncode == 1 and "only portal users belong to a customer" in refused.stderr
+    added = quiet(run(cli_env, "user", "add", "paula", "--groups", "portal", "--customer", "V-000012",
+                      "--full-name", "Paula P", "--email", "paula@kunde.example"))
+    assert added.returncode == 0, added.stderr
+    [said, password] = added.stdout.splitlines()
+    assert said == "user paula added with groups portal for customer V-000012"
+    one_time = password.removeprefix("one-time password (to be changed at the first login): ")
+    assert len(one_time) >= 12
+    assert quiet(run(cli_env, "user", "add", "pia", "--groups", "portal", "--customer", str(customer),
+                     "--password", "pia-password-1")).returncode == 0
+    assert query(cli_env, "SELECT username, customer_id, must_change_password FROM app_user WHERE customer_id "
+                          "IS NOT NULL ORDER BY username") == [("paula", customer, True), ("pia", customer, False)]
+
+    assert quiet(run(cli_env, "user", "set-groups", "ann", "admin,ops")).stdout == \
+        "user ann now has the groups admin,ops\n"
+    assert "the last active administrator stays one" in quiet(run(cli_env, "user", "deactivate", "ann")).stderr
+    assert quiet(run(cli_env, "user", "deactivate", "pia")).returncode == 0
+    listed = quiet(run(cli_env, "user", "list")).stdout.splitlines()
+    assert [line.split()[0] for line in listed[1:-1]] == ["ann", "paula"] and listed[-1] == "2 users"
+    assert "V-000012" in listed[2] and "Paula P, paula@kunde.example" in listed[2]
+    listed = quiet(run(cli_env, "user", "list", "--inactive", "--group", "portal")).stdout.splitlines()
+    assert [line.split()[:4] for line in listed[1:-1]] == [["paula", "portal", "V-000012", "active"],
+                                                           ["pia", "portal", "V-000012", "inactive"]]
+    assert quiet(run(cli_env, "user", "reactivate", "pia")).stdout == "user pia active again\n"
+    reset = quiet(run(cli_env, "user", "reset-password", "pia")).stdout
+    assert reset.startswith("one-time password of pia (to be changed at the next login): ")
+    assert "there is no user 'nobody'" in quiet(run(cli_env, "user", "reset-password", "nobody")).stderr
+
+    engine = create_engine(database_url(cli_env))
+    try:
+        with Session(engine) as session:
+            assert authenticate(session, "pia", reset.split(": ")[-1].strip()) is not None
+            assert authenticate(session, "paula", one_time) is not None
+    finally:
+        engine.dispose()
+    assert query(cli_env, "SELECT kind, username, actor FROM security_event ORDER BY id") == [
+        ("user_created", "ann", "cli"), ("user_created", "paula", "cli"), ("user_created", "pia", "cli"),
+        ("groups_changed", "ann", "cli"), ("user_deactivated", "pia", "cli"), ("user_reactivated", "pia", "cli"),
+        ("password_reset", "pia", "cli")]

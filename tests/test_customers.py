@@ -49,7 +49,8 @@ def test_a_refused_customer_takes_no_number(api):
     ({"owner": "nobody"}, "owner", "no active user"),
     ({"credit_limit": "12.345"}, "credit_limit", "decimal"),
     ({"credit_limit": -5}, "credit_limit", "greater than or equal"),
-    ({"currency": "euro"}, "currency", "pattern"),
+    ({"currency": "euro"}, "currency", "three-letter ISO 4217 currency code in capitals, such as EUR"),
+    ({"country": "Deutschland"}, "country", "two-letter ISO 3166 country code in capitals, such as DE"),
     ({"status": "vip"}, "status", "lead"),
 ])
 def test_bad_master_data_is_refused_by_field(api, body, field, words):

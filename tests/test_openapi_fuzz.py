@@ -7,6 +7,7 @@ examples per operation (scripts/fuzz runs more)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import pytest
@@ -22,6 +23,7 @@ from api.errors import REQUEST_NOT_VALID
 from domain.users import User, add_user
 from kontor.modules import MODULES
 from tests.conftest import empty_database
+from tests.support import restore_test_users
 
 EXAMPLES = int(os.environ.get("KONTOR_FUZZ_EXAMPLES", "5"))
 CONFIG = SchemathesisConfig.from_dict({
@@ -54,9 +56,12 @@ schema = schemathesis.openapi.from_dict(create_app(_DOCUMENT_ONLY).openapi(), co
 
 @pytest.fixture(scope="module")
 def fuzz_app(kontor_app):
-    """One application per database for all operations; the data the requests make stays between them."""
+    """One application per database for all operations; the data the requests make stays between them.
+    What the administrator's requests did to the test users (groups, deactivations, one-time
+    passwords) is undone afterwards."""
     empty_database(kontor_app)
-    return create_app(kontor_app)
+    yield create_app(kontor_app)
+    restore_test_users(kontor_app)
 
 
 def _user(kontor, username: str) -> User | None:
@@ -79,12 +84,13 @@ def _portal_user(kontor, app) -> User:
 # each caller's operations run together on one test worker (its database holds that caller's data)
 @pytest.fixture(scope="module", params=[pytest.param(who, marks=pytest.mark.xdist_group(f"openapi_fuzz_{who}"))
                                         for who in ("admin", "portal")])
-def caller(request, kontor_app, fuzz_app) -> dict:
-    """The headers of an administrator's or a portal user's requests."""
-    user = _user(kontor_app, "ada") if request.param == "admin" else _portal_user(kontor_app, fuzz_app)
-    return {"Authorization": f"Bearer {issue_token(kontor_app, user)[0]}"}
+def caller(request, kontor_app, fuzz_app) -> Callable[[], dict]:
+    """The headers of an administrator's or a portal user's next request: a token issued for it, as
+    an earlier request may have logged the caller out everywhere (/me/logout-everywhere)."""
+    name = "ada" if request.param == "admin" else _portal_user(kontor_app, fuzz_app).username
+    return lambda: {"Authorization": f"Bearer {issue_token(kontor_app, _user(kontor_app, name))[0]}"}
 
 
 @schema.parametrize()
 def test_the_api_answers_as_its_openapi_document_says(case, fuzz_app, caller):
-    case.call_and_validate(app=fuzz_app, headers=caller)
+    case.call_and_validate(app=fuzz_app, headers=caller())

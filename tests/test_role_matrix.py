@@ -32,8 +32,11 @@ def unmatched(documented: dict) -> list[str]:
 
 
 def send(api, method: str, call: Call, user: str | None):
-    return api.client.request(method, f"/api/v1{call.path}", headers=api.headers(user), json=call.json,
-                              params=call.params, data=call.form, files=call.files)
+    response = api.client.request(method, f"/api/v1{call.path}", headers=api.headers(user), json=call.json,
+                                  params=call.params, data=call.form, files=call.files)
+    if call.ends_tokens and user is not None:
+        api.forget(user)
+    return response
 
 
 def judge(response, who: str, expected: int) -> list[str]:

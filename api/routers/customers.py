@@ -26,6 +26,7 @@ from api.versioning import set_etag, versioned
 from domain.customers import commands, queries
 from domain.customers.access import PORTAL_HIDDEN_CUSTOMER_FIELDS, hidden_fields, readable_customer
 from domain.customers.duplicates import find_duplicates
+from domain.fields import Country
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 SitePage = paging("name", *queries.SITE_SORTS)
@@ -49,7 +50,7 @@ def create(body: CustomerIn, session: SessionDep, user: CurrentUser, kontor: Kon
 def list_(session: SessionDep, user: CurrentUser, q: SearchText = None,
           status: Literal["lead", "active", "passive"] | None = None,
           owner: Annotated[str | None, Query(max_length=100)] = None,
-          country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
+          country: Annotated[Country | None, Query()] = None,
           industry: Annotated[str | None, Query(max_length=100)] = None,
           size: Literal["micro", "small", "medium", "large", "enterprise"] | None = None,
           tax_treatment: Literal["domestic", "eu_reverse_charge", "export"] | None = None,

@@ -23,6 +23,7 @@ from api.sales_schemas import (
 )
 from api.schemas import Page, patch_changes
 from api.versioning import set_etag, versioned
+from domain.fields import Currency
 from domain.sales import opportunities as handlers
 from domain.sales.models import OpportunityPhase
 from domain.sales.opportunities import weighted
@@ -68,7 +69,7 @@ def list_(session: SessionDep, user: CurrentUser, q: Annotated[str | None, Query
 
 @router.get("/pipeline", response_model=PipelineOut, summary="Per open phase: count, amount, weighted, overdue")
 def get_pipeline(session: SessionDep, user: CurrentUser, owner: Annotated[str | None, Query(max_length=100)] = None,
-                 currency: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = "EUR"):
+                 currency: Annotated[Currency, Query(json_schema_extra={"pattern": r"^[A-Z]{3}$"})] = "EUR"):
     rows = pipeline(session, user, owner, currency)
     return PipelineOut(currency=currency, owner=owner, phases=[vars(r) for r in rows],
                        total_amount=sum((r.amount for r in rows), Decimal(0)),
