@@ -101,7 +101,7 @@ REQUIRED_PATHS = {
     "/api/v1/documents/{document_id}": {"get"},
     "/api/v1/documents/{document_id}/content": {"get"},
     "/api/v1/offers": {"get", "post"},
-    "/api/v1/offers/{offer_id}": {"get", "patch"},
+    "/api/v1/offers/{offer_id}": {"get", "patch", "delete"},
     "/api/v1/offers/{offer_id}/lines": {"get", "put"},
     "/api/v1/offers/{offer_id}/submit": {"post"},
     "/api/v1/offers/{offer_id}/withdraw": {"post"},
