@@ -80,6 +80,12 @@ def _calls(dependant: Dependant) -> set:
     return found
 
 
+def needs_token(route) -> bool:
+    """Whether the route answers only a bearer token's holder (it depends on current_principal)."""
+    dependant = getattr(route, "dependant", None)
+    return dependant is not None and current_principal in _calls(dependant)
+
+
 def _has_params(dependant: Dependant) -> bool:
     return bool(dependant.path_params or dependant.query_params or dependant.header_params
                 or dependant.cookie_params or dependant.body_params) or any(map(_has_params, dependant.dependencies))

@@ -67,6 +67,24 @@ def _unreadable_json(exc: RequestValidationError) -> JSONResponse | None:
                         status_code=400)
 
 
+def _unauthenticated_first(request: Request) -> JSONResponse | None:
+    """FastAPI reads and checks the body before the route's dependencies run: without a valid token
+    the answer is 401 whatever the body holds, as for every other request (the body's faults are
+    told only to who may send it)."""
+    from api.deps import authenticated
+    from api.error_responses import needs_token
+
+    if not needs_token(request.scope.get("route")):
+        return None
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    try:
+        authenticated(request.app.state.kontor, token.strip() if scheme.lower() == "bearer" else None)
+    except StarletteHTTPException as refused:
+        return JSONResponse(error_body("unauthenticated", str(refused.detail)), status_code=refused.status_code,
+                            headers=getattr(refused, "headers", None))
+    return None
+
+
 def _form_sent_as_json(request: Request) -> JSONResponse | None:
     """An operation that takes a form (the login) sent anything else, e.g. JSON: say what it takes."""
     route = request.scope.get("route")
@@ -113,7 +131,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()) and \
                 request.method not in allowed_methods(request):
             return method_not_allowed(request)  # a path parameter matched a fixed segment of another path
-        answer = _form_sent_as_json(request) or _unreadable_json(exc)
+        answer = _unauthenticated_first(request) or _form_sent_as_json(request) or _unreadable_json(exc)
         if answer is not None:
             return answer
         details = [{"field": _field(e.get("loc", ())), "message": _message(e)} for e in exc.errors()]

@@ -17,7 +17,8 @@ Group = Annotated[str, *matching(r"^[a-z][a-z0-9_]{0,49}$", "a group name: a low
 Groups = Annotated[list[Group], Field(min_length=1, max_length=30)]
 NewPassword = bounded_text(MIN_LENGTH, MAX_LENGTH)
 Username = Annotated[str, StringConstraints(min_length=1, max_length=100),
-                     *matching(r"^[^\s\x00]+$", "a user name has no spaces")]
+                     *matching(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$",
+                               "letters A-Z and a-z, digits and . _ @ + -, beginning with a letter or digit")]
 
 
 class UserIn(Strict):

@@ -153,8 +153,11 @@ def _changed(session: Session, user: User, expected_version: int | None) -> None
 
 
 def _other_active_admins(session: Session, user: User) -> int:
-    return len([groups for groups in session.scalars(select(User.groups).where(
-        User.active.is_(True), User.id != user.id)) if ADMIN in (groups or [])])
+    """Counted under a lock of every active user's row (groups are JSON: no portable filter on them),
+    so that two administrators demoting or deactivating each other at once on PostgreSQL wait for
+    each other and the second finds the first's change: never zero administrators."""
+    active = session.execute(select(User.id, User.groups).where(User.active.is_(True)).with_for_update()).all()
+    return len([row for row in active if row.id != user.id and ADMIN in (row.groups or [])])
 
 
 def _keep_an_admin(session: Session, by: Principal, user: User, what: str) -> None:

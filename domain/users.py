@@ -8,7 +8,7 @@ import re
 from contextlib import nullcontext as _no_gate
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, false, select
+from sqlalchemy import ForeignKey, String, false, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 import domain.customers.models  # noqa: F401  (the customer table portal users belong to)
@@ -21,6 +21,8 @@ from kernel.principal import Principal, normalize_group
 
 GROUP_NAME = re.compile(r"[a-z][a-z0-9_]{0,49}")
 RESERVED_NAMES = ("cli", "system")  # the audit's names for the command line and Kontor itself
+# ASCII only: a Cyrillic "сli" or a fullwidth "ｃｌｉ" would pass for the command line in the audit
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}")
 PORTAL = "portal"
 
 
@@ -69,8 +71,9 @@ def add_user(session: Session, username: str, password: str, groups: list[str],
              phone: str | None = None, must_change_password: bool = False) -> User:
     username = username.strip()
     errors = []
-    if not username or len(username) > 100 or not username.isprintable() or any(c.isspace() for c in username):
-        errors.append({"field": "username", "message": "1 to 100 characters, no spaces"})
+    if not USERNAME.fullmatch(username):
+        errors.append({"field": "username", "message": "1 to 100 characters: letters A-Z and a-z, digits and "
+                                                       ". _ @ + -, beginning with a letter or digit"})
     elif username.lower() in RESERVED_NAMES:
         errors.append({"field": "username", "message": f"{username!r} is reserved: the audit's name for the "
                                                        f"command line and for Kontor itself"})
@@ -79,8 +82,10 @@ def add_user(session: Session, username: str, password: str, groups: list[str],
     errors += group_errors
     if errors:
         raise ValidationFailed("invalid user", errors)
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"user {username!r} exists already")
+    same = session.scalar(select(User.username).where(func.lower(User.username) == username.lower()))
+    if same is not None:  # Admin beside admin would read as one person in every audit and task list
+        raise Conflict(f"user {username!r} exists already" if same == username
+                       else f"user {same!r} exists already; user names differ in more than case")
     user = User(username=username, full_name=full_name, email=email, phone=phone,
                 password_hash=hash_password(password), must_change_password=must_change_password,
                 groups=normalized, customer_id=customer_id)

@@ -43,11 +43,24 @@ def _digest(parts: list[tuple[str, bytes]]) -> str:
     return h.hexdigest()
 
 
+def _refuse_starts_on_reserved_messages(runtime: ProcessRuntime, bundle: dict[str, ProcessSpec]) -> None:
+    """A message of a business record (`offer_reply`: the customer's link or mail reply) belongs to
+    the record's own process: another model may not start on it, else an answer the record's process
+    is not waiting for would start that model instead of being refused."""
+    for key, spec in bundle.items():
+        reserved = sorted(spec.starts & runtime.domain_messages)
+        if reserved and key not in runtime.domain_processes:
+            raise SpecError(spec.spec.file or key, f"process {key}",
+                            f"its message start event catches {reserved[0]!r}, a message of Kontor's own records "
+                            "(from the mail intake or the customer's link); start it on a message of its own")
+
+
 def deploy(session: Session, runtime: ProcessRuntime, folders: list[Path]) -> list[ProcessDefinition]:
     """Parse every file (a broken one raises SpecError naming file, element and reason) and
     register a new version for each process whose content changed."""
     files = collect_files(folders)
     bundle = runtime.engine.parse_bundle(files)
+    _refuse_starts_on_reserved_messages(runtime, bundle)
     lock_for_startup(session, DEPLOY_LOCK)  # API and workers starting together deploy one after another
     bundle_hash = _digest(list(files.items()))
     deployment = session.scalar(select(Deployment).where(Deployment.bundle_hash == bundle_hash))

@@ -106,11 +106,10 @@ def delegate_task(session: Session, runtime: ProcessRuntime, task_id: int, who: 
     if task.assignee != who.username and not who.has_any(*SUPERVISORS):
         raise Forbidden("only the assignee or ops can delegate a task")
     delegate = runtime.people(session, to_username)
-    if delegate is None:
-        raise ValidationFailed("unknown user", [{"field": "assignee", "message": f"no active user {to_username!r}"}])
-    if not may_hold(task, delegate):
+    if delegate is None or not may_hold(task, delegate):  # one answer: whether the user exists is not told
         raise ValidationFailed("the task cannot go to this user", [{"field": "assignee", "message": (
-            f"{to_username} is in none of the task's candidate groups ({', '.join(task.candidate_groups or [])})")}])
+            f"{to_username} is no active user of the task's candidate groups "
+            f"({', '.join(task.candidate_groups or [])})")}])
     instance = session.get_one(ProcessInstance, task.instance_id)  # (a foreign key)
     try:
         runtime.guards.check(task.guard, session, delegate, task, instance.variables or {}, "claim", None)

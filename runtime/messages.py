@@ -85,7 +85,8 @@ def correlate_message(session: Session, runtime: ProcessRuntime, sender: Princip
                        candidates=instance_ids)
     if not candidates:
         starts = runtime.message_start(session, name)
-        if starts is not None and starts not in runtime.domain_processes:  # a message start event: a new instance
+        if starts is not None and starts not in runtime.domain_processes \
+                and name not in runtime.domain_messages:  # a message start event: a new instance
             start_on_message(session, runtime, sender, starts, message)
             return Correlation(message, duplicate=False)
         audit(session, None, "message_buffered", sender.username, message=name, message_id=message_id,

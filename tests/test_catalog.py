@@ -43,6 +43,7 @@ def test_the_price_list_tier_for_the_quantity_and_day(api, catalog):
     assert quote(api, catalog, quantity="2.5", on="2026-12-31")["unit_price"] == "120.00"  # hours, valid_to inclusive
     assert quote(api, catalog, quantity="1", on="2027-01-01")["unit_price"] == "125.00"  # next year's price
     assert quote(api, catalog, quantity="40")["currency"] == "EUR"
+    assert quote(api, catalog, on="2026-05-04")["quantity"] == "1"  # one, unless a quantity is asked for
 
 
 def test_special_conditions_lower_the_price_never_raise_it(api, catalog):

@@ -232,3 +232,16 @@ def test_an_escalation_within_one_instance_is_caught_by_its_boundary_event():
     workflow = engine.start(spec, {})
     snapshot = engine.snapshot(workflow, spec)
     assert not snapshot.completed and [task.spec_name for task in snapshot.human_tasks] == ["Escalated"]
+
+
+def test_a_model_may_not_start_on_a_message_of_kontors_own_records(kontor, tmp_path: Path):
+    """`offer_reply` comes from the customer's link or mail reply to the offer's own process: another
+    model starting on it would swallow an answer that process is not waiting for."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    text = (Path(__file__).parent / "bpmn" / "message_start.bpmn").read_text()
+    (folder / "reply_start.bpmn").write_text(text.replace('name="test_order_received"', 'name="offer_reply"')
+                                             .replace('id="test_message_start"', 'id="reply_start"'))
+    with pytest.raises(SpecError) as caught, kontor.transaction() as session:
+        deploy(session, kontor.runtime, [folder])
+    assert "offer_reply" in caught.value.reason and "reply_start" in caught.value.element

@@ -74,6 +74,25 @@ def test_only_a_draft_never_submitted_is_deleted_by_who_may_change_it(api, konto
     assert deleted.status_code == 204
 
 
+def test_a_deleted_drafts_id_never_names_another_offer(api):
+    setup = sales_setup(api)
+    newest = new_offer(api, setup)  # the newest row: its id would be the next one given on SQLite
+    etag = api.get(f"/offers/{newest['id']}", user="sam").headers["ETag"]
+    assert api.delete(f"/offers/{newest['id']}", user="sam").status_code == 204
+    following = new_offer(api, setup)
+    assert following["id"] != newest["id"]
+    assert api.patch(f"/offers/{newest['id']}", {"title": "stale"}, user="sam",
+                     headers={"If-Match": etag}).status_code == 404
+    assert api.delete(f"/offers/{newest['id']}", user="sam").status_code == 404  # a retried DELETE
+    assert ok(api.get(f"/offers/{following['id']}", user="sam"))["title"] == following["title"]
+    listed = ok(api.get("/offers", params={"customer_id": setup["customer"]["id"]}, user="sam"))["items"]
+    assert newest["id"] not in [offer["id"] for offer in listed]
+    timeline = ok(api.get(f"/customers/{setup['customer']['id']}/traces", user="sam",
+                          headers={"Accept-Language": "de"}))["items"]
+    [gone] = [t for t in timeline if t["kind"] == "offer_deleted"]
+    assert gone["summary"] == f"Angebotsentwurf {newest['id']} gelöscht: {newest['title']}"
+
+
 def test_deleting_a_draft_leaves_no_gap_and_keeps_the_opportunity_it_named(api):
     setup = sales_setup(api)
     customer = setup["customer"]["id"]

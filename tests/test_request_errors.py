@@ -31,6 +31,15 @@ def test_a_body_that_is_not_json_says_why_and_where(api, body, reason):
     assert error["details"] == [{"field": "body", "message": error["message"]}]
 
 
+@pytest.mark.parametrize("token", [None, "not-a-token"])
+def test_without_a_valid_token_the_body_is_not_judged(api, token):
+    headers = {"content-type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    for body in (b'{"name": "Kaputt', b'{"name": 5}'):
+        response = api.client.post("/api/v1/customers", content=body, headers=headers)
+        assert error_of(response, 401)["code"] == "unauthenticated"
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
 def test_country_and_e_mail_are_explained_in_words(api):
     found = messages(api.post("/customers", {"name": "Land GmbH", "country": "Germany"}, user="sam"))
     assert found == {"country": "must be a two-letter ISO 3166 country code in capitals, such as DE"}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -54,7 +55,7 @@ def patch(product_id: RecordId, body: ProductPatch, session: SessionDep, user: C
 @router.get("/{product_id}/price", response_model=PriceOut,
             summary="The unit price for a customer, quantity and day (price list tier or special condition)")
 def price(product_id: RecordId, session: SessionDep, user: CurrentUser,
-          customer_id: Annotated[int, Query(ge=1, le=2**31 - 1)], quantity: Annotated[Quantity, Query()] = 1,
+          customer_id: Annotated[int, Query(ge=1, le=2**31 - 1)], quantity: Annotated[Quantity, Query()] = Decimal("1"),
           on: DayFilter = None):
     day = on or date.today()
     quote, price_list = queries.price_for(session, user, customer_id, product_id, quantity, day)

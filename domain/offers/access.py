@@ -6,12 +6,15 @@ from sqlalchemy.orm import Session
 
 from domain.customers.access import editable_customer, readable_record
 from domain.offers.models import Offer
-from kernel.errors import ExpectedVersion, require_version
+from kernel.errors import ExpectedVersion, NotFound, require_version
 from kernel.principal import Principal
 
 
 def readable_offer(session: Session, who: Principal, offer_id: int) -> Offer:
-    return readable_record(session, who, Offer, offer_id, "offer")
+    offer = readable_record(session, who, Offer, offer_id, "offer")
+    if offer.status == "deleted":  # a deleted draft is gone for everybody
+        raise NotFound("offer not found")
+    return offer
 
 
 def editable_offer(session: Session, who: Principal, offer_id: int, expected_version: ExpectedVersion = None) -> Offer:

@@ -120,7 +120,7 @@ def answer_by_link(session: Session, runtime, key: str, token: str, decision: st
                                data={"decision": decision, "reason": (reason or "").strip()[:500] or None,
                                      "route": "link", "link_id": check.link.id},
                                message_id=f"offer-link:{check.link.id}")
-    if result.message.status != "delivered":
+    if result.message.status != "delivered" or result.message.instance_id != check.offer.instance_id:
         raise Conflict("the offer's process is not waiting for an answer now", problem="busy")
     check.offer.answered_at = utcnow()  # the answer is in: no revision or withdrawal may drop it now
     return check.offer

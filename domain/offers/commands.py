@@ -182,9 +182,11 @@ def record_review_reply(session: Session, who: Principal, task, variables: dict,
 
 def delete_offer(session: Session, who: Principal, offer_id: int, expected_version: ExpectedVersion = None) -> None:
     """Delete a draft that was never submitted: it has no number (so the series keeps no gap), no
-    approvals, was never sent and opened no opportunity of its own. What it refers to stays (an
-    opportunity it named); the customer's timeline keeps that it existed and was deleted. A draft
-    that carries documents or received mail is withdrawn instead, so that they keep their record."""
+    approvals, was never sent and opened no opportunity of its own. It leaves every list and read
+    (404), but its row stays as `deleted`, so that its id is never given to another offer: a stale
+    link, ETag or retried DELETE cannot reach someone else's draft, and the customer's timeline keeps
+    that it existed and was deleted. A draft that carries documents or received mail is withdrawn
+    instead, so that they keep their record."""
     offer = editable_offer(session, who, offer_id, expected_version)
     if offer.status != "draft" or offer.number is not None:
         raise Conflict(f"offer {offer.label} is {offer.status if offer.number is None else 'numbered'}; only a "
@@ -196,12 +198,9 @@ def delete_offer(session: Session, who: Principal, offer_id: int, expected_versi
     if attached or mails:
         raise Conflict(f"offer {offer.label} carries {attached} document(s) and {mails} received mail(s); "
                        "withdraw it instead, so that they keep their record")
-    summary = f"offer {offer.label} deleted: {offer.title}"
-    for line in lines_of(session, offer.id):
-        session.delete(line)
-    session.delete(offer)
-    session.flush()
-    record_trace(session, offer.customer_id, "offer_deleted", who.username, summary, "offer", offer_id)
+    change_state(session, offer, "deleted", TraceEntry(
+        "offer_deleted", who.username, f"offer {offer.label} deleted: {offer.title}",
+        details={"params": {"draft": offer.id, "title": offer.title}}))
 
 
 def withdraw_offer(session: Session, runtime: ProcessRuntime, who: Principal, offer_id: int) -> Offer:

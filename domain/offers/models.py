@@ -14,7 +14,7 @@ from kernel.module import NumberSeries
 
 # An offer's lifecycle; domain.lifecycle.change_state is the only code that moves an offer along it.
 OFFER_STATUSES = ("draft", "in_approval", "rework", "approved", "sent", "accepted", "declined", "expired",
-                  "superseded", "cancelled")
+                  "superseded", "cancelled", "deleted")
 OFFER_LIFECYCLE = Lifecycle(
     record="offer", states=OFFER_STATUSES, initial="draft", transitions=(
         *move("draft", "in_approval", "submit"),
@@ -30,9 +30,12 @@ OFFER_LIFECYCLE = Lifecycle(
         # a sent offer that is changed, or an expired one revised, gives way to its next revision
         *move(("sent", "expired"), "superseded", "revise"),
         *move(("draft", "in_approval", "rework", "approved", "sent"), "cancelled", "withdraw"),
+        # a throwaway draft never submitted: the row stays (its id is never given again, so no stale
+        # link, ETag or trace can reach another offer), hidden from every list and read
+        *move("draft", "deleted", "delete"),
     ))
 EDITABLE_STATUSES = ("draft", "rework", "in_approval", "approved")
-CLOSED_STATUSES = ("accepted", "declined", "expired", "superseded", "cancelled")
+CLOSED_STATUSES = ("accepted", "declined", "expired", "superseded", "cancelled", "deleted")
 
 OFFER_NUMBERS = NumberSeries("offer", "OFF-{year}-", 4)
 

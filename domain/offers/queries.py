@@ -35,7 +35,7 @@ class OfferFilter:
 
 def list_offers(session: Session, who: Principal, f: OfferFilter, page: PageRequest) -> tuple[list[Offer], int]:
     require_staff_reader(who, "offers")
-    statement = select(Offer)
+    statement = select(Offer).where(Offer.status != "deleted")
     if f.q:
         pattern = like_pattern(f.q)
         statement = statement.where(or_(Offer.title.ilike(pattern, escape="\\"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 TRACE_TEXTS = (
     ("offer_created", "Angebotsentwurf {draft}: {title}", "offer draft {draft}: {title}"),
+    ("offer_deleted", "Angebotsentwurf {draft} gelöscht: {title}", "offer draft {draft} deleted: {title}"),
     ("offer_revised", "Angebot {offer} überarbeitet: Revision {revision}",
      "offer {offer} revised: revision {revision}"),
     ("offer_revised.noted", "Angebot {offer} überarbeitet: Revision {revision} ({note})",
