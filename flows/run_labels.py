@@ -45,7 +45,7 @@ def tags_of(records: Iterable[str], *extra: str) -> list[str]:
 
 def label_this_run(name: str, tags: list[str]) -> bool:
     """Rename and tag the flow run this code runs in (False outside a flow run or when Prefect refused)."""
-    from prefect.client.orchestration import get_client
+    from prefect.client.orchestration import SyncPrefectClient, get_client
     from prefect.context import FlowRunContext
 
     context = FlowRunContext.get()
@@ -54,8 +54,11 @@ def label_this_run(name: str, tags: list[str]) -> bool:
     run = context.flow_run
     merged = list(dict.fromkeys([*(run.tags or []), *tags]))
     try:
-        with get_client(sync_client=True) as client:
-            client.update_flow_run(UUID(str(run.id)), name=name, tags=merged)
+        if isinstance(context.client, SyncPrefectClient):  # the run's own client: its connection is open
+            context.client.update_flow_run(UUID(str(run.id)), name=name, tags=merged)
+        else:
+            with get_client(sync_client=True) as client:
+                client.update_flow_run(UUID(str(run.id)), name=name, tags=merged)
     except Exception as exc:  # noqa: BLE001 - a label is for ops' convenience; the work is done either way
         log.warning("flow run %s could not be renamed to %r: %s", run.id, name, exc)
         return False
