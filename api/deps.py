@@ -8,6 +8,7 @@ from typing import Annotated
 import jwt
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -74,6 +75,14 @@ def _unauthenticated(message: str) -> HTTPException:
 
 # What a user whose password is a one-time password may do before changing it.
 PASSWORD_CHANGE_PATHS = frozenset({"/api/v1/me", "/api/v1/me/password", "/api/v1/me/logout-everywhere"})
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer …` header, as the API's own check reads it; None else.
+    For the code that runs before the route's dependencies (the idempotency middleware, the answer
+    to a body that does not parse)."""
+    scheme, token = get_authorization_scheme_param(authorization)
+    return token if scheme.lower() == "bearer" and token else None
 
 
 def authenticated(kontor: Kontor, token: str | None) -> tuple[Principal, bool]:

@@ -71,14 +71,13 @@ def _unauthenticated_first(request: Request) -> JSONResponse | None:
     """FastAPI reads and checks the body before the route's dependencies run: without a valid token
     the answer is 401 whatever the body holds, as for every other request (the body's faults are
     told only to who may send it)."""
-    from api.deps import authenticated
+    from api.deps import authenticated, bearer_token
     from api.error_responses import needs_token
 
     if not needs_token(request.scope.get("route")):
         return None
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
     try:
-        authenticated(request.app.state.kontor, token.strip() if scheme.lower() == "bearer" else None)
+        authenticated(request.app.state.kontor, bearer_token(request.headers.get("authorization")))
     except StarletteHTTPException as refused:
         return JSONResponse(error_body("unauthenticated", str(refused.detail)), status_code=refused.status_code,
                             headers=getattr(refused, "headers", None))

@@ -25,13 +25,12 @@ from collections import deque
 
 from fastapi import HTTPException
 from fastapi.routing import iter_route_contexts
-from fastapi.security.utils import get_authorization_scheme_param
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.asgi_answers import send_error, send_unavailable
-from api.deps import authenticated
+from api.deps import authenticated, bearer_token
 from kernel.transient import is_transient_database_error
 from kontor.bootstrap import Kontor
 from runtime.idempotency import IdempotencyStore, Lease, Refusal, request_hasher
@@ -117,8 +116,8 @@ class IdempotencyMiddleware:
 
     def _authenticated(self, headers: dict) -> str | None:
         """The user name if the API would let this request in now; None otherwise."""
-        scheme, token = get_authorization_scheme_param(headers.get(b"authorization", b"").decode("latin-1"))
-        if scheme.lower() != "bearer" or not token:
+        token = bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
+        if token is None:
             return None
         try:
             return authenticated(self.kontor, token)[0].username

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from api.params import MAX_ID
 from domain.fields import Email, Phone, Strict, Text, bounded_text, matching
@@ -32,6 +33,13 @@ class UserIn(Strict):
                                                                           "number, e.g. V-000012 (or send its id)")
     password: NewPassword = Field(description="the initial one-time password: the user changes it at the first "
                                               "login before doing anything else")
+
+    @field_validator("customer_number")
+    @classmethod
+    def _one_way_to_name_the_customer(cls, number: str | None, info: ValidationInfo) -> str | None:
+        if number is not None and info.data.get("customer_id") is not None:
+            raise PydanticCustomError("one_customer", "send the customer's id or its number, not both")
+        return number
 
 
 class UserOut(BaseModel):

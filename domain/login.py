@@ -27,6 +27,15 @@ def _could_exist(username: str) -> bool:
     return "\x00" not in username and not any(0xD800 <= ord(c) <= 0xDFFF for c in username)
 
 
+def _not_throttled(session: Session, keys, rules: ThrottleRules, now: datetime):
+    """The throttle's state of this address and account; TooManyAttempts while either has to wait."""
+    state = read_state(session, keys, rules, now)
+    if state.wait_seconds > 0:
+        wait = math.ceil(state.wait_seconds)
+        raise TooManyAttempts(f"too many failed logins; try again in {wait} seconds", retry_after_seconds=wait)
+    return state
+
+
 def log_in(sessions: sessionmaker[Session], gate: PasswordGate, rules: ThrottleRules, username: str, password: str,
            client_address: str, now: datetime | None = None) -> User | None:
     """The user whose name and password these are, or None (the failure is counted and audited).
@@ -36,11 +45,7 @@ def log_in(sessions: sessionmaker[Session], gate: PasswordGate, rules: ThrottleR
     with gate.slot():
         now = now or utcnow()  # after the wait for a slot
         with transaction(sessions) as session:
-            state = read_state(session, keys, rules, now)
-            if state.wait_seconds > 0:
-                wait = math.ceil(state.wait_seconds)
-                raise TooManyAttempts(f"too many failed logins; try again in {wait} seconds",
-                                      retry_after_seconds=wait)
+            state = _not_throttled(session, keys, rules, now)
             user = session.scalar(select(User).where(User.username == username)) if _could_exist(username) else None
         matches = password_matches(user.password_hash if user is not None else None, password)
         if matches and user.active:
@@ -64,11 +69,7 @@ def change_own_password(sessions: sessionmaker[Session], gate: PasswordGate, rul
     with gate.slot():
         now = utcnow()
         with transaction(sessions) as session:
-            state = read_state(session, keys, rules, now)
-            if state.wait_seconds > 0:
-                wait = math.ceil(state.wait_seconds)
-                raise TooManyAttempts(f"too many failed logins; try again in {wait} seconds",
-                                      retry_after_seconds=wait)
+            _not_throttled(session, keys, rules, now)
             stored = session.scalar(select(User.password_hash).where(User.username == username))
         if not password_matches(stored, current):
             with transaction(sessions) as session:

@@ -11,7 +11,6 @@ from api.schemas import Page, page_out
 from api.user_schemas import GroupsIn, OneTimePasswordIn, SecurityEventOut, UserIn, UserOut
 from domain import user_admin
 from domain.security_events import KINDS
-from kernel.errors import ValidationFailed
 
 router = APIRouter(prefix="/users", tags=["users"])
 UserPage = paging("username", *user_admin.USER_SORTS)
@@ -23,9 +22,6 @@ SearchText = Annotated[str | None, Query(max_length=200, description="searches u
 @router.post("", response_model=UserOut, status_code=201,
              summary="Create a user with groups (portal users: with their customer) and a one-time password")
 def create(body: UserIn, session: SessionDep, admin: AdminUser, kontor: KontorDep):
-    if body.customer_id is not None and body.customer_number is not None:
-        raise ValidationFailed("invalid user", [{"field": "customer_number",
-                                                 "message": "send the customer's id or its number, not both"}])
     customer = body.customer_id if body.customer_id is not None else body.customer_number
     with kontor.password_gate.slot():  # hashing the password: as many at once as logins may
         return user_admin.create_user(session, admin, user_admin.NewUser(
