@@ -172,3 +172,17 @@ def test_a_message_starts_its_process_and_a_receive_task_correlates_over_the_pro
     assert instance(kontor, first.instance_id).status == "running"  # O-1 waits for its own payment
     assert send(kontor, "test_order_paid", data={"order_number": "O-1"}).status == "delivered"
     assert instance(kontor, first.instance_id).status == "completed"
+
+
+def test_a_message_of_kontors_own_records_never_starts_a_model(kontor):
+    """Deploy refuses a model starting on `offer_reply`; a model deployed before that check still
+    never starts on such a message: the customer's answer is buffered for the record's own process."""
+    kontor.runtime.domain_messages.add("test_order_received")
+    try:
+        reply = send(kontor, "test_order_received", data={"order_number": "O-own"})
+    finally:
+        kontor.runtime.domain_messages.discard("test_order_received")
+    assert (reply.status, reply.instance_id) == ("buffered", None)
+    with kontor.transaction() as session:
+        started = session.scalars(select(ProcessInstance).where(ProcessInstance.process_key == "test_message_start"))
+        assert "O-own" not in [i.variables.get("order_number") for i in started]

@@ -47,6 +47,20 @@ def test_an_approval_cannot_be_delegated_outside_its_candidate_groups(kontor, ap
     assert approvals(api, offer) == []
 
 
+def test_delegating_does_not_tell_whether_a_user_exists(kontor, api):
+    """Nobody and a staff member outside the candidate groups get the same answer: a task holder
+    cannot use delegation to learn the user names."""
+    setup = sales_setup(api)
+    _, task = approval_task(api, setup)
+    ok(api.post(f"/tasks/{task['id']}/claim", user="tara"))
+    answers = [api.post(f"/tasks/{task['id']}/delegate", {"assignee": name}, user="tara") for name in ("sam", "nobody")]
+    assert [answer.status_code for answer in answers] == [422, 422]
+    [(error_sam, detail_sam), (error_nobody, detail_nobody)] = [
+        (a.json()["error"]["message"], a.json()["error"]["details"][0]["message"]) for a in answers]
+    assert error_sam == error_nobody == "the task cannot go to this user"
+    assert detail_sam.replace("sam", "X") == detail_nobody.replace("nobody", "X")
+
+
 def test_ops_cannot_make_itself_the_approver_by_delegating_to_itself(kontor, api):
     setup = sales_setup(api)
     offer, task = approval_task(api, setup)
