@@ -197,6 +197,14 @@ def blocked_reason(task: HumanTask, who: Principal, refusal: str | None) -> str 
     return refusal
 
 
+def blocked_reasons(session: Session, guards: TaskGuards, who: Principal,
+                    tasks: list[HumanTask]) -> dict[int, str | None]:
+    """Why `who` cannot complete each of these tasks (None: they can), the guards judging the open
+    ones all at once."""
+    refusals = _screen(session, guards, who, None, [t for t in tasks if t.state == "open"])
+    return {t.id: blocked_reason(t, who, refusals.get(t.id)) for t in tasks}
+
+
 @dataclass
 class InboxFilter:
     scope: str = "all"  # mine | groups | all (all = mine + my groups; ops see every open task)

@@ -7,7 +7,6 @@ from api.params import DateTimeFilter, Limit, Offset, OptionalId, Priority, Reco
 from api.schemas import CompleteTask, DelegateTask, Page, TaskDetail, TaskOut
 from runtime import human_tasks as handlers
 from runtime.models import ProcessInstance
-from runtime.runtime import TaskRef
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
@@ -24,10 +23,8 @@ def task_out(task, blocked_reason: str | None) -> TaskOut:
 def marked_tasks(session, runtime, user, tasks) -> list[TaskOut]:
     """Tasks as the caller sees them listed, each marked whether they may complete it (the guards
     judge them all at once)."""
-    refusals = runtime.guards.screen(session, user, [
-        (t.guard, TaskRef(t.id, t.instance_id, t.spec_name, tuple(t.candidate_groups or [])))
-        for t in tasks if t.state == "open"])
-    return [task_out(t, handlers.blocked_reason(t, user, refusals.get(t.id))) for t in tasks]
+    reasons = handlers.blocked_reasons(session, runtime.guards, user, tasks)
+    return [task_out(t, reasons[t.id]) for t in tasks]
 
 
 def _detail(session, task, runtime, user, with_context: bool = False, language: str = "de") -> TaskDetail:
