@@ -22,7 +22,14 @@ Username = Annotated[str, StringConstraints(min_length=1, max_length=100),
                                "letters A-Z and a-z, digits and . _ @ + -, beginning with a letter or digit")]
 
 
+# The document says what the validator below does: a customer named by id and by number is refused.
+_ONE_WAY_TO_NAME_THE_CUSTOMER = {"not": {"required": ["customer_id", "customer_number"],
+                                         "properties": {"customer_id": {"type": "integer"},
+                                                        "customer_number": {"type": "string"}}}}
+
+
 class UserIn(Strict):
+    model_config = ConfigDict(json_schema_extra=_ONE_WAY_TO_NAME_THE_CUSTOMER)
     username: Username
     full_name: Text | None = Field(None, max_length=200)
     email: Email | None = None
