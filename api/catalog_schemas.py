@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstr
 from api.customer_schemas import AmountOut, Currency, Strict
 from api.schemas import Text, not_nullable
 from api.versioning import Version
-from domain.catalog.inputs import ProductIn  # noqa: F401
+from domain.catalog.inputs import BillingInterval, ProductIn, ProductKind  # noqa: F401
 from domain.fields import Day, MinQuantity, Price, Quantity, Sku, TaxRate, Visibility  # noqa: F401
 
 # Quantities leave the API as text without trailing zeros ("2.5", "10").
@@ -18,7 +18,7 @@ QuantityOut = Annotated[Decimal, PlainSerializer(lambda v: format(v.normalize(),
 
 
 
-PRODUCT_NOT_NULL = {"sku", "name_de", "unit", "tax_rate", "visibility", "active"}
+PRODUCT_NOT_NULL = {"sku", "name_de", "unit", "tax_rate", "visibility", "active", "kind"}
 
 
 class ProductPatch(Strict):
@@ -31,6 +31,8 @@ class ProductPatch(Strict):
     description_en: Text | None = Field(default=None, max_length=20_000)
     unit: Text | None = Field(default=None, min_length=1, max_length=20)
     tax_rate: TaxRate | None = None
+    kind: ProductKind | None = None
+    billing_interval: BillingInterval | None = None
     cost: Price | None = None
     sla_text: Text | None = Field(default=None, max_length=5_000)
     visibility: Visibility | None = None
@@ -49,6 +51,8 @@ class ProductOut(BaseModel):
     description_en: str | None
     unit: str
     tax_rate: AmountOut
+    kind: str
+    billing_interval: str | None
     cost: AmountOut | None = Field(description="staff only; null for portal users")
     sla_text: str | None
     visibility: str

@@ -9,7 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from api.schemas import Text, UtcDatetime, not_nullable
 from api.versioning import Version
-from domain.customers.inputs import AddressIn, ContactIn, CustomerFields, CustomerIn, MainAddressIn  # noqa: F401
+from domain.customers.inputs import (  # noqa: F401
+    AddressIn,
+    ContactIn,
+    CustomerFields,
+    CustomerIn,
+    EInvoiceFormat,
+    MainAddressIn,
+)
 from domain.fields import (  # noqa: F401
     Amount,
     Consent,
@@ -45,7 +52,8 @@ class AddressOut(BaseModel):
     country: str
 
 
-NOT_NULL_FIELDS = {"name", "status", "country", "tax_treatment", "currency", "payment_days", "no_contact"}
+NOT_NULL_FIELDS = {"name", "status", "country", "tax_treatment", "currency", "payment_days", "no_contact", "consumer",
+                   "collective_invoice", "einvoice_format"}
 
 
 class CustomerPatch(Strict):
@@ -70,6 +78,10 @@ class CustomerPatch(Strict):
     owner: Text | None = Field(default=None, max_length=100)
     preferred_contact_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     preferred_site_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    consumer: bool | None = None
+    collective_invoice: bool | None = None
+    einvoice_format: EInvoiceFormat | None = None
+    buyer_reference: Text | None = Field(default=None, max_length=100)
 
 
 
@@ -97,6 +109,10 @@ class CustomerOut(BaseModel):
     preferred_contact_id: int | None
     preferred_site_id: int | None
     merged_into_id: int | None
+    consumer: bool
+    collective_invoice: bool
+    einvoice_format: str
+    buyer_reference: str | None
     created_at: datetime
     updated_at: datetime
     version: int

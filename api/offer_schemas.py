@@ -153,6 +153,7 @@ class OfferOut(OfferSummary, TermsOut):
 
 class OrderLineOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+    id: int
     position: int
     product_id: int
     sku: str
@@ -164,6 +165,10 @@ class OrderLineOut(BaseModel):
     discount_percent: Percent
     tax_rate: Percent
     net: Money
+    goods: bool = Field(description="goods delivered; false: a service performed")
+    billing_interval: str | None = Field(description="month, quarter or year: a recurring line, invoiced per period")
+    delivered_quantity: Decimal
+    invoiced_quantity: Decimal
 
 
 class OrderSummary(BaseModel):
@@ -184,5 +189,7 @@ class OrderSummary(BaseModel):
 
 class OrderOut(OrderSummary, TermsOut):
     opportunity_id: int | None
+    billing_plan: str = Field(description="on_delivery, on_completion or milestones")
+    customer_order_reference: str | None
     lines: list[OrderLineOut]
 

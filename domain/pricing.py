@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from kernel import money
 from kernel.money import HUNDRED, to_cents
 
 ConditionKind = Literal["fixed_price", "discount_percent"]
@@ -167,7 +168,7 @@ def line_total(quantity: Decimal | int, unit_price: Decimal | int, discount_perc
     discount_percent = _decimal(discount_percent, "discount_percent")
     if not 0 <= discount_percent <= HUNDRED:
         raise PricingError(f"discount_percent must be between 0 and 100, got {discount_percent}")
-    return to_cents(quantity * unit_price * (HUNDRED - discount_percent) / HUNDRED)
+    return money.line_net(quantity, unit_price, discount_percent)
 
 
 def _effective_discount(list_price: Decimal, unit_price: Decimal) -> Decimal:

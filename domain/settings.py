@@ -4,6 +4,7 @@ Kontor's links, and the letterhead its documents print. It lives here, not in on
 because more than one prints or decides with it: offers today, invoices next."""
 from __future__ import annotations
 
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
@@ -25,6 +26,16 @@ class CompanySettings(SettingsSection):
                                          description="register court and number")
     company_managing_directors: str | None = "Erika Musterfrau"
     company_bank: str | None = "IBAN DE02 1203 0000 0000 2020 51 · BIC BYLADEM1001"
+    # what an invoice and its e-invoice need beyond the letterhead (EN 16931 BG-4/BG-5, BT-32, BG-17, BT-90)
+    company_street: str = "Musterstraße 1"
+    company_postal_code: str = "10115"
+    company_city: str = "Berlin"
+    company_tax_number: str | None = Field(default="27/123/45678", description="Steuernummer, beside or "
+                                                                               "instead of the VAT ID")
+    company_iban: str | None = "DE02120300000000202051"
+    company_bic: str | None = "BYLADEM1001"
+    company_creditor_id: str | None = Field(default="DE98ZZZ09999999999",
+                                            description="SEPA creditor identifier, for direct debits")
     company_timezone: str = Field(default="Europe/Berlin", description="where 'today' and 'end of day' are")
     public_base_url: str = Field(default="http://127.0.0.1:8000", description="how customers reach Kontor's links")
 
@@ -53,3 +64,8 @@ class CompanySettings(SettingsSection):
     def _known_timezone(cls, value: str):
         ZoneInfo(value)
         return value
+
+
+def company_today(settings: CompanySettings) -> date:
+    """Today where the company is (its time zone): the date its documents carry."""
+    return datetime.now(ZoneInfo(settings.company_timezone)).date()

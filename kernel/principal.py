@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROLES = ("sales", "approver", "manager", "ops", "admin", "portal")
-STAFF_ROLES = ("sales", "approver", "manager", "ops", "admin", "reviewer")
+ROLES = ("sales", "approver", "manager", "ops", "admin", "accounting", "portal")
+STAFF_ROLES = ("sales", "approver", "manager", "ops", "admin", "reviewer", "accounting")
 
 
 def normalize_group(name: str) -> str:

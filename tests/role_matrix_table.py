@@ -72,6 +72,22 @@ def offer_change(path: str = "", body=None, make: Callable[[World], int] = World
     return fresh(make, build)
 
 
+def invoicing(ok: int, call) -> Entry:
+    """Invoices are drafted, issued and corrected by accounting (or a manager): B's salesperson may not;
+    for a portal user invoicing does not exist."""
+    return Entry("alma", ok, 404, 403, call)
+
+
+def invoice_change(path: str = "", body=None, make: Callable[[World], int] = World.invoice_draft,
+                   versioned: bool = False) -> Callable:
+    def build(w: World, invoice_id: int) -> Call:
+        json = body
+        if versioned:
+            json = {**(json or {}), "version": w.api.version(f"/invoices/{invoice_id}")}
+        return Call(f"/invoices/{invoice_id}{path}", json=json, probe=f"/invoices/{invoice_id}")
+    return fresh(make, build)
+
+
 def on_task(action: str, body: dict | None = None, claimed_by: str | None = None) -> Callable:
     return fresh(lambda w: w.approval_task(claimed_by), lambda w, task_id: Call(
         f"/tasks/{task_id}/{action}", json=body, probe=f"/tasks/{task_id}"))
@@ -303,4 +319,23 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", f"{V1}/offers/{{offer_id}}/pdf"): read_b("sam", lambda w: Call(f"/offers/{w['offer']}/pdf")),
     ("GET", f"{V1}/orders"): read_b("sam", lambda w: Call("/orders", params={"customer_id": w["customer_b"]})),
     ("GET", f"{V1}/orders/{{order_id}}"): read_b("sam", lambda w: Call(f"/orders/{w['order']}")),
+    ("GET", f"{V1}/orders/{{order_id}}/deliveries"): read_b("sam", lambda w: Call(f"/orders/{w['order']}/deliveries")),
+    ("POST", f"{V1}/orders/{{order_id}}/deliveries"): change_b(201, lambda w: Call(
+        f"/orders/{w['order']}/deliveries", json={"lines": [{"order_line_id": w.order_line(), "quantity": "1"}]},
+        probe=f"/orders/{w['order']}")),
+    # ---------------------------------------------------------------- invoices: accounting drafts, issues, corrects
+    ("POST", f"{V1}/invoices"): invoicing(201, fresh(World.delivered_order, lambda w, order_id: Call(
+        "/invoices", json={"order_id": order_id}, probe=f"/orders/{order_id}"))),
+    # a portal user lists its own customer's issued invoices (none of B's)
+    ("GET", f"{V1}/invoices"): Entry("sam", 200, 200, 200, lambda w: Call(
+        "/invoices", params={"customer_id": w["customer_b"]})),
+    ("GET", f"{V1}/invoices/{{invoice_id}}"): read_b("sam", lambda w: Call(f"/invoices/{w['invoice']}")),
+    ("PATCH", f"{V1}/invoices/{{invoice_id}}"): invoicing(200, invoice_change(body={"note": "Projekt"},
+                                                                              versioned=True)),
+    ("DELETE", f"{V1}/invoices/{{invoice_id}}"): invoicing(204, invoice_change()),
+    ("POST", f"{V1}/invoices/{{invoice_id}}/issue"): invoicing(200, invoice_change("/issue", body={})),
+    ("POST", f"{V1}/invoices/{{invoice_id}}/credit-notes"): invoicing(201, invoice_change(
+        "/credit-notes", body={"reason": "Storno"}, make=World.issued_invoice)),
+    ("GET", f"{V1}/invoices/{{invoice_id}}/xml"): read_b("sam", lambda w: Call(f"/invoices/{w['invoice']}/xml")),
+    ("GET", f"{V1}/invoices/{{invoice_id}}/pdf"): read_b("sam", lambda w: Call(f"/invoices/{w['invoice']}/pdf")),
 }

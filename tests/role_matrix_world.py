@@ -57,6 +57,39 @@ class World:
             ok(self.api.post(f"/tasks/{task['id']}/claim", user=claimed_by))
         return task["id"]
 
+    def delivered_order(self) -> int:
+        """An order of customer B from a fresh offer, its one hour delivered."""
+        from domain.offers.models import Offer
+        from domain.orders.commands import create_order_from_offer
+
+        offer = self.offer("1")
+        ok(self.api.post(f"/offers/{offer['id']}/submit", {}, user="sam"))
+        with self.kontor.transaction() as session:
+            order_id = create_order_from_offer(session, session.get(Offer, offer["id"]),
+                                               datetime.now(timezone.utc).year, "link", "sam").id
+        ok(self.api.post(f"/orders/{order_id}/deliveries", {"lines": [
+            {"order_line_id": self.order_line(order_id), "quantity": "1"}]}, user="sam"), 201)
+        return order_id
+
+    def order_line(self, order_id: int | None = None) -> int:
+        """The (first) line of an order, by default of the world's order."""
+        from sqlalchemy import select
+
+        from domain.orders.models import OrderLine
+        with self.kontor.transaction() as session:
+            return session.scalar(select(OrderLine.id).where(OrderLine.order_id == (order_id or self["order"]))
+                                  .order_by(OrderLine.position))
+
+    def invoice_draft(self) -> int:
+        """A draft invoice of customer B, drafted by accounting from a delivered order."""
+        [invoice] = ok(self.api.post("/invoices", {"order_id": self.delivered_order()}, user="alma"), 201)
+        return invoice["id"]
+
+    def issued_invoice(self) -> int:
+        invoice_id = self.invoice_draft()
+        ok(self.api.post(f"/invoices/{invoice_id}/issue", {}, user="alma"))
+        return invoice_id
+
     def opportunity(self) -> int:
         return ok(self.api.post("/opportunities", {"customer_id": self["customer_b"], "title": f"Projekt {SECRET}",
                                                    "amount": "25000"}, user="sam"), 201)["id"]
@@ -195,6 +228,17 @@ def build_world(kontor, api) -> World:
                                                 kontor.document_owners, "offer", offer.id, "Angebot.pdf",
                                                 "application/pdf", PDF, "system").id
         ids["order"] = create_order_from_offer(session, offer, datetime.now(timezone.utc).year, "link", "sam").id
+    ids["invoice"] = world.issued_invoice()
+    with kontor.transaction() as session:  # its files, as issuing and rendering keep them
+        from domain.invoicing.files import keep_file
+        from domain.invoicing.issuing import EInvoiceFile
+        from domain.invoicing.models import Invoice
+
+        invoice = session.get(Invoice, ids["invoice"])
+        for kind, file in (("pdf", EInvoiceFile("Rechnung.pdf", "application/pdf", PDF)),
+                           ("xml", EInvoiceFile("Rechnung.xml", "application/xml", b"<Invoice/>"))):
+            keep_file(session, DocumentStore.under(kontor.settings.data_dir), kontor.document_owners, invoice, kind,
+                      file)
     ids["task"] = world.approval_task()
     ids["instance"] = ok(api.get(f"/tasks/{ids['task']}", user="tara"))["instance_id"]
     ids["timer"] = ok(api.get("/timers", params={"instance_id": ids["instance"]}, user="olga"))["items"][0]["id"]

@@ -25,6 +25,7 @@ TEST_USERS = {
     "tina": ["approver", "team_lead"],          # second team lead
     "sven": ["approver", "sales_manager"],      # sales manager level (and the team leads' deputy)
     "dora": ["approver", "managing_director"],  # managing director level
+    "alma": ["accounting"],          # accounting: invoices, credit notes
     "ada": ["admin"],                # administrator: every role
 }
 

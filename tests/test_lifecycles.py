@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from domain.customers.models import CUSTOMER_LIFECYCLE, Customer
+from domain.invoicing.models import INVOICE_LIFECYCLE, Invoice
 from domain.lifecycle import change_state, check_move, describe
 from domain.offers.models import CLOSED_STATUSES, OFFER_LIFECYCLE, Offer
 from domain.orders.models import ORDER_LIFECYCLE, Order
@@ -19,7 +20,8 @@ from kernel.errors import Conflict
 from kernel.lifecycle import Lifecycle, Transition, move
 
 ROOT = Path(__file__).resolve().parent.parent
-RECORDS = {Offer: OFFER_LIFECYCLE, Order: ORDER_LIFECYCLE, Lead: LEAD_LIFECYCLE, Customer: CUSTOMER_LIFECYCLE}
+RECORDS = {Offer: OFFER_LIFECYCLE, Order: ORDER_LIFECYCLE, Lead: LEAD_LIFECYCLE, Customer: CUSTOMER_LIFECYCLE,
+           Invoice: INVOICE_LIFECYCLE}
 ALL = {**RECORDS, Opportunity: OPPORTUNITY_LIFECYCLE}  # an opportunity's state follows from its phase
 
 
@@ -48,8 +50,9 @@ def test_every_declared_move_passes(model, transition):
     (Offer, "rework", "approved"), (Offer, "sent", "draft"), (Offer, "sent", "in_approval"),
     (Offer, "accepted", "declined"), (Offer, "declined", "accepted"), (Offer, "expired", "accepted"),
     (Offer, "superseded", "sent"), (Offer, "cancelled", "draft"), (Offer, "accepted", "cancelled"),
-    (Order, "open", "invoiced"), (Order, "invoiced", "open"), (Order, "cancelled", "open"),
-    (Order, "fulfilled", "open"), (Lead, "converted", "new"), (Lead, "converted", "qualified"),
+    (Order, "confirmed", "closed"), (Order, "invoiced", "cancelled"), (Order, "cancelled", "confirmed"),
+    (Order, "closed", "cancelled"), (Order, "partly_delivered", "cancelled"),
+    (Invoice, "issued", "draft"), (Lead, "converted", "new"), (Lead, "converted", "qualified"),
     (Lead, "disqualified", "converted"), (Customer, "active", "merged"), (Offer, "draft", "archived"),
 ])
 def test_a_move_not_declared_is_refused_naming_the_record_and_both_states(model, source, target):
@@ -147,7 +150,7 @@ def test_the_readme_lists_every_move():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("### Lifecycles", 1)[1].split("\n## ", 1)[0]
     rows = {tuple(cell.strip(" `") for cell in row.strip("|").split("|")[:4])
-            for row in section.splitlines() if re.match(r"\| (offer|order|lead|customer|opportunity) \|", row)}
+            for row in section.splitlines() if re.match(r"\| (offer|order|invoice|lead|customer|opportunity) \|", row)}
     declared = {(lc.record, t.source, t.target, t.name or "") for lc in ALL.values() for t in lc.transitions}
     assert rows == declared
     for lifecycle in ALL.values():

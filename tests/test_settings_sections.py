@@ -53,7 +53,8 @@ ALL_SECTIONS = {CoreSettings, RuntimeSettings, MailSettings, CompanySettings, Lo
                 ApiSettings, WorkerSettings}
 
 
-ADDED_SINCE = ["KONTOR_LOG_LEVEL"]
+ADDED_SINCE = ["KONTOR_LOG_LEVEL", "KONTOR_COMPANY_STREET", "KONTOR_COMPANY_POSTAL_CODE", "KONTOR_COMPANY_CITY",
+               "KONTOR_COMPANY_TAX_NUMBER", "KONTOR_COMPANY_IBAN", "KONTOR_COMPANY_BIC", "KONTOR_COMPANY_CREDITOR_ID"]
 
 
 def test_every_field_is_declared_in_exactly_one_section():

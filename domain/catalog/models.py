@@ -23,6 +23,8 @@ class Product(Base):
     description_en: Mapped[str | None] = mapped_column(Text)
     unit: Mapped[str] = mapped_column(String(20), default="piece")  # piece, hour, day, month, licence …
     tax_rate: Mapped[Decimal]  # percent, e.g. 19.0000
+    kind: Mapped[str] = mapped_column(String(10), default="service")  # service | goods
+    billing_interval: Mapped[str | None] = mapped_column(String(10))  # month | quarter | year: a subscription
     cost: Mapped[Decimal | None]  # per unit, for margins; never shown to customers
     sla_text: Mapped[str | None] = mapped_column(Text)
     visibility: Mapped[str] = mapped_column(String(20), default="prices_after_login")

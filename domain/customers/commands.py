@@ -9,7 +9,7 @@ from domain.catalog.models import PriceList
 from domain.customers.access import EDIT_ALL_ROLES, editable_customer, require_creator
 from domain.customers.models import CUSTOMER_NUMBERS, Address, Contact, Customer, Site
 from domain.customers.recipients import default_receives
-from domain.customers.rules import check_payment_terms, check_tax_treatment, normalize_vat_id
+from domain.customers.rules import check_einvoice, check_payment_terms, check_tax_treatment, normalize_vat_id
 from domain.lifecycle import TraceEntry, change_state
 from domain.numbering import next_number
 from domain.users import User
@@ -167,6 +167,7 @@ def _errors(session: Session, customer: Customer, home_country: str) -> list[dic
     if not errors:  # the tax treatment is judged on a valid VAT ID only
         errors += check_tax_treatment(customer.tax_treatment, customer.country, customer.vat_id, home_country)
     errors += check_payment_terms(customer.payment_days, customer.skonto_percent, customer.skonto_days)
+    errors += check_einvoice(customer.einvoice_format, customer.buyer_reference)
     if customer.price_list_id is not None and session.get(PriceList, customer.price_list_id) is None:
         errors.append({"field": "price_list_id", "message": f"no price list {customer.price_list_id}"})
     if customer.owner is not None and session.scalar(select(User.id).where(User.username == customer.owner,

@@ -39,6 +39,9 @@ class MainAddressIn(AddressIn):
     kind: Literal["main"] = "main"
 
 
+EInvoiceFormat = Literal["factur_x", "xrechnung_cii", "xrechnung_ubl"]
+
+
 class CustomerFields(Strict):
     name: Text = Field(min_length=1, max_length=200)
     status: Status = "lead"
@@ -56,6 +59,13 @@ class CustomerFields(Strict):
     credit_limit: Amount | None = None
     no_contact: bool = False
     owner: Text | None = Field(default=None, max_length=100, description="default: the salesperson creating it")
+    consumer: bool = Field(default=False, description="a private person, not a business (§288 BGB, §33 UStDV)")
+    collective_invoice: bool = Field(default=False, description="several orders on one invoice (Sammelrechnung)")
+    einvoice_format: EInvoiceFormat = Field(default="factur_x", description="factur_x: a PDF with the EN 16931 "
+                                                                           "XML inside; xrechnung_cii or "
+                                                                           "xrechnung_ubl: the XML alone")
+    buyer_reference: Text | None = Field(default=None, max_length=100, description="BT-10: the Leitweg-ID of a "
+                                                                                   "public customer")
 
 
 class CustomerIn(CustomerFields):

@@ -57,6 +57,13 @@ class Customer(Base):
     skonto_days: Mapped[int | None]
     delivery_terms: Mapped[str | None] = mapped_column(String(200))
     credit_limit: Mapped[Decimal | None]
+    # invoicing: a consumer (not a business: §288 BGB's lower default interest, no flat fee, simplified
+    # small invoices); several orders on one invoice (Sammelrechnung); the e-invoice it receives and
+    # its buyer reference (BT-10: the Leitweg-ID of a public customer, which XRechnung requires)
+    consumer: Mapped[bool] = mapped_column(Boolean, default=False)
+    collective_invoice: Mapped[bool] = mapped_column(Boolean, default=False)
+    einvoice_format: Mapped[str] = mapped_column(String(20), default="factur_x")
+    buyer_reference: Mapped[str | None] = mapped_column(String(100))
     # the manager who last set the payment terms and the credit limit; None when a salesperson did:
     # then the offer approval measures against the company's standard terms, not these
     terms_approved_by: Mapped[str | None] = mapped_column(String(100))

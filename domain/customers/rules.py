@@ -65,3 +65,11 @@ def check_payment_terms(payment_days: int | None, skonto_percent: Decimal | None
     elif skonto_days is not None and payment_days is not None and skonto_days >= payment_days:
         errors.append({"field": "skonto_days", "message": "the Skonto period must be shorter than the payment term"})
     return errors
+
+
+def check_einvoice(einvoice_format: str | None, buyer_reference: str | None) -> list[dict]:
+    """XRechnung needs the buyer reference (BT-10, BR-DE-15): public customers give their Leitweg-ID."""
+    if einvoice_format and einvoice_format.startswith("xrechnung") and not buyer_reference:
+        return [{"field": "buyer_reference", "message": "XRechnung needs the buyer reference (the Leitweg-ID of a "
+                                                       "public customer)"}]
+    return []

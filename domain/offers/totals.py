@@ -1,10 +1,5 @@
-"""An offer's sums, without I/O. Rounding, so that the PDF, the order and later the invoice agree:
-
-1. each line: quantity x unit price less the line discount, rounded to cents half up (`line_total`);
-2. per tax rate: the sum of its lines less the header discount, rounded to cents half up;
-3. the net total is the sum of (2); the header discount shown is the lines' sum minus that;
-4. tax per rate: the rate's net from (2) times the rate, rounded to cents half up (German practice:
-   tax on the sum per rate, not per line); the gross total is net plus all taxes.
+"""An offer's sums, without I/O: the sums themselves are kernel.money's (the rounding every document
+shares: lines rounded first, then net and tax per rate); this adds what only an offer's approval asks.
 
 The margin counts only lines whose product has a cost: their net after the header discount minus
 their cost. Without such lines the offer has no margin (None), not 100 %.
@@ -18,7 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from domain.pricing import line_total
-from kernel.money import HUNDRED, to_cents
+from kernel.money import HUNDRED, TaxedLine, TaxGroup, document_totals, to_cents
+
+__all__ = ["LineFigures", "OfferTotals", "TaxGroup", "discount_from_list", "line_margin", "line_net", "offer_totals"]
 
 
 @dataclass(frozen=True)
@@ -37,13 +34,6 @@ def discount_from_list(line: LineFigures) -> Decimal:
         return line.discount_percent
     at_list = line.quantity * line.list_price
     return max(line.discount_percent, to_cents((at_list - line_net(line)) * HUNDRED / at_list))
-
-
-@dataclass(frozen=True)
-class TaxGroup:
-    rate: Decimal
-    net: Decimal
-    tax: Decimal
 
 
 @dataclass(frozen=True)
@@ -75,18 +65,10 @@ def line_margin(line: LineFigures) -> tuple[Decimal | None, Decimal | None]:
 
 def offer_totals(lines: Iterable[LineFigures], header_discount_percent: Decimal) -> OfferTotals:
     lines = list(lines)
-    if not Decimal(0) <= header_discount_percent <= HUNDRED:
-        raise ValueError(f"header discount must be between 0 and 100 %, got {header_discount_percent}")
-    keep = (HUNDRED - header_discount_percent) / HUNDRED
     nets = [line_net(line) for line in lines]
-    lines_net = sum(nets, Decimal("0.00"))
-    by_rate: dict[Decimal, Decimal] = {}
-    for line, net in zip(lines, nets, strict=True):
-        by_rate[line.tax_rate] = by_rate.get(line.tax_rate, Decimal("0.00")) + net
-    groups = tuple(TaxGroup(rate, to_cents(net * keep), to_cents(to_cents(net * keep) * rate / HUNDRED))
-                   for rate, net in sorted(by_rate.items(), reverse=True))
-    net_total = sum((g.net for g in groups), Decimal("0.00"))
-    tax_total = sum((g.tax for g in groups), Decimal("0.00"))
+    sums = document_totals((TaxedLine(net, line.tax_rate) for line, net in zip(lines, nets, strict=True)),
+                           header_discount_percent)
+    keep = (HUNDRED - header_discount_percent) / HUNDRED
     costed = [(line, net) for line, net in zip(lines, nets, strict=True) if line.unit_cost is not None]
     cost_total = margin = margin_percent = None
     if costed:
@@ -94,6 +76,6 @@ def offer_totals(lines: Iterable[LineFigures], header_discount_percent: Decimal)
         costed_net = to_cents(sum((net for _, net in costed), Decimal("0.00")) * keep)
         margin = costed_net - cost_total
         margin_percent = to_cents(margin * HUNDRED / costed_net) if costed_net else None
-    return OfferTotals(lines_net, lines_net - net_total, net_total, tax_total, net_total + tax_total, groups,
-                       cost_total, margin, margin_percent,
+    return OfferTotals(sums.lines_net, sums.header_discount, sums.net_total, sums.tax_total, sums.gross_total,
+                       sums.tax_groups, cost_total, margin, margin_percent,
                        max((discount_from_list(line) for line in lines), default=Decimal("0")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain.catalog.models import Product
 from domain.customers.commands import activate_for_business
 from domain.customers.timeline import money_param, record_trace
 from domain.numbering import next_number
@@ -33,8 +34,14 @@ def create_order_from_offer(session: Session, offer: Offer, year: int, accepted_
                   **{name: getattr(offer, name) for name in COPIED})
     session.add(order)
     session.flush()
-    for line in lines_of(session, offer.id):
-        session.add(OrderLine(order_id=order.id, **{name: getattr(line, name) for name in LINE_COPIED}))
+    lines = lines_of(session, offer.id)
+    wanted = {line.product_id for line in lines}
+    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(wanted)))}
+    for line in lines:
+        product = products[line.product_id]
+        session.add(OrderLine(order_id=order.id, goods=product.kind == "goods",
+                              billing_interval=product.billing_interval,
+                              **{name: getattr(line, name) for name in LINE_COPIED}))
     session.flush()
     record_trace(session, offer.customer_id, "order_created", actor,
                  f"order {order.number} from offer {offer.label} "

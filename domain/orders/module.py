@@ -8,13 +8,14 @@ from kernel.module import Module
 MODULE = Module(
     name="orders",
     package="domain.orders",
-    public=("models", "commands", "module"),
+    public=("models", "commands", "deliveries", "progress", "module"),
     models=(models,),
     wire=wiring.register,
     number_series=(ORDER_NUMBERS,),
     routers=("api.routers.orders:router",),
-    trace_kinds=("order_created",),
+    trace_kinds=("order_created", "order_progressed"),
     trace_texts=(("order_created", "Auftrag {order} aus Angebot {offer} ({total})",
-                  "order {order} from offer {offer} ({total})"),),
+                  "order {order} from offer {offer} ({total})"),
+                 ("order_progressed", "Auftrag {order}: {state} ({reason})", "order {order}: {state} ({reason})")),
     customer_trace_kinds=("order_created",),
 )

@@ -1,0 +1,1 @@
+"""Invoicing: invoices, down-payment invoices and credit notes, from draft to issue."""
