@@ -8,6 +8,7 @@ from domain.accounts import MODULE as ACCOUNTS
 from domain.catalog.module import MODULE as CATALOG
 from domain.customers.module import MODULE as CUSTOMERS
 from domain.demo_operations import MODULE as DEMO
+from domain.einvoicing.module import MODULE as EINVOICING
 from domain.offers.module import MODULE as OFFERS
 from domain.orders.module import MODULE as ORDERS
 from domain.records import MODULE as RECORDS
@@ -17,5 +18,5 @@ from mailers.module import MODULE as MAIL
 from runtime.module import MODULE as PROCESSES
 
 MODULES: tuple[Module, ...] = (ACCOUNTS, PROCESSES, CUSTOMERS, SALES, CATALOG, RECORDS, MAIL, OFFERS, ORDERS,
-                               DEMO)
+                               EINVOICING, DEMO)
 check_modules(MODULES)
