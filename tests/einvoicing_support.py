@@ -10,6 +10,7 @@ from domain.einvoicing.figures import tax_breakdown, totals
 from domain.einvoicing.model import (
     Address,
     Contact,
+    Delivery,
     DocumentAllowance,
     DocumentType,
     EInvoice,
@@ -23,6 +24,7 @@ from domain.einvoicing.model import (
 from domain.einvoicing.units import unit_code_for
 
 D = Decimal
+NOTHING = D("0.00")
 ISSUED = date(2026, 12, 4)
 
 SELLER = Party(
@@ -46,7 +48,8 @@ PUBLIC_BUYER = Party(
     electronic_address=ElectronicAddress("991-12345-67", "0204"))
 TRANSFER = Payment(means=PaymentMeans.SEPA_CREDIT_TRANSFER, due_date=date(2026, 12, 18),
                    terms="Zahlbar innerhalb von 14 Tagen ohne Abzug.", remittance_information="RE-2026-0001",
-                   seller_iban="DE02370501980001802057", seller_bic="COLSDE33", seller_account_name="Kontor Vertrieb GmbH")
+                   seller_iban="DE02370501980001802057", seller_bic="COLSDE33",
+                   seller_account_name="Kontor Vertrieb GmbH")
 
 
 def line(number: int, name: str, quantity: str, unit: str, price: str, rate: str = "19",
@@ -58,13 +61,18 @@ def line(number: int, name: str, quantity: str, unit: str, price: str, rate: str
                        note=unit_code.note, **more)
 
 
+DELIVERED = Delivery(actual_delivery_date=date(2026, 11, 30))
+
+
 def invoice(lines: tuple[InvoiceLine, ...], *, allowances: tuple[DocumentAllowance, ...] = (),
-            prepaid: Decimal = D("0.00"), buyer: Party = DOMESTIC_BUYER, number: str = "RE-2026-0001",
-            type_code: DocumentType = DocumentType.INVOICE, payment: Payment = TRANSFER, **more) -> EInvoice:
+            prepaid: Decimal = NOTHING, buyer: Party = DOMESTIC_BUYER, number: str = "RE-2026-0001",
+            type_code: DocumentType = DocumentType.INVOICE, payment: Payment = TRANSFER,
+            delivery: Delivery = DELIVERED, **more) -> EInvoice:
     breakdown = tax_breakdown(lines, allowances)
     return EInvoice(type_code=type_code, number=number, issue_date=ISSUED, seller=SELLER, buyer=buyer,
                     lines=lines, allowances=allowances, tax_breakdown=breakdown,
-                    totals=totals(lines, allowances, breakdown, prepaid), payment=payment, **more)
+                    totals=totals(lines, allowances, breakdown, prepaid), payment=payment, delivery=delivery,
+                    **more)
 
 
 def domestic_invoice(**more) -> EInvoice:

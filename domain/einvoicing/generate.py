@@ -30,7 +30,8 @@ NAMESPACES = {
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
 }
-_CII_GUIDELINE = "/rsm:CrossIndustryInvoice/rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID"
+_CII_GUIDELINE = ("/rsm:CrossIndustryInvoice/rsm:ExchangedDocumentContext/"
+                  "ram:GuidelineSpecifiedDocumentContextParameter/ram:ID")
 _UBL_CUSTOMIZATION = "/*/cbc:CustomizationID"
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
