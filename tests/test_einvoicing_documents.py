@@ -63,6 +63,9 @@ def test_a_domestic_invoice_with_19_and_7_percent_and_a_header_discount(flavour)
             XRECHNUNG_3 if flavour.xrechnung else EN16931]
         header_taxes = "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:RateApplicablePercent"
         assert texts(root, header_taxes) == ["19.00", "7.00"]
+        seller_tax = "//ram:SellerTradeParty/ram:SpecifiedTaxRegistration/ram:ID"
+        assert texts(root, seller_tax + "[@schemeID='VA']") == ["DE123456788"]
+        assert texts(root, seller_tax + "[@schemeID='FC']") == ["214/5717/1234"]
         assert texts(root, "//ram:SpecifiedTradeAllowanceCharge/ram:ActualAmount") == ["75.00"]
         # an unknown unit is C62 and stays visible as the line's note
         line_notes = texts(root, "//ram:IncludedSupplyChainTradeLineItem//ram:IncludedNote/ram:Content")

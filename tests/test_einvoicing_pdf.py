@@ -19,7 +19,7 @@ from domain.einvoicing.hybrid_pdf import (
     extract_invoice_xml,
     read_figures,
 )
-from domain.einvoicing.model import Flavour, PrecedingInvoice, TaxCategory
+from domain.einvoicing.model import DocumentType, Flavour, PrecedingInvoice, TaxCategory
 from domain.einvoicing.validation import ensure_valid
 from tests.einvoicing_support import EU_BUYER, domestic_invoice, invoice, line
 
@@ -83,3 +83,12 @@ def test_figures_that_differ_are_seen():
     einvoice = domestic_invoice()
     other = invoice((line(1, "Beratung", "1", "Stunde", "120.00"),))
     assert read_figures(invoice_xml(other)) != InvoiceFigures.of(einvoice)
+
+
+def test_an_xrechnung_credit_note_in_ubl_reads_back_too():
+    credit = invoice((line(1, "Gutschrift", "2", "Stunde", "120.00"),), type_code=DocumentType.CREDIT_NOTE,
+                     number="GS-2026-0001", buyer_reference="PO-4711",
+                     preceding_invoices=(PrecedingInvoice("RE-2026-0001", date(2026, 12, 4)),))
+    xml = invoice_xml(credit, Flavour.XRECHNUNG_UBL)
+    ensure_valid(xml, Flavour.XRECHNUNG_UBL)
+    assert read_figures(xml) == InvoiceFigures.of(credit)

@@ -106,3 +106,12 @@ def test_warnings_do_not_refuse():
     einvoice = domestic_invoice(buyer_reference="PO-4711", delivery=Delivery())
     report = ensure_valid(invoice_xml(einvoice, Flavour.XRECHNUNG_CII), Flavour.XRECHNUNG_CII)
     assert report.valid and "BR-DE-TMP-32" in {v.rule for v in report.warnings}
+
+
+@pytest.mark.parametrize("flavour", (Flavour.XRECHNUNG_CII, Flavour.XRECHNUNG_UBL))
+def test_xrechnung_without_the_sellers_contact_is_refused(flavour):
+    einvoice = domestic_invoice(buyer_reference="PO-4711")
+    without = replace(einvoice, seller=replace(einvoice.seller, contact=None))
+    refused = refusal(invoice_xml(without, flavour), flavour)
+    assert "BR-DE-2" in {v.rule for v in refused.report.fatal}
+    assert validate(invoice_xml(einvoice, flavour), flavour).valid

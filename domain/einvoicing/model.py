@@ -4,7 +4,8 @@ invoicing module maps an issued invoice onto `EInvoice`; this package turns it i
 it and embeds it in the PDF. Each field names its business term (BT-…) or group (BG-…).
 
 Amounts are Decimal, already rounded as the invoice states them (two places); prices and quantities
-may carry up to four. Nothing is computed here: the totals are the invoice's own, and validation
+may carry up to four. A credit note (381) states its amounts positive, as EN 16931 wants: the type
+code says they are credited. Nothing is computed here: the totals are the invoice's own, and validation
 (EN 16931 rules such as BR-CO-15) refuses figures that do not add up. `figures.py` offers the sums
 for a caller that has only lines."""
 from __future__ import annotations
