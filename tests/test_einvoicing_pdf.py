@@ -92,3 +92,9 @@ def test_an_xrechnung_credit_note_in_ubl_reads_back_too():
     xml = invoice_xml(credit, Flavour.XRECHNUNG_UBL)
     ensure_valid(xml, Flavour.XRECHNUNG_UBL)
     assert read_figures(xml) == InvoiceFigures.of(credit)
+
+
+@pytest.mark.parametrize("flavour", (Flavour.XRECHNUNG_CII, Flavour.XRECHNUNG_UBL))
+def test_only_factur_x_goes_into_the_pdf(letter, flavour):
+    with pytest.raises(ValueError, match="only Factur-X EN 16931"):
+        embed_invoice_xml(letter, invoice_xml(domestic_invoice(buyer_reference="PO-4711"), flavour))

@@ -14,10 +14,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from facturx import generate_from_binary, get_xml_from_pdf, parse_ubl_cii_xml
+from lxml import etree
 
+from domain.einvoicing.generate import EN16931, NAMESPACES
 from domain.einvoicing.model import EInvoice
 
 ATTACHMENT_NAME = "factur-x.xml"
+_GUIDELINE = ("string(/rsm:CrossIndustryInvoice/rsm:ExchangedDocumentContext/"
+              "ram:GuidelineSpecifiedDocumentContextParameter/ram:ID)")
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,11 @@ class InvoiceFigures:
 
 
 def embed_invoice_xml(pdf: bytes, xml: bytes, *, language: str = "de", title: str | None = None) -> bytes:
-    """The PDF/A-3b `pdf` with `xml` (Factur-X EN 16931, validated) attached as factur-x.xml."""
+    """The PDF/A-3b `pdf` with `xml` (Factur-X EN 16931, validated) attached as factur-x.xml; an XML
+    of another specification (XRechnung, UBL) is refused: the XMP would claim a profile it is not."""
+    specification = etree.fromstring(xml).xpath(_GUIDELINE, namespaces=NAMESPACES)
+    if specification != EN16931:
+        raise ValueError(f"only Factur-X EN 16931 XML goes into the PDF, not {specification or 'this document'!r}")
     metadata = {"author": "", "keywords": "Factur-X, ZUGFeRD, e-invoice", "title": title or "Invoice",
                 "subject": title or "Invoice"}
     return bytes(generate_from_binary(pdf, xml, flavor="factur-x", level="en16931", check_xsd=False,
