@@ -115,3 +115,8 @@ def test_xrechnung_without_the_sellers_contact_is_refused(flavour):
     refused = refusal(invoice_xml(without, flavour), flavour)
     assert "BR-DE-2" in {v.rule for v in refused.report.fatal}
     assert validate(invoice_xml(einvoice, flavour), flavour).valid
+
+
+def test_text_that_is_no_xml_is_refused():
+    report = validate(b"<CrossIndustryInvoice><unclosed></CrossIndustryInvoice>", Flavour.FACTURX_EN16931)
+    assert [(v.rule, v.fatal) for v in report.violations] == [("XML", True)]

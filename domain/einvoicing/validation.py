@@ -48,6 +48,7 @@ SCHEMAS = {
     "Invoice": _FACTURX / "ubl-2.1" / "maindoc" / "UBL-Invoice-2.1.xsd",
     "CreditNote": _FACTURX / "ubl-2.1" / "maindoc" / "UBL-CreditNote-2.1.xsd",
 }
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 _TERMS = re.compile(r"\b(B[TG]-\d+)\b")
 _PREFIXES = {
     "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100": "rsm",
@@ -124,7 +125,10 @@ class EInvoiceRejected(ValueError):
 def validate(xml: bytes, flavour: Flavour) -> ValidationReport:
     """Every violation of the schema and the business rules; the rules run only on schema-valid XML
     (their results on a broken structure would mislead)."""
-    document = etree.fromstring(xml)
+    try:
+        document = etree.fromstring(xml, _PARSER)
+    except etree.XMLSyntaxError as error:
+        return ValidationReport(flavour, ("XML",), (Violation("XML", "fatal", f"line {error.lineno}", str(error)),))
     schema_violations = _schema_violations(document)
     if schema_violations:
         return ValidationReport(flavour, ("XSD",), schema_violations)
