@@ -8,6 +8,7 @@ from domain.accounts import MODULE as ACCOUNTS
 from domain.catalog.module import MODULE as CATALOG
 from domain.customers.module import MODULE as CUSTOMERS
 from domain.demo_operations import MODULE as DEMO
+from domain.einvoicing.module import MODULE as EINVOICING
 from domain.invoicing.module import MODULE as INVOICING
 from domain.offers.module import MODULE as OFFERS
 from domain.orders.module import MODULE as ORDERS
@@ -18,5 +19,5 @@ from mailers.module import MODULE as MAIL
 from runtime.module import MODULE as PROCESSES
 
 MODULES: tuple[Module, ...] = (ACCOUNTS, PROCESSES, CUSTOMERS, SALES, CATALOG, RECORDS, MAIL, OFFERS, ORDERS,
-                               INVOICING, DEMO)
+                               EINVOICING, INVOICING, DEMO)
 check_modules(MODULES)
