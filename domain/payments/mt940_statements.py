@@ -114,7 +114,10 @@ def _balance(values: dict[str, Any], *keys: str) -> Decimal | None:
 
 
 def _date(balance: Any) -> date | None:
-    value = getattr(balance, "date", None)
+    return _as_date(getattr(balance, "date", None))
+
+
+def _as_date(value: date | None) -> date | None:
     return None if value is None else date(value.year, value.month, value.day)
 
 
@@ -124,7 +127,7 @@ def _line(data: dict[str, Any], where: str, index: int, currency: str) -> Statem
     status = (data.get("status") or "").upper()
     if amount is None or status not in ("C", "D", "RC", "RD"):
         raise StatementFormatError(f"{where}: :61: without an amount and a debit/credit mark")
-    booked = _date(data.get("entry_date")) or _date(data.get("date"))
+    booked = _as_date(data.get("entry_date")) or _as_date(data.get("date"))
     if booked is None:
         raise StatementFormatError(f"{where}: :61: without a date")
     # C credit, D debit, RC reversal of a credit (money goes out), RD reversal of a debit (comes in)
@@ -138,7 +141,7 @@ def _line(data: dict[str, Any], where: str, index: int, currency: str) -> Statem
     return StatementLine(
         position=index, amount=abs(Decimal(amount.amount)), direction=direction,
         currency=getattr(amount, "currency", None) or currency, booking_date=booked,
-        value_date=_date(data.get("date")), remittance=purpose,
+        value_date=_as_date(data.get("date")), remittance=purpose,
         end_to_end_id=none_if_placeholder(data.get("end_to_end_reference")),
         mandate_reference=none_if_placeholder(data.get("additional_position_reference")),
         counterparty_name=join_text([data.get("applicant_name")]) or None,
