@@ -39,7 +39,7 @@ def read_camt053(source: bytes | Path | IO[bytes], *, max_bytes: int = MAX_BYTES
         raise StatementFormatError("the document declares a DTD (<!DOCTYPE>); bank statements have none")
     reader = _Reader()
     try:
-        return tuple(reader.read(io.BytesIO(data)))
+        return tuple(reader.read(data))
     except etree.XMLSyntaxError as error:
         raise StatementFormatError(f"not well-formed XML (line {error.lineno}): {error.msg}") from None
 
@@ -72,28 +72,34 @@ class _Reader:
     def __init__(self) -> None:
         self.ns = ""
         self.version = ""
+        self.paths: dict[str, str] = {}
 
     def q(self, path: str) -> str:
-        """A path of local names as a namespaced path ("Bal/Amt" → "{ns}Bal/{ns}Amt")."""
-        return "/".join(f"{{{self.ns}}}{part}" if part not in (".", "..") else part for part in path.split("/"))
+        """A path of local names as a namespaced path ("Bal/Amt" → "{ns}Bal/{ns}Amt"), built once."""
+        found = self.paths.get(path)
+        if found is None:
+            found = self.paths[path] = "/".join(f"{{{self.ns}}}{part}" for part in path.split("/"))
+        return found
 
-    def read(self, stream: IO[bytes]) -> Iterator[BankStatement]:
-        events = etree.iterparse(stream, events=("start", "end"), resolve_entities=False, no_network=True,
-                                 load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True)
+    def read(self, data: bytes) -> Iterator[BankStatement]:
+        options = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                       remove_comments=True, remove_pis=True)
+        for _, root in etree.iterparse(io.BytesIO(data), events=("start",), **options):
+            self._check_root(root)  # the first event is the root element: looked at, then the pass ends
+            break
+        stmt_tag, entry_tag = self.q("Stmt"), self.q("Ntry")
+        events = etree.iterparse(io.BytesIO(data), events=("start", "end"), tag=(stmt_tag, entry_tag), **options)
         lines: list[StatementLine] = []
-        statements = 0
-        entry_number = 0
+        statements = entry_number = 0
         for event, element in events:
-            if not self.ns:
-                self._check_root(element)
-                continue
-            if element.tag == self.q("Stmt") and event == "start":
+            if element.tag == entry_tag:
+                if event == "end":
+                    entry_number += 1
+                    lines.extend(self._entry(element, statements + 1, entry_number))
+                    element.getparent().remove(element)
+            elif event == "start":
                 lines, entry_number = [], 0
-            elif element.tag == self.q("Ntry") and event == "end":
-                entry_number += 1
-                lines.extend(self._entry(element, statements + 1, entry_number))
-                element.getparent().remove(element)
-            elif element.tag == self.q("Stmt") and event == "end":
+            else:
                 statements += 1
                 yield self._statement(element, statements, lines)
                 element.getparent().remove(element)
@@ -150,8 +156,37 @@ class _Reader:
 
     # --- entries and their details ---------------------------------------------------------------
 
+    def _values(self, element: etree._Element, skip: str | None = None) -> dict[str, str]:
+        """The texts below `element` by path of local names ("RltdPties/Dbtr/Pty/Nm"), first occurrence
+        each, in one walk (much cheaper than a find per field); repeated remittance lines joined under
+        "RmtInf/Ustrd". An element without text is present with "". `skip` leaves a child's subtree out."""
+        cut = len(self.ns) + 2
+        values: dict[str, str] = {}
+        paths = {element: ""}
+        remittance: list[str] = []
+        for child in element.iterdescendants():
+            tag = child.tag
+            if not isinstance(tag, str):
+                continue
+            parent = paths.get(child.getparent())
+            if parent is None:
+                continue
+            path = tag[cut:] if not parent else f"{parent}/{tag[cut:]}"
+            if path == skip:
+                continue
+            paths[child] = path
+            text = (child.text or "").strip()
+            if path == "RmtInf/Ustrd":
+                remittance.append(text)
+            elif path not in values:
+                values[path] = text
+        if remittance:
+            values["RmtInf/Ustrd"] = join_text(remittance)
+        return values
+
     def _entry(self, entry: etree._Element, statement: int, number: int) -> list[StatementLine]:
-        reference = self._text(entry, "AcctSvcrRef") or self._text(entry, "NtryRef")
+        values = self._values(entry, skip="NtryDtls")
+        reference = values.get("AcctSvcrRef") or values.get("NtryRef")
         where = f"statement {statement}, entry {number}" + (f" ({reference})" if reference else "")
         amount_element = entry.find(self.q("Amt"))
         if amount_element is None:
@@ -160,80 +195,80 @@ class _Reader:
         currency = amount_element.get("Ccy") or ""
         if not re.fullmatch(r"[A-Z]{3}", currency):
             raise StatementFormatError(f"{where}: amount without a currency (Amt/@Ccy)")
-        direction = _direction(self._text(entry, "CdtDbtInd"), where)
-        booked = self._text(entry, "BookgDt/Dt") or self._text(entry, "BookgDt/DtTm")
+        direction = _direction(values.get("CdtDbtInd"), where)
+        booked = values.get("BookgDt/Dt") or values.get("BookgDt/DtTm")
         if not booked:
             raise StatementFormatError(f"{where}: no booking date (BookgDt)")
         booking_date = _date_part(booked, where, "BookgDt")
         assert booking_date is not None
-        value_date = _date_part(self._text(entry, "ValDt/Dt") or self._text(entry, "ValDt/DtTm"), where, "ValDt")
-        reversal = (self._text(entry, "RvslInd") or "").lower() == "true"
-        entry_code = self._bank_code(entry)
+        value_date = _date_part(values.get("ValDt/Dt") or values.get("ValDt/DtTm"), where, "ValDt")
+        reversal = values.get("RvslInd", "").lower() == "true"
+        entry_code = _bank_code(values)
+        info = join_text([values.get("AddtlNtryInf")])
         details = entry.findall(self.q("NtryDtls/TxDtls"))
         common = dict(currency=currency, booking_date=booking_date, value_date=value_date,
                       entry_reference=reference)
         if not details:
-            info = self._text(entry, "AddtlNtryInf")
-            return [StatementLine(position=0, amount=amount, direction=direction, remittance=join_text([info]),
+            return [StatementLine(position=0, amount=amount, direction=direction, remittance=info,
                                   bank_code=entry_code, is_return=reversal, **common)]  # type: ignore[arg-type]
         lines = []
         for index, detail in enumerate(details):
             detail_where = f"{where}, transaction detail {index + 1}"
-            detail_amount = self._detail_amount(detail, detail_where)
+            found = self._values(detail)
+            detail_amount = _detail_amount(found, detail_where)
             if detail_amount is None:
                 if len(details) > 1:
                     raise StatementFormatError(f"{detail_where}: a batch entry's detail has no amount")
                 detail_amount = amount
-            indicator = self._text(detail, "CdtDbtInd")
+            indicator = found.get("CdtDbtInd")
             detail_direction = _direction(indicator, detail_where) if indicator else direction
-            return_reason = self._text(detail, "RtrInf/Rsn/Cd") or self._text(detail, "RtrInf/Rsn/Prtry")
-            returned = reversal or detail.find(self.q("RtrInf")) is not None
-            name, iban, bic = self._counterparty(detail, detail_direction, returned)
-            remittance = join_text(element.text for element in detail.iterfind(self.q("RmtInf/Ustrd")))
+            returned = reversal or "RtrInf" in found
+            name, iban, bic = _counterparty(found, detail_direction, returned)
             lines.append(StatementLine(
                 position=0, amount=detail_amount, direction=detail_direction, detail=index,
-                remittance=remittance or join_text([self._text(entry, "AddtlNtryInf")]),
-                creditor_reference=self._text(detail, "RmtInf/Strd/CdtrRefInf/Ref"),
-                end_to_end_id=none_if_placeholder(self._text(detail, "Refs/EndToEndId")),
-                mandate_reference=none_if_placeholder(self._text(detail, "Refs/MndtId")),
+                remittance=found.get("RmtInf/Ustrd") or info,
+                creditor_reference=found.get("RmtInf/Strd/CdtrRefInf/Ref") or None,
+                end_to_end_id=none_if_placeholder(found.get("Refs/EndToEndId")),
+                mandate_reference=none_if_placeholder(found.get("Refs/MndtId")),
                 counterparty_name=name, counterparty_iban=iban, counterparty_bic=bic,
-                bank_code=self._bank_code(detail) or entry_code, is_return=returned,
-                return_reason=return_reason, **common))  # type: ignore[arg-type]
+                bank_code=_bank_code(found) or entry_code, is_return=returned,
+                return_reason=found.get("RtrInf/Rsn/Cd") or found.get("RtrInf/Rsn/Prtry") or None,
+                **common))  # type: ignore[arg-type]
         return lines
-
-    def _detail_amount(self, detail: etree._Element, where: str) -> Decimal | None:
-        for path in ("Amt", "AmtDtls/TxAmt/Amt", "AmtDtls/InstdAmt/Amt"):
-            text = self._text(detail, path)
-            if text:
-                return _amount(text, where)
-        return None
-
-    def _counterparty(self, detail: etree._Element, direction: Direction,
-                      returned: bool) -> tuple[str | None, str | None, str | None]:
-        """The other side: the debtor of money that came in, the creditor of money that went out; for
-        a returned direct debit the debtor of the original collection (the customer)."""
-        side = "Dbtr" if (direction == "credit") != returned else "Cdtr"
-        name = (self._text(detail, f"RltdPties/{side}/Nm") or self._text(detail, f"RltdPties/{side}/Pty/Nm")
-                or self._text(detail, f"RltdPties/Ultmt{side}/Nm")
-                or self._text(detail, f"RltdPties/Ultmt{side}/Pty/Nm"))
-        iban = self._text(detail, f"RltdPties/{side}Acct/Id/IBAN")
-        agent = f"RltdAgts/{side}Agt/FinInstnId"
-        bic = self._text(detail, f"{agent}/BICFI") or self._text(detail, f"{agent}/BIC")
-        return name, iban.replace(" ", "").upper() if iban else None, bic
-
-    def _bank_code(self, element: etree._Element) -> str | None:
-        domain = self._text(element, "BkTxCd/Domn/Cd")
-        if domain:
-            family = self._text(element, "BkTxCd/Domn/Fmly/Cd") or ""
-            sub = self._text(element, "BkTxCd/Domn/Fmly/SubFmlyCd") or ""
-            return "/".join(part for part in (domain, family, sub) if part)
-        return self._text(element, "BkTxCd/Prtry/Cd")
 
     def _text(self, element: etree._Element, path: str) -> str | None:
         found = element.find(self.q(path))
         if found is None or found.text is None:
             return None
         return found.text.strip() or None
+
+
+def _detail_amount(values: dict[str, str], where: str) -> Decimal | None:
+    for path in ("Amt", "AmtDtls/TxAmt/Amt", "AmtDtls/InstdAmt/Amt"):
+        if values.get(path):
+            return _amount(values[path], where)
+    return None
+
+
+def _counterparty(values: dict[str, str], direction: Direction,
+                  returned: bool) -> tuple[str | None, str | None, str | None]:
+    """The other side: the debtor of money that came in, the creditor of money that went out; for a
+    returned direct debit the debtor of the original collection (the customer)."""
+    side = "Dbtr" if (direction == "credit") != returned else "Cdtr"
+    name = (values.get(f"RltdPties/{side}/Nm") or values.get(f"RltdPties/{side}/Pty/Nm")
+            or values.get(f"RltdPties/Ultmt{side}/Nm") or values.get(f"RltdPties/Ultmt{side}/Pty/Nm"))
+    iban = values.get(f"RltdPties/{side}Acct/Id/IBAN")
+    agent = f"RltdAgts/{side}Agt/FinInstnId"
+    bic = values.get(f"{agent}/BICFI") or values.get(f"{agent}/BIC")
+    return name or None, iban.replace(" ", "").upper() if iban else None, bic or None
+
+
+def _bank_code(values: dict[str, str]) -> str | None:
+    domain = values.get("BkTxCd/Domn/Cd")
+    if domain:
+        parts = (domain, values.get("BkTxCd/Domn/Fmly/Cd"), values.get("BkTxCd/Domn/Fmly/SubFmlyCd"))
+        return "/".join(part for part in parts if part)
+    return values.get("BkTxCd/Prtry/Cd") or None
 
 
 def _amount(text: str | None, where: str) -> Decimal:
