@@ -151,6 +151,11 @@ def test_mt940_fingerprints_stable_and_twins_apart():
 def test_mt940_refuses_what_is_no_statement():
     with pytest.raises(StatementFormatError, match="not an MT940 statement"):
         read_mt940(b"Hello, this is no statement")
+    garbled = MT940.read_bytes().replace(b":61:2612041204C1190,00NTRFNONREF", b":61:garbage")
+    with pytest.raises(StatementFormatError, match=":61: 'garbage' does not fit"):
+        read_mt940(garbled)
+    intermediate = only(read_mt940(MT940.read_bytes().replace(b":60F:", b":60M:").replace(b":62F:", b":62M:")))
+    assert (intermediate.opening_balance, intermediate.closing_balance) == (Decimal("12500.00"), Decimal("12875.55"))
     broken = MT940.read_bytes().replace(b":25:12030000/202051", b":25:NOACCOUNT")
     with pytest.raises(StatementFormatError, match="account 'NOACCOUNT'"):
         read_mt940(broken)
@@ -195,5 +200,8 @@ def test_camt053_expands_no_entities_and_refuses_oversized_files():
                       b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">&lol2;</Document>')
     with pytest.raises(StatementFormatError, match="DTD"):
         read_camt053(billion_laughs)
+    with pytest.raises(StatementFormatError, match="DTD"):  # UTF-16 hides the DOCTYPE from a byte search
+        read_camt053(billion_laughs.replace(b'version="1.0"?', b'version="1.0" encoding="UTF-16"?')
+                     .decode().encode("utf-16"))
     with pytest.raises(StatementFormatError, match="larger than 100 bytes"):
         read_camt053(CAMT.read_bytes(), max_bytes=100)

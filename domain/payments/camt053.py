@@ -107,6 +107,8 @@ class _Reader:
             raise StatementFormatError("the document holds no statement (Stmt)")
 
     def _check_root(self, root: etree._Element) -> None:
+        if root.getroottree().docinfo.doctype:  # seen here too in encodings the byte check cannot read
+            raise StatementFormatError("the document declares a DTD (<!DOCTYPE>); bank statements have none")
         qname = etree.QName(root)
         match = NAMESPACE.match(qname.namespace or "")
         if qname.localname != "Document" or match is None:

@@ -52,6 +52,11 @@ def read_mt940(source: bytes | Path, *, encoding: str | None = None,
         raise StatementFormatError("not an MT940 statement: no :20: reference and :60F: opening balance")
     try:  # a file object, never a str: the library would read a str that names a file from disk
         blocks = mt940.parse_statements(io.StringIO(text), options=OPTIONS)
+    except RuntimeError as error:  # the library's "Unable to parse <tag> from <data>"
+        tag, data = (error.args[1:3] + (None, None))[:2]
+        field = getattr(tag, "id", "?")
+        raise StatementFormatError(f"MT940 not readable: field :{field}: {str(data)[:80]!r} does not fit "
+                                   "its format") from None
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise StatementFormatError(f"MT940 not readable: {error}") from None
     if not blocks:
@@ -75,16 +80,18 @@ def _statement(block: Any, number: int) -> BankStatement:
     account = values.get("account_identification")
     if not account:
         raise StatementFormatError(f"{where}: no account (:25:)")
-    opening = _balance(values, "final_opening_balance", "opening_balance")
-    closing = _balance(values, "final_closing_balance", "closing_balance")
+    opening = _balance(values, "final_opening_balance", "opening_balance", "intermediate_opening_balance")
+    closing = _balance(values, "final_closing_balance", "closing_balance", "intermediate_closing_balance")
     if opening is None:
         raise StatementFormatError(f"{where}: no opening balance (:60F:/:60M:)")
     currency = block.currency or ""
     lines = [_line(transaction.data, where, index, currency) for index, transaction in enumerate(block, start=1)]
     number_text = values.get("statement_number")
     sequence = number_text if not values.get("sequence_number") else f"{number_text}/{values['sequence_number']}"
-    opening_date = _date(values.get("final_opening_balance") or values.get("opening_balance"))
-    closing_date = _date(values.get("final_closing_balance") or values.get("closing_balance"))
+    opening_date = _date(values.get("final_opening_balance") or values.get("opening_balance")
+                         or values.get("intermediate_opening_balance"))
+    closing_date = _date(values.get("final_closing_balance") or values.get("closing_balance")
+                         or values.get("intermediate_closing_balance"))
     return make_statement(
         account_iban=_iban(account, where), statement_id=reference or "", sequence=sequence, created_at=None,
         from_date=opening_date, to_date=closing_date, currency=currency, opening_balance=opening,
