@@ -160,31 +160,31 @@ class _Reader:
 
     def _values(self, element: etree._Element, skip: str | None = None) -> dict[str, str]:
         """The texts below `element` by path of local names ("RltdPties/Dbtr/Pty/Nm"), first occurrence
-        each, in one walk (much cheaper than a find per field); repeated remittance lines joined under
-        "RmtInf/Ustrd". An element without text is present with "". `skip` leaves a child's subtree out."""
-        cut = len(self.ns) + 2
+        each, in one walk in document order (much cheaper than a find per field); repeated remittance
+        lines joined under "RmtInf/Ustrd". An element without text is present with "". `skip` leaves a
+        child's subtree out."""
         values: dict[str, str] = {}
-        paths = {element: ""}
         remittance: list[str] = []
-        for child in element.iterdescendants():
-            tag = child.tag
-            if not isinstance(tag, str):
-                continue
-            parent = paths.get(child.getparent())
-            if parent is None:
-                continue
-            path = tag[cut:] if not parent else f"{parent}/{tag[cut:]}"
-            if path == skip:
-                continue
-            paths[child] = path
-            text = (child.text or "").strip()
-            if path == "RmtInf/Ustrd":
-                remittance.append(text)
-            elif path not in values:
-                values[path] = text
+        self._collect(element, "", len(self.ns) + 2, skip, values, remittance)
         if remittance:
             values["RmtInf/Ustrd"] = join_text(remittance)
         return values
+
+    def _collect(self, element: etree._Element, prefix: str, cut: int, skip: str | None, values: dict[str, str],
+                 remittance: list[str]) -> None:
+        for child in element:
+            tag = child.tag
+            if not isinstance(tag, str):
+                continue
+            path = prefix + tag[cut:]
+            if path == skip:
+                continue
+            if path == "RmtInf/Ustrd":
+                remittance.append((child.text or "").strip())
+            elif path not in values:
+                values[path] = (child.text or "").strip()
+            if len(child):
+                self._collect(child, path + "/", cut, skip, values, remittance)
 
     def _entry(self, entry: etree._Element, statement: int, number: int) -> list[StatementLine]:
         values = self._values(entry, skip="NtryDtls")
