@@ -4,6 +4,7 @@ is its package (kernel.module.Module in its `module.py`), its API router file(s)
 here. The order is the order of the API's routes."""
 from __future__ import annotations
 
+from domain.accounting.module import MODULE as ACCOUNTING
 from domain.accounts import MODULE as ACCOUNTS
 from domain.catalog.module import MODULE as CATALOG
 from domain.customers.module import MODULE as CUSTOMERS
@@ -12,6 +13,7 @@ from domain.einvoicing.module import MODULE as EINVOICING
 from domain.invoicing.module import MODULE as INVOICING
 from domain.offers.module import MODULE as OFFERS
 from domain.orders.module import MODULE as ORDERS
+from domain.payments.module import MODULE as PAYMENTS
 from domain.records import MODULE as RECORDS
 from domain.sales.module import MODULE as SALES
 from kernel.module import Module, check_modules
@@ -19,5 +21,5 @@ from mailers.module import MODULE as MAIL
 from runtime.module import MODULE as PROCESSES
 
 MODULES: tuple[Module, ...] = (ACCOUNTS, PROCESSES, CUSTOMERS, SALES, CATALOG, RECORDS, MAIL, OFFERS, ORDERS,
-                               EINVOICING, INVOICING, DEMO)
+                               EINVOICING, INVOICING, PAYMENTS, ACCOUNTING, DEMO)
 check_modules(MODULES)
