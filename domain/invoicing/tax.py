@@ -6,7 +6,8 @@ Art. 226 VAT Directive), from the customer's tax treatment and whether the line 
   Leistungsempfängers", both VAT IDs on the invoice); goods as a tax-free intra-community supply
   (K, §4 Nr. 1b / §6a UStG, both VAT IDs);
 - outside the EU: tax-free export of goods (G, §4 Nr. 1a / §6 UStG) or a service not taxable in
-  Germany (O, §3a (2) UStG) — EN 16931 names the latter "not subject to VAT".
+  Germany (§3a (2) UStG). Both are category G ("export outside the EU"): EN 16931's "not subject to
+  VAT" (O) forbids the supplier's VAT ID on the invoice, which a German invoice must carry.
 
 Pure: no database."""
 from __future__ import annotations
@@ -33,7 +34,7 @@ INTRA_COMMUNITY = TaxCase("K", "VATEX-EU-IC", {
 EXPORT = TaxCase("G", "VATEX-EU-G", {
     "de": "Steuerfreie Ausfuhrlieferung (§ 4 Nr. 1a i. V. m. § 6 UStG).",
     "en": "Tax-exempt export of goods (Art. 146 VAT Directive)."})
-NOT_TAXABLE_HERE = TaxCase("O", "VATEX-EU-O", {
+NOT_TAXABLE_HERE = TaxCase("G", "VATEX-EU-G", {
     "de": "Nicht im Inland steuerbare Leistung (§ 3a Abs. 2 UStG).",
     "en": "Service not subject to VAT in Germany (place of supply: the recipient's country)."})
 TAXED = TaxCase("S", None, {"de": "", "en": ""})
@@ -55,8 +56,16 @@ def effective_rate(tax_treatment: str, rate: Decimal) -> Decimal:
     return rate if tax_treatment == "domestic" else ZERO
 
 
-CASES = {case.category: case for case in (REVERSE_CHARGE, INTRA_COMMUNITY, EXPORT, NOT_TAXABLE_HERE, TAXED,
-                                          ZERO_RATED)}
+def exemption_text(category: str, goods: set[bool], lang: str) -> str | None:
+    """What the invoice says of a tax-free group (BT-120): for exports, of goods, services or both."""
+    if category == "AE":
+        return REVERSE_CHARGE.text[lang]
+    if category == "K":
+        return INTRA_COMMUNITY.text[lang]
+    if category == "G":
+        texts = [case.text[lang] for case, kind in ((EXPORT, True), (NOT_TAXABLE_HERE, False)) if kind in goods]
+        return " ".join(texts) or EXPORT.text[lang]
+    return None
 
 
 def needs_both_vat_ids(category: str) -> bool:
