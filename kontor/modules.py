@@ -8,6 +8,7 @@ from domain.accounts import MODULE as ACCOUNTS
 from domain.catalog.module import MODULE as CATALOG
 from domain.customers.module import MODULE as CUSTOMERS
 from domain.demo_operations import MODULE as DEMO
+from domain.letters.module import MODULE as LETTERS
 from domain.offers.module import MODULE as OFFERS
 from domain.orders.module import MODULE as ORDERS
 from domain.records import MODULE as RECORDS
@@ -16,6 +17,6 @@ from kernel.module import Module, check_modules
 from mailers.module import MODULE as MAIL
 from runtime.module import MODULE as PROCESSES
 
-MODULES: tuple[Module, ...] = (ACCOUNTS, PROCESSES, CUSTOMERS, SALES, CATALOG, RECORDS, MAIL, OFFERS, ORDERS,
-                               DEMO)
+MODULES: tuple[Module, ...] = (ACCOUNTS, PROCESSES, CUSTOMERS, SALES, CATALOG, RECORDS, MAIL, LETTERS, OFFERS,
+                               ORDERS, DEMO)
 check_modules(MODULES)
