@@ -80,6 +80,18 @@ def test_without_the_period_column_the_table_has_none_and_english_words_come_wit
     assert "3 hours" in page and "€285.00" in page and "Total €114.20" in page
 
 
+def test_a_document_extends_the_letter_and_fills_its_blocks(tmp_path):
+    (tmp_path / "dunning.html").write_text(
+        '{% extends "letter.html" %}{% block heading %}Zahlungserinnerung {{ number }}{% endblock %}'
+        '{% block notes %}<p>Bitte zahlen Sie bis zum {{ due }}.</p>{% endblock %}')
+    context = letter(2)
+    del context["notes"]  # the document's own block needs no notes
+    html = environment(tmp_path).get_template("dunning.html").render(**context, number="MA-1", due="<b>heute</b>")
+    (page,) = pdf_pages(render_pdf(html))
+    assert "Zahlungserinnerung MA-1" in page and "Bitte zahlen Sie bis zum <b>heute</b>." in page
+    assert "Wartung 2" in page and "Gesamtbetrag 114,20 €" in page and "Skonto" not in page
+
+
 def test_an_unknown_pdf_variant_is_refused():
     with pytest.raises(ValueError, match="unknown PDF variant"):
         render_pdf("<p>x</p>", pdf_variant="pdf/x-4")
