@@ -71,8 +71,8 @@ def offers_to_sent(kontor, count: int) -> dict:
             "offers_per_s": round(sent / elapsed(), 2)}
 
 
-def pdf_render_times(kontor, rounds: dict[int, int] | None = None, variants: tuple[str | None, ...] = (None, "pdf/a-3b"),
-                     ) -> dict:
+def pdf_render_times(kontor, rounds: dict[int, int] | None = None,
+                     variants: tuple[str | None, ...] = (None, "pdf/a-3b")) -> dict:
     """Warm render times of an offer with 1, 10 and 100 lines, plain and (for the longest) as PDF/A-3b,
     the variant invoices are rendered in; the variants alternate round by round, so that a busy
     moment of the machine weighs on both alike."""
