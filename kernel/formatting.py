@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_interval, format_time
 from babel.numbers import format_currency, format_decimal
 from babel.units import format_unit
 
@@ -88,6 +88,12 @@ def percent(value: Decimal | str | int, lang: str) -> str:
 def day(value: date | datetime, lang: str, form: str = "long") -> str:
     """`5. Dezember 2026` / `5 December 2026` (form "long"), or Babel's "medium"/"short"."""
     return format_date(value, format=form, locale=locale_of(lang))
+
+
+def day_span(start: date, end: date, lang: str) -> str:
+    """A service date or period as short as it reads well: `1.–31. Dez. 2026` / `1–31 Dec 2026`,
+    `15. Nov. 2026 – 14. Jan. 2027`; one day alone when start and end are the same day."""
+    return str(format_interval(start, end, skeleton="yMMMd", locale=locale_of(lang)))
 
 
 def time_of_day(value: datetime, lang: str) -> str:

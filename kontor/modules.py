@@ -11,6 +11,7 @@ from domain.customers.module import MODULE as CUSTOMERS
 from domain.demo_operations import MODULE as DEMO
 from domain.einvoicing.module import MODULE as EINVOICING
 from domain.invoicing.module import MODULE as INVOICING
+from domain.letters.module import MODULE as LETTERS
 from domain.offers.module import MODULE as OFFERS
 from domain.orders.module import MODULE as ORDERS
 from domain.payments.module import MODULE as PAYMENTS
@@ -20,6 +21,6 @@ from kernel.module import Module, check_modules
 from mailers.module import MODULE as MAIL
 from runtime.module import MODULE as PROCESSES
 
-MODULES: tuple[Module, ...] = (ACCOUNTS, PROCESSES, CUSTOMERS, SALES, CATALOG, RECORDS, MAIL, OFFERS, ORDERS,
-                               EINVOICING, INVOICING, PAYMENTS, ACCOUNTING, DEMO)
+MODULES: tuple[Module, ...] = (ACCOUNTS, PROCESSES, CUSTOMERS, SALES, CATALOG, RECORDS, MAIL, LETTERS, OFFERS,
+                               ORDERS, EINVOICING, INVOICING, PAYMENTS, ACCOUNTING, DEMO)
 check_modules(MODULES)

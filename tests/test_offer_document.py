@@ -51,14 +51,14 @@ def http_server():
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "http://127.0.0.1:9/x.png", "https://example.com/a.css",
                                  "data:text/css,body{}", (ASSETS / ".." / "document.py").as_uri(),
-                                 (ASSETS / "offer.css").as_uri() + "/../../document.py"])
+                                 (ASSETS / "letter.css").as_uri() + "/../../document.py"])
 def test_the_fetcher_serves_nothing_but_the_assets(url):
     with pytest.raises(FetchRefused):
         own_asset(url)
 
 
 def test_the_fetcher_serves_the_stylesheet():
-    content, mime = own_asset((ASSETS / "offer.css").as_uri())
+    content, mime = own_asset((ASSETS / "letter.css").as_uri())
     assert mime == "text/css" and b"@page" in content
 
 
