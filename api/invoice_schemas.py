@@ -15,7 +15,7 @@ from api.versioning import Version
 from domain.fields import Day, Price, Quantity, Strict, Text
 from domain.fields import Percent as PercentIn
 
-InvoiceStatus = Literal["draft", "issued"]
+InvoiceStatus = Literal["draft", "released", "issued"]
 InvoiceKind = Literal["invoice", "down_payment", "credit_note"]
 
 
@@ -178,6 +178,8 @@ class InvoiceOut(InvoiceSummary):
     buyer: dict | None = Field(description="as printed, fixed at issue")
     issued_at: datetime | None
     issued_by: str | None
+    released_by: str | None
+    instance_id: int | None = Field(description="its order-to-invoice process, once released")
     created_by: str
     version: int
     lines: list[InvoiceLineOut]

@@ -7,10 +7,10 @@ from sqlalchemy import select
 
 from domain.offers.models import Offer
 from domain.orders.commands import create_order_from_offer
-from tests.offer_support import new_offer, sales_setup
+from tests.offer_support import drive, new_offer, sales_setup
 from tests.support import ok
 
-__all__ = ["sales_setup", "order_of", "deliver", "draft", "issue"]
+__all__ = ["sales_setup", "order_of", "deliver", "draft", "release", "issue", "drive"]
 
 
 def order_of(kontor, api, setup, lines: list | None = None, **fields) -> dict:
@@ -35,5 +35,28 @@ def draft(api, user: str = "alma", **which) -> list[dict]:
     return ok(api.post("/invoices", which, user=user), 201)
 
 
-def issue(api, invoice: dict, user: str = "alma") -> dict:
-    return ok(api.post(f"/invoices/{invoice['id']}/issue", {"version": invoice["version"]}, user=user))
+def release(api, invoice: dict, user: str = "alma") -> dict:
+    """Release the draft for issue: its order-to-invoice process starts (202)."""
+    return ok(api.post(f"/invoices/{invoice['id']}/issue", {"version": invoice["version"]}, user=user), 202)
+
+
+APPROVERS = {"manager": "mona", "accounting": "arne"}  # of whatever the rules ask, someone who did not release it
+
+
+def approval_tasks(api, instance_id: int) -> list[dict]:
+    return [task for task in ok(api.get("/tasks", params={"instance_id": instance_id}, user="ada"))["items"]
+            if task["name"] == "Task_approve"]
+
+
+def issue(kontor, api, invoice: dict, user: str = "alma") -> dict:
+    """Release the draft, approve it where the rules ask for it (as another person), and let the worker
+    (real Prefect flow runs) issue, render and send it."""
+    released = release(api, invoice, user)
+    drive(kontor)
+    for task in approval_tasks(api, released["instance_id"]):
+        approver = APPROVERS[task["candidate_groups"][0]]
+        ok(api.post(f"/tasks/{task['id']}/complete", {"data": {"decision": "approve"}}, user=approver))
+        drive(kontor)
+    issued = ok(api.get(f"/invoices/{invoice['id']}", user=user))
+    assert issued["status"] == "issued", (released, issued)
+    return issued

@@ -333,7 +333,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("PATCH", f"{V1}/invoices/{{invoice_id}}"): invoicing(200, invoice_change(body={"note": "Projekt"},
                                                                               versioned=True)),
     ("DELETE", f"{V1}/invoices/{{invoice_id}}"): invoicing(204, invoice_change()),
-    ("POST", f"{V1}/invoices/{{invoice_id}}/issue"): invoicing(200, invoice_change("/issue", body={})),
+    ("POST", f"{V1}/invoices/{{invoice_id}}/issue"): invoicing(202, invoice_change("/issue", body={})),
     ("POST", f"{V1}/invoices/{{invoice_id}}/credit-notes"): invoicing(201, invoice_change(
         "/credit-notes", body={"reason": "Storno"}, make=World.issued_invoice)),
     ("GET", f"{V1}/invoices/{{invoice_id}}/xml"): read_b("sam", lambda w: Call(f"/invoices/{w['invoice']}/xml")),

@@ -26,6 +26,7 @@ TEST_USERS = {
     "sven": ["approver", "sales_manager"],      # sales manager level (and the team leads' deputy)
     "dora": ["approver", "managing_director"],  # managing director level
     "alma": ["accounting"],          # accounting: invoices, credit notes
+    "arne": ["accounting"],          # second accountant (four eyes on invoices)
     "ada": ["admin"],                # administrator: every role
 }
 

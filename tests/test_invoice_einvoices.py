@@ -3,13 +3,17 @@ of EN 16931, for XRechnung KoSIT's too): Factur-X by default, XRechnung (CII or 
 with a Leitweg-ID. A broken rule stops the issue, names the rule and gives the number back."""
 from __future__ import annotations
 
+import time
 from datetime import date
 
+import pytest
 from lxml import etree
 
 from domain.einvoicing.hybrid_pdf import read_figures
-from tests.invoice_support import deliver, draft, issue, order_of, sales_setup
+from tests.invoice_support import approval_tasks, deliver, draft, drive, issue, order_of, release, sales_setup
 from tests.support import ok
+
+pytestmark = pytest.mark.usefixtures("mail")  # the worker sends the invoices over SMTP
 
 LEITWEG_ID = "991-01234-44"
 CII = {"rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
@@ -22,7 +26,7 @@ def issued_with(kontor, api, customer: dict | None = None) -> tuple[dict, bytes]
                                                 {"product_id": setup["products"]["book"]["id"], "quantity": "2"}])
     deliver(api, order, {1: "3", 2: "2"}, service_from="2026-11-02", service_to="2026-11-13")
     [invoice] = draft(api, order_id=order["id"])
-    invoice = issue(api, invoice)
+    invoice = issue(kontor, api, invoice)
     response = api.get(f"/invoices/{invoice['id']}/xml", user="alma")
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/xml")
     return invoice, response.content
@@ -62,7 +66,7 @@ def test_xrechnung_without_a_leitweg_id_is_refused_on_the_customer(api):
         "message"]}] and "Leitweg" in answer["error"]["details"][0]["message"]
 
 
-def test_a_broken_rule_stops_the_issue_naming_it_and_the_number_goes_back(kontor, api, monkeypatch):
+def test_a_broken_rule_stops_the_release_naming_it(kontor, api, monkeypatch):
     setup = sales_setup(api, customer={"name": "Stadt Musterhausen", "einvoice_format": "xrechnung_cii",
                                        "buyer_reference": LEITWEG_ID})
     order = order_of(kontor, api, setup)
@@ -73,7 +77,32 @@ def test_a_broken_rule_stops_the_issue_naming_it_and_the_number_goes_back(kontor
     assert [d["field"] for d in answer["error"]["details"]] == ["BR-DE-6"]
     assert "BT-42" in answer["error"]["details"][0]["message"]
     refused = ok(api.get(f"/invoices/{invoice['id']}", user="alma"))
-    assert (refused["status"], refused["number"]) == ("draft", None)
+    assert (refused["status"], refused["number"], refused["instance_id"]) == ("draft", None, None)
     ok(api.get(f"/invoices/{invoice['id']}/xml", user="alma"), 404)
+
+
+def test_a_rule_broken_after_the_release_stops_the_issue_with_an_incident_and_the_number_goes_back(
+        kontor, api, monkeypatch):
+    setup = sales_setup(api, customer={"name": "Stadt Musterhausen", "einvoice_format": "xrechnung_cii",
+                                       "buyer_reference": LEITWEG_ID})
+    order = order_of(kontor, api, setup)
+    deliver(api, order, {1: "10"})
+    [invoice] = draft(api, order_id=order["id"])
+    released = release(api, invoice)
+    [task] = approval_tasks(api, released["instance_id"])  # the customer's first invoice: four eyes
+    ok(api.post(f"/tasks/{task['id']}/complete", {"data": {"decision": "approve"}}, user="arne"))
+    monkeypatch.setattr(kontor.settings, "company_phone", None)  # changed before the worker issues it
+    for _ in range(10):  # every attempt refused (a short backoff in the tests): then an incident
+        drive(kontor)
+        incidents = ok(api.get("/incidents", user="olga"))["items"]
+        if incidents:
+            break
+        time.sleep(0.3)
+    [incident] = incidents
+    assert "BR-DE-6" in incident["error"] and "BT-42" in incident["error"]
+    assert ok(api.get(f"/invoices/{invoice['id']}", user="alma"))["number"] is None
     monkeypatch.undo()
-    assert issue(api, refused)["number"] == f"INV-{date.today().year}-0001"
+    ok(api.post(f"/incidents/{incident['id']}/retry", user="olga"))
+    drive(kontor)
+    issued = ok(api.get(f"/invoices/{invoice['id']}", user="alma"))
+    assert (issued["status"], issued["number"]) == ("issued", f"INV-{date.today().year}-0001")

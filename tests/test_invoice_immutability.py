@@ -16,7 +16,8 @@ from domain.invoicing.files import issue_with_files
 from domain.invoicing.immutability import IssuedInvoiceImmutable
 from domain.invoicing.models import Invoice, InvoiceLine
 from kernel.principal import Principal
-from tests.invoice_support import deliver, draft, issue, order_of, sales_setup
+from tests.invoice_support import deliver, draft, order_of, sales_setup
+from tests.support import ok
 from tests.test_number_series import all_at_once, assert_gapless
 
 ALMA = Principal("alma", frozenset({"accounting"}))
@@ -30,7 +31,9 @@ def issued_and_draft(kontor, api):
     deliver(api, second, {1: "3"})
     [issued] = draft(api, order_id=first["id"])
     [open_draft] = draft(api, order_id=second["id"])
-    return issue(api, issued), open_draft
+    with kontor.transaction() as session:  # issued at once, without its process: the process has tests of its own
+        issue_with_files(session, kontor, ALMA, issued["id"])
+    return ok(api.get(f"/invoices/{issued['id']}", user="alma")), open_draft
 
 
 def test_the_application_refuses_every_change_of_an_issued_invoice(kontor, issued_and_draft):

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 
 from fastapi import APIRouter, Response
 
-from api.deps import CurrentUser, KontorDep, SessionDep
+from api.deps import CurrentUser, KontorDep, RuntimeDep, SessionDep
 from api.downloads import content_disposition
 from api.invoice_schemas import (
     DRAFT_NOT_NULL,
@@ -21,9 +22,9 @@ from api.offer_schemas import VersionIn
 from api.params import OptionalId, RecordId, paging
 from api.schemas import Page, page_out, patch_changes
 from api.versioning import set_etag, versioned
-from domain.invoicing import commands, credit_notes, drafts
+from domain.invoicing import commands, credit_notes, drafts, process
 from domain.invoicing.access import readable_invoice
-from domain.invoicing.files import file_of, issue_with_files
+from domain.invoicing.files import check_with_einvoice, file_of
 from domain.invoicing.issuing import lines_of
 from domain.invoicing.queries import InvoiceFilter, list_invoices
 from kernel.documents import DocumentStore
@@ -79,14 +80,19 @@ def delete(invoice_id: RecordId, session: SessionDep, user: CurrentUser, precond
     return Response(status_code=204)
 
 
-@router.post("/{invoice_id}/issue", response_model=InvoiceOut,
-             summary="Issue the draft: its number, its sums and dates fixed, its e-invoice validated; an issued "
-                     "invoice is answered as it is")
-def issue(invoice_id: RecordId, body: VersionIn, session: SessionDep, kontor: KontorDep, user: CurrentUser,
+@router.post("/{invoice_id}/issue", response_model=InvoiceOut, status_code=202,
+             summary="Release the draft for issue (202): its process decides whether another person approves it "
+                     "first, then issues it (number, sums, dates and parties fixed, e-invoice validated), renders "
+                     "and mails it. A released or issued invoice is answered as it is (200)")
+def issue(invoice_id: RecordId, body: VersionIn, session: SessionDep, runtime: RuntimeDep, kontor: KontorDep,
+          user: CurrentUser,
           precondition: ActionPrecondition, response: Response):
     version = precondition.expected(body.version)
-    commands.draft_or_issued(session, user, invoice_id, version)
-    invoice = issue_with_files(session, kontor, user, invoice_id)
+    was = readable_invoice(session, user, invoice_id).status
+    invoice = process.release(session, runtime, user, invoice_id, version,
+                              partial(check_with_einvoice, kontor=kontor))
+    if was != "draft":
+        response.status_code = 200
     return invoice_out(session, set_etag(response, "invoice", invoice))
 
 

@@ -66,10 +66,3 @@ def delete_draft(session: Session, who: Principal, invoice_id: int, version: Exp
     session.flush()
 
 
-
-def draft_or_issued(session: Session, who: Principal, invoice_id: int, version: ExpectedVersion) -> Invoice:
-    """Before an issue: the draft at the version the caller read; an issued invoice as it is (a retry)."""
-    invoice = invoice_for_change(session, who, invoice_id)
-    if invoice.status == "draft":
-        require_version(f"invoice {invoice.label}", invoice.version, version)
-    return invoice

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from domain.documents import store_generated
 from domain.invoicing.einvoice import make_einvoice
-from domain.invoicing.issuing import EInvoiceFile, issue_invoice
+from domain.invoicing.issuing import EInvoiceFile, check_issuable, issue_invoice
 from domain.invoicing.models import Invoice, InvoiceDocument
 from domain.settings import company_today
 from kernel.documents import DocumentStore
@@ -38,3 +38,9 @@ def issue_with_files(session: Session, kontor, who, invoice_id: int) -> Invoice:
         keep_file(session, store, kontor.document_owners, invoice, "xml", file)
     return issue_invoice(session, who, invoice_id, kontor.settings, company_today(kontor.settings),
                          make_einvoice=make_einvoice, keep_file=keep)
+
+
+def check_with_einvoice(session: Session, who, invoice_id: int, kontor) -> None:
+    """check_issuable with Kontor's settings and e-invoice builder: 422 naming what would stop the issue."""
+    check_issuable(session, who, invoice_id, kontor.settings, company_today(kontor.settings),
+                   make_einvoice=make_einvoice)

@@ -19,7 +19,7 @@ class IssuedInvoiceImmutable(Conflict):
 def _was_issued(invoice: Invoice) -> bool:
     history = inspect(invoice).attrs.status.history
     before = history.deleted[0] if history.deleted else invoice.status
-    return before != "draft" and inspect(invoice).persistent
+    return before == "issued" and inspect(invoice).persistent
 
 
 def _refuse_changes_of_issued_invoices(session: Session, _context, _instances) -> None:

@@ -55,9 +55,23 @@ def lines_of(session: Session, invoice_id: int) -> list[InvoiceLine]:
                                 .order_by(InvoiceLine.position)))
 
 
+def check_issuable(session: Session, who: Principal, invoice_id: int, settings: CompanySettings, today: date,
+                   make_einvoice: EInvoiceMaker | None = None) -> None:
+    """Everything the issue would check, tried now and undone: what the law asks of the invoice and
+    the rules its e-invoice must keep (with a stand-in number). ValidationFailed names what is wrong,
+    so that a draft is released only when it can be issued as it stands."""
+    savepoint = session.begin_nested()
+    try:
+        issue_invoice(session, who, invoice_id, settings, today, make_einvoice, number=f"PREVIEW-{invoice_id}")
+    finally:
+        savepoint.rollback()
+
+
 def issue_invoice(session: Session, who: Principal, invoice_id: int, settings: CompanySettings, today: date,
-                  make_einvoice: EInvoiceMaker | None = None, keep_file: FileKeeper | None = None) -> Invoice:
-    """Issue the draft (an issued invoice is returned as it is: a retried issue changes nothing)."""
+                  make_einvoice: EInvoiceMaker | None = None, keep_file: FileKeeper | None = None,
+                  number: str | None = None) -> Invoice:
+    """Issue the draft (an issued invoice is returned as it is: a retried issue changes nothing).
+    `number`: a stand-in instead of the series' next (check_issuable)."""
     invoice = invoice_for_change(session, who, invoice_id)
     if invoice.status == "issued":
         return invoice
@@ -74,8 +88,9 @@ def issue_invoice(session: Session, who: Principal, invoice_id: int, settings: C
         if line.service_from is None:
             line.service_from = today
     session.flush()  # the lines while the invoice is a draft; next, the invoice row once, draft to issued
-    number = next_number(session, series_of(invoice.kind), today.year)
-    invoice.number, invoice.issue_date, invoice.issued_at, invoice.issued_by = number, today, utcnow(), who.username
+    number = number or next_number(session, series_of(invoice.kind), today.year)
+    invoice.number, invoice.issue_date, invoice.issued_at = number, today, utcnow()
+    invoice.issued_by = invoice.released_by or who.username
     invoice.due_date = today + timedelta(days=invoice.payment_days)
     if invoice.skonto_percent and invoice.skonto_days and invoice.kind != "credit_note":
         invoice.skonto_until = today + timedelta(days=invoice.skonto_days)

@@ -27,10 +27,16 @@ INVOICE_KINDS = ("invoice", "down_payment", "credit_note")
 TYPE_CODES = {"invoice": "380", "down_payment": "386", "credit_note": "381"}
 EINVOICE_FORMATS = ("factur_x", "xrechnung_cii", "xrechnung_ubl")
 
-# A draft is deleted outright (it never had a number); an issued invoice stays issued for good: what
-# happens to it afterwards (mail, payments, dunning, credit notes) is recorded beside it.
+# A draft is released for issue (its process decides whether it needs an approval first), goes back
+# to draft when an approver rejects it, and is deleted outright while a draft (it never had a number).
+# An issued invoice stays issued for good: what happens to it afterwards (mail, payments, dunning,
+# credit notes) is recorded beside it.
 INVOICE_LIFECYCLE = Lifecycle(
-    record="invoice", states=("draft", "issued"), initial="draft", transitions=(*move("draft", "issued", "issue"),))
+    record="invoice", states=("draft", "released", "issued"), initial="draft", transitions=(
+        *move("draft", "released", "release"),
+        *move("released", "draft", "reject"),
+        *move(("draft", "released"), "issued", "issue"),
+    ))
 
 INVOICE_NUMBERS = NumberSeries("invoice", "INV-{year}-", 4)
 CREDIT_NOTE_NUMBERS = NumberSeries("credit_note", "CN-{year}-", 4)
@@ -55,6 +61,8 @@ class Invoice(Base):
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)  # a credit note's invoice
     reopens_delivery: Mapped[bool] = mapped_column(default=False)  # a credit note that lets its lines be invoiced anew
     milestone_id: Mapped[int | None] = mapped_column(ForeignKey("order_milestone.id"))  # a down payment's
+    instance_id: Mapped[int | None]  # its order-to-invoice process, once released
+    released_by: Mapped[str | None] = mapped_column(String(100))  # who asked for the issue
     language: Mapped[str] = mapped_column(String(2))
     currency: Mapped[str] = mapped_column(String(3))
     tax_treatment: Mapped[str] = mapped_column(String(20))

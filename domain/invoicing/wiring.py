@@ -1,11 +1,20 @@
-"""What the invoicing module registers at start-up: issued invoices refuse change in every session,
-and invoices take documents (their e-invoice XML and PDF)."""
+"""What the invoicing module registers at start-up: issued invoices refuse change in every session;
+with the runtime the service tasks, guards and completions of the order-to-invoice process; with the
+mail package who may route a reply to an invoice by hand; invoices take documents (XML and PDF)."""
 from __future__ import annotations
 
+from domain.invoicing import operations, process
+from domain.invoicing.access import invoice_for_change
 from domain.invoicing.immutability import guard
 from domain.invoicing.models import Invoice
 
 
 def register(kontor) -> None:
     guard(kontor.sessions)
+    runtime = kontor.runtime
+    operations.register(runtime.operations, kontor)
+    runtime.guards.register("invoicing.approval", process.guard_approval)
+    runtime.guards.register("invoicing.review_reply", process.guard_review_reply)
+    runtime.completions.register("invoicing.record_approval", process.record_approval)
+    kontor.mail_routes.register_record("invoice", invoice_for_change)
     kontor.document_owners.register("invoice", Invoice)

@@ -5,7 +5,7 @@ whether they are consumers, take collective invoices and which e-invoice they re
 whether they are goods or services and whether they recur.
 
 An issued invoice and its lines are unchangeable in the database itself: triggers refuse any UPDATE
-or DELETE of an invoice that is no longer a draft and any INSERT, UPDATE or DELETE of its lines.
+or DELETE of an issued invoice and any INSERT, UPDATE or DELETE of its lines.
 
 Revision ID: 0020
 Revises: 0019
@@ -25,7 +25,7 @@ IMMUTABLE = "an issued invoice cannot change: correct it by a credit note"
 POSTGRESQL_TRIGGERS = f"""
 CREATE FUNCTION refuse_change_of_issued_invoice() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF OLD.status <> 'draft' THEN
+  IF OLD.status = 'issued' THEN
     RAISE EXCEPTION '{IMMUTABLE} (invoice %)', OLD.number USING ERRCODE = '55000';
   END IF;
   IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
@@ -35,10 +35,10 @@ CREATE TRIGGER issued_invoice_is_immutable BEFORE UPDATE OR DELETE ON invoice
   FOR EACH ROW EXECUTE FUNCTION refuse_change_of_issued_invoice();
 CREATE FUNCTION refuse_change_of_issued_invoice_line() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP <> 'INSERT' AND EXISTS (SELECT 1 FROM invoice WHERE id = OLD.invoice_id AND status <> 'draft') THEN
+  IF TG_OP <> 'INSERT' AND EXISTS (SELECT 1 FROM invoice WHERE id = OLD.invoice_id AND status = 'issued') THEN
     RAISE EXCEPTION '{IMMUTABLE} (a line of invoice %)', OLD.invoice_id USING ERRCODE = '55000';
   END IF;
-  IF TG_OP <> 'DELETE' AND EXISTS (SELECT 1 FROM invoice WHERE id = NEW.invoice_id AND status <> 'draft') THEN
+  IF TG_OP <> 'DELETE' AND EXISTS (SELECT 1 FROM invoice WHERE id = NEW.invoice_id AND status = 'issued') THEN
     RAISE EXCEPTION '{IMMUTABLE} (a line of invoice %)', NEW.invoice_id USING ERRCODE = '55000';
   END IF;
   IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
@@ -48,11 +48,11 @@ CREATE TRIGGER issued_invoice_lines_are_immutable BEFORE INSERT OR UPDATE OR DEL
   FOR EACH ROW EXECUTE FUNCTION refuse_change_of_issued_invoice_line();
 """
 
-_ISSUED_LINE = "(SELECT status FROM invoice WHERE id = {row}.invoice_id) <> 'draft'"
+_ISSUED_LINE = "(SELECT status FROM invoice WHERE id = {row}.invoice_id) = 'issued'"
 SQLITE_TRIGGERS = [
-    f"CREATE TRIGGER issued_invoice_no_update BEFORE UPDATE ON invoice WHEN OLD.status <> 'draft' "
+    f"CREATE TRIGGER issued_invoice_no_update BEFORE UPDATE ON invoice WHEN OLD.status = 'issued' "
     f"BEGIN SELECT RAISE(ABORT, '{IMMUTABLE}'); END",
-    f"CREATE TRIGGER issued_invoice_no_delete BEFORE DELETE ON invoice WHEN OLD.status <> 'draft' "
+    f"CREATE TRIGGER issued_invoice_no_delete BEFORE DELETE ON invoice WHEN OLD.status = 'issued' "
     f"BEGIN SELECT RAISE(ABORT, '{IMMUTABLE}'); END",
     f"CREATE TRIGGER issued_invoice_line_no_insert BEFORE INSERT ON invoice_line WHEN {_ISSUED_LINE.format(row='NEW')} "
     f"BEGIN SELECT RAISE(ABORT, '{IMMUTABLE}'); END",
@@ -122,6 +122,8 @@ def upgrade() -> None:
     sa.Column('corrects_id', sa.Integer(), nullable=True),
     sa.Column('reopens_delivery', sa.Boolean(), nullable=False),
     sa.Column('milestone_id', sa.Integer(), nullable=True),
+    sa.Column('instance_id', sa.Integer(), nullable=True),
+    sa.Column('released_by', sa.String(length=100), nullable=True),
     sa.Column('language', sa.String(length=2), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('tax_treatment', sa.String(length=20), nullable=False),
