@@ -72,6 +72,15 @@ def test_a_minimal_document_with_a_service_period_column_renders(variant):
     assert (xmp is not None and b"pdfaid:part" in xmp.stream.get_data()) == (variant == "pdf/a-3b")
 
 
+def test_an_invoice_carries_its_xml_as_an_attachment_of_the_pdf_a_3b():
+    from weasyprint import Attachment
+
+    xml = b"<rsm:CrossIndustryInvoice>RE-2026-0001</rsm:CrossIndustryInvoice>"
+    content = render_pdf(html_of(letter(1)), pdf_variant="pdf/a-3b",
+                         attachments=[Attachment(string=xml, name="factur-x.xml", relationship="Data")])
+    assert PdfReader(io.BytesIO(content)).attachments == {"factur-x.xml": [xml]}
+
+
 def test_without_the_period_column_the_table_has_none_and_english_words_come_with_english_figures():
     context = letter(period=False, lang="en")
     assert [c.key for c in context["columns"]] == ["position", "item", "quantity", "unit_price", "tax_rate", "net"]
@@ -90,6 +99,20 @@ def test_a_document_extends_the_letter_and_fills_its_blocks(tmp_path):
     (page,) = pdf_pages(render_pdf(html))
     assert "Zahlungserinnerung MA-1" in page and "Bitte zahlen Sie bis zum <b>heute</b>." in page
     assert "Wartung 2" in page and "Gesamtbetrag 114,20 €" in page and "Skonto" not in page
+
+
+def test_the_letters_own_user_agent_stylesheet_draws_the_same_pages_as_weasyprints_full_one():
+    """letter-ua.css is WeasyPrint's user-agent stylesheet cut down for speed: every page is drawn
+    alike, to the byte (a heading left unbolded or a margin missed would change the drawing)."""
+    for context in (letter(12), letter(2, period=False, lang="en", description=None)):
+        context["intro"], context["closing"] = "Wir berechnen Ihnen:", "Vielen Dank."
+        html = html_of(context)
+        drawn = [[page.get_contents().get_data() for page in PdfReader(io.BytesIO(pdf)).pages]
+                 for pdf in (render.letter_html(html).write_pdf(),
+                             render.letter_html(html, full_user_agent_stylesheet=True).write_pdf())]
+        assert len(drawn[0]) == len(drawn[1]) and drawn[0] == drawn[1]
+    own = render.letter_html("<p>x</p>")._ua_stylesheets()
+    assert [sheet.base_url for sheet in own] == [render.USER_AGENT_STYLESHEET.as_uri()]
 
 
 def test_an_unknown_pdf_variant_is_refused():

@@ -6,10 +6,14 @@ prints that name. And whatever a document's HTML names (a stylesheet, an image, 
 `@import`), the fetcher serves only files of the assets folder (the stylesheet, and later logos and
 fonts); any other file, any network URL and any `data:` URL is refused, never opened.
 
-Rendering is slow (a 100-line document about half a second): call `render_pdf` outside any
-transaction, in a worker, never in a request."""
+Rendering is slow (a 100-line document of 8 pages takes about half a second on this project's
+machines at their usual speed): call `render_pdf` outside any transaction, in a worker, never in a
+request. What keeps it at that: the table of lines has fixed column widths (columns.py), the rules between lines are
+one rectangle per row (letter.css), the user-agent stylesheet is cut down to the elements a letter
+uses (letter-ua.css), and each thread keeps its font configuration from one document to the next."""
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +25,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 ASSETS = (Path(__file__).parent / "assets").resolve()
 TEMPLATES = (Path(__file__).parent / "templates").resolve()
 STYLESHEET = "letter.css"
+USER_AGENT_STYLESHEET = ASSETS / "letter-ua.css"
 ASSET_TYPES = {".css": "text/css", ".png": "image/png", ".svg": "image/svg+xml", ".ttf": "font/ttf",
                ".otf": "font/otf", ".woff2": "font/woff2"}
 PDF_VARIANTS = (None, "pdf/a-3b")
@@ -77,6 +82,28 @@ def environment(*folders: Path) -> Environment:
 _FONTS = threading.local()
 
 
+@functools.cache
+def _user_agent_stylesheet():
+    from weasyprint import CSS
+
+    return CSS(filename=str(USER_AGENT_STYLESHEET))
+
+
+def letter_html(html: str, *, full_user_agent_stylesheet: bool = False):
+    """WeasyPrint's HTML for a letter: relative URLs resolve into the assets folder, the fetcher serves
+    only those, and the user-agent stylesheet is the letter's own (letter-ua.css) unless the full
+    one is asked for (the tests compare the two)."""
+    from weasyprint import HTML
+
+    class LetterHTML(HTML):
+        def _ua_stylesheets(self, forms=False):
+            if full_user_agent_stylesheet:
+                return super()._ua_stylesheets(forms)
+            return [_user_agent_stylesheet()]
+
+    return LetterHTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=asset_fetcher())
+
+
 def _font_config():
     """One WeasyPrint font configuration per thread, kept between documents: fonts are looked up and
     loaded once, not for every document (Pango's font map is not shared between threads)."""
@@ -92,10 +119,7 @@ def render_pdf(html: str, *, pdf_variant: str | None = None, attachments: Sequen
     """The PDF of a letter's HTML: plain, or `pdf_variant="pdf/a-3b"` (PDF/A-3b, as e-invoices need;
     `attachments` are weasyprint.Attachment objects, such as the invoice's factur-x.xml).
     Slow: call it outside any transaction."""
-    from weasyprint import HTML
-
     if pdf_variant not in PDF_VARIANTS:
         raise ValueError(f"unknown PDF variant {pdf_variant!r}; one of {PDF_VARIANTS}")
-    document = HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=asset_fetcher())
-    return document.write_pdf(pdf_variant=pdf_variant, attachments=list(attachments) or None,
-                              font_config=_font_config())
+    return letter_html(html).write_pdf(pdf_variant=pdf_variant, attachments=list(attachments) or None,
+                                       font_config=_font_config())
