@@ -36,10 +36,10 @@ def issued_invoice(kontor, api, setup, hours: str = "10") -> dict:
     return issue(api, invoice)
 
 
-def another_customer(api, setup: dict, name: str) -> dict:
+def another_customer(api, setup: dict, name: str, **fields) -> dict:
     """A second customer on the same catalog and price list, with a contact who receives offers."""
     customer = ok(api.post("/customers", {"name": name, "main_address": {
-        "street": "Hauptstraße 1", "postal_code": "10115", "city": "Berlin"}}, user="sam"), 201)
+        "street": "Hauptstraße 1", "postal_code": "10115", "city": "Berlin"}, **fields}, user="sam"), 201)
     ok(api.post(f"/customers/{customer['id']}/contacts", {
         "first_name": "Bea", "last_name": "Berg", "email": f"einkauf.{customer['id']}@{name[:4].lower()}.test",
         "receives": ["offers", "invoices"]}, user="sam"), 201)
