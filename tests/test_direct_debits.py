@@ -5,6 +5,7 @@ one run only (the database refuses a second), and who may do what."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from lxml import etree
@@ -164,3 +165,15 @@ def test_who_may_record_read_revoke_and_collect(kontor, api):
         ok(api.get(f"/direct-debits/{run['id']}/file", user=user), status)
     assert ok(api.get(f"/direct-debits/{run['id']}", user="alma"))["items"][0]["sequence_type"] == "FRST"
     ok(api.get("/direct-debits/999999", user="alma"), 404)
+
+
+def test_a_b2b_file_names_its_scheme_and_an_unknown_scheme_is_refused():
+    from domain.payments.sepa_debit import Creditor, DirectDebit, build_direct_debit_file
+
+    creditor = Creditor("Kontor Demo GmbH", "DE02120300000000202051", "DE98ZZZ09999999999")
+    debit = DirectDebit("M-B2B-1", date(2026, 1, 15), "ACME GmbH", IBAN, Decimal("10.00"), "INV-2026-0001", "FRST",
+                        date.today() + timedelta(days=5))
+    root = etree.fromstring(build_direct_debit_file(creditor, [debit], scheme="B2B"))
+    assert root.findtext(".//p:LclInstrm/p:Cd", namespaces=NS) == "B2B"
+    with pytest.raises(SepaDataError, match="neither CORE nor B2B"):
+        build_direct_debit_file(creditor, [debit], scheme="COR1")  # type: ignore[arg-type]
