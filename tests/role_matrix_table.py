@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.role_matrix_world import ADMIN, ME, PDF, PORTAL_B, World, later
+from tests.role_matrix_world import ADMIN, ME, PDF, PORTAL_B, World, collection_day, later, this_month
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,11 @@ def invoicing(ok: int, call) -> Entry:
     """Invoices are drafted, issued and corrected by accounting (or a manager): B's salesperson may not;
     for a portal user invoicing does not exist."""
     return Entry("alma", ok, 404, 403, call)
+
+
+def accounting(ok: int, call) -> Entry:
+    """The DATEV hand-over: accounting (or a manager) only; for everyone else a 403, as other exports."""
+    return Entry("alma", ok, 403, 403, call)
 
 
 def invoice_change(path: str = "", body=None, make: Callable[[World], int] = World.invoice_draft,
@@ -338,4 +343,23 @@ MATRIX: dict[tuple[str, str], Entry] = {
         "/credit-notes", body={"reason": "Storno"}, make=World.issued_invoice)),
     ("GET", f"{V1}/invoices/{{invoice_id}}/xml"): read_b("sam", lambda w: Call(f"/invoices/{w['invoice']}/xml")),
     ("GET", f"{V1}/invoices/{{invoice_id}}/pdf"): read_b("sam", lambda w: Call(f"/invoices/{w['invoice']}/pdf")),
+    # ---------------------------------------------------------------- direct debits: accounting collects
+    ("POST", f"{V1}/customers/{{customer_id}}/mandates"): invoicing(201, lambda w: Call(
+        b(w, "/mandates"), json={"reference": w.unique("M-NEW"), "signed_on": "2026-02-01",
+                                 "debtor_name": "Beta AG", "iban": "DE02120300000000202051"},
+        probe=b(w, "/mandates"))),
+    # the customer's own portal users read them, the IBAN masked
+    ("GET", f"{V1}/customers/{{customer_id}}/mandates"): read_b(PORTAL_B, lambda w: Call(b(w, "/mandates"))),
+    ("POST", f"{V1}/mandates/{{mandate_id}}/revoke"): invoicing(200, fresh(World.mandate, lambda w, mandate_id: Call(
+        f"/mandates/{mandate_id}/revoke", probe=b(w, "/mandates")))),
+    ("POST", f"{V1}/direct-debits"): invoicing(201, fresh(World.issued_invoice, lambda w, invoice_id: Call(
+        "/direct-debits", json={"collection_date": collection_day()}, probe=f"/invoices/{invoice_id}"))),
+    ("GET", f"{V1}/direct-debits/{{run_id}}"): invoicing(200, lambda w: Call(f"/direct-debits/{w['direct_debit']}")),
+    ("GET", f"{V1}/direct-debits/{{run_id}}/file"): invoicing(200, lambda w: Call(
+        f"/direct-debits/{w['direct_debit']}/file")),
+    # ---------------------------------------------------------------- DATEV: internal, like exports
+    ("POST", f"{V1}/exports/datev"): accounting(201, lambda w: Call("/exports/datev", json=this_month())),
+    ("GET", f"{V1}/exports/datev"): accounting(200, lambda w: Call("/exports/datev")),
+    ("GET", f"{V1}/exports/datev/{{export_id}}/file"): accounting(200, lambda w: Call(
+        f"/exports/datev/{w['datev_export']}/file")),
 }

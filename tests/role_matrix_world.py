@@ -95,6 +95,12 @@ class World:
             issue_with_files(session, self.kontor, Principal("alma", frozenset({"accounting"})), invoice_id)
         return invoice_id
 
+    def mandate(self) -> int:
+        """An active SEPA mandate of customer B, recorded by accounting."""
+        return ok(self.api.post(f"/customers/{self['customer_b']}/mandates", {
+            "reference": self.unique("M-BETA"), "signed_on": "2026-01-15", "debtor_name": B_NAME,
+            "iban": "DE89370400440532013000"}, user="alma"), 201)["id"]
+
     def opportunity(self) -> int:
         return ok(self.api.post("/opportunities", {"customer_id": self["customer_b"], "title": f"Projekt {SECRET}",
                                                    "amount": "25000"}, user="sam"), 201)["id"]
@@ -244,6 +250,10 @@ def build_world(kontor, api) -> World:
                            ("xml", EInvoiceFile("Rechnung.xml", "application/xml", b"<Invoice/>"))):
             keep_file(session, DocumentStore.under(kontor.settings.data_dir), kontor.document_owners, invoice, kind,
                       file)
+    ids["mandate"] = world.mandate()  # B's invoice collected by direct debit, the month handed to DATEV
+    ids["direct_debit"] = ok(api.post("/direct-debits", {"collection_date": collection_day()}, user="alma"),
+                             201)["id"]
+    ids["datev_export"] = ok(api.post("/exports/datev", this_month(), user="alma"), 201)["id"]
     ids["task"] = world.approval_task()
     ids["instance"] = ok(api.get(f"/tasks/{ids['task']}", user="tara"))["instance_id"]
     ids["timer"] = ok(api.get("/timers", params={"instance_id": ids["instance"]}, user="olga"))["items"][0]["id"]
@@ -254,6 +264,15 @@ def build_world(kontor, api) -> World:
     ids["incident"] = world.incident()
     ids["user"] = world.user()
     return world
+
+
+def collection_day(days: int = 5) -> str:
+    return (datetime.now(timezone.utc) + timedelta(days=days)).date().isoformat()
+
+
+def this_month() -> dict:
+    today = datetime.now(timezone.utc).date()
+    return {"date_from": today.replace(day=1).isoformat(), "date_to": today.isoformat()}
 
 
 def later(days: int = 30) -> str:

@@ -37,6 +37,13 @@ ADMIN_ONLY = {
     ("POST", "/api/v1/users/{user_id}/password"),
     ("GET", "/api/v1/users/{user_id}/audit"),
 }
+# accounting's (and managers'): the direct debit runs and the tax advisor's DATEV exports
+ACCOUNTING_ONLY = {
+    ("GET", "/api/v1/direct-debits/{run_id}"),
+    ("GET", "/api/v1/direct-debits/{run_id}/file"),
+    ("GET", "/api/v1/exports/datev"),
+    ("GET", "/api/v1/exports/datev/{export_id}/file"),
+}
 ENDS_THE_TOKEN = ("POST", "/api/v1/me/logout-everywhere")  # reads no body, names no record
 REQUIRED_PATHS = {
     "/api/v1/auth/token": {"post"},
@@ -116,6 +123,13 @@ REQUIRED_PATHS = {
     "/api/v1/invoices/{invoice_id}/credit-notes": {"post"},
     "/api/v1/invoices/{invoice_id}/xml": {"get"},
     "/api/v1/invoices/{invoice_id}/pdf": {"get"},
+    "/api/v1/customers/{customer_id}/mandates": {"get", "post"},
+    "/api/v1/mandates/{mandate_id}/revoke": {"post"},
+    "/api/v1/direct-debits": {"post"},
+    "/api/v1/direct-debits/{run_id}": {"get"},
+    "/api/v1/direct-debits/{run_id}/file": {"get"},
+    "/api/v1/exports/datev": {"get", "post"},
+    "/api/v1/exports/datev/{export_id}/file": {"get"},
     "/api/v1/timers": {"get"},
     "/api/v1/timers/{timer_id}/reschedule": {"post"},
     "/api/v1/users": {"get", "post"},
@@ -237,7 +251,8 @@ def world_ids(world) -> dict[str, str]:
             "outbox_id": world["outbox"], "inbound_id": world["customer_mail"], "customer_id": world["customer_b"],
             "contact_id": world["contact"], "opportunity_id": world["opportunity"], "lead_id": world["lead"],
             "offer_id": world["offer"], "order_id": world["order"], "invoice_id": world["invoice"],
-            "document_id": world["document"],
+            "document_id": world["document"], "mandate_id": world["mandate"], "run_id": world["direct_debit"],
+            "export_id": world["datev_export"],
             "timer_id": world["timer"], "activity_id": world["activity"], "product_id": world["product"],
             "price_list_id": world["price_list"], "user_id": world["user"], "key": "offer", "kind": "customers",
             "fmt": "csv"}
@@ -263,18 +278,20 @@ def forbidden_routes(api, user: str, ids: dict | None = None) -> set[tuple[str, 
 def test_ops_only_routes_refuse_a_salesperson_and_nothing_else_does(api, kontor):
     from tests.role_matrix_world import build_world
 
-    assert forbidden_routes(api, "sam") == OPS_ONLY | ADMIN_ONLY  # records that do not exist
+    assert forbidden_routes(api, "sam") == OPS_ONLY | ADMIN_ONLY | ACCOUNTING_ONLY  # records that do not exist
     ids = world_ids(build_world(kontor, api))
-    # sam's own records: every check reached; an invoice of sam's customer is accounting's to delete (a draft)
-    assert forbidden_routes(api, "sam", ids) == OPS_ONLY | ADMIN_ONLY | {("DELETE", "/api/v1/invoices/{invoice_id}")}
+    # sam's own records: every check reached; an invoice of sam's customer is accounting's to delete (a draft),
+    # a mandate of it accounting's to revoke
+    assert forbidden_routes(api, "sam", ids) == OPS_ONLY | ADMIN_ONLY | ACCOUNTING_ONLY | {
+        ("DELETE", "/api/v1/invoices/{invoice_id}"), ("POST", "/api/v1/mandates/{mandate_id}/revoke")}
 
 
 def test_a_reviewer_may_not_send_messages_either(api):
-    assert forbidden_routes(api, "rolf") == OPS_ONLY | ADMIN_ONLY | {("POST", "/api/v1/messages")}
+    assert forbidden_routes(api, "rolf") == OPS_ONLY | ADMIN_ONLY | ACCOUNTING_ONLY | {("POST", "/api/v1/messages")}
 
 
-def test_ops_pass_the_role_check_but_not_the_administrators(api):
-    assert forbidden_routes(api, "olga") == ADMIN_ONLY
+def test_ops_pass_the_role_check_but_not_the_administrators_nor_accountings(api):
+    assert forbidden_routes(api, "olga") == ADMIN_ONLY | ACCOUNTING_ONLY
 
 
 def test_ops_routes_refuse_sam_on_a_real_instance(api):
@@ -349,7 +366,8 @@ JSON_POSTS = ["/process-instances", "/process-instances/{instance_id}/cancel", "
               "/opportunities/{opportunity_id}/move", "/opportunity-groups", "/activities", "/offers",
               "/offers/{offer_id}/submit", "/orders/{order_id}/deliveries", "/invoices",
               "/invoices/{invoice_id}/issue", "/invoices/{invoice_id}/credit-notes", "/timers/{timer_id}/reschedule",
-              "/users", "/users/{user_id}/password", "/me/password"]
+              "/users", "/users/{user_id}/password", "/me/password", "/customers/{customer_id}/mandates",
+              "/direct-debits", "/exports/datev"]
 
 
 def test_wrong_types_and_huge_numbers_are_listed_per_field(api):

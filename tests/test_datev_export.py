@@ -1,149 +1,173 @@
-"""The DATEV Buchungsstapel: header row, the 125 columns in DATEV's order, one row per booking with
-the accounts of the configured chart, amounts with a decimal comma, CRLF, Windows-1252; re-read with
-the csv module it gives the expected fields, and the same input gives the same bytes."""
+"""The DATEV export through the API, on SQLite and PostgreSQL: a period's invoices (19 % and 7 %), a
+reverse-charge and intra-community invoice and a credit note become the expected rows of the EXTF
+Buchungsstapel, read back as the tax advisor's import reads it (Windows-1252, ';'); the invoices'
+files lie beside it under their Beleglink names; a second export of the period has the same rows, a
+download the same bytes; an empty period gives the header only; payments plug in through the
+PaymentSource; only accounting and managers export."""
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import replace
-from datetime import date, datetime, timezone
-from decimal import Decimal as D
+import zipfile
+from datetime import date
+from decimal import Decimal
 
-import pytest
-
-from domain.accounting.charts import SKR03, SKR04, AccountingError, ChartOfAccounts
-from domain.accounting.datev import (
-    BatchHeader,
-    CreditNoteBooking,
-    InvoiceBooking,
-    PaymentBooking,
-    RevenuePortion,
-    SkontoBooking,
-    credit_note_rows,
-    invoice_rows,
-    payment_rows,
-    skonto_rows,
-    write_buchungsstapel,
-)
+from domain.accounting.datev import PaymentBooking, SkontoBooking
 from domain.accounting.datev_format import COLUMNS
+from domain.accounting.exports import create_export
+from kernel.documents import DocumentStore
+from kernel.principal import Principal
+from tests.invoice_support import deliver, draft, issue, order_of, sales_setup
+from tests.support import ensure_user, ok
+from tests.test_direct_debits import another_customer
 
-HEADER = BatchHeader(consultant_number=1234567, client_number=42, fiscal_year_start=date(2026, 1, 1),
-                     date_from=date(2026, 12, 1), date_to=date(2026, 12, 31),
-                     created_at=datetime(2026, 12, 6, 10, 30, 15, 123000, tzinfo=timezone.utc),
-                     description="Rechnungen Dezember 2026")
-INVOICE = InvoiceBooking(number="INV-2026-0012", issue_date=date(2026, 12, 2), customer_number=42,
-                         customer_name='Müller "Maschinenbau" GmbH',
-                         portions=(RevenuePortion("domestic", D(19), D("1190.00")),
-                                   RevenuePortion("domestic", D(7), D("535.00"))),
-                         pdf_name="INV-2026-0012.pdf", due_date=date(2026, 12, 16))
-
-
-def bookings(chart=SKR03):
-    reverse_charge = InvoiceBooking(number="INV-2026-0013", issue_date=date(2026, 12, 3), customer_number=7,
-                                    customer_name="Dupont SARL", vat_id="FR 40303265045",
-                                    portions=(RevenuePortion("reverse_charge_services", D(0), D("2500.00")),))
-    credit = CreditNoteBooking(number="CN-2026-0003", issue_date=date(2026, 12, 5), invoice_number="INV-2026-0012",
-                               customer_number=42, customer_name="Müller Maschinenbau GmbH",
-                               portions=(RevenuePortion("domestic", D(19), D("119.00")),))
-    payment = PaymentBooking(invoice_number="INV-2026-0012", booking_date=date(2026, 12, 10), customer_number=42,
-                             amount=D("1690.50"))
-    skonto = SkontoBooking(invoice_number="INV-2026-0012", booking_date=date(2026, 12, 10), customer_number=42,
-                           shares=((D(19), D("23.80")), (D(7), D("10.70"))))
-    return [*invoice_rows(INVOICE, chart), *invoice_rows(reverse_charge, chart), *credit_note_rows(credit, chart),
-            *payment_rows(payment, chart), *skonto_rows(skonto, chart)]
+TODAY = date.today()
+PERIOD = {"date_from": TODAY.replace(day=1).isoformat(), "date_to": TODAY.isoformat()}
 
 
-def read_back(data: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(data.decode("cp1252"), newline=""), delimiter=";"))
+def invoiced(kontor, api, setup, quantities: dict[str, str]) -> dict:
+    """An issued invoice of these products (key → quantity), all delivered."""
+    lines = [{"product_id": setup["products"][key]["id"], "quantity": q} for key, q in quantities.items()]
+    order = order_of(kontor, api, setup, lines=lines)
+    deliver(api, order, {position: q for position, q in enumerate(quantities.values(), start=1)})
+    [invoice] = draft(api, order_id=order["id"])
+    return issue(api, invoice)
 
 
-def test_header_row_describes_the_batch():
-    header = read_back(write_buchungsstapel(HEADER, bookings()))[0]
-    assert len(header) == 31
-    assert header[:6] == ["EXTF", "700", "21", "Buchungsstapel", "13", "20261206103015123"]
-    assert header[7:9] == ["RE", "Kontor"]
-    assert header[10:16] == ["1234567", "42", "20260101", "4", "20261201", "20261231"]
-    assert (header[16], header[18], header[20], header[21], header[26]) == (
-        "Rechnungen Dezember 2026", "1", "0", "EUR", "03")
+def read_zip(content: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
 
 
-def test_column_row_and_booking_rows():
-    rows = read_back(write_buchungsstapel(HEADER, bookings()))
-    assert tuple(rows[1]) == COLUMNS and len(COLUMNS) == 125
-    assert all(len(row) == 125 for row in rows[1:])
-    booked = [dict(zip(COLUMNS, row, strict=True)) for row in rows[2:]]
-    pick = ("Umsatz (ohne Soll/Haben-Kz)", "Soll/Haben-Kennzeichen", "Konto", "Gegenkonto (ohne BU-Schlüssel)",
-            "Belegdatum", "Belegfeld 1", "Belegfeld 2")
-    assert [tuple(b[c] for c in pick) for b in booked] == [
-        ("1190,00", "S", "10042", "8400", "0212", "INV-2026-0012", ""),
-        ("535,00", "S", "10042", "8300", "0212", "INV-2026-0012", ""),
-        ("2500,00", "S", "10007", "8336", "0312", "INV-2026-0013", ""),
-        ("119,00", "H", "10042", "8400", "0512", "INV-2026-0012", "CN-2026-0003"),
-        ("1690,50", "S", "1200", "10042", "1012", "INV-2026-0012", ""),
-        ("23,80", "S", "8736", "10042", "1012", "INV-2026-0012", ""),
-        ("10,70", "S", "8731", "10042", "1012", "INV-2026-0012", ""),
+def read_batch(content: bytes) -> tuple[list[str], list[dict[str, str]]]:
+    """(header row, bookings by column name) as DATEV's import reads the file."""
+    assert b"\r\n" in content and not content.decode("cp1252").replace("\r\n", "").count("\n")
+    rows = list(csv.reader(io.StringIO(content.decode("cp1252"), newline=""), delimiter=";"))
+    header, columns, *bookings = rows
+    assert tuple(columns) == COLUMNS and all(len(row) == len(COLUMNS) for row in bookings)
+    return header, [{name: value for name, value in zip(columns, row, strict=True) if value} for row in bookings]
+
+
+def debtor(api, customer_id: int) -> str:
+    return str(10000 + int(ok(api.get(f"/customers/{customer_id}", user="alma"))["number"].removeprefix("V-")))
+
+
+def test_a_period_becomes_the_expected_bookings_with_the_files_beside_them(kontor, api):
+    setup = sales_setup(api)
+    vienna = another_customer(api, setup, "Wiener Technik GmbH", country="AT", vat_id="ATU13585627",
+                              tax_treatment="eu_reverse_charge",
+                              main_address={"street": "Ringstraße 1", "postal_code": "1010", "city": "Wien",
+                                            "country": "AT"})
+    book = setup["products"]["book"]["id"]
+    ok(api.patch(f"/products/{book}", {"kind": "goods", "version": api.version(f"/products/{book}")}, user="mona"))
+    domestic = invoiced(kontor, api, setup, {"consulting": "10", "book": "4"})
+    reverse = invoiced(kontor, api, vienna, {"consulting": "2", "book": "1"})
+    note = ok(api.post(f"/invoices/{domestic['id']}/credit-notes", {"reason": "Handbücher zurück", "lines": [
+        {"invoice_line_id": line["id"], "quantity": "1"} for line in domestic["lines"] if line["tax_rate"] == "7.00"]},
+        user="alma"), 201)
+    note = issue(api, note)
+
+    export = ok(api.post("/exports/datev", PERIOD, user="alma"), 201)
+    assert (export["row_count"], export["document_count"]) == (5, 3)
+    stem = f"{TODAY.replace(day=1):%Y%m%d}_{TODAY:%Y%m%d}"
+    assert export["filename"] == f"DATEV_{stem}.zip"
+    download = api.get(f"/exports/datev/{export['id']}/file", user="alma")
+    assert download.status_code == 200 and download.headers["content-type"] == "application/zip"
+    files = read_zip(download.content)
+    names = [domestic["number"], reverse["number"], note["number"]]
+    assert sorted(files) == sorted([f"EXTF_Buchungsstapel_{stem}.csv", *(f"{n}.xml" for n in names)])
+    assert files[f"{domestic['number']}.xml"].startswith(b"<?xml")
+    header, rows = read_batch(files[f"EXTF_Buchungsstapel_{stem}.csv"])
+    assert header[:5] == ["EXTF", "700", "21", "Buchungsstapel", "13"]
+    assert header[10:16] == ["1001", "1", f"{TODAY.year}0101", "4", PERIOD["date_from"].replace("-", ""),
+                             PERIOD["date_to"].replace("-", "")]
+    day = TODAY.strftime("%d%m")
+    acme, wien = debtor(api, setup["customer"]["id"]), debtor(api, vienna["customer"]["id"])
+    picked = [(r["Umsatz (ohne Soll/Haben-Kz)"], r["Soll/Haben-Kennzeichen"], r["Konto"],
+               r["Gegenkonto (ohne BU-Schlüssel)"], r["Belegdatum"], r["Belegfeld 1"], r.get("Belegfeld 2"),
+               r.get("EU-Land u. UStID (Bestimmung)"), r.get("Beleglink")) for r in rows]
+    # 10 h × 120.00 at 19 % = 1,428.00; 4 × 39.90 at 7 % = 170.77; in Austria 2 h (reverse charge) and
+    # one book (intra-community supply) without tax; the credit note takes one book back: 42.69
+    assert picked == [
+        ("1428,00", "S", acme, "8400", day, domestic["number"], None, None, f"{domestic['number']}.xml"),
+        ("170,77", "S", acme, "8300", day, domestic["number"], None, None, f"{domestic['number']}.xml"),
+        ("240,00", "S", wien, "8336", day, reverse["number"], None, "ATU13585627", f"{reverse['number']}.xml"),
+        ("39,90", "S", wien, "8125", day, reverse["number"], None, "ATU13585627", f"{reverse['number']}.xml"),
+        ("42,69", "H", acme, "8300", day, domestic["number"], note["number"], None, f"{note['number']}.xml"),
     ]
-    first = booked[0]
-    assert first["WKZ Umsatz"] == "EUR"
-    assert first["Buchungstext"] == 'Rechnung INV-2026-0012 Müller "Maschinenbau" GmbH'
-    assert (first["Beleglink"], first["Fälligkeit"]) == ("INV-2026-0012.pdf", "16122026")
-    assert booked[2]["EU-Land u. UStID (Bestimmung)"] == "FR40303265045"
-    assert booked[0]["EU-Land u. UStID (Bestimmung)"] == ""
+    assert rows[0]["Fälligkeit"] == date.fromisoformat(domestic["due_date"]).strftime("%d%m%Y")
+    assert rows[4]["Buchungstext"].startswith(f"Gutschrift {note['number']} zu {domestic['number']}")
+
+    # again: the same rows; the first download stays byte for byte what it was
+    again = ok(api.post("/exports/datev", PERIOD, user="mona"), 201)
+    second = read_zip(api.get(f"/exports/datev/{again['id']}/file", user="alma").content)
+    first_lines = files[f"EXTF_Buchungsstapel_{stem}.csv"].split(b"\r\n")
+    second_lines = second[f"EXTF_Buchungsstapel_{stem}.csv"].split(b"\r\n")
+    assert first_lines[1:] == second_lines[1:]
+    assert first_lines[0].split(b";")[:5] + first_lines[0].split(b";")[6:] == \
+        second_lines[0].split(b";")[:5] + second_lines[0].split(b";")[6:]
+    assert api.get(f"/exports/datev/{export['id']}/file", user="alma").content == download.content
+    listed = ok(api.get("/exports/datev", user="alma"))
+    assert [e["id"] for e in listed["items"]] == [again["id"], export["id"]] and listed["total"] == 2
 
 
-def test_file_layout_quotes_crlf_and_encoding():
-    data = write_buchungsstapel(HEADER, bookings())
-    assert data.count(b"\r\n") == 9 and data.endswith(b"\r\n") and b"\n" not in data.replace(b"\r\n", b"")
-    assert '"Rechnung INV-2026-0012 Müller ""Maschinenbau"" GmbH"'.encode("cp1252") in data
-    assert b"1190,00;\"S\";\"EUR\";;;;10042;8400;" in data
-    assert "Müller".encode("cp1252") in data and "Müller".encode() not in data
+def test_an_empty_period_gives_the_header_only_and_a_period_spans_one_fiscal_year(api):
+    last_year = {"date_from": f"{TODAY.year - 1}-01-01", "date_to": f"{TODAY.year - 1}-01-31"}
+    export = ok(api.post("/exports/datev", last_year, user="alma"), 201)
+    assert (export["row_count"], export["document_count"]) == (0, 0)
+    files = read_zip(api.get(f"/exports/datev/{export['id']}/file", user="alma").content)
+    [content] = files.values()
+    header, rows = read_batch(content)
+    assert rows == [] and header[14:16] == [f"{TODAY.year - 1}0101", f"{TODAY.year - 1}0131"]
+    answer = ok(api.post("/exports/datev", {"date_from": f"{TODAY.year - 1}-12-01",
+                                            "date_to": f"{TODAY.year}-01-31"}, user="alma"), 422)
+    assert [d["field"] for d in answer["error"]["details"]] == ["date_to"]
+    answer = ok(api.post("/exports/datev", {"date_from": f"{TODAY.year - 1}-03-10",
+                                            "date_to": f"{TODAY.year - 1}-03-01"}, user="alma"), 422)
+    assert [d["field"] for d in answer["error"]["details"]] == ["date_to"]
+    assert ok(api.get("/exports/datev", user="alma"))["total"] == 1  # the refused ones left no record
 
 
-def test_the_same_input_gives_the_same_bytes():
-    assert write_buchungsstapel(HEADER, bookings()) == write_buchungsstapel(HEADER, bookings())
-    assert write_buchungsstapel(HEADER, bookings()) != write_buchungsstapel(
-        replace(HEADER, created_at=datetime(2026, 12, 6, 10, 30, 16, tzinfo=timezone.utc)), bookings())
+def test_payments_and_skonto_come_in_through_the_payment_source(kontor, api):
+    setup = sales_setup(api)
+    invoice = invoiced(kontor, api, setup, {"consulting": "1"})
+    customer = int(ok(api.get(f"/customers/{setup['customer']['id']}", user="alma"))["number"].removeprefix("V-"))
+    asked = []
+
+    def payments(session, date_from, date_to):
+        asked.append((date_from, date_to))
+        return [PaymentBooking(invoice["number"], TODAY, customer, Decimal("139.94"), mandate_reference="M-1"),
+                SkontoBooking(invoice["number"], TODAY, customer, ((Decimal(19), Decimal("2.86")),))]
+
+    start = TODAY.replace(day=1)
+    with kontor.transaction() as session:
+        export = create_export(session, Principal("alma", frozenset({"accounting"})), kontor.settings,
+                               DocumentStore.under(kontor.settings.data_dir), start, TODAY, payments)
+        export_id, rows = export.id, export.row_count
+    assert asked == [(start, TODAY)] and rows == 3
+    files = read_zip(api.get(f"/exports/datev/{export_id}/file", user="alma").content)
+    _, bookings = read_batch(next(content for name, content in files.items() if name.endswith(".csv")))
+    assert [(b["Umsatz (ohne Soll/Haben-Kz)"], b["Konto"], b["Gegenkonto (ohne BU-Schlüssel)"],
+             b.get("SEPA-Mandatsreferenz")) for b in bookings[1:]] == [
+        ("139,94", "1200", str(10000 + customer), "M-1"), ("2,86", "8736", str(10000 + customer), None)]
 
 
-def test_characters_windows_1252_cannot_hold():
-    polish = replace(INVOICE, customer_name="Łódź Trading")
-    data = write_buchungsstapel(HEADER, invoice_rows(polish, SKR03))
-    assert read_back(data)[2][COLUMNS.index("Buchungstext")] == "Rechnung INV-2026-0012 ?ód? Trading"
-    with pytest.raises(AccountingError, match="Beleglink .* Windows-1252"):
-        write_buchungsstapel(HEADER, invoice_rows(replace(INVOICE, pdf_name="Łódź.pdf"), SKR03))
+def test_only_accounting_and_managers_export(kontor, api):
+    setup = sales_setup(api)
+    ensure_user(kontor, "pia-datev", ["portal"], customer_id=setup["customer"]["id"])
+    export = ok(api.post("/exports/datev", PERIOD, user="mona"), 201)
+    for user in ("sam", "olga", "pia-datev", "rolf"):
+        assert ok(api.post("/exports/datev", PERIOD, user=user), 403)["error"]["code"] == "forbidden"
+        ok(api.get("/exports/datev", user=user), 403)
+        ok(api.get(f"/exports/datev/{export['id']}/file", user=user), 403)
+    ok(api.get("/exports/datev/999999/file", user="alma"), 404)
+    assert ok(api.get("/exports/datev", user="alma"))["total"] == 1
 
 
-def test_long_texts_are_cut_and_long_identifiers_refused():
-    long_name = replace(INVOICE, customer_name="A" * 80)
-    text = read_back(write_buchungsstapel(HEADER, invoice_rows(long_name, SKR03)))[2][COLUMNS.index("Buchungstext")]
-    assert len(text) == 60
-    with pytest.raises(AccountingError, match="Belegfeld 1 .* longer than 36"):
-        write_buchungsstapel(HEADER, invoice_rows(replace(INVOICE, number="X" * 37), SKR03))
+def test_settings_choose_the_chart_the_account_length_and_the_fiscal_year():
+    from domain.accounting.settings import DatevSettings, chart_of, fiscal_year_start
 
-
-def test_skr04_and_a_configured_chart():
-    rows = read_back(write_buchungsstapel(replace(HEADER, skr="04"), bookings(SKR04)))
-    accounts = [(row[6], row[7]) for row in rows[2:]]
-    assert accounts == [("10042", "4400"), ("10042", "4300"), ("10007", "4336"), ("10042", "4400"),
-                        ("1800", "10042"), ("4736", "10042"), ("4731", "10042")]
-    advisor = replace(SKR03, name="Kanzlei", bank="1210", revenue={**SKR03.revenue, ("domestic", "19"): "8401"},
-                      tax_keys={("domestic", "19"): "3"})
-    row = read_back(write_buchungsstapel(HEADER, invoice_rows(INVOICE, advisor)))[2]
-    assert (row[7], row[8]) == ("8401", "3")
-
-
-def test_refusals_name_what_is_wrong():
-    with pytest.raises(AccountingError, match="outside the batch"):
-        write_buchungsstapel(replace(HEADER, date_to=date(2026, 12, 9)), bookings())
-    with pytest.raises(AccountingError, match="within the fiscal year"):
-        write_buchungsstapel(replace(HEADER, date_to=date(2027, 1, 5)), [])
-    with pytest.raises(AccountingError, match="no revenue account for domestic at 5.5 %"):
-        invoice_rows(replace(INVOICE, portions=(RevenuePortion("domestic", D("5.5"), D("105.50")),)), SKR03)
-    with pytest.raises(AccountingError, match="needs the customer's VAT ID"):
-        invoice_rows(replace(INVOICE, portions=(RevenuePortion("intra_community_supply", D(0), D("100.00")),)),
-                     SKR03)
-    with pytest.raises(AccountingError, match="outside 10000–69999"):
-        SKR03.debtor_account(60000)
-    with pytest.raises(AccountingError, match="not a positive amount"):
-        payment_rows(PaymentBooking("INV-2026-0012", date(2026, 12, 10), 42, D("-5.00")), SKR03)
-    assert isinstance(SKR03, ChartOfAccounts)
+    chart = chart_of(DatevSettings(datev_chart="SKR04", datev_account_length=5, datev_fiscal_year_start_month=7))
+    assert (chart.bank, chart.revenue[("domestic", "19")], chart.debtor_account(12)) == ("18000", "44000", "100012")
+    assert fiscal_year_start(DatevSettings(datev_fiscal_year_start_month=7), date(2026, 3, 5)) == date(2025, 7, 1)
+    assert chart_of(DatevSettings()).debtor_account(12) == "10012"

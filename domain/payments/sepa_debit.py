@@ -91,13 +91,17 @@ def _problem(error: ValueError) -> str:
     return f"{names.get(type(error).__name__, 'invalid')} ({error})"
 
 
-def build_direct_debit_file(creditor: Creditor, debits: list[DirectDebit], *, batch: bool = True) -> bytes:
+def build_direct_debit_file(creditor: Creditor, debits: list[DirectDebit], *, batch: bool = True,
+                            scheme: Literal["CORE", "B2B"] = "CORE") -> bytes:
     """The pain.008.001.08 XML of these collections (one payment information block per sequence type
-    and collection date when `batch`), validated against the schema."""
+    and collection date when `batch`), validated against the schema. `scheme`: the mandates' kind,
+    CORE or B2B (one file holds one kind: the banks take them as separate orders)."""
     if not debits:
         raise SepaDataError("a direct debit file needs at least one collection")
+    if scheme not in ("CORE", "B2B"):
+        raise SepaDataError(f"scheme {scheme!r} is neither CORE nor B2B")
     config = {"name": creditor.name, "IBAN": check_iban(creditor.iban), "batch": batch,
-              "creditor_id": check_creditor_id(creditor.creditor_id), "currency": "EUR"}
+              "creditor_id": check_creditor_id(creditor.creditor_id), "currency": "EUR", "instrument": scheme}
     if creditor.bic:
         config["BIC"] = check_bic(creditor.bic)
     document = SepaDD(config, schema=PAIN_VERSION, clean=True)

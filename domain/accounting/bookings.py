@@ -1,0 +1,118 @@
+"""Which bookings a period hands to the tax advisor: every invoice, down-payment invoice and credit
+note issued in it (by issue date), as the invoice was fixed at issue, and the payments and Skonto of
+the period from whoever records payments (a `PaymentSource`; none until payments are recorded).
+
+Revenue kinds follow the tax category of each tax group (EN 16931 / UNCL 5305): S is domestic at its
+rate, AE reverse charge (services to a business in another EU country), K an intra-community supply,
+G an export. Another category (Z, E, O) has no booking rule yet and stops the export naming the
+invoice. The customer's debtor account comes from its number (V-000012 → 12 → the chart's first
+debtor account plus 12: 10012 in SKR03/SKR04 at account length 4)."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from domain.accounting.charts import AccountingError, ChartOfAccounts
+from domain.accounting.datev import (
+    BookingRow,
+    CreditNoteBooking,
+    InvoiceBooking,
+    PaymentBooking,
+    RevenuePortion,
+    SkontoBooking,
+    credit_note_rows,
+    invoice_rows,
+    payment_rows,
+    skonto_rows,
+)
+from domain.customers.models import Customer
+from domain.invoicing.models import Invoice
+
+CATEGORY_KINDS = {"S": "domestic", "AE": "reverse_charge_services", "K": "intra_community_supply", "G": "export"}
+CUSTOMER_NUMBER = re.compile(r"(\d+)$")
+
+
+class PaymentSource(Protocol):
+    """The payments and Skonto booked from `date_from` to `date_to` (both included), in a stable order:
+    the same period gives the same bookings."""
+
+    def __call__(self, session: Session, date_from: date, date_to: date) -> Iterable[PaymentBooking | SkontoBooking]:
+        ...
+
+
+def no_payments(session: Session, date_from: date, date_to: date) -> Iterable[PaymentBooking | SkontoBooking]:
+    """Until payments are recorded, a period has none."""
+    return ()
+
+
+@dataclass(frozen=True)
+class IssuedDocument:
+    """An invoice or credit note of the period with the name its file gets beside the bookings."""
+    invoice_id: int
+    number: str
+    file_stem: str
+
+
+def customer_number(number: str) -> int:
+    """V-000012 → 12: the digits the customer number ends in."""
+    found = CUSTOMER_NUMBER.search(number or "")
+    if found is None:
+        raise AccountingError(f"customer number {number!r} ends in no digits: no debtor account")
+    return int(found.group(1))
+
+
+def portions_of(invoice: Invoice) -> tuple[RevenuePortion, ...]:
+    """The invoice's gross per tax group, with its revenue kind."""
+    portions = []
+    for group in invoice.tax_groups:
+        kind = CATEGORY_KINDS.get(group["category"])
+        if kind is None:
+            raise AccountingError(f"{invoice.number}: tax category {group['category']} has no booking rule")
+        gross = Decimal(group["net"]) + Decimal(group["tax"])
+        if gross:
+            portions.append(RevenuePortion(kind, Decimal(group["rate"]), gross))  # type: ignore[arg-type]
+    return tuple(portions)
+
+
+def issued_in(session: Session, date_from: date, date_to: date) -> list[tuple[Invoice, Customer, str | None]]:
+    """(document, customer, corrected invoice's number) of everything issued in the period, by issue
+    date and moment of issue: the order of the bookings."""
+    corrected = aliased(Invoice)
+    return [tuple(row) for row in session.execute(  # type: ignore[misc]
+        select(Invoice, Customer, corrected.number)
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .outerjoin(corrected, corrected.id == Invoice.corrects_id)
+        .where(Invoice.status == "issued", Invoice.issue_date >= date_from, Invoice.issue_date <= date_to)
+        .order_by(Invoice.issue_date, Invoice.issued_at, Invoice.id)).all()]
+
+
+def booking_rows(session: Session, chart: ChartOfAccounts, date_from: date, date_to: date,
+                 payments: PaymentSource, file_names: dict[int, str]) -> list[BookingRow]:
+    """The rows of the period: the issued documents first (in the order they were issued), then the payments.
+    `file_names` maps a document's id to the name of its file in the hand-over (its Beleglink)."""
+    rows: list[BookingRow] = []
+    for invoice, customer, corrected_number in issued_in(session, date_from, date_to):
+        if invoice.currency != "EUR":
+            raise AccountingError(f"{invoice.number} is in {invoice.currency}: the export books EUR only")
+        buyer = invoice.buyer or {}
+        common = {"number": invoice.number, "issue_date": invoice.issue_date,
+                  "customer_number": customer_number(customer.number),
+                  "customer_name": buyer.get("name") or customer.name, "portions": portions_of(invoice),
+                  "vat_id": buyer.get("vat_id") or None, "pdf_name": file_names.get(invoice.id)}
+        if invoice.kind == "credit_note":
+            rows += credit_note_rows(CreditNoteBooking(invoice_number=corrected_number or invoice.number, **common),
+                                     chart)
+        else:
+            rows += invoice_rows(InvoiceBooking(due_date=invoice.due_date,
+                                                service_date=invoice.service_to or invoice.service_from, **common),
+                                 chart)
+    for booking in payments(session, date_from, date_to):
+        rows += payment_rows(booking, chart) if isinstance(booking, PaymentBooking) else skonto_rows(booking, chart)
+    return rows
