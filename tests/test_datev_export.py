@@ -17,7 +17,7 @@ from domain.accounting.datev_format import COLUMNS
 from domain.accounting.exports import create_export
 from kernel.documents import DocumentStore
 from kernel.principal import Principal
-from tests.invoice_support import deliver, draft, issue, order_of, sales_setup
+from tests.invoice_support import deliver, draft, issue_now, order_of, sales_setup
 from tests.support import ensure_user, ok
 from tests.test_direct_debits import another_customer
 
@@ -31,7 +31,7 @@ def invoiced(kontor, api, setup, quantities: dict[str, str]) -> dict:
     order = order_of(kontor, api, setup, lines=lines)
     deliver(api, order, {position: q for position, q in enumerate(quantities.values(), start=1)})
     [invoice] = draft(api, order_id=order["id"])
-    return issue(api, invoice)
+    return issue_now(kontor, api, invoice)
 
 
 def read_zip(content: bytes) -> dict[str, bytes]:
@@ -65,7 +65,7 @@ def test_a_period_becomes_the_expected_bookings_with_the_files_beside_them(konto
     note = ok(api.post(f"/invoices/{domestic['id']}/credit-notes", {"reason": "Handbücher zurück", "lines": [
         {"invoice_line_id": line["id"], "quantity": "1"} for line in domestic["lines"] if line["tax_rate"] == "7.00"]},
         user="alma"), 201)
-    note = issue(api, note)
+    note = issue_now(kontor, api, note)
 
     export = ok(api.post("/exports/datev", PERIOD, user="alma"), 201)
     assert (export["row_count"], export["document_count"]) == (5, 3)

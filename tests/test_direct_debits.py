@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from domain.payments.direct_debits import direct_debit_items
 from domain.payments.mandate_models import DirectDebitItem
 from domain.payments.sepa_debit import SepaDataError, validate_pain008
-from tests.invoice_support import deliver, draft, issue, order_of, sales_setup
+from tests.invoice_support import deliver, draft, issue_now, order_of, sales_setup
 from tests.support import ensure_user, ok
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.08"}
@@ -34,7 +34,7 @@ def issued_invoice(kontor, api, setup, hours: str = "10") -> dict:
                                                  "quantity": hours}])
     deliver(api, order, {1: hours})
     [invoice] = draft(api, order_id=order["id"])
-    return issue(api, invoice)
+    return issue_now(kontor, api, invoice)
 
 
 def another_customer(api, setup: dict, name: str, **fields) -> dict:
@@ -120,7 +120,7 @@ def test_the_file_validates_and_names_every_owed_invoice_once_revoked_and_credit
     beta_1, gamma_1 = issued_invoice(kontor, api, beta, "4"), issued_invoice(kontor, api, gamma)
     cancelled = issued_invoice(kontor, api, beta, "1")
     note = ok(api.post(f"/invoices/{cancelled['id']}/credit-notes", {"reason": "Storno"}, user="alma"), 201)
-    issue(api, note)
+    issue_now(kontor, api, note)
 
     run = collect(api)
     xml = api.get(f"/direct-debits/{run['id']}/file", user="alma").content

@@ -12,14 +12,17 @@ from domain.payments import direct_debits, mandates
 from domain.settings import company_today
 from kernel.documents import DocumentStore
 
-router = APIRouter(tags=["direct debits"])
+# a customer's mandates, one mandate, the collection runs: three roots, one router each
+customer_router = APIRouter(prefix="/customers/{customer_id}/mandates", tags=["direct debits"])
+mandate_router = APIRouter(prefix="/mandates", tags=["direct debits"])
+router = APIRouter(prefix="/direct-debits", tags=["direct debits"])
 
 
 def _store(kontor) -> DocumentStore:
     return DocumentStore.under(kontor.settings.data_dir)
 
 
-@router.post("/customers/{customer_id}/mandates", response_model=MandateOut, status_code=201,
+@customer_router.post("", response_model=MandateOut, status_code=201,
              summary="Record the customer's signed SEPA mandate (accounting, managers): its invoices are then "
                      "collected by direct debit")
 def create_mandate(customer_id: RecordId, body: MandateIn, session: SessionDep, kontor: KontorDep,
@@ -29,13 +32,13 @@ def create_mandate(customer_id: RecordId, body: MandateIn, session: SessionDep, 
     return mandates.mandate_view(mandate, user)
 
 
-@router.get("/customers/{customer_id}/mandates", response_model=list[MandateOut],
+@customer_router.get("", response_model=list[MandateOut],
             summary="The customer's mandates, newest first (portal users: their own customer's, IBAN masked)")
 def list_mandates(customer_id: RecordId, session: SessionDep, user: CurrentUser):
     return [mandates.mandate_view(m, user) for m in mandates.mandates_of(session, user, customer_id)]
 
 
-@router.post("/mandates/{mandate_id}/revoke", response_model=MandateOut,
+@mandate_router.post("/{mandate_id}/revoke", response_model=MandateOut,
              summary="Revoke the mandate: nothing more is collected under it")
 def revoke_mandate(mandate_id: RecordId, session: SessionDep, user: CurrentUser):
     return mandates.mandate_view(mandates.revoke_mandate(session, user, mandate_id), user)
@@ -47,7 +50,7 @@ def _run_out(session, run) -> DirectDebitRunOut:
         "items": [DirectDebitItemOut.model_validate(item) for item in direct_debits.items_of(session, run.id)]})
 
 
-@router.post("/direct-debits", response_model=DirectDebitRunOut, status_code=201,
+@router.post("", response_model=DirectDebitRunOut, status_code=201,
              summary="Collect every invoice still owed under active mandates on the collection date: one pain.008 "
                      "file (409 when nothing is owed)")
 def collect(body: DirectDebitRequest, session: SessionDep, kontor: KontorDep, user: CurrentUser):
@@ -56,12 +59,12 @@ def collect(body: DirectDebitRequest, session: SessionDep, kontor: KontorDep, us
     return _run_out(session, run)
 
 
-@router.get("/direct-debits/{run_id}", response_model=DirectDebitRunOut, summary="The run and its items")
+@router.get("/{run_id}", response_model=DirectDebitRunOut, summary="The run and its items")
 def get_run(run_id: RecordId, session: SessionDep, user: CurrentUser):
     return _run_out(session, direct_debits.readable_run(session, user, run_id))
 
 
-@router.get("/direct-debits/{run_id}/file", response_class=Response,
+@router.get("/{run_id}/file", response_class=Response,
             responses={200: {"content": {"application/xml": {}}}},
             summary="The run's pain.008.001.08 file, as validated and recorded")
 def run_file(run_id: RecordId, session: SessionDep, kontor: KontorDep, user: CurrentUser):

@@ -11,5 +11,6 @@ MODULE = Module(
     public=("statements", "camt053", "mt940_statements", "open_items", "matching", "sepa_debit", "module",
             "mandate_models", "mandates", "direct_debits"),
     models=(mandate_models,),
-    routers=("api.routers.direct_debits:router",),
+    routers=("api.routers.direct_debits:customer_router", "api.routers.direct_debits:mandate_router",
+             "api.routers.direct_debits:router"),
 )
