@@ -186,3 +186,17 @@ def _portal_user(kontor, customer_id: int, name: str = "petra") -> str:
     from tests.support import ensure_user
     ensure_user(kontor, name, ["portal"], customer_id)
     return name
+
+
+def test_the_portal_waits_until_the_invoice_is_sent(kontor, api):
+    from tests.invoice_support import issue_now
+
+    setup = sales_setup(api)
+    order = order_of(kontor, api, setup)
+    deliver(api, order, {1: "10"})
+    [invoice] = draft(api, order_id=order["id"])
+    issued = issue_now(kontor, api, invoice)  # issued, its mail not yet queued
+    portal = _portal_user(kontor, setup["customer"]["id"])
+    assert issued["status"] == "issued"
+    ok(api.get(f"/invoices/{invoice['id']}", user=portal), 404)
+    assert ok(api.get("/invoices", user=portal))["total"] == 0
