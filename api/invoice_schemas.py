@@ -66,6 +66,30 @@ class DraftRequest(Strict):
         return self
 
 
+class DownPaymentRequest(Strict):
+    order_id: int = Field(ge=1, le=MAX_ID)
+    milestone_id: int = Field(ge=1, le=MAX_ID, description="the order's milestone this down payment bills")
+
+
+class MilestoneIn(Strict):
+    label: Text = Field(min_length=1, max_length=200, description="e.g. 'bei Auftrag', 'nach Abnahme Phase 1'")
+    percent: PercentIn = Field(description="share of the order's net per tax rate")
+
+
+class BillingIn(Strict):
+    billing_plan: Literal["on_delivery", "on_completion", "milestones"]
+    milestones: list[MilestoneIn] = Field(default_factory=list, max_length=20)
+    customer_order_reference: Text | None = Field(None, max_length=100, description="the customer's order number")
+
+
+class MilestoneOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    position: int
+    label: str
+    percent: Percent
+
+
 class DraftLineChange(Strict):
     id: int = Field(ge=1, le=MAX_ID)
     name: Text | None = Field(None, min_length=1, max_length=200)

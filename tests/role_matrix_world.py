@@ -71,6 +71,13 @@ class World:
             {"order_line_id": self.order_line(order_id), "quantity": "1"}]}, user="sam"), 201)
         return order_id
 
+    def milestone_order(self) -> tuple[int, int]:
+        """An order of customer B billed by milestones: (its id, its first milestone's id)."""
+        order_id = self.delivered_order()
+        [milestone] = ok(self.api.put(f"/orders/{order_id}/billing", {"billing_plan": "milestones", "milestones": [
+            {"label": "bei Auftrag", "percent": "30"}]}, user="sam"))
+        return order_id, milestone["id"]
+
     def order_line(self, order_id: int | None = None) -> int:
         """The (first) line of an order, by default of the world's order."""
         from sqlalchemy import select

@@ -117,6 +117,8 @@ REQUIRED_PATHS = {
     "/api/v1/orders": {"get"},
     "/api/v1/orders/{order_id}": {"get"},
     "/api/v1/orders/{order_id}/deliveries": {"get", "post"},
+    "/api/v1/orders/{order_id}/billing": {"put"},
+    "/api/v1/invoices/down-payments": {"post"},
     "/api/v1/invoices": {"get", "post"},
     "/api/v1/invoices/{invoice_id}": {"get", "patch", "delete"},
     "/api/v1/invoices/{invoice_id}/issue": {"post"},
@@ -364,7 +366,7 @@ JSON_POSTS = ["/process-instances", "/process-instances/{instance_id}/cancel", "
               "/customers/{customer_id}/notes", "/customers/{customer_id}/merge", "/products", "/price-lists",
               "/price-lists/{price_list_id}/items", "/leads", "/leads/{lead_id}/convert", "/opportunities",
               "/opportunities/{opportunity_id}/move", "/opportunity-groups", "/activities", "/offers",
-              "/offers/{offer_id}/submit", "/orders/{order_id}/deliveries", "/invoices",
+              "/offers/{offer_id}/submit", "/orders/{order_id}/deliveries", "/invoices", "/invoices/down-payments",
               "/invoices/{invoice_id}/issue", "/invoices/{invoice_id}/credit-notes", "/timers/{timer_id}/reschedule",
               "/users", "/users/{user_id}/password", "/me/password", "/customers/{customer_id}/mandates",
               "/direct-debits", "/exports/datev"]

@@ -15,13 +15,14 @@ from domain.invoicing.models import INVOICE_LIFECYCLE, Invoice
 from domain.lifecycle import change_state, check_move, describe
 from domain.offers.models import CLOSED_STATUSES, OFFER_LIFECYCLE, Offer
 from domain.orders.models import ORDER_LIFECYCLE, Order
+from domain.payments.mandate_models import MANDATE_LIFECYCLE, Mandate
 from domain.sales.models import LEAD_LIFECYCLE, OPPORTUNITY_LIFECYCLE, Lead, Opportunity
 from kernel.errors import Conflict
 from kernel.lifecycle import Lifecycle, Transition, move
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = {Offer: OFFER_LIFECYCLE, Order: ORDER_LIFECYCLE, Lead: LEAD_LIFECYCLE, Customer: CUSTOMER_LIFECYCLE,
-           Invoice: INVOICE_LIFECYCLE}
+           Invoice: INVOICE_LIFECYCLE, Mandate: MANDATE_LIFECYCLE}
 ALL = {**RECORDS, Opportunity: OPPORTUNITY_LIFECYCLE}  # an opportunity's state follows from its phase
 
 
@@ -150,7 +151,8 @@ def test_the_readme_lists_every_move():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("### Lifecycles", 1)[1].split("\n## ", 1)[0]
     rows = {tuple(cell.strip(" `") for cell in row.strip("|").split("|")[:4])
-            for row in section.splitlines() if re.match(r"\| (offer|order|invoice|lead|customer|opportunity) \|", row)}
+            for row in section.splitlines()
+            if re.match(r"\| (offer|order|invoice|mandate|lead|customer|opportunity) \|", row)}
     declared = {(lc.record, t.source, t.target, t.name or "") for lc in ALL.values() for t in lc.transitions}
     assert rows == declared
     for lifecycle in ALL.values():

@@ -6,11 +6,11 @@ from typing import Literal
 from fastapi import APIRouter
 
 from api.deps import CurrentUser, SessionDep
-from api.invoice_schemas import DeliveryIn, DeliveryLineOut, DeliveryOut
+from api.invoice_schemas import BillingIn, DeliveryIn, DeliveryLineOut, DeliveryOut, MilestoneOut
 from api.offer_schemas import OrderOut, OrderSummary
 from api.params import OptionalId, RecordId, paging
 from api.schemas import Page, page_out
-from domain.orders import deliveries
+from domain.orders import billing, deliveries
 from domain.orders.queries import list_orders, order_lines, readable_order
 
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -50,3 +50,12 @@ def list_deliveries(order_id: RecordId, session: SessionDep, user: CurrentUser):
     readable_order(session, user, order_id)
     found = [delivery_out(delivery, lines) for delivery, lines in deliveries.deliveries_of(session, order_id)]
     return Page(items=found, total=len(found), limit=max(len(found), 1), offset=0)
+
+
+@router.put("/{order_id}/billing", response_model=list[MilestoneOut],
+            summary="How the order is invoiced: each delivery, once complete, or by milestones (down payments, then "
+                    "a final invoice deducting them); answers the milestones")
+def set_billing(order_id: RecordId, body: BillingIn, session: SessionDep, user: CurrentUser):
+    billing.set_billing(session, user, order_id, body.billing_plan, [m.model_dump() for m in body.milestones],
+                        body.customer_order_reference)
+    return [MilestoneOut.model_validate(m) for m in billing.milestones_of(session, order_id)]

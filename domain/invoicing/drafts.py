@@ -8,6 +8,7 @@ lines keep the order's prices (a price changed by hand is marked, for the approv
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import case, func, select
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from domain.customers.access import readable_customer
 from domain.customers.models import Customer
 from domain.invoicing.access import require_invoicing
+from domain.invoicing.milestones import deduct_down_payments, due_periods
 from domain.invoicing.models import Invoice, InvoiceLine
 from domain.invoicing.tax import effective_rate, tax_case
 from domain.orders.models import DeliveryLine, Order, OrderLine
@@ -25,7 +27,7 @@ from kernel.money import line_net
 from kernel.principal import Principal
 
 ZERO = Decimal(0)
-OPEN_ORDER_STATES = ("partly_delivered", "delivered", "partly_invoiced")
+OPEN_ORDER_STATES = ("confirmed", "partly_delivered", "delivered", "partly_invoiced", "invoiced")
 
 
 def billed_per_delivery_line(session: Session, delivery_line_ids: list[int]) -> dict[int, Decimal]:
@@ -59,13 +61,16 @@ def invoiceable(session: Session, order_ids: list[int]) -> list[tuple[DeliveryLi
 def _group_key(order: Order, collective: bool) -> tuple:
     terms = (order.currency, order.tax_treatment, order.language, order.payment_days, order.skonto_percent,
              order.skonto_days, order.header_discount_percent)
-    return terms if collective else (order.id, *terms)
+    # a final invoice deducts its own order's down payments: such an order is never collected with others
+    return terms if collective and order.billing_plan != "milestones" else (order.id, *terms)
 
 
-def draft_invoices(session: Session, who: Principal, *, customer_id: int | None = None,
+def draft_invoices(session: Session, who: Principal, today: date, *, customer_id: int | None = None,
                    order_id: int | None = None) -> list[Invoice]:
-    """Drafts for everything delivered and not yet invoiced, of one order or of all a customer's
-    orders; Conflict when there is nothing to invoice."""
+    """Drafts for everything delivered and not yet invoiced (and the recurring lines' periods begun by
+    `today`), of one order or of all a customer's orders; Conflict when there is nothing to invoice.
+    An order invoiced once complete (or by milestones: its final invoice) waits until all is delivered;
+    a final invoice deducts the order's issued down payments."""
     require_invoicing(who)
     if order_id is not None:
         order = session.get(Order, order_id)
@@ -78,16 +83,45 @@ def draft_invoices(session: Session, who: Principal, *, customer_id: int | None 
         customer = readable_customer(session, who, customer_id)
         orders = list(session.scalars(select(Order).where(Order.customer_id == customer.id,
                                                           Order.status.in_(OPEN_ORDER_STATES)).order_by(Order.id)))
-    by_order = defaultdict(list)
-    for delivery_line, order_line, left in invoiceable(session, [o.id for o in orders]):
-        by_order[order_line.order_id].append((delivery_line, order_line, left))
+    by_order, waiting = pending(session, orders, today)
     if not by_order:
-        raise Conflict("nothing delivered is left to invoice" + (f" on order {orders[0].number}" if order_id else ""))
+        why = "; ".join(waiting) or "nothing delivered is left to invoice"
+        raise Conflict(why + (f" on order {orders[0].number}" if order_id and not waiting else ""))
     groups: dict[tuple, list[Order]] = defaultdict(list)
     for order in orders:
         if order.id in by_order:
             groups[_group_key(order, customer.collective_invoice)].append(order)
-    return [_draft(session, who, customer, members, by_order) for members in groups.values()]
+    made = [_draft(session, who, customer, members, by_order) for members in groups.values()]
+    plans_by_id = {order.id: order for order in orders}
+    for invoice in made:
+        order = plans_by_id.get(invoice.order_id)
+        if order is not None and order.billing_plan == "milestones":
+            deduct_down_payments(session, invoice, order)
+    return made
+
+
+def pending(session: Session, orders: list[Order], today: date) -> tuple[dict[int, list], list[str]]:
+    """Per order, (delivery line or None, order line, quantity, period start, period end) still to
+    invoice; and why an order with something delivered still waits (its plan invoices it complete)."""
+    by_order: dict[int, list] = defaultdict(list)
+    waiting = []
+    delivered = invoiceable(session, [o.id for o in orders])
+    plans = {o.id: o for o in orders}
+    for delivery_line, order_line, left in delivered:
+        by_order[order_line.order_id].append((delivery_line, order_line, left, delivery_line.service_from,
+                                              delivery_line.service_to))
+    for order in orders:
+        if order.billing_plan in ("on_completion", "milestones") and order.id in by_order:
+            lines = session.scalars(select(OrderLine).where(OrderLine.order_id == order.id,
+                                                            OrderLine.billing_interval.is_(None))).all()
+            if any(line.delivered_quantity < line.quantity for line in lines):
+                del by_order[order.id]
+                how = "its final invoice after the down payments" if order.billing_plan == "milestones" \
+                    else "one invoice"
+                waiting.append(f"order {order.number} is invoiced once everything is delivered ({how})")
+    for order_line, start, end in due_periods(session, [o.id for o in orders], today):
+        by_order[order_line.order_id].append((None, order_line, order_line.quantity, start, end))
+    return {k: v for k, v in by_order.items() if k in plans}, waiting
 
 
 def _draft(session: Session, who: Principal, customer: Customer, orders: list[Order], by_order: dict) -> Invoice:
@@ -104,15 +138,16 @@ def _draft(session: Session, who: Principal, customer: Customer, orders: list[Or
     session.flush()
     position = 0
     for order in orders:
-        for delivery_line, order_line, quantity in by_order[order.id]:
+        for delivery_line, order_line, quantity, start, end in by_order[order.id]:
             position += 1
-            session.add(line_from_order(invoice, position, order_line, quantity, delivery_line))
+            session.add(line_from_order(invoice, position, order_line, quantity, delivery_line, start, end))
     session.flush()
     return invoice
 
 
 def line_from_order(invoice: Invoice, position: int, order_line: OrderLine, quantity: Decimal,
-                    delivery_line: DeliveryLine | None = None) -> InvoiceLine:
+                    delivery_line: DeliveryLine | None = None, start: date | None = None,
+                    end: date | None = None) -> InvoiceLine:
     rate = effective_rate(invoice.tax_treatment, order_line.tax_rate)
     return InvoiceLine(invoice_id=invoice.id, position=position, order_line_id=order_line.id,
                        delivery_line_id=delivery_line.id if delivery_line else None, product_id=order_line.product_id,
@@ -122,5 +157,4 @@ def line_from_order(invoice: Invoice, position: int, order_line: OrderLine, quan
                        tax_category=tax_case(invoice.tax_treatment, order_line.goods, rate).category,
                        goods=order_line.goods, net=line_net(quantity, order_line.unit_price,
                                                             order_line.discount_percent),
-                       service_from=delivery_line.service_from if delivery_line else None,
-                       service_to=delivery_line.service_to if delivery_line else None)
+                       service_from=start, service_to=end)

@@ -31,11 +31,20 @@ def progress_state(lines: Iterable[tuple[Decimal, Decimal, Decimal]]) -> str:
     return "confirmed"
 
 
+def _figures(line: OrderLine) -> tuple[Decimal, Decimal, Decimal]:
+    """(ordered, delivered, invoiced) of a line; a recurring line counts as delivered and invoiced
+    once it was billed for a period (it never completes: it recurs)."""
+    if line.billing_interval:
+        billed = Decimal(1) if line.invoiced_quantity > ZERO else ZERO
+        return Decimal(1), billed, billed
+    return line.quantity, line.delivered_quantity, line.invoiced_quantity
+
+
 def refresh_order_state(session: Session, order: Order, actor: str, reason: str) -> str:
     """Move the order to the state its lines show (no move when it is there already, or closed or
     cancelled and nothing changed that reopens it)."""
     lines = session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)).all()
-    state = progress_state((line.quantity, line.delivered_quantity, line.invoiced_quantity) for line in lines)
+    state = progress_state(_figures(line) for line in lines)
     if order.status == "cancelled" or (order.status == "closed" and state == "invoiced") or state == order.status:
         return order.status
     change_state(session, order, state, TraceEntry("order_progressed", actor, f"order {order.number}: {reason}",

@@ -20,9 +20,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.clock import utcnow
 from kernel.db import Base
+from kernel.lifecycle import Lifecycle, move
 
 MANDATE_SCHEMES = ("CORE", "B2B")
 MANDATE_STATES = ("active", "revoked")
+
+
+# A mandate collects until it is revoked; a revoked one stays on record (runs made before name it).
+MANDATE_LIFECYCLE = Lifecycle(record="mandate", states=("active", "revoked"), initial="active",
+                              transitions=(*move("active", "revoked", "revoke"),))
 
 
 class Mandate(Base):
@@ -35,12 +41,13 @@ class Mandate(Base):
     iban: Mapped[str] = mapped_column(String(34))  # compact, checked
     bic: Mapped[str | None] = mapped_column(String(11))
     scheme: Mapped[str] = mapped_column(String(4), default="CORE")
-    status: Mapped[str] = mapped_column(String(10), default="active")
+    status: Mapped[str] = mapped_column(String(10), default=MANDATE_LIFECYCLE.initial)
     first_run_id: Mapped[int | None] = mapped_column(ForeignKey("direct_debit_run.id"))  # FRST there, RCUR after
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100))
     revoked_at: Mapped[datetime | None]
     revoked_by: Mapped[str | None] = mapped_column(String(100))
+    lifecycle = MANDATE_LIFECYCLE
 
 
 class DirectDebitRun(Base):

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from domain.customers.access import readable_customer
 from domain.invoicing.access import INVOICING_ROLES
-from domain.payments.mandate_models import Mandate
+from domain.lifecycle import change_state
+from domain.payments.mandate_models import MANDATE_LIFECYCLE, Mandate
 from domain.payments.sepa_debit import SEPA_ID, SepaDataError, check_bic, check_iban
 from kernel.clock import utcnow
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -69,8 +70,8 @@ def create_mandate(session: Session, who: Principal, customer_id: int, data: Man
     if session.scalar(select(Mandate.id).where(Mandate.reference == data.reference)) is not None:
         raise Conflict(f"mandate reference {data.reference} is taken")
     mandate = Mandate(customer_id=customer_id, reference=data.reference, signed_on=data.signed_on,
-                      debtor_name=data.debtor_name, iban=iban, bic=bic, scheme=data.scheme, status="active",
-                      created_by=who.username)
+                      debtor_name=data.debtor_name, iban=iban, bic=bic, scheme=data.scheme,
+                      status=MANDATE_LIFECYCLE.initial, created_by=who.username)
     session.add(mandate)
     try:
         with session.begin_nested():
@@ -97,7 +98,8 @@ def revoke_mandate(session: Session, who: Principal, mandate_id: int) -> Mandate
     readable_customer(session, who, mandate.customer_id, ("mandate", mandate_id))
     require_accounting(who, "mandates")
     if mandate.status != "revoked":
-        mandate.status, mandate.revoked_at, mandate.revoked_by = "revoked", utcnow(), who.username
+        mandate.revoked_at, mandate.revoked_by = utcnow(), who.username
+        change_state(session, mandate, "revoked")
         session.flush()
     return mandate
 
