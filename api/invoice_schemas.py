@@ -12,7 +12,7 @@ from api.offer_schemas import Money, Percent
 from api.params import MAX_ID
 from api.schemas import not_nullable
 from api.versioning import Version
-from domain.fields import Day, Price, Quantity, Strict, Text
+from domain.fields import Day, Price, Quantity, Rate, Strict, Text
 from domain.fields import Percent as PercentIn
 
 InvoiceStatus = Literal["draft", "released", "issued"]
@@ -107,7 +107,7 @@ class DraftPatch(Strict):
     payment_days: int | None = Field(None, ge=0, le=365)
     skonto_percent: PercentIn | None = None
     skonto_days: int | None = Field(None, ge=1, le=365)
-    header_discount_percent: Decimal | None = Field(None, ge=0, le=100, max_digits=5, decimal_places=2)
+    header_discount_percent: Rate | None = None
     buyer_reference: Text | None = Field(None, max_length=100, description="BT-10: the Leitweg-ID of public customers")
     customer_order_reference: Text | None = Field(None, max_length=100)
     lines: list[DraftLineChange] | None = Field(None, max_length=500)
