@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy import update
 
 from domain.customers.models import Address
-from tests.invoice_support import deliver, draft, issue, order_of, sales_setup
+from tests.invoice_support import deliver, draft, issue, issue_now, order_of, sales_setup
 from tests.support import ok
 
-pytestmark = pytest.mark.usefixtures("mail")  # the worker sends the invoices over SMTP
+SENDS = pytest.mark.usefixtures("mail")  # the worker sends the invoices over SMTP
 
 
+@SENDS
 def test_two_partial_deliveries_become_two_invoices_and_the_order_follows(kontor, api):
     setup = sales_setup(api)
     consulting, book = setup["products"]["consulting"]["id"], setup["products"]["book"]["id"]
@@ -88,7 +89,7 @@ def test_issued_invoices_are_answered_as_they_are_and_drafts_change_with_their_v
     assert changed["manual_prices"] is True and changed["lines"][0]["price_changed"] is True
     assert changed["lines"][0]["net"] == "1100.00" and changed["version"] > invoice["version"]
     ok(api.post(f"/invoices/{invoice['id']}/issue", {"version": invoice["version"]}, user="alma"), 409)  # stale
-    issued = issue(kontor, api, changed)
+    issued = issue_now(kontor, api, changed)
     again = ok(api.post(f"/invoices/{invoice['id']}/issue", {}, user="alma"))
     assert again["number"] == issued["number"] and again["version"] == issued["version"]
     answer = ok(api.patch(f"/invoices/{invoice['id']}", {"version": issued["version"], "note": "x"}, user="alma"), 409)
@@ -101,7 +102,7 @@ def test_a_credit_note_has_its_own_series_names_the_invoice_and_may_reopen_deliv
     order = order_of(kontor, api, setup)
     deliver(api, order, {1: "10"}, service_from="2026-11-02")
     [invoice] = draft(api, order_id=order["id"])
-    issued = issue(kontor, api, invoice)
+    issued = issue_now(kontor, api, invoice)
     line = issued["lines"][0]["id"]
     year = date.today().year
 
@@ -112,17 +113,17 @@ def test_a_credit_note_has_its_own_series_names_the_invoice_and_may_reopen_deliv
         "reason": "2 Stunden nicht erbracht", "lines": [{"invoice_line_id": line, "quantity": "2"}]},
         user="alma"), 201)
     assert partial["kind"] == "credit_note" and partial["corrects_id"] == issued["id"]
-    partial = issue(kontor, api, partial)
+    partial = issue_now(kontor, api, partial)
     assert partial["number"] == f"CN-{year}-0001" and partial["gross_total"] == "285.60"  # 240.00 + 19 %
 
     cancel = ok(api.post(f"/invoices/{issued['id']}/credit-notes", {
         "reason": "Storno", "reopens_delivery": True}, user="alma"), 201)
     assert [Decimal(li["quantity"]) for li in cancel["lines"]] == [Decimal(8)]  # what is not credited yet
-    assert issue(kontor, api, cancel)["number"] == f"CN-{year}-0002"
+    assert issue_now(kontor, api, cancel)["number"] == f"CN-{year}-0002"
     assert ok(api.get(f"/orders/{order['id']}"))["status"] == "partly_invoiced"
     [anew] = draft(api, order_id=order["id"])  # the 8 hours the cancellation reopened
     assert [Decimal(li["quantity"]) for li in anew["lines"]] == [Decimal(8)]
-    assert issue(kontor, api, anew)["number"] == f"INV-{year}-0002"
+    assert issue_now(kontor, api, anew)["number"] == f"INV-{year}-0002"
     ok(api.post(f"/invoices/{partial['id']}/credit-notes", {"reason": "x"}, user="alma"), 409)  # not of a note
 
 
@@ -138,7 +139,7 @@ def test_reverse_charge_and_intra_community_lines_bear_no_tax_and_need_both_vat_
     deliver(api, order, {1: "2", 2: "1"})
     [invoice] = draft(api, order_id=order["id"])
     assert [(li["tax_category"], li["tax_rate"]) for li in invoice["lines"]] == [("AE", "0.00"), ("K", "0.00")]
-    issued = issue(kontor, api, invoice)
+    issued = issue_now(kontor, api, invoice)
     assert issued["tax_total"] == "0.00" and {g["category"] for g in issued["tax_groups"]} == {"AE", "K"}
     assert issued["buyer"]["vat_id"] == "ATU13585627"
 
@@ -156,11 +157,12 @@ def test_an_issue_that_lacks_mandatory_content_is_refused_and_gives_its_number_b
     with kontor.transaction() as session:
         session.execute(update(Address).where(Address.customer_id == customer).values(street="Postfach 12",
                                                                                       city="Stuttgart"))
-    issued = issue(kontor, api, ok(api.get(f"/invoices/{invoice['id']}", user="alma")))
+    issued = issue_now(kontor, api, ok(api.get(f"/invoices/{invoice['id']}", user="alma")))
     assert re.fullmatch(rf"INV-{date.today().year}-0001", issued["number"])  # the failed issue took none
     assert issued["buyer"]["street"] == "Postfach 12"
 
 
+@SENDS
 def test_who_may_draft_issue_and_read_invoices(kontor, api):
     setup = sales_setup(api)
     order = order_of(kontor, api, setup)
@@ -189,8 +191,6 @@ def _portal_user(kontor, customer_id: int, name: str = "petra") -> str:
 
 
 def test_the_portal_waits_until_the_invoice_is_sent(kontor, api):
-    from tests.invoice_support import issue_now
-
     setup = sales_setup(api)
     order = order_of(kontor, api, setup)
     deliver(api, order, {1: "10"})
