@@ -1,11 +1,21 @@
-"""The payments module: statement reading, payment matching and SEPA direct debit files. It holds
-no tables yet; the records of payments and allocations come with invoicing."""
+"""The payments module: statement reading, payment matching and SEPA direct debit files (pure), and
+the records of payments: imported bank statements and their lines, payments, their allocations to
+invoices, customers' credit, the open items read from them, and the clarification task of a line
+no rule could match (bpmn/payment_clarification.bpmn)."""
 from __future__ import annotations
 
+from domain.payments import models, wiring
+from domain.payments.clarification import PROCESS
 from kernel.module import Module
 
 MODULE = Module(
     name="payments",
     package="domain.payments",
-    public=("statements", "camt053", "mt940_statements", "open_items", "matching", "sepa_debit", "module"),
+    public=("statements", "camt053", "mt940_statements", "open_items", "matching", "sepa_debit", "module",
+            "models", "balances", "commands", "imports", "queries"),
+    models=(models,),
+    wire=wiring.register,
+    processes=(PROCESS,),  # started by a statement import only, one per unmatched line
+    routers=("api.routers.payments:router", "api.routers.payments:statements_router",
+             "api.routers.payments:open_items_router"),
 )
