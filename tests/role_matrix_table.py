@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.role_matrix_world import ADMIN, ME, PDF, PORTAL_B, World, later
+from tests.role_matrix_world import ADMIN, CAMT, ME, PDF, PORTAL_B, World, later
 
 
 @dataclass(frozen=True)
@@ -338,4 +338,16 @@ MATRIX: dict[tuple[str, str], Entry] = {
         "/credit-notes", body={"reason": "Storno"}, make=World.issued_invoice)),
     ("GET", f"{V1}/invoices/{{invoice_id}}/xml"): read_b("sam", lambda w: Call(f"/invoices/{w['invoice']}/xml")),
     ("GET", f"{V1}/invoices/{{invoice_id}}/pdf"): read_b("sam", lambda w: Call(f"/invoices/{w['invoice']}/pdf")),
+    # ---------------------------------------------------------------- payments: accounting records, staff read
+    ("POST", f"{V1}/payments"): invoicing(201, lambda w: Call("/payments", json={
+        "customer_id": w["customer_b"], "amount": "10.00", "booking_date": "2026-12-01",
+        "allocations": [{"invoice_id": w["invoice"], "amount": "10.00"}]}, probe="/payments")),
+    ("GET", f"{V1}/payments"): read_b("sam", lambda w: Call("/payments", params={"customer_id": w["customer_b"]})),
+    ("POST", f"{V1}/bank-statements"): Entry("alma", 202, 404, 403, lambda w: Call(
+        "/bank-statements", files={"file": ("camt.xml", CAMT, "application/xml")}, probe="/bank-statements")),
+    ("GET", f"{V1}/bank-statements"): read_b("sam", lambda w: Call("/bank-statements")),
+    ("GET", f"{V1}/bank-statements/{{statement_id}}"): read_b("sam", fresh(World.bank_statement, lambda w, s: Call(
+        f"/bank-statements/{s}"))),
+    # a portal user reads its own customer's open items; B's do not exist for it
+    ("GET", f"{V1}/open-items"): read_b("sam", lambda w: Call("/open-items", params={"customer_id": w["customer_b"]})),
 }

@@ -116,6 +116,10 @@ REQUIRED_PATHS = {
     "/api/v1/invoices/{invoice_id}/credit-notes": {"post"},
     "/api/v1/invoices/{invoice_id}/xml": {"get"},
     "/api/v1/invoices/{invoice_id}/pdf": {"get"},
+    "/api/v1/payments": {"get", "post"},
+    "/api/v1/bank-statements": {"get", "post"},
+    "/api/v1/bank-statements/{statement_id}": {"get"},
+    "/api/v1/open-items": {"get"},
     "/api/v1/timers": {"get"},
     "/api/v1/timers/{timer_id}/reschedule": {"post"},
     "/api/v1/users": {"get", "post"},
@@ -237,7 +241,7 @@ def world_ids(world) -> dict[str, str]:
             "outbox_id": world["outbox"], "inbound_id": world["customer_mail"], "customer_id": world["customer_b"],
             "contact_id": world["contact"], "opportunity_id": world["opportunity"], "lead_id": world["lead"],
             "offer_id": world["offer"], "order_id": world["order"], "invoice_id": world["invoice"],
-            "document_id": world["document"],
+            "document_id": world["document"], "statement_id": world["statement"],
             "timer_id": world["timer"], "activity_id": world["activity"], "product_id": world["product"],
             "price_list_id": world["price_list"], "user_id": world["user"], "key": "offer", "kind": "customers",
             "fmt": "csv"}
@@ -348,7 +352,8 @@ JSON_POSTS = ["/process-instances", "/process-instances/{instance_id}/cancel", "
               "/price-lists/{price_list_id}/items", "/leads", "/leads/{lead_id}/convert", "/opportunities",
               "/opportunities/{opportunity_id}/move", "/opportunity-groups", "/activities", "/offers",
               "/offers/{offer_id}/submit", "/orders/{order_id}/deliveries", "/invoices",
-              "/invoices/{invoice_id}/issue", "/invoices/{invoice_id}/credit-notes", "/timers/{timer_id}/reschedule",
+              "/invoices/{invoice_id}/issue", "/invoices/{invoice_id}/credit-notes", "/payments",
+              "/timers/{timer_id}/reschedule",
               "/users", "/users/{user_id}/password", "/me/password"]
 
 
