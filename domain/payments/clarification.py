@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session
 
 from domain.invoicing.models import Invoice
 from domain.payments.balances import invoice_balances
-from domain.payments.commands import Booking, Settlement, book, checked_settlements, require_payments
+from domain.payments.commands import (
+    Booking,
+    Settlement,
+    book,
+    checked_settlements,
+    lock_payments,
+    require_payments,
+)
 from domain.payments.matching import REASONS
 from domain.payments.models import BankStatementLine
 from kernel.clock import utcnow
@@ -65,6 +72,7 @@ def record_clarification(session: Session, who: Principal, task, variables: dict
     """What completing "Zahlung klären" decides: the line booked to the invoices named, or marked as no
     customer payment. Refused (422, nothing recorded) when the amounts do not fit."""
     require_payments(who)
+    lock_payments(session)
     line = _open_line(session, variables, lock=True)
     today = utcnow().date()
     if data["decision"] == "not_customer_payment":

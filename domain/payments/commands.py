@@ -20,11 +20,20 @@ from domain.payments.models import CustomerCredit, Payment, PaymentAllocation
 from domain.payments.open_items import SkontoShare, split_skonto
 from domain.payments.statements import StatementLine
 from kernel.clock import utcnow
+from kernel.db import lock_for_startup
 from kernel.errors import Forbidden, NotFound, ValidationFailed
 from kernel.principal import Principal
 
 PAYMENT_ROLES = ("accounting", "manager")
 ZERO = Decimal("0.00")
+PAYMENTS_LOCK = 0x4B4F4E21  # PostgreSQL advisory lock: one booking of payments at a time
+
+
+def lock_payments(session: Session) -> None:
+    """Bookings of payments one after another (a statement import, a payment by hand, a clarified
+    line): each reads what is open and allocates against it, so two at once could both take the same
+    open amount. Held until the transaction ends; SQLite serializes writers anyway."""
+    lock_for_startup(session, PAYMENTS_LOCK)
 
 
 def require_payments(who: Principal) -> None:
@@ -106,6 +115,7 @@ def record_payment(session: Session, who: Principal, *, customer_id: int, amount
     (or, failing those, by amount), among this customer's open invoices."""
     require_payments(who)
     readable_customer(session, who, customer_id)
+    lock_payments(session)
     if amount <= 0:
         raise ValidationFailed("the payment was refused", [{"field": "amount", "message": "a payment is positive"}])
     if allocations:

@@ -23,7 +23,7 @@ from domain.documents import DocumentOwners, store_generated
 from domain.payments.balances import matchable_items
 from domain.payments.camt053 import read_camt053
 from domain.payments.clarification import start_clarification
-from domain.payments.commands import Booking, Settlement, book, require_payments, settlements_of
+from domain.payments.commands import Booking, Settlement, book, lock_payments, require_payments, settlements_of
 from domain.payments.matching import LineDecision, match_statement_lines
 from domain.payments.models import BankStatementImport, BankStatementLine
 from domain.payments.mt940_statements import read_mt940
@@ -118,6 +118,7 @@ class ImportSummary:
 def import_statement(session: Session, store: DocumentStore, runtime: ProcessRuntime, statement_id: int,
                      attempt: int, today: date) -> ImportSummary:
     """Book the statement file (claimed as `attempt` of its queue item) in the caller's transaction."""
+    lock_payments(session)
     row = session.scalar(select(BankStatementImport).where(BankStatementImport.id == statement_id).with_for_update())
     assert row is not None and row.document_id is not None
     _, _, content = store.load(session, row.document_id)
