@@ -3,17 +3,34 @@ template naming the invoices the test issued, imported by the worker's round; wh
 each; the clarification task; the same file twice; a returned direct debit; the credit limit."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
+from domain.payments.balances import matchable_items, open_items_total
 from domain.payments.models import BankStatementLine, Payment, PaymentAllocation
 from tests.payment_support import camt, entry, import_waiting, imported, issued_invoices, open_of, upload
 from tests.support import ok
 
 TODAY = date.today()
+
+
+@contextmanager
+def counted(kontor):
+    """The SELECT statements the engine runs inside the block."""
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+    event.listen(kontor.engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        event.remove(kontor.engine, "before_cursor_execute", note)
 MT940 = (Path(__file__).parent / "data" / "mt940_sparkasse.sta").read_bytes()
 
 
@@ -51,6 +68,14 @@ def test_full_skonto_late_and_two_invoice_payments_leave_what_is_open(kontor, ap
         (first["id"], "142.80"), (second["id"], "142.80")]
     overview = ok(api.get(f"/customers/{customer}/overview", user="sam"))
     assert overview["open_items_total"] == "5.71"
+    # five invoices, their payments and Skonto read in a fixed number of queries, not one per invoice
+    with kontor.transaction() as session, counted(kontor) as statements:
+        assert open_items_total(session, customer, TODAY) == Decimal("5.71")
+        assert len(statements) == 3
+        statements.clear()
+        items = matchable_items(session, today=TODAY, include_numbers=[full["number"], skonto["number"]])
+        assert sorted(i.number for i in items) == sorted([late["number"], full["number"], skonto["number"]])
+        assert len(statements) == 9  # open ones (3), the settled ones named (1 + 3), invoices, accounts
 
 
 def test_an_over_payment_is_the_customers_credit(kontor, api):

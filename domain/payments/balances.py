@@ -113,7 +113,7 @@ def matchable_items(session: Session, *, today: date, include_numbers: Iterable[
                     customer_id: int | None = None) -> list[OpenItem]:
     """The open invoices (of one customer, or all) as the matching sees them, and the settled ones
     named in `include_numbers` (a returned direct debit re-opens an invoice that is paid): at most
-    eight queries, whatever the number of invoices."""
+    nine queries, whatever the number of invoices."""
     balances = invoice_balances(session, today=today, only_open=True, customer_id=customer_id)
     wanted = set(include_numbers) - {b.number for b in balances}
     if wanted:
