@@ -16,14 +16,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.documents import DocumentOwners, store_generated
 from domain.payments.balances import matchable_items
 from domain.payments.camt053 import read_camt053
 from domain.payments.clarification import start_clarification
-from domain.payments.commands import Booking, Settlement, book, lock_payments, require_payments, settlements_of
+from domain.payments.commands import Booking, Settlement, book_many, lock_payments, require_payments, settlements_of
 from domain.payments.matching import LineDecision, match_statement_lines
 from domain.payments.models import BankStatementImport, BankStatementLine
 from domain.payments.mt940_statements import read_mt940
@@ -131,19 +131,23 @@ def import_statement(session: Session, store: DocumentStore, runtime: ProcessRun
     counts: Counter[str] = Counter({outcome: 0 for outcome in ("matched", "partial", "overpaid", "returned",
                                                                "unmatched")})
     counts["duplicate"] = row.lines_total - len(lines)
-    clarify: list[BankStatementLine] = []
-    for line, decision in zip(lines, decisions, strict=True):
-        record = _line_record(row.id, line, decision)
-        session.add(record)
-        session.flush()
+    records = [_line_record(row.id, line, decision) for line, decision in zip(lines, decisions, strict=True)]
+    line_ids = list(session.scalars(insert(BankStatementLine).returning(BankStatementLine.id,
+                                                                        sort_by_parameter_order=True), records)) \
+        if records else []
+    bookings = []
+    for line, decision, line_id in zip(lines, decisions, line_ids, strict=True):
         counts[decision.outcome] += 1
-        booking = _booking(line, decision, record.id)
+        booking = _booking(line, decision, line_id)
         if booking is not None:
-            book(session, booking, row.uploaded_by)
-        if record.clarification == "open":
-            clarify.append(record)
-    for record in clarify:
-        start_clarification(session, runtime, Principal(row.uploaded_by, frozenset()), record)
+            bookings.append(booking)
+    book_many(session, bookings, row.uploaded_by)
+    starter = Principal(row.uploaded_by, frozenset())
+    waiting = list(session.scalars(select(BankStatementLine).where(
+        BankStatementLine.statement_id == row.id, BankStatementLine.clarification == "open")
+        .order_by(BankStatementLine.position)))
+    for record in waiting:
+        start_clarification(session, runtime, starter, record)
     label = f"{'CAMT' if row.format == 'camt053' else 'MT940'} {row.to_date or row.from_date or row.statement_id}"
     summary = ImportSummary(row.id, label, row.lines_total, dict(counts))
     if not queue.record_done(session, STATEMENT_IMPORTS, row.id, attempt, counts=summary.counts,
@@ -168,12 +172,12 @@ def _new_lines(session: Session, lines: list[StatementLine]) -> list[StatementLi
     return new
 
 
-def _line_record(statement_id: int, line: StatementLine, decision: LineDecision) -> BankStatementLine:
+def _line_record(statement_id: int, line: StatementLine, decision: LineDecision) -> dict:
     # money in that no rule explains, and returned debits without their invoice, wait for a person;
     # other money out (rent, salaries) is no customer payment and is only listed
     open_question = decision.outcome == "unmatched" and (line.direction == "credit" or line.is_return) \
         and decision.reason != "return_credit"
-    return BankStatementLine(
+    return dict(
         statement_id=statement_id, position=line.position, fingerprint=line.fingerprint, amount=line.amount,
         direction=line.direction, currency=line.currency, booking_date=line.booking_date,
         value_date=line.value_date, remittance=line.remittance[:4000],
@@ -182,7 +186,8 @@ def _line_record(statement_id: int, line: StatementLine, decision: LineDecision)
         entry_reference=_cut(line.entry_reference, 100), is_return=line.is_return,
         return_reason=_cut(line.return_reason, 40), outcome=decision.outcome, rule=decision.rule,
         reason=decision.reason, customer_id=_id(decision.customer_id),
-        clarification="open" if open_question else None)
+        clarification="open" if open_question else None, clarified_by=None, clarified_at=None,
+        clarification_note=None)
 
 
 def _booking(line: StatementLine, decision: LineDecision, line_id: int) -> Booking | None:
