@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, UploadFile
 
 from api.deps import CurrentUser, KontorDep, SessionDep
+from api.error_responses import ErrorOut
 from api.params import OptionalId, RecordId, paging
 from api.payment_schemas import (
     AllocationOut,
@@ -31,6 +32,7 @@ statements_router = APIRouter(prefix="/bank-statements", tags=["payments"])
 open_items_router = APIRouter(prefix="/open-items", tags=["payments"])
 PaymentPage = paging("-booking_date", *queries.PAYMENT_SORTS)
 StatementPage = paging("-uploaded_at", *queries.STATEMENT_SORTS)
+NO_STATEMENTS: dict = {404: {"model": ErrorOut, "description": "For a portal user there are no bank statements"}}
 
 
 def payment_out(view: queries.PaymentView) -> PaymentOut:
@@ -59,7 +61,7 @@ def list_(session: SessionDep, user: CurrentUser, page: PaymentPage, customer_id
     return Page(items=[payment_out(v) for v in views], total=total, limit=page.limit, offset=page.offset)
 
 
-@statements_router.post("", response_model=StatementOut, status_code=202,
+@statements_router.post("", response_model=StatementOut, status_code=202, responses=NO_STATEMENTS,
                         summary="Upload a bank statement (CAMT.053 or MT940, multipart): checked at once (422 "
                                 "naming what is wrong), booked in the background; lines imported before are "
                                 "left alone")
@@ -70,7 +72,8 @@ async def upload(session: SessionDep, user: CurrentUser, kontor: KontorDep, file
                                      user, file.filename or "", content, limit)
 
 
-@statements_router.get("", response_model=Page[StatementOut], summary="Uploaded bank statements, newest first")
+@statements_router.get("", response_model=Page[StatementOut], responses=NO_STATEMENTS,
+                       summary="Uploaded bank statements, newest first")
 def statements(session: SessionDep, user: CurrentUser, page: StatementPage, state: ImportState | None = None):
     rows, total = queries.list_statements(session, user, page, state)
     return Page(items=[StatementOut.model_validate(r) for r in rows], total=total, limit=page.limit,
