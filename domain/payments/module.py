@@ -13,7 +13,8 @@ MODULE = Module(
     name="payments",
     package="domain.payments",
     public=("statements", "camt053", "mt940_statements", "open_items", "matching", "sepa_debit", "module",
-            "mandate_models", "mandates", "direct_debits", "models", "balances", "commands", "imports", "queries"),
+            "mandate_models", "mandates", "direct_debits", "models", "balances", "commands", "imports", "queries",
+            "bookings"),
     models=(mandate_models, models),
     wire=wiring.register,
     processes=(PROCESS,),  # started by a statement import only, one per unmatched line
