@@ -4,7 +4,7 @@ of every body while they stream in (chunked bodies have no Content-Length): past
 client gets the 413 and the application sees a client that went away.
 
 Limits (KONTOR_REQUEST_MAX_BYTES, default 1 MiB, for every route; the exceptions below):
-- file uploads (POST /documents, POST /imports): KONTOR_DOCUMENT_MAX_BYTES plus 64 KiB for the
+- file uploads (POST /documents, POST /imports, POST /bank-statements): KONTOR_DOCUMENT_MAX_BYTES plus 64 KiB for the
   multipart envelope and form fields;
 - offers with their lines (POST /offers, PUT /offers/{id}/lines): at least 4 MiB, what 500 lines
   with descriptions of 4,000 characters (the schema's maxima) take as JSON."""
@@ -19,7 +19,7 @@ from kontor.serving import ApiSettings
 
 MULTIPART_ALLOWANCE = 64 * 1024
 OFFER_BODY_MAX = 4 * 1024 * 1024
-UPLOAD_PATHS = frozenset({"/api/v1/documents", "/api/v1/imports"})
+UPLOAD_PATHS = frozenset({"/api/v1/documents", "/api/v1/imports", "/api/v1/bank-statements"})
 OFFER_ROUTES = (("POST", re.compile(r"/api/v1/offers/?")), ("PUT", re.compile(r"/api/v1/offers/[^/]+/lines/?")))
 
 

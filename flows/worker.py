@@ -1,14 +1,15 @@
-"""The Kontor worker: watches the index for due timers, ready service jobs and due outbox mail, and
-runs the matching Prefect flow in this process when there is work (a flow run costs about 0.1 s, so
-no empty runs are made). Every run is a flow run in Prefect, with its task runs and logs, while
-Prefect answers; while it does not, the same work runs without a flow run and is recorded for a
-catch-up report (flows.rounds)."""
+"""The Kontor worker: watches the index for due timers, ready service jobs, due outbox mail and
+uploaded bank statements, and runs the matching Prefect flow in this process when there is work (a
+flow run costs about 0.1 s, so no empty runs are made). Every run is a flow run in Prefect, with its
+task runs and logs, while Prefect answers; while it does not, the same work runs without a flow run
+and is recorded for a catch-up report (flows.rounds)."""
 from __future__ import annotations
 
 import logging
 import threading
 import time
 
+from domain.payments.imports import has_due_statements
 from flows.rounds import Rounds
 from kernel.clock import utcnow
 from kontor.bootstrap import Kontor, set_current
@@ -39,6 +40,7 @@ def work_once(kontor: Kontor, rounds: Rounds | None = None) -> dict:
     """One round: fire what is due, run what is ready. Returns what it did."""
     from flows.mail import outbox_round, send_outbox
     from flows.service_jobs import run_service_jobs, service_jobs_round
+    from flows.statement_imports import import_bank_statements, statement_imports_round
     from flows.timers import fire_timers, timers_round
 
     rounds = rounds or Rounds(kontor)
@@ -46,13 +48,16 @@ def work_once(kontor: Kontor, rounds: Rounds | None = None) -> dict:
         timers_due = bool(due_timer_ids(session, 1))
         jobs_ready = has_ready_jobs(session)
         mail_due = has_due_mail(session)
-    did = {"timers": None, "jobs": None, "mail": None}
+        statements_due = has_due_statements(session)
+    did = {"timers": None, "jobs": None, "mail": None, "statements": None}
     if timers_due:
         did["timers"] = rounds.run("timers", fire_timers, timers_round)
     if jobs_ready:
         did["jobs"] = rounds.run("service-jobs", run_service_jobs, service_jobs_round)
     if mail_due:
         did["mail"] = rounds.run("outbox", send_outbox, outbox_round)
+    if statements_due:
+        did["statements"] = rounds.run("statement-imports", import_bank_statements, statement_imports_round)
     return did
 
 
@@ -77,7 +82,7 @@ def run_worker(kontor: Kontor, stop: threading.Event, housekeeping: bool = True,
                 # none done (a timer whose instance fails): a full poll interval, no busy loop. Else
                 # sleep until the next timer is due, at most a poll interval (jobs come any time).
                 done = (did["jobs"] or {}).get("claimed", 0) + (did["timers"] or {}).get("fired", 0) \
-                    + (did["mail"] or {}).get("sent", 0)
+                    + (did["mail"] or {}).get("sent", 0) + (did["statements"] or {}).get("imported", 0)
                 stuck = not done and any(did[kind] is not None for kind in did)
                 wait = 0.0 if done else poll if stuck else _idle_seconds(kontor, poll)
                 if kontor.settings.mailboxes and \

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.role_matrix_world import ADMIN, ME, PDF, PORTAL_B, World, collection_day, later, this_month
+from tests.role_matrix_world import ADMIN, CAMT, ME, PDF, PORTAL_B, World, collection_day, later, this_month
 
 
 @dataclass(frozen=True)
@@ -366,4 +366,16 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", f"{V1}/exports/datev"): accounting(200, lambda w: Call("/exports/datev")),
     ("GET", f"{V1}/exports/datev/{{export_id}}/file"): accounting(200, lambda w: Call(
         f"/exports/datev/{w['datev_export']}/file")),
+    # ---------------------------------------------------------------- payments: accounting records, staff read
+    ("POST", f"{V1}/payments"): invoicing(201, lambda w: Call("/payments", json={
+        "customer_id": w["customer_b"], "amount": "10.00", "booking_date": "2026-12-01",
+        "allocations": [{"invoice_id": w["invoice"], "amount": "10.00"}]}, probe="/payments")),
+    ("GET", f"{V1}/payments"): read_b("sam", lambda w: Call("/payments", params={"customer_id": w["customer_b"]})),
+    ("POST", f"{V1}/bank-statements"): Entry("alma", 202, 404, 403, lambda w: Call(
+        "/bank-statements", files={"file": ("camt.xml", CAMT, "application/xml")}, probe="/bank-statements")),
+    ("GET", f"{V1}/bank-statements"): read_b("sam", lambda w: Call("/bank-statements")),
+    ("GET", f"{V1}/bank-statements/{{statement_id}}"): read_b("sam", fresh(World.bank_statement, lambda w, s: Call(
+        f"/bank-statements/{s}"))),
+    # a portal user reads its own customer's open items; B's do not exist for it
+    ("GET", f"{V1}/open-items"): read_b("sam", lambda w: Call("/open-items", params={"customer_id": w["customer_b"]})),
 }

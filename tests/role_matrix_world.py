@@ -19,6 +19,9 @@ B_NAME = f"Beta {SECRET} AG"
 PORTAL_A, PORTAL_B, STRANGER = "pia-portal-a", "pete-portal-b", "otto-sales"
 ADMIN, ME = "ada", "maja-me"  # ME changes her own password: no other entry uses her
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+CAMT = (b'<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>'
+        b'<Stmt><Id>S-1</Id><Acct><Id><IBAN>DE02120300000000202051</IBAN></Id></Acct><Ntry><Amt Ccy="EUR">12.50</Amt>'
+        b'<CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-12-04</Dt></BookgDt></Ntry></Stmt></BkToCstmrStmt></Document>')
 
 
 @dataclass
@@ -107,6 +110,11 @@ class World:
         return ok(self.api.post(f"/customers/{self['customer_b']}/mandates", {
             "reference": self.unique("M-BETA"), "signed_on": "2026-01-15", "debtor_name": B_NAME,
             "iban": "DE89370400440532013000"}, user="alma"), 201)["id"]
+
+    def bank_statement(self) -> int:
+        """A bank statement file uploaded by accounting (waiting to be booked)."""
+        return ok(self.api.client.post("/api/v1/bank-statements", headers=self.api.headers("alma"), files={
+            "file": ("camt.xml", CAMT, "application/xml")}), 202)["id"]
 
     def opportunity(self) -> int:
         return ok(self.api.post("/opportunities", {"customer_id": self["customer_b"], "title": f"Projekt {SECRET}",
@@ -247,6 +255,7 @@ def build_world(kontor, api) -> World:
                                                 "application/pdf", PDF, "system").id
         ids["order"] = create_order_from_offer(session, offer, datetime.now(timezone.utc).year, "link", "sam").id
     ids["invoice"] = world.issued_invoice()
+    ids["statement"] = world.bank_statement()
     with kontor.transaction() as session:  # its files, as issuing and rendering keep them
         from domain.invoicing.files import keep_file
         from domain.invoicing.issuing import EInvoiceFile

@@ -132,6 +132,10 @@ REQUIRED_PATHS = {
     "/api/v1/direct-debits/{run_id}/file": {"get"},
     "/api/v1/exports/datev": {"get", "post"},
     "/api/v1/exports/datev/{export_id}/file": {"get"},
+    "/api/v1/payments": {"get", "post"},
+    "/api/v1/bank-statements": {"get", "post"},
+    "/api/v1/bank-statements/{statement_id}": {"get"},
+    "/api/v1/open-items": {"get"},
     "/api/v1/timers": {"get"},
     "/api/v1/timers/{timer_id}/reschedule": {"post"},
     "/api/v1/users": {"get", "post"},
@@ -254,7 +258,7 @@ def world_ids(world) -> dict[str, str]:
             "contact_id": world["contact"], "opportunity_id": world["opportunity"], "lead_id": world["lead"],
             "offer_id": world["offer"], "order_id": world["order"], "invoice_id": world["invoice"],
             "document_id": world["document"], "mandate_id": world["mandate"], "run_id": world["direct_debit"],
-            "export_id": world["datev_export"],
+            "export_id": world["datev_export"], "statement_id": world["statement"],
             "timer_id": world["timer"], "activity_id": world["activity"], "product_id": world["product"],
             "price_list_id": world["price_list"], "user_id": world["user"], "key": "offer", "kind": "customers",
             "fmt": "csv"}
@@ -367,9 +371,9 @@ JSON_POSTS = ["/process-instances", "/process-instances/{instance_id}/cancel", "
               "/price-lists/{price_list_id}/items", "/leads", "/leads/{lead_id}/convert", "/opportunities",
               "/opportunities/{opportunity_id}/move", "/opportunity-groups", "/activities", "/offers",
               "/offers/{offer_id}/submit", "/orders/{order_id}/deliveries", "/invoices", "/invoices/down-payments",
-              "/invoices/{invoice_id}/issue", "/invoices/{invoice_id}/credit-notes", "/timers/{timer_id}/reschedule",
-              "/users", "/users/{user_id}/password", "/me/password", "/customers/{customer_id}/mandates",
-              "/direct-debits", "/exports/datev"]
+              "/invoices/{invoice_id}/issue", "/invoices/{invoice_id}/credit-notes", "/payments",
+              "/timers/{timer_id}/reschedule", "/users", "/users/{user_id}/password", "/me/password",
+              "/customers/{customer_id}/mandates", "/direct-debits", "/exports/datev"]
 
 
 def test_wrong_types_and_huge_numbers_are_listed_per_field(api):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.customer_schemas import (
     ActivityIn,
@@ -48,6 +48,7 @@ class OverviewOut(BaseModel):
     last_traces: list[TraceOut]
     open_offers: list[OfferSummary]
     open_orders: list[OrderSummary]
+    open_items_total: AmountOut = Field(description="what the customer owes on issued invoices (GET /open-items)")
 
 
 def duplicate_out(candidate) -> DuplicateOut:
@@ -72,7 +73,8 @@ def overview(customer_id: RecordId, session: SessionDep, user: CurrentUser, lang
                        open_activities=[ActivityOut.model_validate(a) for a in view.open_activities],
                        last_traces=[trace_out(t, lang) for t in view.last_traces],
                        open_offers=[OfferSummary.model_validate(o) for o in view.open_offers],
-                       open_orders=[OrderSummary.model_validate(o) for o in view.open_orders])
+                       open_orders=[OrderSummary.model_validate(o) for o in view.open_orders],
+                       open_items_total=view.open_items_total)
 
 
 @router.get("/{customer_id}/traces", response_model=Page[TraceOut], summary="The timeline, newest first")

@@ -10,6 +10,7 @@ from api.downloads import content_disposition
 from api.params import RecordId, paging
 from api.schemas import Page, page_out
 from domain.accounting import exports
+from domain.payments.bookings import bookings_in
 from kernel.documents import DocumentStore
 
 router = APIRouter(prefix="/exports/datev", tags=["accounting"])
@@ -21,7 +22,7 @@ ExportPage = paging("-created_at", "id", "created_at", "date_from")
                      "with their files, as one ZIP (accounting, managers)")
 def create(body: DatevExportIn, session: SessionDep, kontor: KontorDep, user: CurrentUser):
     return exports.create_export(session, user, kontor.settings, DocumentStore.under(kontor.settings.data_dir),
-                                 body.date_from, body.date_to)
+                                 body.date_from, body.date_to, payments=bookings_in)
 
 
 @router.get("", response_model=Page[DatevExportOut], summary="The exports made, newest first")

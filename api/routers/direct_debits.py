@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api.deps import CurrentUser, KontorDep, SessionDep
+from api.direct_debit_schemas import DirectDebitItemOut, DirectDebitRequest, DirectDebitRunOut, MandateIn, MandateOut
 from api.downloads import content_disposition
 from api.params import RecordId
-from api.payment_schemas import DirectDebitItemOut, DirectDebitRequest, DirectDebitRunOut, MandateIn, MandateOut
 from domain.payments import direct_debits, mandates
 from domain.settings import company_today
 from kernel.documents import DocumentStore

@@ -1,5 +1,6 @@
 """A customer's dashboard in one read: master data, addresses, contacts, open opportunities and
-their pipeline value, open offers and orders, open activities and the latest traces."""
+their pipeline value, open offers and orders, open activities, the latest traces and what the
+customer owes on issued invoices (open items, domain.payments.balances)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,7 +14,9 @@ from domain.customers.models import Address, Contact, Customer
 from domain.customers.timeline import Activity, Trace, traces
 from domain.offers.models import CLOSED_STATUSES, Offer
 from domain.orders.models import Order
+from domain.payments.balances import open_items_total
 from domain.sales.models import Opportunity, OpportunityPhase
+from kernel.clock import utcnow
 from kernel.principal import Principal
 
 
@@ -28,6 +31,7 @@ class Overview:
     last_traces: list[Trace]
     open_offers: list[Offer]
     open_orders: list[Order]
+    open_items_total: Decimal
 
 
 def customer_overview(session: Session, who: Principal, customer_id: int, traces_shown: int = 10) -> Overview:
@@ -50,4 +54,4 @@ def customer_overview(session: Session, who: Principal, customer_id: int, traces
     orders = [] if who.is_portal else list(session.scalars(
         select(Order).where(Order.customer_id == customer_id, Order.status == "open").order_by(Order.id)))
     return Overview(customer, addresses, contacts, opportunities, sum((o.amount for o in opportunities), Decimal(0)),
-                    activities, last, offers, orders)
+                    activities, last, offers, orders, open_items_total(session, customer_id, utcnow().date()))

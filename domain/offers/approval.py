@@ -23,6 +23,7 @@ from domain.offers.content import lines_of, totals_of
 from domain.offers.labels import offer_summary, staff_language
 from domain.offers.models import OFFER_NUMBERS, Offer, OfferApproval
 from domain.offers.settings import OfferSettings
+from domain.payments import balances
 from kernel.clock import utcnow
 from kernel.errors import Conflict, Forbidden, ValidationFailed
 from kernel.principal import Principal
@@ -46,8 +47,8 @@ def next_offer_number(session: Session, settings: OfferSettings) -> str:
 
 
 def open_items_total(session: Session, customer_id: int) -> Decimal:
-    """What the customer owes on issued, unpaid invoices (none exist before invoicing is built)."""
-    return Decimal("0.00")
+    """What the customer owes on issued invoices not yet paid (domain.payments.balances)."""
+    return balances.open_items_total(session, customer_id, utcnow().date())
 
 
 @dataclass(frozen=True)
