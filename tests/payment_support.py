@@ -7,7 +7,7 @@ from datetime import date
 from xml.sax.saxutils import escape
 
 from flows.statement_imports import statement_imports_round
-from tests.invoice_support import deliver, draft, issue, order_of, sales_setup
+from tests.invoice_support import deliver, draft, issue_now, order_of, sales_setup
 from tests.support import ok
 
 ACCOUNT = "DE02120300000000202051"
@@ -31,7 +31,7 @@ def issued_invoices(kontor, api, hours: list[int], *, skonto: str | None = None,
         if skonto:
             made = ok(api.patch(f"/invoices/{made['id']}", {"skonto_percent": skonto, "skonto_days": 10,
                                                             "version": made["version"]}, user="alma"))
-        invoices.append(issue(api, made))
+        invoices.append(issue_now(kontor, api, made))
     return setup, invoices
 
 
