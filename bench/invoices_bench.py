@@ -81,8 +81,8 @@ def invoices_end_to_end(kontor, count: int = 1000, customers: int = 20, timeout:
     """`count` released drafts, then the worker (default settings, real Prefect) until every one is
     issued, rendered and its mail queued. Prefect's server must be running (run.py starts one)."""
     made = catalog(kontor, customers)
-    with stopwatch() as setting_up:
-        ids = released_drafts(kontor, made, count)
+    with stopwatch() as setting_up:  # the release's try of the issue is left out: the worker's issue validates
+        ids = released_drafts(kontor, made, count, checked=False)
     with kontor.transaction() as session:
         ready = session.scalar(select(func.count()).select_from(ServiceJob).where(ServiceJob.state == "ready"))
     servers = LocalMail.start(Path(tempfile.mkdtemp(prefix="kontor-bench-invoice-mail-")))
