@@ -12,7 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-SECTIONS = ("runtime", "loop", "http", "login", "worker", "history", "customers", "mail", "offers", "invoices", "faults")
+SECTIONS = ("runtime", "loop", "http", "login", "worker", "history", "customers", "mail", "offers", "invoices",
+            "faults")
 TARGETS = {  # what Kontor promises; a figure that misses it makes the run exit non-zero
     "postgresql instances/s": 200.0,
     "loop seconds": 2.0,
