@@ -12,7 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-SECTIONS = ("runtime", "loop", "http", "login", "worker", "history", "customers", "mail", "offers", "faults")
+SECTIONS = ("runtime", "loop", "http", "login", "worker", "history", "customers", "mail", "offers", "invoices",
+            "faults")
 TARGETS = {  # what Kontor promises; a figure that misses it makes the run exit non-zero
     "postgresql instances/s": 200.0,
     "loop seconds": 2.0,
@@ -20,6 +21,9 @@ TARGETS = {  # what Kontor promises; a figure that misses it makes the run exit 
     "history slowdown": 1.25,  # per-step cost with 100,000 finished instances / without
     "postgresql customer list p95 ms": 100.0,  # filtered lists over 100,000 customers, through HTTP
     "mail taken in/s": 100.0,  # received messages read from IMAP, stored and routed
+    "invoices end to end s": 180.0,  # 1,000 released invoices issued, rendered and queued by the default worker
+    "invoice 100 lines p50 s": 0.7,  # HTML + PDF/A-3b with the XML embedded, warm
+    "statement 10,000 lines s": 10.0,  # CAMT.053 parsed and matched against 10,000 open items
 }
 UNTARGETED_QUERIES = {"deep page (offset 50,000)"}  # reported: offset paging is linear in the offset
 
@@ -40,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=100_000, help="customers for the 'customers' list section")
     parser.add_argument("--mails", type=int, default=1000, help="messages sent and taken in for 'mail'")
     parser.add_argument("--offers", type=int, default=100, help="offers taken to 'sent' for 'offers'")
+    parser.add_argument("--invoices", type=int, default=1000, help="released invoices issued end to end for 'invoices'")
     parser.add_argument("--fault-seconds", type=float, default=60.0, help="length of the load in 'faults'")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
@@ -104,6 +109,8 @@ def run_database(kind: str, sections: list[str], args) -> dict:
             from bench.offers_bench import offers_to_sent, pdf_render_times
             out["offers_to_sent"] = offers_to_sent(kontor, args.offers)
             out["offer_pdf_render"] = pdf_render_times(kontor)
+        if "invoices" in sections:
+            out["invoices"] = run_invoices_section(kontor, args)
         if "faults" in sections and kind == "postgresql":  # pg_terminate_backend: PostgreSQL only
             from bench.faults_bench import fault_load
             out["faults"] = fault_load(kontor, args.fault_seconds)
@@ -123,6 +130,15 @@ def run_worker_section(kontor, args) -> dict:
     with prefect_test_harness(server_startup_timeout=120):
         return {"timer_lag": timer_lag(kontor, args.timers, 20.0, args.timers),
                 "prefect_jobs": jobs_through_prefect(kontor, args.instances)}
+
+
+def run_invoices_section(kontor, args) -> dict:
+    from prefect.testing.utilities import prefect_test_harness
+
+    from bench.invoices_bench import invoices_section
+
+    with prefect_test_harness(server_startup_timeout=120):
+        return invoices_section(kontor, args.invoices)
 
 
 def report(figures: dict) -> None:
@@ -158,9 +174,27 @@ def check_targets(figures: dict) -> list[str]:
             missed.append(f"{kind}: {out['mail']['taken_in_per_s']} mails taken in/s (target 100)")
         if "loop_1000" in out and out["loop_1000"]["seconds"] >= TARGETS["loop seconds"]:
             missed.append(f"{kind} 1000-iteration instance took {out['loop_1000']['seconds']} s (target < 2 s)")
+        missed.extend(invoice_targets(kind, out.get("invoices")))
         for label, lag in out.get("timer_lag", {}).items():
             if lag["p99_s"] >= TARGETS["timer lag p99 s"]:
                 missed.append(f"{kind} timer lag ({label}) p99 {lag['p99_s']} s (target < 5 s)")
+    return missed
+
+
+def invoice_targets(kind: str, invoices: dict | None) -> list[str]:
+    if not invoices:
+        return []
+    missed = []
+    end_to_end = invoices["end_to_end"]
+    if end_to_end["seconds"] >= TARGETS["invoices end to end s"]:
+        missed.append(f"{kind}: {end_to_end['invoices']} invoices took {end_to_end['seconds']} s end to end "
+                      f"(target < 180 s)")
+    p50 = invoices["hundred_lines"]["html_pdfa3b_with_xml"]["p50_ms"] / 1000
+    if p50 >= TARGETS["invoice 100 lines p50 s"]:
+        missed.append(f"{kind}: a 100-line invoice rendered in {p50} s p50 (target < 0.7 s)")
+    matched = invoices["statement_matching"]["parse + match s"]
+    if matched >= TARGETS["statement 10,000 lines s"]:
+        missed.append(f"{kind}: a 10,000-line statement took {matched} s to parse and match (target < 10 s)")
     return missed
 
 
