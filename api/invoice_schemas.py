@@ -67,7 +67,6 @@ class DraftRequest(Strict):
 
 
 class DownPaymentRequest(Strict):
-    order_id: int = Field(ge=1, le=MAX_ID)
     milestone_id: int = Field(ge=1, le=MAX_ID, description="the order's milestone this down payment bills")
 
 

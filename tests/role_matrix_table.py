@@ -331,8 +331,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("PUT", f"{V1}/orders/{{order_id}}/billing"): change_b(200, fresh(World.delivered_order, lambda w, order_id: Call(
         f"/orders/{order_id}/billing", json={"billing_plan": "on_completion"}, probe=f"/orders/{order_id}"))),
     # ---------------------------------------------------------------- invoices: accounting drafts, issues, corrects
-    ("POST", f"{V1}/invoices/down-payments"): invoicing(201, fresh(World.milestone_order, lambda w, ids: Call(
-        "/invoices/down-payments", json={"order_id": ids[0], "milestone_id": ids[1]}, probe=f"/orders/{ids[0]}"))),
+    ("POST", f"{V1}/orders/{{order_id}}/down-payments"): invoicing(201, fresh(
+        World.milestone_order, lambda w, ids: Call(f"/orders/{ids[0]}/down-payments", json={"milestone_id": ids[1]},
+                                                   probe=f"/orders/{ids[0]}"))),
     ("POST", f"{V1}/invoices"): invoicing(201, fresh(World.delivered_order, lambda w, order_id: Call(
         "/invoices", json={"order_id": order_id}, probe=f"/orders/{order_id}"))),
     # a portal user lists its own customer's issued invoices (none of B's)

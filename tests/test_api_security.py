@@ -118,7 +118,7 @@ REQUIRED_PATHS = {
     "/api/v1/orders/{order_id}": {"get"},
     "/api/v1/orders/{order_id}/deliveries": {"get", "post"},
     "/api/v1/orders/{order_id}/billing": {"put"},
-    "/api/v1/invoices/down-payments": {"post"},
+    "/api/v1/orders/{order_id}/down-payments": {"post"},
     "/api/v1/invoices": {"get", "post"},
     "/api/v1/invoices/{invoice_id}": {"get", "patch", "delete"},
     "/api/v1/invoices/{invoice_id}/issue": {"post"},
@@ -370,7 +370,8 @@ JSON_POSTS = ["/process-instances", "/process-instances/{instance_id}/cancel", "
               "/customers/{customer_id}/notes", "/customers/{customer_id}/merge", "/products", "/price-lists",
               "/price-lists/{price_list_id}/items", "/leads", "/leads/{lead_id}/convert", "/opportunities",
               "/opportunities/{opportunity_id}/move", "/opportunity-groups", "/activities", "/offers",
-              "/offers/{offer_id}/submit", "/orders/{order_id}/deliveries", "/invoices", "/invoices/down-payments",
+              "/offers/{offer_id}/submit", "/orders/{order_id}/deliveries", "/invoices",
+              "/orders/{order_id}/down-payments",
               "/invoices/{invoice_id}/issue", "/invoices/{invoice_id}/credit-notes", "/payments",
               "/timers/{timer_id}/reschedule", "/users", "/users/{user_id}/password", "/me/password",
               "/customers/{customer_id}/mandates", "/direct-debits", "/exports/datev"]

@@ -40,11 +40,11 @@ def test_down_payments_then_a_final_invoice_that_deducts_them(kontor, api):
     assert bad["error"]["details"][0]["field"] == "milestones"
     [first, _] = ok(api.put(f"/orders/{order['id']}/billing", {"billing_plan": "milestones", "milestones": [
         {"label": "bei Auftrag", "percent": "30"}, {"label": "nach Abnahme Phase 1", "percent": "20"}]}, user="sam"))
-    down = ok(api.post("/invoices/down-payments", {"order_id": order["id"], "milestone_id": first["id"]},
+    down = ok(api.post(f"/orders/{order['id']}/down-payments", {"milestone_id": first["id"]},
                        user="alma"), 201)
     # 30 % of 1,200.00 at 19 % and of 399.00 at 7 %
     assert [(li["net"], li["tax_rate"]) for li in down["lines"]] == [("360.00", "19.00"), ("119.70", "7.00")]
-    ok(api.post("/invoices/down-payments", {"order_id": order["id"], "milestone_id": first["id"]}, user="alma"), 409)
+    ok(api.post(f"/orders/{order['id']}/down-payments", {"milestone_id": first["id"]}, user="alma"), 409)
     down = issue(kontor, api, down)
     assert down["kind"] == "down_payment" and down["gross_total"] == "556.48"  # 360 + 68.40 + 119.70 + 8.38
     assert read_figures(api.get(f"/invoices/{down['id']}/xml", user="alma").content).type_code == "386"

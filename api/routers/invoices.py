@@ -11,7 +11,6 @@ from api.downloads import content_disposition
 from api.invoice_schemas import (
     DRAFT_NOT_NULL,
     CreditNoteIn,
-    DownPaymentRequest,
     DraftPatch,
     DraftRequest,
     InvoiceKind,
@@ -23,7 +22,7 @@ from api.offer_schemas import VersionIn
 from api.params import OptionalId, RecordId, paging
 from api.schemas import Page, page_out, patch_changes
 from api.versioning import set_etag, versioned
-from domain.invoicing import commands, credit_notes, drafts, milestones, process
+from domain.invoicing import commands, credit_notes, drafts, process
 from domain.invoicing.access import readable_invoice
 from domain.invoicing.files import check_with_einvoice, file_of
 from domain.invoicing.issuing import lines_of
@@ -51,11 +50,6 @@ def draft(body: DraftRequest, session: SessionDep, kontor: KontorDep, user: Curr
                                  order_id=body.order_id)
     return [invoice_out(session, invoice) for invoice in made]
 
-
-@router.post("/down-payments", response_model=InvoiceOut, status_code=201,
-             summary="A draft down-payment invoice for one milestone of an order billed by milestones")
-def down_payment(body: DownPaymentRequest, session: SessionDep, user: CurrentUser):
-    return invoice_out(session, milestones.draft_down_payment(session, user, body.order_id, body.milestone_id))
 
 
 @router.get("", response_model=Page[InvoiceSummary], summary="Invoices and credit notes: filter, sort, page")

@@ -6,10 +6,20 @@ from typing import Literal
 from fastapi import APIRouter
 
 from api.deps import CurrentUser, SessionDep
-from api.invoice_schemas import BillingIn, DeliveryIn, DeliveryLineOut, DeliveryOut, MilestoneOut
+from api.invoice_schemas import (
+    BillingIn,
+    DeliveryIn,
+    DeliveryLineOut,
+    DeliveryOut,
+    DownPaymentRequest,
+    InvoiceOut,
+    MilestoneOut,
+)
 from api.offer_schemas import OrderOut, OrderSummary
 from api.params import OptionalId, RecordId, paging
+from api.routers.invoices import invoice_out
 from api.schemas import Page, page_out
+from domain.invoicing import milestones
 from domain.orders import billing, deliveries
 from domain.orders.queries import list_orders, order_lines, readable_order
 
@@ -59,3 +69,10 @@ def set_billing(order_id: RecordId, body: BillingIn, session: SessionDep, user: 
     billing.set_billing(session, user, order_id, body.billing_plan, [m.model_dump() for m in body.milestones],
                         body.customer_order_reference)
     return [MilestoneOut.model_validate(m) for m in billing.milestones_of(session, order_id)]
+
+
+@router.post("/{order_id}/down-payments", response_model=InvoiceOut, status_code=201,
+             summary="A draft down-payment invoice (Abschlagsrechnung) for one milestone of an order billed by "
+                     "milestones")
+def down_payment(order_id: RecordId, body: DownPaymentRequest, session: SessionDep, user: CurrentUser):
+    return invoice_out(session, milestones.draft_down_payment(session, user, order_id, body.milestone_id))
