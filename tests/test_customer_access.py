@@ -31,7 +31,9 @@ VALID_BODIES = {("POST", "customers"): {"name": "x"}, ("POST", "contacts"): {"la
                 ("POST", "leads"): {"company_name": "x"}, ("PATCH", "{lead_id}"): {"score": 1},
                 ("POST", "convert"): {}, ("POST", "move"): {"phase": "offer"},
                 ("PATCH", "{opportunity_id}"): {"title": "x"}, ("POST", "notes"): {"text": "x"},
-                ("POST", "merge"): {"merged_id": 1}}
+                ("POST", "merge"): {"merged_id": 1},
+                ("POST", "mandates"): {"reference": "M-1", "signed_on": "2026-01-02", "debtor_name": "x",
+                                       "iban": "DE89370400440532013000"}}
 
 
 OTHER_WORDS = ("Fremdkunde", "Person other", "p@other", "Werk other", "Projekt other", "Stadt other")
