@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 
+from flows.dunning import run_dunning
 from flows.service_jobs import run_service_jobs
 from flows.timers import expire_messages, fire_timers
 from kontor.bootstrap import Kontor
@@ -26,6 +27,7 @@ DEPLOYMENTS = [
     (run_service_jobs, "kontor-service-jobs", None),
     (fire_timers, "kontor-timers", None),
     (expire_messages, "kontor-housekeeping", None),
+    (run_dunning, "kontor-dunning-run", None),
 ]
 RUNNER_RETRY_MAX_SECONDS = 60.0
 

@@ -10,6 +10,7 @@ import threading
 import time
 
 from domain.payments.imports import has_due_statements
+from domain.settings import company_today
 from flows.rounds import Rounds
 from kernel.clock import utcnow
 from kontor.bootstrap import Kontor, set_current
@@ -64,7 +65,9 @@ def work_once(kontor: Kontor, rounds: Rounds | None = None) -> dict:
 def run_worker(kontor: Kontor, stop: threading.Event, housekeeping: bool = True,
                rounds: Rounds | None = None) -> None:
     """The loop: until stop is set, look for work every poll interval and run the flows for it.
-    Housekeeping (expiring buffered messages) runs here too unless a served deployment does it."""
+    Housekeeping (expiring buffered messages) runs here too unless a served deployment does it, and
+    so do the daily runs (the dunning run), once per company day, at the first round of the day."""
+    from flows.dunning import dunning_round, run_dunning
     from flows.mail import mailboxes_round, read_mailboxes
     from flows.timers import expire_messages, housekeeping_round
 
@@ -72,6 +75,7 @@ def run_worker(kontor: Kontor, stop: threading.Event, housekeeping: bool = True,
     rounds = rounds or Rounds(kontor)
     poll = kontor.settings.worker_poll_seconds
     last_housekeeping = last_mail_read = 0.0
+    last_daily = None  # the company day of the last daily runs (dunning)
     log.info("worker started; polling every %.1f s", poll)
     with present(kontor.sessions, kontor.settings), quiet_flow_settings():
         while not stop.is_set():
@@ -92,6 +96,9 @@ def run_worker(kontor: Kontor, stop: threading.Event, housekeeping: bool = True,
                 if housekeeping and time.monotonic() - last_housekeeping > HOUSEKEEPING_SECONDS:
                     rounds.run("housekeeping", expire_messages, housekeeping_round)
                     last_housekeeping = time.monotonic()
+                if housekeeping and company_today(kontor.settings) != last_daily:
+                    last_daily = company_today(kontor.settings)
+                    rounds.run("dunning", run_dunning, dunning_round)
             except Exception:  # noqa: BLE001 - the worker outlives a bad round; Prefect or offline_run has the details
                 log.exception("worker round failed")
             if wait:

@@ -9,6 +9,7 @@ from domain.accounts import MODULE as ACCOUNTS
 from domain.catalog.module import MODULE as CATALOG
 from domain.customers.module import MODULE as CUSTOMERS
 from domain.demo_operations import MODULE as DEMO
+from domain.dunning.module import MODULE as DUNNING
 from domain.einvoicing.module import MODULE as EINVOICING
 from domain.invoicing.module import MODULE as INVOICING
 from domain.letters.module import MODULE as LETTERS
@@ -22,5 +23,5 @@ from mailers.module import MODULE as MAIL
 from runtime.module import MODULE as PROCESSES
 
 MODULES: tuple[Module, ...] = (ACCOUNTS, PROCESSES, CUSTOMERS, SALES, CATALOG, RECORDS, MAIL, LETTERS, OFFERS,
-                               ORDERS, EINVOICING, INVOICING, PAYMENTS, ACCOUNTING, DEMO)
+                               ORDERS, EINVOICING, INVOICING, PAYMENTS, DUNNING, ACCOUNTING, DEMO)
 check_modules(MODULES)

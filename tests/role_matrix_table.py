@@ -362,6 +362,14 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", f"{V1}/direct-debits/{{run_id}}"): invoicing(200, lambda w: Call(f"/direct-debits/{w['direct_debit']}")),
     ("GET", f"{V1}/direct-debits/{{run_id}}/file"): invoicing(200, lambda w: Call(
         f"/direct-debits/{w['direct_debit']}/file")),
+    # ---------------------------------------------------------------- dunning: accounting's, like invoicing
+    ("POST", f"{V1}/dunning/runs"): invoicing(200, lambda w: Call("/dunning/runs", probe="/dunning")),
+    ("GET", f"{V1}/dunning"): invoicing(200, lambda w: Call("/dunning")),
+    ("GET", f"{V1}/dunning/{{dunning_id}}"): invoicing(200, lambda w: Call(f"/dunning/{w['dunning']}")),
+    ("POST", f"{V1}/dunning/{{dunning_id}}/dispute"): invoicing(200, fresh(World.dunning_case, lambda w, case: Call(
+        f"/dunning/{case}/dispute", json={"reason": "bestritten"}, probe=f"/dunning/{case}"))),
+    ("GET", f"{V1}/dunning/letters/{{letter_id}}/pdf"): invoicing(200, lambda w: Call(
+        f"/dunning/letters/{w['dunning_letter']}/pdf")),
     # ---------------------------------------------------------------- DATEV: internal, like exports
     ("POST", f"{V1}/exports/datev"): accounting(201, lambda w: Call("/exports/datev", json=this_month())),
     ("GET", f"{V1}/exports/datev"): accounting(200, lambda w: Call("/exports/datev")),

@@ -111,6 +111,30 @@ class World:
             "reference": self.unique("M-BETA"), "signed_on": "2026-01-15", "debtor_name": B_NAME,
             "iban": "DE89370400440532013000"}, user="alma"), 201)["id"]
 
+    def dunning_case(self) -> int:
+        """A running dunning case of B's invoice with its reminder and PDF (as the process writes them)."""
+        from datetime import date
+        from decimal import Decimal
+
+        from domain.documents import store_generated
+        from domain.dunning.models import Dunning, DunningLetter
+        from kernel.documents import DocumentStore
+
+        zero = Decimal("0.00")
+        with self.kontor.transaction() as session:
+            case = Dunning(invoice_id=self["invoice"], open_invoice_id=None, customer_id=self["customer_b"],
+                           status="running", level=1, started_on=date.today(), created_by="kontor")
+            session.add(case)
+            session.flush()
+            document = store_generated(session, DocumentStore.under(self.kontor.settings.data_dir),
+                                       self.kontor.document_owners, "dunning", case.id, "Zahlungserinnerung.pdf",
+                                       "application/pdf", PDF, "system")
+            session.add(DunningLetter(dunning_id=case.id, invoice_id=self["invoice"], level=1, kind="reminder",
+                                      letter_date=date.today(), pay_by=date.today(), currency="EUR",
+                                      open_amount=Decimal("10.00"), interest=zero, fee=zero, flat_fee=zero,
+                                      fees_before=zero, total_claim=Decimal("10.00"), document_id=document.id))
+            return case.id
+
     def bank_statement(self) -> int:
         """A bank statement file uploaded by accounting (waiting to be booked)."""
         return ok(self.api.client.post("/api/v1/bank-statements", headers=self.api.headers("alma"), files={
@@ -270,6 +294,14 @@ def build_world(kontor, api) -> World:
     ids["direct_debit"] = ok(api.post("/direct-debits", {"collection_date": collection_day()}, user="alma"),
                              201)["id"]
     ids["datev_export"] = ok(api.post("/exports/datev", this_month(), user="alma"), 201)["id"]
+    ids["dunning"] = world.dunning_case()
+    with kontor.transaction() as session:
+        from sqlalchemy import select
+
+        from domain.dunning.models import DunningLetter
+
+        ids["dunning_letter"] = session.scalar(select(DunningLetter.id)
+                                               .where(DunningLetter.dunning_id == ids["dunning"]))
     ids["task"] = world.approval_task()
     ids["instance"] = ok(api.get(f"/tasks/{ids['task']}", user="tara"))["instance_id"]
     ids["timer"] = ok(api.get("/timers", params={"instance_id": ids["instance"]}, user="olga"))["items"][0]["id"]

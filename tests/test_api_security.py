@@ -37,12 +37,16 @@ ADMIN_ONLY = {
     ("POST", "/api/v1/users/{user_id}/password"),
     ("GET", "/api/v1/users/{user_id}/audit"),
 }
-# accounting's (and managers'): the direct debit runs and the tax advisor's DATEV exports
+# accounting's (and managers'): the direct debit runs, the tax advisor's DATEV exports, dunning
 ACCOUNTING_ONLY = {
     ("GET", "/api/v1/direct-debits/{run_id}"),
     ("GET", "/api/v1/direct-debits/{run_id}/file"),
     ("GET", "/api/v1/exports/datev"),
     ("GET", "/api/v1/exports/datev/{export_id}/file"),
+    ("GET", "/api/v1/dunning"),
+    ("POST", "/api/v1/dunning/runs"),
+    ("GET", "/api/v1/dunning/{dunning_id}"),
+    ("GET", "/api/v1/dunning/letters/{letter_id}/pdf"),
 }
 ENDS_THE_TOKEN = ("POST", "/api/v1/me/logout-everywhere")  # reads no body, names no record
 REQUIRED_PATHS = {
@@ -136,6 +140,11 @@ REQUIRED_PATHS = {
     "/api/v1/bank-statements": {"get", "post"},
     "/api/v1/bank-statements/{statement_id}": {"get"},
     "/api/v1/open-items": {"get"},
+    "/api/v1/dunning": {"get"},
+    "/api/v1/dunning/runs": {"post"},
+    "/api/v1/dunning/{dunning_id}": {"get"},
+    "/api/v1/dunning/{dunning_id}/dispute": {"post"},
+    "/api/v1/dunning/letters/{letter_id}/pdf": {"get"},
     "/api/v1/timers": {"get"},
     "/api/v1/timers/{timer_id}/reschedule": {"post"},
     "/api/v1/users": {"get", "post"},
@@ -258,7 +267,8 @@ def world_ids(world) -> dict[str, str]:
             "contact_id": world["contact"], "opportunity_id": world["opportunity"], "lead_id": world["lead"],
             "offer_id": world["offer"], "order_id": world["order"], "invoice_id": world["invoice"],
             "document_id": world["document"], "mandate_id": world["mandate"], "run_id": world["direct_debit"],
-            "export_id": world["datev_export"], "statement_id": world["statement"],
+            "export_id": world["datev_export"], "statement_id": world["statement"], "dunning_id": world["dunning"],
+            "letter_id": world["dunning_letter"],
             "timer_id": world["timer"], "activity_id": world["activity"], "product_id": world["product"],
             "price_list_id": world["price_list"], "user_id": world["user"], "key": "offer", "kind": "customers",
             "fmt": "csv"}
@@ -357,7 +367,7 @@ def test_malformed_bodies_never_give_500_and_keep_the_error_shape(api, kind):
             assert (response.status_code, error["code"]) == (415, "unsupported_media_type"), (path, error)
         elif _request_schema(openapi, method, path) is not None:
             assert response.status_code in (400, 422), (path, error)
-        elif (method, path) in ADMIN_ONLY:  # no body to read, and not for ops
+        elif (method, path) in ADMIN_ONLY | ACCOUNTING_ONLY:  # no body to read, and not for ops
             assert (response.status_code, error["code"]) == (403, "forbidden"), (path, error)
         else:  # no body to read: the missing object answers
             assert (response.status_code, error["code"]) == (404, "not_found"), (path, error)
@@ -374,7 +384,8 @@ JSON_POSTS = ["/process-instances", "/process-instances/{instance_id}/cancel", "
               "/orders/{order_id}/down-payments",
               "/invoices/{invoice_id}/issue", "/invoices/{invoice_id}/credit-notes", "/payments",
               "/timers/{timer_id}/reschedule", "/users", "/users/{user_id}/password", "/me/password",
-              "/customers/{customer_id}/mandates", "/direct-debits", "/exports/datev"]
+              "/customers/{customer_id}/mandates", "/direct-debits", "/exports/datev",
+              "/dunning/{dunning_id}/dispute"]
 
 
 def test_wrong_types_and_huge_numbers_are_listed_per_field(api):

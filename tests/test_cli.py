@@ -93,14 +93,15 @@ def test_migrate_deploy_and_add_users(cli_env, tmp_path):
 
     env = {**cli_env, "KONTOR_BPMN_PATH": folders_setting(extra_folder(tmp_path))}
     deployed = ok(env, "deploy").splitlines()
-    assert sorted(deployed) == ["cli_process version 1", "demo_request version 1", "offer_approval version 1",
-                                "order_to_invoice version 1", "payment_clarification version 1"]
+    assert sorted(deployed) == ["cli_process version 1", "demo_request version 1", "dunning version 1",
+                                "offer_approval version 1", "order_to_invoice version 1",
+                                "payment_clarification version 1"]
     assert sorted(ok(env, "deploy").splitlines()) == sorted(deployed)  # unchanged files: same versions
     (tmp_path / "processes" / "cli_process.bpmn").write_text(
         PROCESS.format(target="Finish").replace("CLI test process", "CLI test process, renamed"))
     assert sorted(ok(env, "deploy").splitlines()) == ["cli_process version 2", "demo_request version 1",
-                                                      "offer_approval version 1", "order_to_invoice version 1",
-                                                      "payment_clarification version 1"]
+                                                      "dunning version 1", "offer_approval version 1",
+                                                      "order_to_invoice version 1", "payment_clarification version 1"]
     assert query(cli_env, "SELECT version, is_latest FROM process_definition WHERE process_key = 'cli_process' "
                           "ORDER BY version") == [(1, False), (2, True)]
 

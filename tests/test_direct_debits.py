@@ -158,7 +158,7 @@ def test_who_may_record_read_revoke_and_collect(kontor, api):
 
     issued_invoice(kontor, api, setup)
     collect(api, user="sam", status=403)
-    collect(api, user="pia-own", status=403)  # no record named: plainly not a customer's to do
+    collect(api, user="pia-own", status=404)
     run = collect(api, user="mona")
     for user, status in (("sam", 403), ("pia-own", 404), ("pia-other", 404), ("olga", 403)):
         ok(api.get(f"/direct-debits/{run['id']}", user=user), status)

@@ -64,4 +64,4 @@ def test_every_download_of_the_api_uses_the_helper():
     users = {path.name for path in (ROOT / "api" / "routers").glob("*.py")
              if "content_disposition(" in path.read_text(encoding="utf-8")}
     assert users == {"documents.py", "imports.py", "inbound_mails.py", "offer_links.py", "offers.py", "invoices.py",
-                     "direct_debits.py", "datev_exports.py"}
+                     "direct_debits.py", "datev_exports.py", "dunning.py"}

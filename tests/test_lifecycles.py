@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from domain.customers.models import CUSTOMER_LIFECYCLE, Customer
+from domain.dunning.models import DUNNING_LIFECYCLE, Dunning
 from domain.invoicing.models import INVOICE_LIFECYCLE, Invoice
 from domain.lifecycle import change_state, check_move, describe
 from domain.offers.models import CLOSED_STATUSES, OFFER_LIFECYCLE, Offer
@@ -22,7 +23,7 @@ from kernel.lifecycle import Lifecycle, Transition, move
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = {Offer: OFFER_LIFECYCLE, Order: ORDER_LIFECYCLE, Lead: LEAD_LIFECYCLE, Customer: CUSTOMER_LIFECYCLE,
-           Invoice: INVOICE_LIFECYCLE, Mandate: MANDATE_LIFECYCLE}
+           Invoice: INVOICE_LIFECYCLE, Mandate: MANDATE_LIFECYCLE, Dunning: DUNNING_LIFECYCLE}
 ALL = {**RECORDS, Opportunity: OPPORTUNITY_LIFECYCLE}  # an opportunity's state follows from its phase
 
 
@@ -55,6 +56,8 @@ def test_every_declared_move_passes(model, transition):
     (Order, "closed", "cancelled"), (Order, "partly_delivered", "cancelled"),
     (Invoice, "issued", "draft"), (Lead, "converted", "new"), (Lead, "converted", "qualified"),
     (Lead, "disqualified", "converted"), (Customer, "active", "merged"), (Offer, "draft", "archived"),
+    (Dunning, "settled", "running"), (Dunning, "stopped", "running"), (Dunning, "handed_over", "running"),
+    (Dunning, "disputed", "handed_over"), (Dunning, "running", "stopped"),
 ])
 def test_a_move_not_declared_is_refused_naming_the_record_and_both_states(model, source, target):
     record = record_in(model, source)
@@ -152,7 +155,7 @@ def test_the_readme_lists_every_move():
     section = text.split("### Lifecycles", 1)[1].split("\n## ", 1)[0]
     rows = {tuple(cell.strip(" `") for cell in row.strip("|").split("|")[:4])
             for row in section.splitlines()
-            if re.match(r"\| (offer|order|invoice|mandate|lead|customer|opportunity) \|", row)}
+            if re.match(r"\| (offer|order|invoice|mandate|dunning|lead|customer|opportunity) \|", row)}
     declared = {(lc.record, t.source, t.target, t.name or "") for lc in ALL.values() for t in lc.transitions}
     assert rows == declared
     for lifecycle in ALL.values():

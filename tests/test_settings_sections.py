@@ -10,6 +10,7 @@ import pytest
 from pydantic import Field, ValidationError
 
 from domain.accounting.settings import DatevSettings
+from domain.dunning.settings import DunningSettings
 from domain.login_settings import LoginSettings
 from domain.offers.settings import OfferSettings
 from domain.settings import CompanySettings
@@ -51,13 +52,14 @@ OLD_ENV_NAMES = [
 ]
 
 ALL_SECTIONS = {CoreSettings, RuntimeSettings, MailSettings, CompanySettings, LoginSettings, OfferSettings,
-                DatevSettings, ApiSettings, WorkerSettings}
+                DatevSettings, DunningSettings, ApiSettings, WorkerSettings}
 
 
 ADDED_SINCE = ["KONTOR_LOG_LEVEL", "KONTOR_COMPANY_STREET", "KONTOR_COMPANY_POSTAL_CODE", "KONTOR_COMPANY_CITY",
                "KONTOR_COMPANY_TAX_NUMBER", "KONTOR_COMPANY_IBAN", "KONTOR_COMPANY_BIC", "KONTOR_COMPANY_CREDITOR_ID",
                "KONTOR_DATEV_CONSULTANT_NUMBER", "KONTOR_DATEV_CLIENT_NUMBER", "KONTOR_DATEV_FISCAL_YEAR_START_MONTH",
-               "KONTOR_DATEV_CHART", "KONTOR_DATEV_ACCOUNT_LENGTH"]
+               "KONTOR_DATEV_CHART", "KONTOR_DATEV_ACCOUNT_LENGTH", "KONTOR_DUNNING_GRACE_DAYS",
+               "KONTOR_DUNNING_BASE_RATES"]
 
 
 def test_every_field_is_declared_in_exactly_one_section():

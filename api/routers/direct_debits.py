@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from api.deps import CurrentUser, KontorDep, SessionDep
 from api.direct_debit_schemas import DirectDebitItemOut, DirectDebitRequest, DirectDebitRunOut, MandateIn, MandateOut
 from api.downloads import content_disposition
+from api.error_responses import ErrorOut
 from api.params import RecordId
 from domain.payments import direct_debits, mandates
 from domain.settings import company_today
@@ -16,6 +17,9 @@ from kernel.documents import DocumentStore
 customer_router = APIRouter(prefix="/customers/{customer_id}/mandates", tags=["direct debits"])
 mandate_router = APIRouter(prefix="/mandates", tags=["direct debits"])
 router = APIRouter(prefix="/direct-debits", tags=["direct debits"])
+
+
+NO_DIRECT_DEBITS: dict = {404: {"model": ErrorOut, "description": "For a portal user there are no direct debits"}}
 
 
 def _store(kontor) -> DocumentStore:
@@ -50,7 +54,7 @@ def _run_out(session, run) -> DirectDebitRunOut:
         "items": [DirectDebitItemOut.model_validate(item) for item in direct_debits.items_of(session, run.id)]})
 
 
-@router.post("", response_model=DirectDebitRunOut, status_code=201,
+@router.post("", response_model=DirectDebitRunOut, status_code=201, responses=NO_DIRECT_DEBITS,
              summary="Collect every invoice still owed under active mandates on the collection date: one pain.008 "
                      "file (409 when nothing is owed)")
 def collect(body: DirectDebitRequest, session: SessionDep, kontor: KontorDep, user: CurrentUser):

@@ -69,6 +69,15 @@ class Booking:
     credit: Decimal = ZERO
 
 
+BALANCE_CHANGED = "kontor.balance_changed"  # session.info: invoices whose open amount changed in this transaction
+
+
+def note_balance_changed(session: Session, invoice_ids) -> None:
+    """Remember, until the transaction commits, that these invoices' open amounts changed (whoever
+    waits for an invoice to be settled hears it then: domain.dunning.settlement)."""
+    session.info.setdefault(BALANCE_CHANGED, set()).update(invoice_ids)
+
+
 def book(session: Session, booking: Booking, made_by: str) -> Payment:
     """Write one payment with its allocations and credit (book_many for one)."""
     [payment_id] = book_many(session, [booking], made_by)
@@ -101,6 +110,7 @@ def book_many(session: Session, bookings: list[Booking], made_by: str) -> list[i
                             "currency": b.currency, "created_at": now})
     if allocations:
         session.execute(insert(PaymentAllocation), allocations)
+        note_balance_changed(session, {a["invoice_id"] for a in allocations})
     if credits:
         session.execute(insert(CustomerCredit), credits)
     return payment_ids

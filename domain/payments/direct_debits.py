@@ -25,7 +25,7 @@ from domain.payments.sepa_debit import Creditor, DirectDebit, SepaDataError, bui
 from domain.settings import CompanySettings
 from kernel.db import ExactDecimal
 from kernel.documents import DocumentStore
-from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.errors import Conflict, NotFound, ValidationFailed
 from kernel.principal import Principal
 
 ZERO = Decimal("0.00")
@@ -59,8 +59,6 @@ def creditor_of(settings: CompanySettings) -> Creditor:
 def collect_due_invoices(session: Session, who: Principal, settings: CompanySettings, store: DocumentStore,
                          collection_date: date, today: date, scheme: str = "CORE") -> DirectDebitRun:
     """A run collecting what is owed under active mandates on `collection_date`; Conflict when nothing is."""
-    if who.is_portal:  # no record is named, so nothing to hide: collecting is simply not a customer's to do
-        raise Forbidden("collecting direct debits is accounting's")
     require_accounting(who)
     if collection_date <= today:
         raise ValidationFailed("the collection date is not valid", [

@@ -1,0 +1,1 @@
+"""Dunning: reminders and dunning letters for overdue invoices, default interest, hand-over."""

@@ -1,0 +1,17 @@
+"""What the dunning module registers at start-up: the service tasks, guards and completions of the
+dunning process, that settled invoices are announced before each commit, and that dunning cases
+take documents (their letters' PDFs, which only staff and the customer's portal users read)."""
+from __future__ import annotations
+
+from domain.dunning import cases, operations, settlement
+from domain.dunning.models import Dunning
+
+
+def register(kontor) -> None:
+    runtime = kontor.runtime
+    operations.register(runtime.operations, kontor)
+    runtime.guards.register("dunning.accounting", cases.guard_accounting)
+    runtime.completions.register("dunning.record_dispute", cases.record_dispute)
+    runtime.completions.register("dunning.record_handover", cases.record_handover)
+    settlement.watch(kontor.sessions, kontor)
+    kontor.document_owners.register("dunning", Dunning)
