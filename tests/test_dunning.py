@@ -16,7 +16,7 @@ from domain.dunning.models import DunningLetter
 from mailers.outbox import OutboxMail
 from runtime.models import ProcessInstance
 from tests.dunning_support import case_of, dunning_run, overdue_invoice, time_is_up
-from tests.invoice_support import drive, sales_setup
+from tests.invoice_support import deliver, draft, drive, issue, issue_now, order_of, sales_setup
 from tests.support import ensure_user, ok
 from tests.test_flows import _flow_runs
 
@@ -145,3 +145,31 @@ def test_who_may_see_and_run_dunning(kontor, api):
     assert ok(api.post("/dunning/runs", user="mona"))["left"] == 0
     ok(api.get("/dunning/999999", user="alma"), 404)
     ok(api.get("/dunning/letters/999999/pdf", user="alma"), 404)
+
+
+def test_a_credit_note_that_settles_the_invoice_ends_its_dunning_and_its_own_process(kontor, api):
+    setup = dunning_setup(api)
+    overdue = overdue_invoice(kontor, api, setup, hours="3")
+    dunning_run(kontor)
+    drive(kontor)
+    case = case_of(api, overdue)
+    assert case["level"] == 1
+    note = ok(api.post(f"/invoices/{overdue['id']}/credit-notes", {"reason": "Storno"}, user="alma"), 201)
+    issue_now(kontor, api, note)
+    case = case_of(api, overdue)
+    assert case["status"] == "settled"
+    with kontor.transaction() as session:
+        assert session.get(ProcessInstance, case["instance_id"]).status == "completed"
+    # an invoice issued through its process waits until it is settled: a payment ends that wait
+    order = order_of(kontor, api, setup)
+    deliver(api, order, {1: "1"})
+    [made] = draft(api, order_id=order["id"])
+    issued = issue(kontor, api, made)
+    with kontor.transaction() as session:
+        assert session.get(ProcessInstance, issued["instance_id"]).status == "running"
+    ok(api.post("/payments", {"customer_id": setup["customer"]["id"], "amount": issued["gross_total"],
+                              "booking_date": TODAY.isoformat(),
+                              "allocations": [{"invoice_id": issued["id"], "amount": issued["gross_total"]}]},
+                user="alma"), 201)
+    with kontor.transaction() as session:
+        assert session.get(ProcessInstance, issued["instance_id"]).status == "completed"
