@@ -16,6 +16,7 @@ import threading
 import time
 
 from flows.dunning import run_dunning
+from flows.invoice_runs import run_invoicing
 from flows.service_jobs import run_service_jobs
 from flows.timers import expire_messages, fire_timers
 from kontor.bootstrap import Kontor
@@ -27,6 +28,7 @@ DEPLOYMENTS = [
     (run_service_jobs, "kontor-service-jobs", None),
     (fire_timers, "kontor-timers", None),
     (expire_messages, "kontor-housekeeping", None),
+    (run_invoicing, "kontor-invoice-run", None),
     (run_dunning, "kontor-dunning-run", None),
 ]
 RUNNER_RETRY_MAX_SECONDS = 60.0

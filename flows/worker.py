@@ -66,8 +66,10 @@ def run_worker(kontor: Kontor, stop: threading.Event, housekeeping: bool = True,
                rounds: Rounds | None = None) -> None:
     """The loop: until stop is set, look for work every poll interval and run the flows for it.
     Housekeeping (expiring buffered messages) runs here too unless a served deployment does it, and
-    so do the daily runs (the dunning run), once per company day, at the first round of the day."""
+    so do the daily runs (the periodic invoicing run, then the dunning run), once per company day,
+    at the first round of the day."""
     from flows.dunning import dunning_round, run_dunning
+    from flows.invoice_runs import invoice_run_round, run_invoicing
     from flows.mail import mailboxes_round, read_mailboxes
     from flows.timers import expire_messages, housekeeping_round
 
@@ -98,6 +100,7 @@ def run_worker(kontor: Kontor, stop: threading.Event, housekeeping: bool = True,
                     last_housekeeping = time.monotonic()
                 if housekeeping and company_today(kontor.settings) != last_daily:
                     last_daily = company_today(kontor.settings)
+                    rounds.run("invoice-run", run_invoicing, invoice_run_round)
                     rounds.run("dunning", run_dunning, dunning_round)
             except Exception:  # noqa: BLE001 - the worker outlives a bad round; Prefect or offline_run has the details
                 log.exception("worker round failed")

@@ -281,9 +281,10 @@ def test_a_worker_started_while_prefect_is_down_works_and_says_so(kontor, tmp_pa
         assert status == 503 and body["checks"]["prefect"] == "down" and body["checks"]["database"] == "up"
         job = start_demo(kontor, amount=100)
         wait_until("the job without Prefect, recorded as such", lambda: count_audit(
-            kontor, "job_completed", job) == 1 and len({run.kind for run in offline_runs(kontor)}) == 3, 60)
-        runs = offline_runs(kontor)  # the job, housekeeping and the day's dunning run at the start
-        assert {run.kind for run in runs} == {"service-jobs", "housekeeping", "dunning"}, [run.kind for run in runs]
+            kontor, "job_completed", job) == 1 and len({run.kind for run in offline_runs(kontor)}) == 4, 60)
+        runs = offline_runs(kontor)  # the job, housekeeping and the day's invoice and dunning runs at the start
+        assert {run.kind for run in runs} == {"service-jobs", "housekeeping", "invoice-run", "dunning"}, \
+            [run.kind for run in runs]
         assert all(run.worker.endswith(f"-{worker.pid}") for run in runs)
     finally:
         worker.send_signal(signal.SIGTERM)

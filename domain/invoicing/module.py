@@ -11,7 +11,7 @@ MODULE = Module(
     name="invoicing",
     package="domain.invoicing",
     public=("models", "module", "access", "commands", "credit_notes", "drafts", "files", "issuing",
-            "process", "queries"),
+            "process", "queries", "periodic"),
     models=(models,),
     wire=wiring.register,
     number_series=(INVOICE_NUMBERS, CREDIT_NOTE_NUMBERS),
