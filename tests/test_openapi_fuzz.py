@@ -25,7 +25,7 @@ from kontor.modules import MODULES
 from tests.conftest import empty_database
 from tests.support import restore_test_users
 
-EXAMPLES = int(os.environ.get("KONTOR_FUZZ_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("KONTOR_FUZZ_EXAMPLES", "3"))
 CONFIG = SchemathesisConfig.from_dict({
     "seed": 20261205,
     "generation": {"max-examples": EXAMPLES, "deterministic": True, "database": "none"},

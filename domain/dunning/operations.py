@@ -82,7 +82,8 @@ class DunningOperations:
               job: JobContext) -> dict:
         if letter.document_id is None:
             stored = store_generated(session, DocumentStore.under(self.settings.data_dir), self.kontor.document_owners,
-                                     "dunning", case.id, filename, "application/pdf", content, SYSTEM.username)
+                                     "dunning", case.id, filename, "application/pdf", content, SYSTEM.username,
+                                     visible_to_customer=False)
             letter.document_id = stored.id
         recipient = document_recipient(session, invoice.customer_id, "dunning")
         lang = "en" if recipient.language == "en" else document_language(letter.language)

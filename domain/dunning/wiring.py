@@ -1,6 +1,6 @@
 """What the dunning module registers at start-up: the service tasks, guards and completions of the
 dunning process, that settled invoices are announced before each commit, and that dunning cases
-take documents (their letters' PDFs, which only staff and the customer's portal users read)."""
+take documents (their letters' PDFs, read by accounting and managers only)."""
 from __future__ import annotations
 
 from domain.dunning import cases, operations, settlement
@@ -14,4 +14,9 @@ def register(kontor) -> None:
     runtime.completions.register("dunning.record_dispute", cases.record_dispute)
     runtime.completions.register("dunning.record_handover", cases.record_handover)
     settlement.watch(kontor.sessions, kontor)
-    kontor.document_owners.register("dunning", Dunning)
+    kontor.document_owners.register("dunning", Dunning, _dunning_files)
+
+
+def _dunning_files(session, who, document) -> None:
+    """A dunning letter's PDF is accounting's and managers' (as the letters themselves)."""
+    cases.require_dunning(who)

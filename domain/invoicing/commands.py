@@ -1,16 +1,24 @@
 """Changing and deleting drafts. A draft's lines keep what the order agreed unless someone changes a
-price by hand, which is marked on the line and the invoice (the approval before issue asks about it)."""
+price by hand, which is marked on the line and the invoice (the approval before issue asks about it).
+A line never bills more than was delivered and is not yet invoiced; a line without an agreed price
+(a down payment) or a recurring period changed by hand is marked as a manual change too; a credit
+note's line never credits more than is left on the invoice's line, nor more per unit. Whoever
+changes a draft is kept as one of its editors: four eyes keeps them from approving it."""
 from __future__ import annotations
 
-from sqlalchemy import delete
+from decimal import Decimal
+
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from domain.customers.rules import check_payment_terms
 from domain.invoicing.access import invoice_for_change
+from domain.invoicing.credit_notes import recheck_credit_note
 from domain.invoicing.issuing import lines_of
 from domain.invoicing.models import Invoice, InvoiceDeduction, InvoiceLine
 from domain.orders.models import OrderLine
 from kernel.clock import utcnow
+from kernel.db import ExactDecimal
 from kernel.errors import Conflict, ExpectedVersion, ValidationFailed, require_version
 from kernel.money import line_net
 from kernel.principal import Principal
@@ -41,19 +49,47 @@ def edit_draft(session: Session, who: Principal, invoice_id: int, changes: dict,
         if line is None:
             errors.append({"field": f"lines.{index}.id", "message": "not a line of this draft"})
             continue
+        before = (line.quantity, line.unit_price)
         for name in LINE_FIELDS:
             if item.get(name) is not None:
                 setattr(line, name, item[name])
-        if item.get("unit_price") is not None and line.order_line_id is not None:
-            agreed = session.get(OrderLine, line.order_line_id).unit_price
-            line.price_changed = item["unit_price"] != agreed
+        if invoice.kind != "credit_note" and (line.quantity, line.unit_price) != before:
+            errors += _check_line(session, invoice, line, before, f"lines.{index}")
         line.net = line_net(line.quantity, line.unit_price, line.discount_percent)
+    if invoice.kind == "credit_note" and line_changes:
+        session.flush()
+        errors += recheck_credit_note(session, invoice, list(lines.values()))
     if errors:
         raise ValidationFailed("the draft invoice is not valid", errors)
     invoice.manual_prices = any(line.price_changed for line in lines.values())
+    invoice.editors = sorted({*(invoice.editors or []), who.username})
     invoice.updated_at = utcnow()  # the draft's version moves with every change, of its lines too
     session.flush()
     return invoice
+
+
+def _check_line(session: Session, invoice: Invoice, line: InvoiceLine, before: tuple[Decimal, Decimal],
+                where: str) -> list[dict]:
+    """A changed line of an invoice or down payment: at most what is delivered and not yet invoiced
+    (by issued invoices or other drafts); a price other than the order's, or any change of a line the
+    order agreed no price for, is a change by hand."""
+    order_line = session.get(OrderLine, line.order_line_id) if line.order_line_id else None
+    if order_line is None or order_line.billing_interval is not None:
+        line.price_changed = True
+        return []
+    line.price_changed = line.unit_price != order_line.unit_price
+    if line.quantity <= before[0]:
+        return []
+    held = session.scalar(select(func.coalesce(func.sum(InvoiceLine.quantity, type_=ExactDecimal()), 0))
+                          .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+                          .where(InvoiceLine.order_line_id == order_line.id, InvoiceLine.id != line.id,
+                                 Invoice.kind != "credit_note", Invoice.status.in_(("draft", "released"))))
+    left = order_line.delivered_quantity - order_line.invoiced_quantity - Decimal(held or 0)
+    if line.quantity > left:
+        unit = f" {line.unit}" if line.unit else ""
+        return [{"field": f"{where}.quantity",
+                 "message": f"at most the {left.normalize():f}{unit} delivered and not yet invoiced"}]
+    return []
 
 
 def delete_draft(session: Session, who: Principal, invoice_id: int, version: ExpectedVersion) -> None:

@@ -69,6 +69,18 @@ def draft_credit_note(session: Session, who: Principal, invoice_id: int, reason:
     return note
 
 
+def recheck_credit_note(session: Session, note: Invoice, lines: list[InvoiceLine]) -> list[dict]:
+    """A draft credit note's lines after a change, checked as when it was drafted: each credits at most
+    what the invoice's line has left beside the other credit notes, at most its price per unit."""
+    original_lines = {line.id: line for line in lines_of(session, note.corrects_id)}
+    credited = credited_so_far(session, note.corrects_id)  # this note's lines included
+    for line in lines:
+        credited[line.credited_line_id] = credited.get(line.credited_line_id, ZERO) - line.quantity
+    wanted = [{"invoice_line_id": line.credited_line_id, "quantity": line.quantity, "unit_price": line.unit_price}
+              for line in sorted(lines, key=lambda li: li.position)]
+    return _check(wanted, original_lines, credited, note.reopens_delivery)
+
+
 def _check(wanted: list[dict], original_lines: dict[int, InvoiceLine], credited: dict[int, Decimal],
            reopens_delivery: bool) -> list[dict]:
     errors = []

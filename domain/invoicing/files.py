@@ -18,7 +18,8 @@ def keep_file(session: Session, store: DocumentStore, owners, invoice: Invoice, 
     if existing is not None:
         return existing
     document = store_generated(session, store, owners, "invoice", invoice.id, file.filename, file.content_type,
-                               file.content, invoice.issued_by or "system", visible_to_customer=True)
+                               file.content, invoice.issued_by or "system",
+                               visible_to_customer=False)  # shown to the customer once mailed (operations.send)
     session.add(InvoiceDocument(invoice_id=invoice.id, kind=kind, document_id=document.id))
     session.flush()
     return document.id

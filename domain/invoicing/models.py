@@ -63,6 +63,7 @@ class Invoice(Base):
     milestone_id: Mapped[int | None] = mapped_column(ForeignKey("order_milestone.id"))  # a down payment's
     instance_id: Mapped[int | None]  # its order-to-invoice process, once released
     released_by: Mapped[str | None] = mapped_column(String(100))  # who asked for the issue
+    editors: Mapped[list[str] | None] = mapped_column(JSON)  # who changed the draft (none of them approves it)
     language: Mapped[str] = mapped_column(String(2))
     currency: Mapped[str] = mapped_column(String(3))
     tax_treatment: Mapped[str] = mapped_column(String(20))

@@ -4,7 +4,7 @@ stored, its mail queued under its dedupe key) and does not do it again. Each ref
 is not the one its process was started for."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from domain.customers.letters import salutation
 from domain.customers.models import Contact
@@ -18,7 +18,7 @@ from domain.invoicing.models import Invoice
 from domain.invoicing.process import summary
 from domain.settings import CompanySettings
 from kernel import formatting
-from kernel.documents import DocumentStore
+from kernel.documents import Document, DocumentStore
 from kernel.errors import ValidationFailed
 from kernel.principal import SYSTEM, Principal
 from mailers.outbox import OutboxMail, queue_mail
@@ -110,6 +110,8 @@ class InvoiceOperations:
             mail = queue_mail(session, self.settings, who=SYSTEM, recipient=recipient, template="invoice",
                               context=self._context(session, invoice, recipient, lang, xrechnung), dedupe_key=key,
                               record=("invoice", invoice.id), subject_tag=invoice.number, attachments=[attachment])
+            session.execute(update(Document).where(Document.owner_type == "invoice", Document.owner_id == invoice.id)
+                            .values(visible_to_customer=True))  # the customer's portal users see its files now
             record_trace(session, invoice.customer_id, "invoice_sent", SYSTEM.username,
                          f"{invoice.kind.replace('_', ' ')} {invoice.number} sent to {recipient.address}",
                          "invoice", invoice.id, params={"invoice": invoice.number, "address": recipient.address})

@@ -67,7 +67,8 @@ def release(session: Session, runtime: ProcessRuntime, who: Principal, invoice_i
 
 
 def _authors(invoice: Invoice) -> set[str]:
-    return {invoice.created_by, invoice.released_by or invoice.created_by}
+    """Whoever drafted, changed or released the invoice."""
+    return {invoice.created_by, invoice.released_by or invoice.created_by, *(invoice.editors or [])}
 
 
 def guard_approval(session: Session, who: Principal, task: HumanTask, variables: dict, action: str,
@@ -78,7 +79,7 @@ def guard_approval(session: Session, who: Principal, task: HumanTask, variables:
         raise Forbidden(f"approving this invoice needs the group {group}")
     invoice = session.get(Invoice, variables["invoice_id"])
     if who.username in _authors(invoice):
-        raise Forbidden("four eyes: whoever drafted or released an invoice does not approve it")
+        raise Forbidden("four eyes: whoever drafted, changed or released an invoice does not approve it")
     if invoice.status != "released" or invoice.instance_id != task.instance_id:
         raise Conflict(f"invoice {invoice.label} is {invoice.status}; this approval is no longer asked for")
 

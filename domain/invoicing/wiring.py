@@ -4,7 +4,7 @@ mail package who may route a reply to an invoice by hand; invoices take document
 from __future__ import annotations
 
 from domain.invoicing import operations, process
-from domain.invoicing.access import invoice_for_change
+from domain.invoicing.access import invoice_for_change, readable_invoice
 from domain.invoicing.immutability import guard
 from domain.invoicing.models import Invoice
 
@@ -17,4 +17,9 @@ def register(kontor) -> None:
     runtime.guards.register("invoicing.review_reply", process.guard_review_reply)
     runtime.completions.register("invoicing.record_approval", process.record_approval)
     kontor.mail_routes.register_record("invoice", invoice_for_change)
-    kontor.document_owners.register("invoice", Invoice)
+    kontor.document_owners.register("invoice", Invoice, _readable_invoice_file)
+
+
+def _readable_invoice_file(session, who, document) -> None:
+    """An invoice's XML and PDF are read by whoever may read the invoice (a portal user: once mailed)."""
+    readable_invoice(session, who, document.owner_id)

@@ -174,6 +174,12 @@ def checked_settlements(session: Session, customer_id: int | None, currency: str
         if money < 0 or skonto < 0 or money + skonto <= 0:
             errors.append({"field": where, "message": "amounts are positive"})
             continue
+        agreed = invoice.skonto_amount or ZERO
+        if skonto > agreed:  # Skonto is what the invoice offered, nothing more: a write-off is a credit note
+            errors.append({"field": f"{where}.skonto", "message": (
+                f"at most the Skonto invoice {invoice.number} offers ({agreed})" if agreed else
+                f"invoice {invoice.number} offers no Skonto: correct it by a credit note")})
+            continue
         if money + skonto > open_on.get(invoice_id, ZERO):
             errors.append({"field": where, "message": f"{money + skonto} is more than the {open_on.get(invoice_id)} "
                                                       f"open on invoice {invoice.number}"})

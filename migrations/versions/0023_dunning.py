@@ -1,5 +1,6 @@
 """dunning: a case per overdue invoice (at most one running: open_invoice_id unique, cleared when
-the case ends) and its letters (one per level: unique case + level) with the figures they claimed.
+the case ends) and its letters (one per level: unique case + level) with the figures they claimed;
+the editors of a draft invoice.
 
 Revision ID: 0023
 Revises: 0022
@@ -16,6 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # who changed a draft invoice: four eyes keeps them from approving it (a plain ADD COLUMN: SQLite
+    # keeps the table, and with it the triggers that guard issued invoices)
+    op.add_column('invoice', sa.Column('editors', sa.JSON(), nullable=True))
     op.create_table('dunning',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('invoice_id', sa.Integer(), nullable=False),
@@ -84,3 +88,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_dunning_customer_id'))
 
     op.drop_table('dunning')
+    op.drop_column('invoice', 'editors')
