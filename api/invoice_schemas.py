@@ -147,7 +147,7 @@ class InvoiceLineOut(BaseModel):
     net: Money
     service_from: date | None
     service_to: date | None
-    price_changed: bool
+    price_changed: bool | None = Field(description="its price changed by hand (not shown to portal users)")
 
 
 class TaxGroupOut(BaseModel):
@@ -191,7 +191,7 @@ class InvoiceOut(InvoiceSummary):
     skonto_amount: Money | None
     header_discount_percent: Percent
     note: str | None
-    manual_prices: bool
+    manual_prices: bool | None = Field(description="a price changed by hand (not shown to portal users)")
     reopens_delivery: bool
     service_from: date | None
     service_to: date | None
@@ -200,9 +200,10 @@ class InvoiceOut(InvoiceSummary):
     seller: dict | None = Field(description="as printed, fixed at issue")
     buyer: dict | None = Field(description="as printed, fixed at issue")
     issued_at: datetime | None
-    issued_by: str | None
-    released_by: str | None
-    instance_id: int | None = Field(description="its order-to-invoice process, once released")
-    created_by: str
+    issued_by: str | None = Field(description="who issued it (not shown to portal users)")
+    released_by: str | None = Field(description="who released it for issue (not shown to portal users)")
+    instance_id: int | None = Field(description="its order-to-invoice process, once released (not shown to "
+                                                "portal users)")
+    created_by: str | None = Field(description="who drafted it (not shown to portal users)")
     version: int
     lines: list[InvoiceLineOut]

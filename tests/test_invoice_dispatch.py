@@ -105,3 +105,8 @@ def test_the_portal_lists_the_customers_invoice_once_issued(kontor, api, mail):
     [listed] = ok(api.get("/invoices", user="petra"))["items"]
     assert listed["number"] == invoice["number"]
     assert api.get(f"/invoices/{invoice['id']}/pdf", user="petra").content[:4] == b"%PDF"
+    seen = ok(api.get(f"/invoices/{invoice['id']}", user="petra"))  # who handled it inside is not the customer's
+    assert [seen[key] for key in ("created_by", "issued_by", "released_by", "instance_id", "manual_prices")] == \
+        [None] * 5 and {line["price_changed"] for line in seen["lines"]} == {None}
+    staff = ok(api.get(f"/invoices/{invoice['id']}", user="alma"))
+    assert staff["created_by"] == "alma" and staff["instance_id"] is not None

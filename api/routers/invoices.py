@@ -37,9 +37,17 @@ ActionPrecondition = versioned("invoice", "invoice_id", required=False)
 InvoicePage = paging("-created_at", "id", "number", "issue_date", "due_date", "gross_total", "created_at")
 
 
-def invoice_out(session, invoice) -> InvoiceOut:
-    return InvoiceOut.model_validate({**{c.key: getattr(invoice, c.key) for c in invoice.__table__.columns},
-                                      "lines": lines_of(session, invoice.id)}, from_attributes=True)
+INTERNAL = {"created_by": None, "issued_by": None, "released_by": None, "instance_id": None, "manual_prices": None}
+
+
+def invoice_out(session, invoice, portal: bool = False) -> InvoiceOut:
+    """The invoice; for a portal user without who handled it inside the company and how."""
+    out = InvoiceOut.model_validate({**{c.key: getattr(invoice, c.key) for c in invoice.__table__.columns},
+                                     "lines": lines_of(session, invoice.id)}, from_attributes=True)
+    if not portal:
+        return out
+    return out.model_copy(update={**INTERNAL, "lines": [line.model_copy(update={"price_changed": None})
+                                                         for line in out.lines]})
 
 
 @router.post("", response_model=list[InvoiceOut], status_code=201,
@@ -61,7 +69,8 @@ def list_(session: SessionDep, user: CurrentUser, page: InvoicePage, customer_id
 
 @router.get("/{invoice_id}", response_model=InvoiceOut, summary="The invoice (its ETag in the header)")
 def get(invoice_id: RecordId, session: SessionDep, user: CurrentUser, response: Response):
-    return invoice_out(session, set_etag(response, "invoice", readable_invoice(session, user, invoice_id)))
+    return invoice_out(session, set_etag(response, "invoice", readable_invoice(session, user, invoice_id)),
+                       portal=user.is_portal)
 
 
 @router.patch("/{invoice_id}", response_model=InvoiceOut,
