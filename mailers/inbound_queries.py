@@ -67,8 +67,8 @@ def route_by_hand(session: Session, runtime: ProcessRuntime, routes: MailRoutes,
     record and process), or to a customer; either needs the right to edit that record or customer.
     A person's routing is a claim like a subject tag: the record's process gets the mail to be read
     by a person (its review task), never as a decision by itself."""
-    if not who.has_any("sales", "manager", "ops") or who.is_portal:
-        raise Forbidden("routing received mail is for sales, managers and ops")
+    if not who.has_any("sales", "manager", "ops", "accounting") or who.is_portal:
+        raise Forbidden("routing received mail is for sales, accounting, managers and ops")
     mail = session.scalar(select(InboundMail).where(InboundMail.id == inbound_id).with_for_update())
     if mail is None:
         raise NotFound(f"received mail {inbound_id} not found")

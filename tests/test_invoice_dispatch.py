@@ -110,3 +110,33 @@ def test_the_portal_lists_the_customers_invoice_once_issued(kontor, api, mail):
         [None] * 5 and {line["price_changed"] for line in seen["lines"]} == {None}
     staff = ok(api.get(f"/invoices/{invoice['id']}", user="alma"))
     assert staff["created_by"] == "alma" and staff["instance_id"] is not None
+
+
+def test_accounting_routes_a_quarantined_reply_to_the_invoice_mail_and_its_review_opens(kontor, api, mail):
+    import uuid
+    from email.message import EmailMessage
+
+    from sqlalchemy import select
+
+    from kernel.documents import DocumentStore
+    from mailers.intake import Mailbox, take_in
+    from mailers.outbox import OutboxMail
+
+    setup, invoice = invoiced(kontor, api)
+    message = EmailMessage()  # the customer's bookkeeper writes from an address Kontor does not know
+    message["From"], message["To"] = "privat@elsewhere.example.test", "antwort@kontor.localhost"
+    message["Subject"], message["Message-ID"] = "Rechnung", f"<{uuid.uuid4().hex}@elsewhere.example.test>"
+    message.set_content(f"Die Rechnung {invoice['number']} bitte an buchhaltung@acme.test.")
+    with kontor.transaction() as session:
+        stored, _ = take_in(session, kontor.runtime, kontor.settings, kontor.mail_routes,
+                            DocumentStore.under(kontor.settings.data_dir), Mailbox("antwort"), None, message.as_bytes())
+        assert stored.state == "quarantined", stored.reason
+        received = stored.id
+        sent = session.scalar(select(OutboxMail.id).where(OutboxMail.record_type == "invoice",
+                                                          OutboxMail.record_id == invoice["id"]))
+    ok(api.post(f"/inbound-mails/{received}/route", {"outbox_id": sent}, user="sam"), 403)  # not accounting's
+    routed = ok(api.post(f"/inbound-mails/{received}/route", {"outbox_id": sent}, user="alma"))
+    assert (routed["route"], routed["evidence"]) == ("manual", "claim")
+    drive(kontor)
+    tasks = ok(api.get("/tasks", params={"instance_id": invoice["instance_id"]}, user="alma"))["items"]
+    assert [task["name"] for task in tasks] == ["Task_review_reply"]
