@@ -77,10 +77,19 @@ def invoice_html(session: Session, settings: CompanySettings, invoice: Invoice) 
     return _TEMPLATES.get_template("invoice.html").render(
         **letter, t=t, title=f"{name} {invoice.number}", heading=f"{name} {invoice.number}", meta=meta,
         intro=t["intro_credit" if invoice.kind == "credit_note" else "intro"], closing=None,
-        lines=rows, columns=line_columns(rows, t, period=True, discount=any(li.discount_percent for li in lines)),
+        lines=rows, columns=line_columns(rows, t, period=_periods_differ(invoice, lines),
+                                         discount=any(li.discount_percent for li in lines)),
         totals=totals, notes=notes(session, t, fmt, invoice, lines),
         prepaid=fmt.money(invoice.prepaid_total) if invoice.prepaid_total else None,
         amount_due=fmt.money(invoice.amount_due))
+
+
+def _periods_differ(invoice: Invoice, lines: list) -> bool:
+    """Whether a line was delivered on another day or in another period than the invoice names above
+    its lines: only then does each line print its own (§14 (4) Nr. 6 UStG asks for the date once)."""
+    whole = (invoice.service_from, invoice.service_to or invoice.service_from)
+    return any((line.service_from, line.service_to or line.service_from) != whole for line in lines
+               if line.service_from)
 
 
 def _addressed(invoice: Invoice) -> SimpleNamespace:
