@@ -58,7 +58,7 @@ def get(dunning_id: RecordId, session: SessionDep, user: CurrentUser):
 @router.post("/{dunning_id}/dispute", response_model=DunningOut,
              summary="The customer disputes the claim: dunning pauses in the task 'Klärfall' for accounting")
 def dispute(dunning_id: RecordId, body: DisputeIn, session: SessionDep, kontor: KontorDep, user: CurrentUser):
-    cases.dispute(session, kontor.runtime, user, dunning_id, body.reason, company_today(kontor.settings))
+    cases.dispute(session, kontor.runtime, user, dunning_id, body.reason)
     return case_out(queries.get_case(session, user, dunning_id))
 
 

@@ -27,7 +27,7 @@ from domain.payments.balances import PAYABLE_KINDS, InvoiceBalance, invoice_bala
 from domain.payments.mandate_models import DirectDebitItem, DirectDebitRun
 from kernel import formatting
 from kernel.errors import Conflict, Forbidden, NotFound
-from kernel.principal import Principal
+from kernel.principal import SYSTEM, Principal
 from runtime.instances import start_instance
 from runtime.runtime import ProcessRuntime
 
@@ -119,7 +119,7 @@ def assess(session: Session, case: Dunning, today: date) -> dict:
     customer = session.get(Customer, case.customer_id)
     still_open = balance.open_amount > 0 and case.status not in OVER
     if not still_open and case.status not in OVER:
-        end_case(session, case, "settled", today, Principal("kontor", frozenset()), "the invoice is settled")
+        end_case(session, case, "settled", today, SYSTEM, "the invoice is settled")
     return {"open": still_open, "next_level": case.level + 1, "level": case.level,
             "open_amount": str(balance.open_amount), "summary": case_summary(customer, balance)}
 
@@ -135,8 +135,7 @@ def end_case(session: Session, case: Dunning, status: str, today: date, who: Pri
     case.open_invoice_id, case.ended_on, case.outcome = None, today, outcome[:300]
 
 
-def dispute(session: Session, runtime: ProcessRuntime, who: Principal, dunning_id: int, reason: str,
-            today: date) -> Dunning:
+def dispute(session: Session, runtime: ProcessRuntime, who: Principal, dunning_id: int, reason: str) -> Dunning:
     """The customer disputes the claim: the case pauses in the task "Klärfall" (message
     `dunning_dispute`; while a step runs it waits for the case to come back to waiting)."""
     from runtime.messages import correlate_message
