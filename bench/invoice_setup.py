@@ -90,7 +90,7 @@ def drafted(session, kontor, made: Catalog, customer_id: int, lines: int) -> int
                                   .order_by(OrderLine.position)).all()
     record_delivery(session, ACCOUNTS, order.id, [{"order_line_id": line.id, "quantity": line.quantity, **PERIOD}
                                                   for line in order_lines])
-    [invoice] = draft_invoices(session, ACCOUNTS, order_id=order.id)
+    [invoice] = draft_invoices(session, ACCOUNTS, PERIOD["service_to"], order_id=order.id)
     return invoice.id
 
 
