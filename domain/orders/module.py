@@ -8,7 +8,7 @@ from kernel.module import Module
 MODULE = Module(
     name="orders",
     package="domain.orders",
-    public=("models", "commands", "deliveries", "progress", "billing", "module"),
+    public=("models", "commands", "deliveries", "progress", "billing", "module", "delivery_task"),
     models=(models,),
     wire=wiring.register,
     number_series=(ORDER_NUMBERS,),
