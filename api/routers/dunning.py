@@ -14,7 +14,6 @@ from domain.dunning import cases, queries
 from domain.settings import company_today
 from kernel.documents import DocumentStore
 from kernel.errors import NotFound
-from kernel.principal import SYSTEM
 
 router = APIRouter(prefix="/dunning", tags=["dunning"])
 NO_DUNNING: dict = {404: {"model": ErrorOut, "description": "For a portal user there is no dunning"}}
@@ -36,8 +35,7 @@ def case_out(view: queries.CaseView) -> DunningOut:
              summary="Start dunning now for every invoice overdue beyond the grace days (the worker does this "
                      "daily as the Prefect flow run 'dunning run')")
 def run(session: SessionDep, kontor: KontorDep, user: CurrentUser):
-    cases.require_dunning(user)
-    outcome = cases.start_due_cases(session, kontor.runtime, SYSTEM, company_today(kontor.settings),
+    outcome = cases.start_due_cases(session, kontor.runtime, user, company_today(kontor.settings),
                                     kontor.settings.dunning_grace_days)
     return DunningRunOut(started=list(outcome.started), left=outcome.left)
 

@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 from domain.customers.models import Customer
 from domain.customers.timeline import record_trace
 from domain.dunning.models import OVER, Dunning
-from domain.invoicing.access import INVOICING_ROLES
 from domain.invoicing.models import Invoice
 from domain.lifecycle import TraceEntry, change_state
 from domain.payments.balances import PAYABLE_KINDS, InvoiceBalance, invoice_balances
 from domain.payments.mandate_models import DirectDebitItem, DirectDebitRun
+from domain.payments.mandates import require_accounting
 from kernel import formatting
-from kernel.errors import Conflict, Forbidden, NotFound
+from kernel.errors import Conflict, NotFound
 from kernel.principal import SYSTEM, Principal
 from runtime.instances import start_instance
 from runtime.runtime import ProcessRuntime
@@ -37,10 +37,7 @@ RUN_LIMIT = 500  # cases one run starts at most; the next run takes the rest
 
 def require_dunning(who: Principal) -> None:
     """Dunning is accounting's (and managers'); a portal user finds none."""
-    if who.is_portal:
-        raise NotFound("no dunning here")
-    if not who.has_any(*INVOICING_ROLES):
-        raise Forbidden("dunning is kept by accounting or a manager")
+    require_accounting(who, "dunning cases")
 
 
 def due_invoices(session: Session, today: date, grace_days: int) -> list[InvoiceBalance]:
@@ -64,6 +61,8 @@ class RunOutcome:
 
 def start_due_cases(session: Session, runtime: ProcessRuntime, who: Principal, today: date, grace_days: int,
                     limit: int = RUN_LIMIT) -> RunOutcome:
+    """The dunning run, by the worker (as Kontor) or by accounting or a manager (as themselves)."""
+    require_dunning(who)
     due = due_invoices(session, today, grace_days)
     started = []
     for balance in due[:limit]:

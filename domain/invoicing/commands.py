@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from domain.customers.rules import check_payment_terms
 from domain.invoicing.access import invoice_for_change
 from domain.invoicing.credit_notes import recheck_credit_note
+from domain.invoicing.drafts import billed_per_delivery_line
 from domain.invoicing.issuing import lines_of
 from domain.invoicing.models import Invoice, InvoiceDeduction, InvoiceLine
-from domain.orders.models import OrderLine
+from domain.orders.models import DeliveryLine, OrderLine
 from kernel.clock import utcnow
-from kernel.db import ExactDecimal
 from kernel.errors import Conflict, ExpectedVersion, ValidationFailed, require_version
 from kernel.money import line_net
 from kernel.principal import Principal
@@ -70,21 +70,19 @@ def edit_draft(session: Session, who: Principal, invoice_id: int, changes: dict,
 
 def _check_line(session: Session, invoice: Invoice, line: InvoiceLine, before: tuple[Decimal, Decimal],
                 where: str) -> list[dict]:
-    """A changed line of an invoice or down payment: at most what is delivered and not yet invoiced
-    (by issued invoices or other drafts); a price other than the order's, or any change of a line the
-    order agreed no price for, is a change by hand."""
+    """A changed line of an invoice or down payment: at most what its delivery line has that other
+    invoices (drafts too) do not hold; a price other than the order's, or any change of a line that
+    bills no delivery (a down payment, a subscription period), is a change by hand."""
     order_line = session.get(OrderLine, line.order_line_id) if line.order_line_id else None
-    if order_line is None or order_line.billing_interval is not None:
+    if order_line is None or line.delivery_line_id is None:  # a down payment, a subscription period
         line.price_changed = True
         return []
     line.price_changed = line.unit_price != order_line.unit_price
     if line.quantity <= before[0]:
         return []
-    held = session.scalar(select(func.coalesce(func.sum(InvoiceLine.quantity, type_=ExactDecimal()), 0))
-                          .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-                          .where(InvoiceLine.order_line_id == order_line.id, InvoiceLine.id != line.id,
-                                 Invoice.kind != "credit_note", Invoice.status.in_(("draft", "released"))))
-    left = order_line.delivered_quantity - order_line.invoiced_quantity - Decimal(held or 0)
+    session.flush()  # what the invoices hold of the delivery line, this line's new quantity included
+    held = billed_per_delivery_line(session, [line.delivery_line_id]).get(line.delivery_line_id, Decimal(0))
+    left = session.get(DeliveryLine, line.delivery_line_id).quantity - (held - line.quantity)
     if line.quantity > left:
         unit = f" {line.unit}" if line.unit else ""
         return [{"field": f"{where}.quantity",
