@@ -1,5 +1,6 @@
 """Invoices at volume: 1,000 released invoices (3 lines each) issued end to end by the worker as it
-runs by default (one worker loop, a real Prefect server, every round a flow run): number, validated
+runs by default (its loop and KONTOR_WORKER_PROCESSES - 1 helper processes, a real Prefect server,
+every round a flow run): number, validated
 e-invoice XML, PDF/A-3b with the XML inside, both stored, mail queued (and sent over SMTP to the local
 Dovecot, as the worker does). Then the cost of one invoice split into its steps, in-process; the
 render time of a 100-line invoice; and a 10,000-line bank statement matched."""
@@ -26,10 +27,13 @@ from domain.letters.render import render_pdf
 from domain.settings import company_today
 from flows.rounds import Rounds
 from flows.worker import start_worker_thread
+from flows.worker_processes import WorkerProcesses
+from kernel.clock import utcnow
 from kernel.documents import DocumentStore
 from mailers.local_servers import LocalMail
 from mailers.outbox import OutboxMail
 from runtime.models import Incident, ServiceJob
+from runtime.workers import Worker
 
 OPERATIONS = ("invoicing.issue", "invoicing.render_pdf", "invoicing.send")
 
@@ -77,9 +81,34 @@ def _progress(kontor, ids: list[int]) -> dict:
     return {"issued": issued, "pdf": pdfs, "queued": sum(mails.values()), "mail": mails, "incidents": incidents}
 
 
+def _wait_for_workers(kontor, count: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        with kontor.transaction() as session:
+            present = session.scalar(select(func.count()).select_from(Worker))
+        if present >= count:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{count} helper worker processes not present within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def _jobs_by_worker(kontor, since) -> dict[str, int]:
+    """Service jobs done since the clock started, by the worker that claimed them."""
+    with kontor.transaction() as session:
+        claims = session.execute(select(ServiceJob.claimed_by, func.count()).where(
+            ServiceJob.state == "done", ServiceJob.finished_at >= since).group_by(ServiceJob.claimed_by)).all()
+    by_worker: dict[str, int] = defaultdict(int)
+    for claimant, count in claims:
+        by_worker[(claimant or "?").split(":")[0]] += count
+    return dict(by_worker)
+
+
 def invoices_end_to_end(kontor, count: int = 1000, customers: int = 20, timeout: float = 1800) -> dict:
     """`count` released drafts, then the worker (default settings, real Prefect) until every one is
-    issued, rendered and its mail queued. Prefect's server must be running (run.py starts one)."""
+    issued, rendered and its mail queued. Prefect's server must be running (run.py starts one). The
+    helper processes start first and the clock when they are present (a worker runs before invoices
+    are released); the operations are timed in the main process only (its share of them)."""
     made = catalog(kontor, customers)
     with stopwatch() as setting_up:  # the release's try of the issue is left out: the worker's issue validates
         ids = released_drafts(kontor, made, count, checked=False)
@@ -89,8 +118,11 @@ def invoices_end_to_end(kontor, count: int = 1000, customers: int = 20, timeout:
     smtp_port, kontor.settings.smtp_port = kontor.settings.smtp_port, servers.smtp.port
     times, originals = _timed_operations(kontor)
     rounds = TimedRounds(kontor)
+    helpers = WorkerProcesses(kontor.settings).start()
+    _wait_for_workers(kontor, helpers.count)
     thread, stop = start_worker_thread(kontor, rounds=rounds)
     try:
+        since = utcnow()
         with stopwatch() as took:
             deadline = time.monotonic() + timeout
             while True:
@@ -100,6 +132,7 @@ def invoices_end_to_end(kontor, count: int = 1000, customers: int = 20, timeout:
                 time.sleep(0.5)
     finally:
         stop.set()
+        helpers.stop()
         thread.join(timeout=60)
         for name, operation in originals.items():
             kontor.runtime.operations.register(name, operation)
@@ -115,7 +148,8 @@ def invoices_end_to_end(kontor, count: int = 1000, customers: int = 20, timeout:
     return {
         "invoices": count, "customers": customers, "setup_s": round(setting_up(), 1), "jobs_ready_at_start": ready,
         "seconds": round(wall, 1), "invoices_per_s": round(count / wall, 2), "done": seen,
-        "batch_size": kontor.settings.job_batch_size,
+        "batch_size": kontor.settings.job_batch_size, "worker_processes": helpers.count + 1,
+        "jobs_by_worker": _jobs_by_worker(kontor, since),
         "per_operation": {name.split(".")[1]: {**summary_ms(values), "total_s": busy[name]}
                           for name, values in times.items() if values},
         "worker_rounds": in_rounds,

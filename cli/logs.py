@@ -11,7 +11,7 @@ import os
 
 # Libraries whose INFO lines are details of how Kontor works, not what it does.
 CHATTY = ("httpx", "httpcore", "spiff", "SpiffWorkflow", "alembic", "asyncio", "aiosmtplib", "imapclient",
-          "mail.log", "weasyprint", "fontTools", "PIL", "multipart")
+          "mail.log", "weasyprint", "fontTools", "PIL", "multipart", "factur-x")
 # Prefect's console handler: its flow-run lines go to Prefect's API (and UI) in any case.
 PREFECT_CONSOLE_LEVEL = "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"
 
@@ -33,6 +33,18 @@ def configure_logging(level: str = "INFO", one_shot: bool = False) -> None:
         logging.getLogger("uvicorn.access").addFilter(_not_a_probe)
         for handler in logging.getLogger().handlers:
             handler.addFilter(_not_a_flow_run_detail)
+
+
+def route_server_lines_to_console() -> None:
+    """uvicorn's lines (listening, requests) through the console configure_logging set up: Prefect's
+    logging configuration (applied when it is imported) gives the `uvicorn` logger a handler of its own
+    at WARNING; `kontor serve` runs uvicorn without a logging configuration of its own (it would
+    reconfigure logging while the worker thread logs)."""
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+        logger.setLevel(logging.NOTSET)
 
 
 PROBES = ("/health", "/healthz", "/ready")

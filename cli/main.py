@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from cli import users
-from cli.logs import configure_logging
+from cli.logs import configure_logging, route_server_lines_to_console
 from kontor.settings import Settings
 
 STARTUP_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)  # about 15 s for a database that is restarting
@@ -118,7 +118,7 @@ def cmd_serve(settings: Settings, args) -> int:
     from kernel.private_files import secure_data_folder
     from kontor.bootstrap import settle_long_running_process
 
-    prefect_server = local_mail = kontor = worker = None
+    prefect_server = local_mail = kontor = worker = helpers = None
     secure_data_folder(settings.data_dir, settings.sqlite_path)  # private before anything puts files there
     try:
         if args.embedded and not os.environ.get("PREFECT_API_URL"):
@@ -139,14 +139,23 @@ def cmd_serve(settings: Settings, args) -> int:
             _ensure_first_admin(kontor)
         if args.embedded or args.with_worker:
             from flows.worker import start_worker_thread
+            from flows.worker_processes import WorkerProcesses
 
             worker = start_worker_thread(kontor)
+            helpers = WorkerProcesses(settings, setup_logging=configure_logging).start()
         settle_long_running_process()
         # uvicorn re-raises the signal that stopped it once it is done: let that end in our cleanup below.
         signal.signal(signal.SIGTERM, _exit_on_signal)
         print(f"Kontor API on http://{args.host}:{args.port}/docs")
-        uvicorn.run(create_app(kontor), host=args.host, port=args.port, log_level=settings.log_level.lower())
+        # log_config=None: uvicorn's lines go through the console configure_logging set up. Its own
+        # dictConfig would shut the existing handlers down while the worker thread logs (a flow run
+        # starting): a lock-order deadlock between logging's module lock and a handler's lock.
+        app = create_app(kontor)
+        route_server_lines_to_console()
+        uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower(), log_config=None)
     finally:
+        if helpers is not None:
+            helpers.stop()
         if worker is not None:
             worker[1].set()
             worker[0].join(timeout=10)
@@ -165,6 +174,7 @@ def cmd_worker(settings: Settings, _args) -> int:
     import threading
 
     from flows.deployments import serve
+    from flows.worker_processes import WorkerProcesses
     from kontor.bootstrap import set_current, settle_long_running_process
 
     if not os.environ.get("PREFECT_API_URL"):
@@ -178,7 +188,7 @@ def cmd_worker(settings: Settings, _args) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        asyncio.run(serve(kontor, stop))
+        asyncio.run(serve(kontor, stop, WorkerProcesses(settings, setup_logging=configure_logging)))
     finally:
         kontor.dispose()
     return 0

@@ -19,6 +19,7 @@ from flows.dunning import run_dunning
 from flows.invoice_runs import run_invoicing
 from flows.service_jobs import run_service_jobs
 from flows.timers import expire_messages, fire_timers
+from flows.worker_processes import WorkerProcesses
 from kontor.bootstrap import Kontor
 
 log = logging.getLogger("kontor.worker")
@@ -54,12 +55,14 @@ async def _stop_runner(runner, task) -> None:
     await asyncio.gather(task, return_exceptions=True)
 
 
-async def serve(kontor: Kontor, stop: threading.Event) -> None:
-    """Run the worker loop and serve the deployments beside it (again and again, with back-off, while
-    Prefect cannot be reached), until stop is set."""
+async def serve(kontor: Kontor, stop: threading.Event, helpers: WorkerProcesses | None = None) -> None:
+    """Run the worker loop (and its helper processes) and serve the deployments beside it (again and
+    again, with back-off, while Prefect cannot be reached), until stop is set."""
     from flows.worker import start_worker_thread
 
     thread, loop_stop = start_worker_thread(kontor)
+    if helpers is not None:
+        helpers.start()
     probes = None
     if kontor.settings.worker_health_port is not None:
         from kontor.probe_server import start_probe_server
@@ -92,6 +95,8 @@ async def serve(kontor: Kontor, stop: threading.Event) -> None:
             await asyncio.sleep(0.5)
     finally:
         loop_stop.set()
+        if helpers is not None:
+            await asyncio.to_thread(helpers.stop)
         if task is not None:
             await _stop_runner(runner, task)
         await asyncio.to_thread(thread.join, 15)

@@ -63,11 +63,12 @@ def work_once(kontor: Kontor, rounds: Rounds | None = None) -> dict:
 
 
 def run_worker(kontor: Kontor, stop: threading.Event, housekeeping: bool = True,
-               rounds: Rounds | None = None) -> None:
+               rounds: Rounds | None = None, helper: bool = False) -> None:
     """The loop: until stop is set, look for work every poll interval and run the flows for it.
     Housekeeping (expiring buffered messages) runs here too unless a served deployment does it, and
     so do the daily runs (the periodic invoicing run, then the dunning run), once per company day,
-    at the first round of the day."""
+    at the first round of the day. A helper (flows/worker_processes.py) only claims work: the
+    mailboxes are read by the main loop alone."""
     from flows.dunning import dunning_round, run_dunning
     from flows.invoice_runs import invoice_run_round, run_invoicing
     from flows.mail import mailboxes_round, read_mailboxes
@@ -78,7 +79,8 @@ def run_worker(kontor: Kontor, stop: threading.Event, housekeeping: bool = True,
     poll = kontor.settings.worker_poll_seconds
     last_housekeeping = last_mail_read = 0.0
     last_daily = None  # the company day of the last daily runs (dunning)
-    log.info("worker started; polling every %.1f s", poll)
+    if not helper:
+        log.info("worker started; polling every %.1f s", poll)
     with present(kontor.sessions, kontor.settings), quiet_flow_settings():
         while not stop.is_set():
             wait = poll
@@ -91,7 +93,7 @@ def run_worker(kontor: Kontor, stop: threading.Event, housekeeping: bool = True,
                     + (did["mail"] or {}).get("sent", 0) + (did["statements"] or {}).get("imported", 0)
                 stuck = not done and any(did[kind] is not None for kind in did)
                 wait = 0.0 if done else poll if stuck else _idle_seconds(kontor, poll)
-                if kontor.settings.mailboxes and \
+                if kontor.settings.mailboxes and not helper and \
                         time.monotonic() - last_mail_read > kontor.settings.mail_poll_seconds:
                     last_mail_read = time.monotonic()
                     rounds.run("mailboxes", read_mailboxes, mailboxes_round)

@@ -1,11 +1,13 @@
 """How Kontor's processes are served: the API (where `kontor serve` listens, how long a login token
 lives, which reverse proxies are believed, the largest request bodies) and the worker loop (how
-often it looks for work, where it serves its probes, the port of the local Prefect server embedded
-mode starts). The wiring declares them because the API and the flows sit above it; what a worker
-claims and how it proves it is alive is the runtime's (runtime/settings.py)."""
+often it looks for work, how many processes claim work, where it serves its probes, the port of the
+local Prefect server embedded mode starts). The wiring declares them because the API and the flows
+sit above it; what a worker claims and how it proves it is alive is the runtime's
+(runtime/settings.py)."""
 from __future__ import annotations
 
 import ipaddress
+import os
 from typing import Annotated
 
 from pydantic import Field, field_validator
@@ -44,3 +46,12 @@ class WorkerSettings(SettingsSection):
     worker_health_host: str = "127.0.0.1"
     worker_health_port: int | None = Field(default=None, ge=0, le=65535)
     prefect_port: int = 4200
+    # Worker processes that claim work, the main loop included (flows/worker_processes.py).
+    worker_processes: int = Field(default_factory=lambda: default_worker_processes(), ge=1, le=16,
+                                  description="processes that claim work; default one per core, at most 4")
+
+
+def default_worker_processes() -> int:
+    """One worker process per core this process may use, at most 4."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, 4))

@@ -37,6 +37,7 @@ class WorkerProcess:
             "KONTOR_DATABASE_URL": url, "KONTOR_DATA_DIR": str(data_dir), "KONTOR_WORKER_ID": worker_id,
             "KONTOR_SECRET_KEY": kontor.settings.signing_key(),
             "KONTOR_BPMN_PATH": str(TEST_BPMN_DIR), "KONTOR_WORKER_POLL_SECONDS": "0.2",
+            "KONTOR_WORKER_PROCESSES": "1",  # the process killed is the one that claims (unless a test says more)
             "KONTOR_JOB_BACKOFF_BASE_SECONDS": "0.05", "KONTOR_JOB_BACKOFF_MAX_SECONDS": "0.2",
             "PREFECT_API_URL": PREFECT_API_URL.value(), "PREFECT_HOME": str(data_dir / "prefect"),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "TMPDIR": str(data_dir),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from kontor.serving import default_worker_processes
 from tests.prefect_process import free_port
 from tests.test_cli import KONTOR, base_env, ok
 
@@ -75,6 +76,9 @@ def test_embedded_mode_runs_the_work_and_its_console_stays_readable(tmp_path):
     lines = [line for line in text.splitlines() if line.strip()]
     assert "reading the mailboxes antwort (antwort@" in text and "anfragen (anfragen@" in text, text
     assert "every 1 s" in text
+    assert "Uvicorn running on" in text and '"POST /api/v1/process-instances HTTP/1.1" 201' in text
+    helpers = default_worker_processes() - 1  # the default: one process per core
+    assert (f"started {helpers} more worker process(es)" in text) == (helpers > 0), text
     assert [line for line in lines if any(noise in line for noise in CHATTER)] == [], text
     assert not [line for line in lines if "Traceback" in line or " ERROR " in line], text
     assert not [line for line in lines if "/health" in line], text  # probes are no news

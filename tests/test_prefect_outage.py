@@ -259,7 +259,8 @@ def test_a_worker_started_while_prefect_is_down_works_and_says_so(kontor, tmp_pa
     env = {**os.environ, "KONTOR_DATABASE_URL": kontor.settings.resolved_database_url,
            "KONTOR_DATA_DIR": str(tmp_path), "KONTOR_SECRET_KEY": "test-secret-" + "x" * 20,
            "KONTOR_BPMN_PATH": str(TEST_BPMN_DIR), "KONTOR_WORKER_POLL_SECONDS": "0.2",
-           "KONTOR_WORKER_HEALTH_PORT": str(probes), "PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api",
+           "KONTOR_WORKER_HEALTH_PORT": str(probes), "KONTOR_WORKER_PROCESSES": "1",
+           "PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api",
            "PREFECT_HOME": str(tmp_path / "prefect")}
     log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115
     worker = subprocess.Popen([str(Path(sys.executable).with_name("kontor")), "worker"], env=env, stdout=log,
