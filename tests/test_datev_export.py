@@ -152,6 +152,57 @@ def test_payments_and_skonto_come_in_through_the_payment_source(kontor, api):
         ("139,94", "1200", str(10000 + customer), "M-1"), ("2,86", "8736", str(10000 + customer), None)]
 
 
+def test_down_payments_are_booked_once_through_the_down_payment_accounts(kontor, api):
+    """A down-payment invoice is an open item, no revenue; its payment is a taxed down payment (1718
+    at 19 %, 1711 at 7 %, via the clearing account 1593); the final invoice books the whole revenue and
+    releases the down payment to the customer's account. Revenue is counted once, the customer's
+    account ends at zero, the down-payment accounts too."""
+    setup = sales_setup(api)
+    order = order_of(kontor, api, setup, lines=[{"product_id": setup["products"]["consulting"]["id"], "quantity": "10"},
+                                                {"product_id": setup["products"]["book"]["id"], "quantity": "10"}])
+    [first] = ok(api.put(f"/orders/{order['id']}/billing", {"billing_plan": "milestones", "milestones": [
+        {"label": "bei Auftrag", "percent": "30"}]}, user="sam"))
+    down = issue_now(kontor, api, ok(api.post(f"/orders/{order['id']}/down-payments", {"milestone_id": first["id"]},
+                                              user="alma"), 201))
+    assert down["gross_total"] == "556.48"  # 360.00 + 68.40 at 19 %, 119.70 + 8.38 at 7 %
+    customer = setup["customer"]["id"]
+    ok(api.post("/payments", {"customer_id": customer, "amount": "556.48", "booking_date": TODAY.isoformat(),
+                              "reference": down["number"]}, user="alma"), 201)
+    deliver(api, order, {1: "10", 2: "10"})
+    [final] = draft(api, order_id=order["id"])
+    final = issue_now(kontor, api, final)
+    assert (final["gross_total"], final["prepaid_total"], final["amount_due"]) == ("1854.93", "556.48", "1298.45")
+    ok(api.post("/payments", {"customer_id": customer, "amount": "1298.45", "booking_date": TODAY.isoformat(),
+                              "reference": final["number"]}, user="alma"), 201)
+
+    export = ok(api.post("/exports/datev", PERIOD, user="alma"), 201)
+    files = read_zip(api.get(f"/exports/datev/{export['id']}/file", user="alma").content)
+    _, rows = read_batch(next(content for name, content in files.items() if name.endswith(".csv")))
+    acme = debtor(api, customer)
+    picked = [(r["Umsatz (ohne Soll/Haben-Kz)"], r["Soll/Haben-Kennzeichen"], r["Konto"],
+               r["Gegenkonto (ohne BU-Schlüssel)"], r["Belegfeld 1"], r.get("Belegfeld 2")) for r in rows]
+    assert picked == [
+        ("428,40", "S", acme, "1593", down["number"], None),  # the down-payment invoice: no revenue, no tax
+        ("128,08", "S", acme, "1593", down["number"], None),
+        ("1428,00", "S", acme, "8400", final["number"], None),  # the final invoice: all its revenue
+        ("426,93", "S", acme, "8300", final["number"], None),
+        ("428,40", "S", "1718", acme, final["number"], None),  # the down payment released
+        ("128,08", "S", "1711", acme, final["number"], None),
+        ("556,48", "S", "1200", acme, down["number"], None),  # the down payment's money …
+        ("428,40", "S", "1593", "1718", down["number"], None),  # … taxed when it comes
+        ("128,08", "S", "1593", "1711", down["number"], None),
+        ("1298,45", "S", "1200", acme, final["number"], None),
+    ]
+    balance: dict[str, Decimal] = {}
+    for amount, side, account, contra, *_ in picked:
+        value = Decimal(amount.replace(",", ".")) * (1 if side == "S" else -1)
+        balance[account] = balance.get(account, Decimal(0)) + value
+        balance[contra] = balance.get(contra, Decimal(0)) - value
+    assert balance[acme] == balance["1593"] == balance["1718"] == balance["1711"] == 0
+    assert -(balance["8400"] + balance["8300"]) == Decimal("1854.93")  # the final invoice's gross, once
+    assert rows[4]["Buchungstext"] == f"Anzahlung {down['number']} verrechnet"
+
+
 def test_only_accounting_and_managers_export(kontor, api):
     setup = sales_setup(api)
     ensure_user(kontor, "pia-datev", ["portal"], customer_id=setup["customer"]["id"])

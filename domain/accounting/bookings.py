@@ -1,6 +1,7 @@
 """Which bookings a period hands to the tax advisor: every invoice, down-payment invoice and credit
 note issued in it (by issue date), as the invoice was fixed at issue, and the payments and Skonto of
 the period from whoever records payments (a `PaymentSource`; none until payments are recorded).
+Down payments go through the down-payment accounts (charts.py): revenue is the final invoice's alone.
 
 Revenue kinds follow the tax category of each tax group (EN 16931 / UNCL 5305): S is domestic at its
 rate, AE reverse charge (services to a business in another EU country), K an intra-community supply,
@@ -23,17 +24,21 @@ from domain.accounting.charts import AccountingError, ChartOfAccounts
 from domain.accounting.datev import (
     BookingRow,
     CreditNoteBooking,
+    DeductedDownPayment,
+    DownPaymentBooking,
     InvoiceBooking,
     PaymentBooking,
     RevenuePortion,
     SkontoBooking,
     credit_note_rows,
+    down_payment_rows,
     invoice_rows,
     payment_rows,
     skonto_rows,
 )
 from domain.customers.models import Customer
-from domain.invoicing.models import Invoice
+from domain.invoicing.models import Invoice, InvoiceDeduction
+from kernel.money import TaxGroup, share_by_groups
 
 CATEGORY_KINDS = {"S": "domestic", "AE": "reverse_charge_services", "K": "intra_community_supply", "G": "export"}
 CUSTOMER_NUMBER = re.compile(r"(\d+)$")
@@ -81,12 +86,31 @@ def portions_of(invoice: Invoice) -> tuple[RevenuePortion, ...]:
     return tuple(portions)
 
 
-def issued_in(session: Session, date_from: date, date_to: date) -> list[tuple[Invoice, Customer, str | None]]:
-    """(document, customer, corrected invoice's number) of everything issued in the period, by issue
-    date and moment of issue: the order of the bookings."""
+def down_payment_shares(invoice: Invoice, amount: Decimal) -> tuple[RevenuePortion, ...]:
+    """What part of a down-payment invoice's gross per tax group an amount paid on it is."""
+    groups = [TaxGroup(Decimal(group["rate"]), Decimal(group["net"]), Decimal(group["tax"]), group["category"])
+              for group in invoice.tax_groups]
+    kinds = {group.category: CATEGORY_KINDS.get(group.category) for group in groups}
+    if None in kinds.values():
+        raise AccountingError(f"{invoice.number}: a tax category of {sorted(kinds)} has no booking rule")
+    return tuple(RevenuePortion(kinds[group.category], group.rate, net + tax)  # type: ignore[arg-type]
+                 for group, net, tax in share_by_groups(amount, groups) if net + tax)
+
+
+def deducted_down_payments(session: Session, invoice: Invoice) -> tuple[DeductedDownPayment, ...]:
+    """The down payments a final invoice deducts, in the order they were issued."""
+    return tuple(DeductedDownPayment(down_payment.number, portions_of(down_payment))
+                 for down_payment in session.scalars(
+                     select(Invoice).join(InvoiceDeduction, InvoiceDeduction.down_payment_id == Invoice.id)
+                     .where(InvoiceDeduction.invoice_id == invoice.id).order_by(Invoice.issued_at, Invoice.id)))
+
+
+def issued_in(session: Session, date_from: date, date_to: date) -> list[tuple[Invoice, Customer, Invoice | None]]:
+    """(document, customer, corrected invoice) of everything issued in the period, by issue date and
+    moment of issue: the order of the bookings."""
     corrected = aliased(Invoice)
     return [tuple(row) for row in session.execute(  # type: ignore[misc]
-        select(Invoice, Customer, corrected.number)
+        select(Invoice, Customer, corrected)
         .join(Customer, Customer.id == Invoice.customer_id)
         .outerjoin(corrected, corrected.id == Invoice.corrects_id)
         .where(Invoice.status == "issued", Invoice.issue_date >= date_from, Invoice.issue_date <= date_to)
@@ -98,7 +122,7 @@ def booking_rows(session: Session, chart: ChartOfAccounts, date_from: date, date
     """The rows of the period: the issued documents first (in the order they were issued), then the payments.
     `file_names` maps a document's id to the name of its file in the hand-over (its Beleglink)."""
     rows: list[BookingRow] = []
-    for invoice, customer, corrected_number in issued_in(session, date_from, date_to):
+    for invoice, customer, corrected in issued_in(session, date_from, date_to):
         if invoice.currency != "EUR":
             raise AccountingError(f"{invoice.number} is in {invoice.currency}: the export books EUR only")
         buyer = invoice.buyer or {}
@@ -107,11 +131,17 @@ def booking_rows(session: Session, chart: ChartOfAccounts, date_from: date, date
                   "customer_name": buyer.get("name") or customer.name, "portions": portions_of(invoice),
                   "vat_id": buyer.get("vat_id") or None, "pdf_name": file_names.get(invoice.id)}
         if invoice.kind == "credit_note":
-            rows += credit_note_rows(CreditNoteBooking(invoice_number=corrected_number or invoice.number, **common),
-                                     chart)
+            rows += credit_note_rows(CreditNoteBooking(
+                invoice_number=corrected.number if corrected is not None else invoice.number,
+                of_down_payment=corrected is not None and corrected.kind == "down_payment", **common), chart)
+        elif invoice.kind == "down_payment":
+            rows += down_payment_rows(DownPaymentBooking(
+                invoice.number, invoice.issue_date, common["customer_number"], common["customer_name"],
+                common["portions"], common["pdf_name"], invoice.due_date), chart)
         else:
             rows += invoice_rows(InvoiceBooking(due_date=invoice.due_date,
-                                                service_date=invoice.service_to or invoice.service_from, **common),
+                                                service_date=invoice.service_to or invoice.service_from,
+                                                deducts=deducted_down_payments(session, invoice), **common),
                                  chart)
     for booking in payments(session, date_from, date_to):
         rows += payment_rows(booking, chart) if isinstance(booking, PaymentBooking) else skonto_rows(booking, chart)

@@ -3,7 +3,15 @@ tax advisor's own chart configured by building another `ChartOfAccounts`.
 
 Revenue and Skonto accounts here are DATEV "Automatikkonten": DATEV derives the output tax from
 the account, so they need no BU-Schlüssel. A chart that uses plain accounts names the key per
-revenue kind in `tax_keys`."""
+revenue kind in `tax_keys`.
+
+Down payments (Abschlagsrechnungen) are booked as DATEV books them through the debtor account: the
+down-payment invoice asks for money but is no revenue and owes no tax yet (SKR03 1593 / SKR04 1495,
+"Verrechnungskonto erhaltene Anzahlungen bei Buchung über Debitorenkonto"); the tax arises when the
+money comes (§13 (1) Nr. 1a S. 4 UStG), so the payment moves its gross from that clearing account to
+the taxed down payments (SKR03 1718 at 19 %, 1711 at 7 %, 1710 untaxed; SKR04 3272, 3260, 3250); the
+final invoice books its whole revenue and releases the down payments it deducts from there back to
+the debtor, so revenue and tax are counted once."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -31,6 +39,8 @@ class ChartOfAccounts:
     bank: str
     revenue: dict[tuple[str, str], str]
     skonto: dict[str, str]
+    down_payment_clearing: str = ""
+    down_payments: dict[str, str] = field(default_factory=dict)
     debtor_first: int = 10000
     debtor_last: int = 69999
     tax_keys: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -54,6 +64,14 @@ class ChartOfAccounts:
             raise AccountingError(f"{self.name} has no account for Skonto granted at {rate_key(rate)} %")
         return self.skonto[rate_key(rate)]
 
+    def down_payment_account(self, kind: str, rate: Decimal) -> str:
+        """Where received down payments lie until the final invoice: taxed at the rate, or untaxed
+        (key "0") for a zero-rated kind (reverse charge, intra-community supply, export)."""
+        key = "0" if kind in ZERO_RATED else rate_key(rate)
+        if key not in self.down_payments or not self.down_payment_clearing:
+            raise AccountingError(f"{self.name} has no account for down payments received at {key} %")
+        return self.down_payments[key]
+
     def tax_key(self, kind: str, rate: Decimal) -> str:
         return self.tax_keys.get((kind, rate_key(rate)), "")
 
@@ -68,6 +86,7 @@ SKR03 = ChartOfAccounts(
     revenue={("domestic", "19"): "8400", ("domestic", "7"): "8300", ("reverse_charge_services", "0"): "8336",
              ("intra_community_supply", "0"): "8125", ("export", "0"): "8120"},
     skonto={"19": "8736", "7": "8731"},
+    down_payment_clearing="1593", down_payments={"19": "1718", "7": "1711", "0": "1710"},
 )
 
 SKR04 = ChartOfAccounts(
@@ -75,4 +94,5 @@ SKR04 = ChartOfAccounts(
     revenue={("domestic", "19"): "4400", ("domestic", "7"): "4300", ("reverse_charge_services", "0"): "4336",
              ("intra_community_supply", "0"): "4125", ("export", "0"): "4120"},
     skonto={"19": "4736", "7": "4731"},
+    down_payment_clearing="1495", down_payments={"19": "3272", "7": "3260", "0": "3250"},
 )

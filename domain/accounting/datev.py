@@ -68,9 +68,17 @@ class RevenuePortion:
 
 
 @dataclass(frozen=True)
+class DeductedDownPayment:
+    """A down-payment invoice a final invoice deducts, with its gross per tax rate and kind."""
+    number: str
+    portions: tuple[RevenuePortion, ...]
+
+
+@dataclass(frozen=True)
 class InvoiceBooking:
     """An issued invoice. `vat_id` is the customer's VAT ID with its country prefix, needed for
-    reverse charge and intra-community supplies; `pdf_name` the invoice PDF handed over alongside."""
+    reverse charge and intra-community supplies; `pdf_name` the invoice PDF handed over alongside;
+    `deducts` the down payments a final invoice deducts (released from the down-payment accounts)."""
     number: str
     issue_date: date
     customer_number: int
@@ -80,12 +88,26 @@ class InvoiceBooking:
     pdf_name: str | None = None
     due_date: date | None = None
     service_date: date | None = None
+    deducts: tuple[DeductedDownPayment, ...] = ()
+
+
+@dataclass(frozen=True)
+class DownPaymentBooking:
+    """An issued down-payment invoice (Abschlagsrechnung): an open item of the customer, no revenue."""
+    number: str
+    issue_date: date
+    customer_number: int
+    customer_name: str
+    portions: tuple[RevenuePortion, ...]
+    pdf_name: str | None = None
+    due_date: date | None = None
 
 
 @dataclass(frozen=True)
 class CreditNoteBooking:
     """A credit note correcting `invoice_number`: booked against revenue like the invoice, on the
-    other side; Belegfeld 1 carries the invoice number (so the open item clears), Belegfeld 2 its own."""
+    other side; Belegfeld 1 carries the invoice number (so the open item clears), Belegfeld 2 its own.
+    One correcting a down-payment invoice (`of_down_payment`) takes back its open item, no revenue."""
     number: str
     issue_date: date
     invoice_number: str
@@ -94,11 +116,14 @@ class CreditNoteBooking:
     portions: tuple[RevenuePortion, ...]
     vat_id: str | None = None
     pdf_name: str | None = None
+    of_down_payment: bool = False
 
 
 @dataclass(frozen=True)
 class PaymentBooking:
-    """Money for an invoice on the bank account (or, `returned`, taken back by a returned direct debit)."""
+    """Money for an invoice on the bank account (or, `returned`, taken back by a returned direct debit).
+    For a down-payment invoice, `down_payment` is the amount's share per tax rate and kind: it becomes
+    a taxed down payment received (or, returned, stops being one)."""
     invoice_number: str
     booking_date: date
     customer_number: int
@@ -106,6 +131,7 @@ class PaymentBooking:
     text: str = ""
     returned: bool = False
     mandate_reference: str | None = None
+    down_payment: tuple[RevenuePortion, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,16 +144,48 @@ class SkontoBooking:
 
 
 def invoice_rows(invoice: InvoiceBooking, chart: ChartOfAccounts) -> list[BookingRow]:
-    """One row per revenue portion: the customer's account debited, the revenue account credited."""
-    return [_revenue_row(invoice.number, "", invoice.issue_date, invoice.customer_number,
+    """One row per revenue portion: the customer's account debited, the revenue account credited;
+    then each deducted down payment released: its down-payment account debited, the customer credited
+    under the final invoice's number (its open item is what is left to pay; the down payment's number
+    is in the text, Belegfeld 2 holds at most 12 characters)."""
+    rows = [_revenue_row(invoice.number, "", invoice.issue_date, invoice.customer_number,
                          f"Rechnung {invoice.number} {invoice.customer_name}", portion, "S", chart,
                          invoice.vat_id, invoice.pdf_name, due=invoice.due_date, service=invoice.service_date)
             for portion in invoice.portions]
+    debtor = chart.debtor_account(invoice.customer_number)
+    for down_payment in invoice.deducts:
+        for portion in down_payment.portions:
+            rows.append(_row(portion.gross, "S", chart.down_payment_account(portion.kind, portion.rate), debtor,
+                             invoice.issue_date, invoice.number, f"Anzahlung {down_payment.number} verrechnet"))
+    return rows
+
+
+def down_payment_rows(invoice: DownPaymentBooking, chart: ChartOfAccounts) -> list[BookingRow]:
+    """One row per portion: the customer's account debited, the down-payment clearing account credited
+    (no tax until the money comes)."""
+    rows = []
+    for portion in invoice.portions:
+        row = _row(portion.gross, "S", chart.debtor_account(invoice.customer_number), chart.down_payment_clearing,
+                   invoice.issue_date, invoice.number, f"Abschlagsrechnung {invoice.number} {invoice.customer_name}")
+        if invoice.pdf_name:
+            row.values["Beleglink"] = invoice.pdf_name
+        if invoice.due_date:
+            row.values["Fälligkeit"] = invoice.due_date.strftime("%d%m%Y")
+        rows.append(row)
+    return rows
 
 
 def credit_note_rows(note: CreditNoteBooking, chart: ChartOfAccounts) -> list[BookingRow]:
-    return [_revenue_row(note.invoice_number, note.number, note.issue_date, note.customer_number,
-                         f"Gutschrift {note.number} zu {note.invoice_number} {note.customer_name}", portion, "H",
+    text = f"Gutschrift {note.number} zu {note.invoice_number} {note.customer_name}"
+    if note.of_down_payment:
+        rows = [_row(portion.gross, "H", chart.debtor_account(note.customer_number), chart.down_payment_clearing,
+                     note.issue_date, note.invoice_number, text) for portion in note.portions]
+        for row in rows:
+            row.values["Belegfeld 2"] = note.number
+            if note.pdf_name:
+                row.values["Beleglink"] = note.pdf_name
+        return rows
+    return [_revenue_row(note.invoice_number, note.number, note.issue_date, note.customer_number, text, portion, "H",
                          chart, note.vat_id, note.pdf_name)
             for portion in note.portions]
 
@@ -140,7 +198,12 @@ def payment_rows(payment: PaymentBooking, chart: ChartOfAccounts) -> list[Bookin
                chart.debtor_account(payment.customer_number), payment.booking_date, payment.invoice_number, text)
     if payment.mandate_reference:
         row.values["SEPA-Mandatsreferenz"] = payment.mandate_reference
-    return [row]
+    rows = [row]
+    for share in payment.down_payment:  # the clearing account debited, the taxed down payment credited
+        rows.append(_row(share.gross, "H" if payment.returned else "S", chart.down_payment_clearing,
+                         chart.down_payment_account(share.kind, share.rate), payment.booking_date,
+                         payment.invoice_number, f"Anzahlung {payment.invoice_number} erhalten"))
+    return rows
 
 
 def skonto_rows(skonto: SkontoBooking, chart: ChartOfAccounts) -> list[BookingRow]:
@@ -175,7 +238,8 @@ def _row(amount: Decimal, side: str, account: str, contra: str, on: date, field_
     if amount <= 0 or amount != amount.quantize(CENT):
         raise AccountingError(f"{field_1}: amount {amount} is not a positive amount in cents")
     return BookingRow(on, {
-        "Umsatz (ohne Soll/Haben-Kz)": format(amount, "f").replace(".", ","), "Soll/Haben-Kennzeichen": side,
+        "Umsatz (ohne Soll/Haben-Kz)": format(amount.quantize(CENT), "f").replace(".", ","),
+        "Soll/Haben-Kennzeichen": side,
         "WKZ Umsatz": "EUR", "Konto": account, "Gegenkonto (ohne BU-Schlüssel)": contra,
         "Belegdatum": on.strftime("%d%m"), "Belegfeld 1": field_1, "Buchungstext": text})
 
