@@ -2,7 +2,8 @@
 outbox: an offer becomes an order; two partial deliveries become two invoices (issued weeks ago, so
 that they are due now); a bank statement brings one full payment, one that deducts Skonto after its
 last day (the difference stays open) and one that no rule explains (a clarification task); the daily
-dunning run duns the rest to the first dunning letter; the customer pays it and dunning stops."""
+dunning run duns the rest through the reminder and the first to the second dunning letter; the customer
+pays it and dunning stops."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -57,10 +58,17 @@ def test_offer_to_order_to_two_invoices_to_a_statement_to_dunning_and_the_paymen
     dunning_letter = case["letters"][1]
     assert dunning_letter["flat_fee"] == "40.00"
     assert Decimal(dunning_letter["total_claim"]) == Decimal("68.56") + Decimal(dunning_letter["interest"])
+    time_is_up(kontor, api, case)
+    case = case_of(api, second)
+    assert [x["kind"] for x in case["letters"]] == ["reminder", "dunning_1", "dunning_2"]
+    second_letter = case["letters"][2]
+    assert second_letter["flat_fee"] == "0.00"  # the flat fee is claimed once
+    assert Decimal(second_letter["total_claim"]) == Decimal("68.56") + Decimal(second_letter["interest"])
+    assert Decimal(second_letter["interest"]) >= Decimal(dunning_letter["interest"])
 
     ok(api.post("/payments", {"customer_id": customer, "amount": "28.56", "booking_date": TODAY.isoformat(),
                               "reference": f"Rest {second['number']}"}, user="alma"), 201)
     case = case_of(api, second)
-    assert case["status"] == "settled" and len(case["letters"]) == 2
+    assert case["status"] == "settled" and len(case["letters"]) == 3
     assert open_of(api, customer)["items"] == {}
     assert ok(api.get("/timers", params={"instance_id": case["instance_id"]}, user="olga"))["items"] == []
