@@ -56,6 +56,25 @@ class PaymentOut(BaseModel):
     credit: Money = Field(description="the rest no invoice took: the customer's credit")
 
 
+class CreditApplyIn(Strict):
+    amount: Amount | None = Field(None, description="default: as much as the credit and the open amount allow")
+
+
+class CreditUseOut(BaseModel):
+    payment_id: int = Field(description="the payment whose credit settles the invoice now")
+    amount: Money
+
+
+class CreditAppliedOut(BaseModel):
+    invoice_id: int
+    number: str
+    currency: str
+    applied: Money
+    used: list[CreditUseOut]
+    open_amount: Money = Field(description="what stays open on the invoice")
+    credit_left: Money = Field(description="the customer's credit left in this currency")
+
+
 class StatementOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int

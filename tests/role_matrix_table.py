@@ -385,6 +385,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", f"{V1}/bank-statements"): read_b("sam", lambda w: Call("/bank-statements")),
     ("GET", f"{V1}/bank-statements/{{statement_id}}"): read_b("sam", fresh(World.bank_statement, lambda w, s: Call(
         f"/bank-statements/{s}"))),
+    ("POST", f"{V1}/invoices/{{invoice_id}}/apply-credit"): invoicing(200, fresh(
+        World.credited_invoice, lambda w, i: Call(f"/invoices/{i}/apply-credit", json={}, probe=f"/invoices/{i}"))),
     # a portal user reads its own customer's open items; B's do not exist for it
     ("GET", f"{V1}/open-items"): read_b("sam", lambda w: Call("/open-items", params={"customer_id": w["customer_b"]})),
 }

@@ -105,6 +105,15 @@ class World:
             issue_with_files(session, self.kontor, Principal("alma", frozenset({"accounting"})), invoice_id)
         return invoice_id
 
+    def credited_invoice(self) -> int:
+        """An issued invoice of customer B, partly paid by a payment whose rest is B's credit."""
+        invoice_id = self.issued_invoice()
+        ok(self.api.post("/payments", {"customer_id": self["customer_b"], "amount": "20.00",
+                                       "booking_date": "2026-12-01",
+                                       "allocations": [{"invoice_id": invoice_id, "amount": "10.00"}]},
+                         user="alma"), 201)
+        return invoice_id
+
     def mandate(self) -> int:
         """An active SEPA mandate of customer B, recorded by accounting."""
         return ok(self.api.post(f"/customers/{self['customer_b']}/mandates", {

@@ -140,6 +140,7 @@ REQUIRED_PATHS = {
     "/api/v1/bank-statements": {"get", "post"},
     "/api/v1/bank-statements/{statement_id}": {"get"},
     "/api/v1/open-items": {"get"},
+    "/api/v1/invoices/{invoice_id}/apply-credit": {"post"},
     "/api/v1/dunning": {"get"},
     "/api/v1/dunning/runs": {"post"},
     "/api/v1/dunning/{dunning_id}": {"get"},
@@ -385,7 +386,7 @@ JSON_POSTS = ["/process-instances", "/process-instances/{instance_id}/cancel", "
               "/invoices/{invoice_id}/issue", "/invoices/{invoice_id}/credit-notes", "/payments",
               "/timers/{timer_id}/reschedule", "/users", "/users/{user_id}/password", "/me/password",
               "/customers/{customer_id}/mandates", "/direct-debits", "/exports/datev",
-              "/dunning/{dunning_id}/dispute"]
+              "/dunning/{dunning_id}/dispute", "/invoices/{invoice_id}/apply-credit"]
 
 
 def test_wrong_types_and_huge_numbers_are_listed_per_field(api):

@@ -10,6 +10,9 @@ from api.error_responses import ErrorOut
 from api.params import OptionalId, RecordId, paging
 from api.payment_schemas import (
     AllocationOut,
+    CreditAppliedOut,
+    CreditApplyIn,
+    CreditUseOut,
     CurrencyTotalOut,
     CustomerOpenItemsOut,
     ImportState,
@@ -22,7 +25,7 @@ from api.payment_schemas import (
     StatementOut,
 )
 from api.schemas import Page
-from domain.payments import commands, imports, queries
+from domain.payments import commands, credits, imports, queries
 from domain.payments.matching import REASONS
 from kernel.clock import utcnow
 from kernel.documents import DocumentStore
@@ -30,6 +33,7 @@ from kernel.documents import DocumentStore
 router = APIRouter(prefix="/payments", tags=["payments"])
 statements_router = APIRouter(prefix="/bank-statements", tags=["payments"])
 open_items_router = APIRouter(prefix="/open-items", tags=["payments"])
+credit_router = APIRouter(prefix="/invoices", tags=["payments"])
 PaymentPage = paging("-booking_date", *queries.PAYMENT_SORTS)
 StatementPage = paging("-uploaded_at", *queries.STATEMENT_SORTS)
 NO_STATEMENTS: dict = {404: {"model": ErrorOut, "description": "For a portal user there are no bank statements"}}
@@ -105,3 +109,12 @@ def open_items(session: SessionDep, user: CurrentUser, customer_id: OptionalId =
                                due=b.is_due, overdue=b.is_overdue) for b in g.items]) for g in groups],
         totals=[CurrencyTotalOut(currency=t.currency, open_total=t.open_total, due_total=t.due_total,
                                  overdue_total=t.overdue_total) for t in queries.currency_totals(groups)])
+
+
+@credit_router.post("/{invoice_id}/apply-credit", response_model=CreditAppliedOut,
+                    summary="Settle an issued invoice with the customer's credit from over-payments (oldest first)")
+def apply_credit(invoice_id: RecordId, body: CreditApplyIn, session: SessionDep, user: CurrentUser):
+    done = credits.apply_credit(session, user, invoice_id, body.amount, utcnow().date())
+    return CreditAppliedOut(invoice_id=done.invoice_id, number=done.number, currency=done.currency,
+                            applied=done.applied, used=[CreditUseOut(payment_id=p, amount=a) for p, a in done.used],
+                            open_amount=done.open_amount, credit_left=done.credit_left)

@@ -1,7 +1,10 @@
 """What the payments of a period hand to the tax advisor (domain.accounting's PaymentSource): each
 allocation booked in the period as DATEV books it — money received for an invoice, a returned
 direct debit taking it back, Skonto granted with its gross per tax rate (§17 UStG). Money for a
-down-payment invoice is also a taxed down payment received, per tax rate (domain.accounting.charts)."""
+down-payment invoice is also a taxed down payment received, per tax rate (domain.accounting.charts).
+The rest of a payment no invoice took (the customer's credit) is money received too: booked to the
+customer's account without an invoice number, so the bank's total is whole; credit applied to a
+later invoice later is an allocation of that payment (a re-export of the period shows it so)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -15,7 +18,7 @@ from domain.accounting.bookings import customer_number, down_payment_shares
 from domain.accounting.datev import PaymentBooking, SkontoBooking
 from domain.customers.models import Customer
 from domain.invoicing.models import Invoice
-from domain.payments.models import Payment, PaymentAllocation
+from domain.payments.models import CustomerCredit, Payment, PaymentAllocation
 
 
 def bookings_in(session: Session, date_from: date, date_to: date) -> Iterable[PaymentBooking | SkontoBooking]:
@@ -37,3 +40,13 @@ def bookings_in(session: Session, date_from: date, date_to: date) -> Iterable[Pa
                                  text=(payment.reference or "")[:60], returned=allocation.kind == "return",
                                  down_payment=down_payment_shares(invoice, allocation.amount)
                                  if invoice.kind == "down_payment" else ())
+
+    credits = session.execute(
+        select(CustomerCredit.amount, Payment, Customer.number)
+        .join(Payment, Payment.id == CustomerCredit.payment_id)
+        .join(Customer, Customer.id == CustomerCredit.customer_id)
+        .where(Payment.booking_date.between(date_from, date_to), CustomerCredit.amount > 0)
+        .order_by(Payment.booking_date, Payment.id)).all()
+    for amount, payment, customer in credits:
+        yield PaymentBooking("", payment.booking_date, customer_number(customer), amount,
+                             text=f"Überzahlung {payment.reference or ''}".strip()[:60])
