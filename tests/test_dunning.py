@@ -102,6 +102,11 @@ def test_a_dispute_pauses_dunning_in_klaerfall_until_accounting_decides(kontor, 
     drive(kontor)
     [task] = tasks_of(api, case)
     assert task["name"] == "Task_dispute" and task["title"].startswith("Klärfall: " + invoice["number"])
+    brief = ok(api.get(f"/tasks/{task['id']}", user="alma"))["context"]  # what accounting reads beside it
+    assert brief["dispute"] == {"reason": "Leistung nicht erbracht", "by": "alma"}
+    assert (brief["case"]["status"], brief["invoice"]["number"]) == ("disputed", invoice["number"])
+    assert [letter["kind"] for letter in brief["letters"]] == ["reminder"]
+    assert brief["invoice"]["open_amount"] == invoice["gross_total"] and brief["invoice"]["days_overdue"] > 0
     ok(api.post(f"/tasks/{task['id']}/complete", {"data": {"decision": "resume", "note": "x"}}, user="sam"), 404)
     ok(api.post(f"/tasks/{task['id']}/complete", {"data": {"decision": "stop", "note": "Gutschrift folgt"}},
                 user="alma"))

@@ -57,6 +57,12 @@ def test_whoever_changed_a_draft_does_not_approve_it(kontor, api):
     released = release(api, changed)  # by alma: the customer's first invoice asks another accountant
     drive(kontor)
     [task] = approval_tasks(api, released["instance_id"])
+    brief = ok(api.get(f"/tasks/{task['id']}", user="alma"))["context"]  # what accounting reads beside it
+    assert brief["approval"] == {"group": "accounting", "rule": "first invoice of this customer",
+                                 "not_by": ["alma", "arne"]}
+    assert brief["invoice"]["status"] == "released" and brief["invoice"]["editors"] == ["arne"]
+    assert brief["invoice"]["gross_total"] == "1428.00" and len(brief["invoice"]["lines"]) == 1
+    assert brief["customer"]["first_invoice"] is True
     refused = ok(api.post(f"/tasks/{task['id']}/complete", {"data": {"decision": "approve"}}, user="arne"), 403)
     assert "four eyes" in refused["error"]["message"]
     assert ok(api.get(f"/invoices/{invoice['id']}", user="alma"))["status"] == "released"

@@ -81,6 +81,11 @@ def test_a_reply_to_the_invoice_opens_a_review_for_accounting(kontor, api, mail,
     tasks = ok(api.get("/tasks", params={"instance_id": invoice["instance_id"]}, user="alma"))["items"]
     [review] = [task for task in tasks if task["name"] == "Task_review_reply"]
     assert review["candidate_groups"] == ["accounting"] and invoice["number"] in review["title"]
+    brief = ok(api.get(f"/tasks/{review['id']}", user="alma"))["context"]  # what accounting reads beside it
+    assert brief["reply"]["reply_text"].startswith("Die Rechnung bitte an buchhaltung@acme.test senden.")
+    assert brief["reply"]["from"] and brief["reply"]["inbound_mail_id"]
+    assert (brief["invoice"]["number"], brief["invoice"]["gross_total"]) == (invoice["number"], invoice["gross_total"])
+    assert [line["name"] for line in brief["invoice"]["lines"]] == [line["name"] for line in invoice["lines"]]
     ok(api.post(f"/tasks/{review['id']}/complete", {"data": {"outcome": "recipients_changed"}}, user="sam"), 404)
     ok(api.post(f"/tasks/{review['id']}/complete", {"data": {"outcome": "recipients_changed",
                                                              "note": "Kontakt Buchhaltung angelegt"}}, user="alma"))

@@ -1,5 +1,5 @@
 """What the invoicing module registers at start-up: issued invoices refuse change in every session;
-with the runtime the service tasks, guards and completions of the order-to-invoice process; with the
+with the runtime the service tasks, guards, completions and task view of the order-to-invoice process; with the
 mail package who may route a reply to an invoice by hand; invoices take documents (XML and PDF)."""
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from domain.invoicing import operations, process
 from domain.invoicing.access import invoice_for_change, readable_invoice
 from domain.invoicing.immutability import guard
 from domain.invoicing.models import Invoice
+from domain.invoicing.task_view import invoice_brief
 
 
 def register(kontor) -> None:
@@ -16,6 +17,7 @@ def register(kontor) -> None:
     runtime.guards.register("invoicing.approval", process.guard_approval)
     runtime.guards.register("invoicing.review_reply", process.guard_review_reply)
     runtime.completions.register("invoicing.record_approval", process.record_approval)
+    runtime.register_task_view(process.PROCESS, invoice_brief)
     kontor.mail_routes.register_record("invoice", invoice_for_change)
     kontor.document_owners.register("invoice", Invoice, _readable_invoice_file)
 
