@@ -3,7 +3,7 @@ so that the work of one machine uses its cores: rendering a PDF, validating an e
 a workflow are Python work that one process does on one core at a time.
 
 `KONTOR_WORKER_PROCESSES` (default: one per core, at most 4) counts the processes that claim work,
-the main loop included; 1 is the single loop of before. The others are helpers: child processes
+the main loop included; with 1 the main loop works alone. The others are helpers: child processes
 started with the same settings (passed to them, not through the environment), each a worker of its
 own under the next free name (`name~2` …, runtime/workers.py). A helper runs the rounds that claim
 work (due timers, service jobs, outbox mail, bank statements); reading the mailboxes, housekeeping,

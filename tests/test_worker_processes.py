@@ -1,10 +1,11 @@
 """`kontor worker` with KONTOR_WORKER_PROCESSES=2 (the default on a two-core machine): a helper
 process beside the main loop, a worker of its own (`name~2`), claims work too; both claim, every job
-completes once; SIGTERM stops both and their rows go; a parent killed with SIGKILL leaves no helper
-behind. On SQLite and PostgreSQL, with the test's Prefect server."""
+completes once; a helper killed is started again; SIGTERM stops both and their rows go; a parent
+killed with SIGKILL leaves no helper behind. On SQLite and PostgreSQL, with the test's Prefect server."""
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 import pytest
@@ -51,6 +52,10 @@ def test_two_worker_processes_share_the_work_and_stop_together(kontor, tmp_path)
         by_worker = {claimant.split(":")[0]: count for claimant, count in claimants}
         assert set(by_worker) == {"multi", "multi~2"}, by_worker  # both claimed
         assert repeated_audit(kontor, ("job_completed",)) == []  # each job once
+        os.kill(helper, signal.SIGKILL)  # a helper that dies is started again under its name
+        wait_until(lambda: workers_named(kontor, "multi").get("multi~2") not in (None, helper), 60,
+                   "the helper started again", worker)
+        helper = workers_named(kontor, "multi")["multi~2"]
     finally:
         worker.stop()
     assert worker.process.returncode == 0, worker.output()
