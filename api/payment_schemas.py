@@ -36,8 +36,9 @@ class PaymentIn(Strict):
 class AllocationOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     invoice_id: int
-    kind: Literal["payment", "skonto", "return", "credit_note"]
+    kind: Literal["payment", "skonto", "return", "credit_note", "credit"]
     amount: Money
+    applied_on: date | None = Field(None, description="kind credit: the day the customer's credit was applied")
     shares: list[dict] = Field(description="a Skonto's net and tax per tax rate")
 
 

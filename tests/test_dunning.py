@@ -103,6 +103,7 @@ def test_a_dispute_pauses_dunning_in_klaerfall_until_accounting_decides(kontor, 
     [task] = tasks_of(api, case)
     assert task["name"] == "Task_dispute" and task["title"].startswith("Klärfall: " + invoice["number"])
     brief = ok(api.get(f"/tasks/{task['id']}", user="alma"))["context"]  # what accounting reads beside it
+    assert ok(api.get(f"/tasks/{task['id']}", user="olga"))["context"] is None  # ops see the task, not the case
     assert brief["dispute"] == {"reason": "Leistung nicht erbracht", "by": "alma"}
     assert (brief["case"]["status"], brief["invoice"]["number"]) == ("disputed", invoice["number"])
     assert [letter["kind"] for letter in brief["letters"]] == ["reminder"]

@@ -27,6 +27,7 @@ from api.payment_schemas import (
 from api.schemas import Page
 from domain.payments import commands, credits, imports, queries
 from domain.payments.matching import REASONS
+from domain.settings import company_today
 from kernel.clock import utcnow
 from kernel.documents import DocumentStore
 
@@ -113,8 +114,9 @@ def open_items(session: SessionDep, user: CurrentUser, customer_id: OptionalId =
 
 @credit_router.post("/{invoice_id}/apply-credit", response_model=CreditAppliedOut,
                     summary="Settle an issued invoice with the customer's credit from over-payments (oldest first)")
-def apply_credit(invoice_id: RecordId, body: CreditApplyIn, session: SessionDep, user: CurrentUser):
-    done = credits.apply_credit(session, user, invoice_id, body.amount, utcnow().date())
+def apply_credit(invoice_id: RecordId, body: CreditApplyIn, session: SessionDep, kontor: KontorDep,
+                 user: CurrentUser):
+    done = credits.apply_credit(session, user, invoice_id, body.amount, company_today(kontor.settings))
     return CreditAppliedOut(invoice_id=done.invoice_id, number=done.number, currency=done.currency,
                             applied=done.applied, used=[CreditUseOut(payment_id=p, amount=a) for p, a in done.used],
                             open_amount=done.open_amount, credit_left=done.credit_left)

@@ -24,13 +24,15 @@ from domain.accounting.charts import AccountingError, ChartOfAccounts
 from domain.accounting.datev import (
     BookingRow,
     CreditNoteBooking,
+    CreditUseBooking,
     DeductedDownPayment,
     DownPaymentBooking,
     InvoiceBooking,
+    MoneyBooking,
     PaymentBooking,
     RevenuePortion,
-    SkontoBooking,
     credit_note_rows,
+    credit_use_rows,
     down_payment_rows,
     invoice_rows,
     payment_rows,
@@ -48,11 +50,11 @@ class PaymentSource(Protocol):
     """The payments and Skonto booked from `date_from` to `date_to` (both included), in a stable order:
     the same period gives the same bookings."""
 
-    def __call__(self, session: Session, date_from: date, date_to: date) -> Iterable[PaymentBooking | SkontoBooking]:
+    def __call__(self, session: Session, date_from: date, date_to: date) -> Iterable[MoneyBooking]:
         ...
 
 
-def no_payments(session: Session, date_from: date, date_to: date) -> Iterable[PaymentBooking | SkontoBooking]:
+def no_payments(session: Session, date_from: date, date_to: date) -> Iterable[MoneyBooking]:
     """Until payments are recorded, a period has none."""
     return ()
 
@@ -144,5 +146,10 @@ def booking_rows(session: Session, chart: ChartOfAccounts, date_from: date, date
                                                 deducts=deducted_down_payments(session, invoice), **common),
                                  chart)
     for booking in payments(session, date_from, date_to):
-        rows += payment_rows(booking, chart) if isinstance(booking, PaymentBooking) else skonto_rows(booking, chart)
+        if isinstance(booking, PaymentBooking):
+            rows += payment_rows(booking, chart)
+        elif isinstance(booking, CreditUseBooking):
+            rows += credit_use_rows(booking, chart)
+        else:
+            rows += skonto_rows(booking, chart)
     return rows

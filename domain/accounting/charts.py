@@ -11,7 +11,12 @@ down-payment invoice asks for money but is no revenue and owes no tax yet (SKR03
 money comes (§13 (1) Nr. 1a S. 4 UStG), so the payment moves its gross from that clearing account to
 the taxed down payments (SKR03 1718 at 19 %, 1711 at 7 %, 1710 untaxed; SKR04 3272, 3260, 3250); the
 final invoice books its whole revenue and releases the down payments it deducts from there back to
-the debtor, so revenue and tax are counted once."""
+the debtor, so revenue and tax are counted once.
+
+A customer's credit (an over-payment, booked to the customer's account without an invoice number
+when the money came) applied later to an invoice moves on the customer's account through the transit
+account (SKR03 1590 / SKR04 1370, Durchlaufende Posten) on the day it was applied: credited under the
+invoice's number, debited against the credit, so both open items clear."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -40,6 +45,7 @@ class ChartOfAccounts:
     revenue: dict[tuple[str, str], str]
     skonto: dict[str, str]
     down_payment_clearing: str = ""
+    transit: str = ""  # Durchlaufende Posten: a customer's credit moved onto the invoice it settles
     down_payments: dict[str, str] = field(default_factory=dict)
     debtor_first: int = 10000
     debtor_last: int = 69999
@@ -86,7 +92,7 @@ SKR03 = ChartOfAccounts(
     revenue={("domestic", "19"): "8400", ("domestic", "7"): "8300", ("reverse_charge_services", "0"): "8336",
              ("intra_community_supply", "0"): "8125", ("export", "0"): "8120"},
     skonto={"19": "8736", "7": "8731"},
-    down_payment_clearing="1593", down_payments={"19": "1718", "7": "1711", "0": "1710"},
+    down_payment_clearing="1593", down_payments={"19": "1718", "7": "1711", "0": "1710"}, transit="1590",
 )
 
 SKR04 = ChartOfAccounts(
@@ -94,5 +100,5 @@ SKR04 = ChartOfAccounts(
     revenue={("domestic", "19"): "4400", ("domestic", "7"): "4300", ("reverse_charge_services", "0"): "4336",
              ("intra_community_supply", "0"): "4125", ("export", "0"): "4120"},
     skonto={"19": "4736", "7": "4731"},
-    down_payment_clearing="1495", down_payments={"19": "3272", "7": "3260", "0": "3250"},
+    down_payment_clearing="1495", down_payments={"19": "3272", "7": "3260", "0": "3250"}, transit="1370",
 )

@@ -135,12 +135,28 @@ class PaymentBooking:
 
 
 @dataclass(frozen=True)
+class CreditUseBooking:
+    """The customer's credit (an earlier over-payment, `payment_text` its remittance) applied to an
+    invoice on `booking_date`; for a down-payment invoice, `down_payment` is its share per tax rate."""
+    invoice_number: str
+    booking_date: date
+    customer_number: int
+    amount: Decimal
+    payment_text: str = ""
+    down_payment: tuple[RevenuePortion, ...] = ()
+
+
+@dataclass(frozen=True)
 class SkontoBooking:
     """Skonto granted on an invoice: its gross per tax rate ((rate, gross) pairs)."""
     invoice_number: str
     booking_date: date
     customer_number: int
     shares: tuple[tuple[Decimal, Decimal], ...]
+
+
+# what the payments hand over: money received or returned, Skonto granted, credit applied
+MoneyBooking = PaymentBooking | SkontoBooking | CreditUseBooking
 
 
 def invoice_rows(invoice: InvoiceBooking, chart: ChartOfAccounts) -> list[BookingRow]:
@@ -203,6 +219,24 @@ def payment_rows(payment: PaymentBooking, chart: ChartOfAccounts) -> list[Bookin
         rows.append(_row(share.gross, "H" if payment.returned else "S", chart.down_payment_clearing,
                          chart.down_payment_account(share.kind, share.rate), payment.booking_date,
                          payment.invoice_number, f"Anzahlung {payment.invoice_number} erhalten"))
+    return rows
+
+
+def credit_use_rows(use: CreditUseBooking, chart: ChartOfAccounts) -> list[BookingRow]:
+    """Through the transit account: the customer credited under the invoice's number, and debited
+    against the credit (no invoice number, as the over-payment was booked); a down payment becomes a
+    taxed down payment received, as when money comes for it."""
+    debtor = chart.debtor_account(use.customer_number)
+    if not chart.transit:
+        raise AccountingError(f"{chart.name} has no transit account for a customer's credit")
+    rows = [_row(use.amount, "S", chart.transit, debtor, use.booking_date, use.invoice_number,
+                 f"Guthaben verrechnet mit {use.invoice_number}"),
+            _row(use.amount, "S", debtor, chart.transit, use.booking_date, "",
+                 f"Guthaben für {use.invoice_number} {use.payment_text}".strip())]
+    for share in use.down_payment:
+        rows.append(_row(share.gross, "S", chart.down_payment_clearing,
+                         chart.down_payment_account(share.kind, share.rate), use.booking_date, use.invoice_number,
+                         f"Anzahlung {use.invoice_number} erhalten"))
     return rows
 
 

@@ -11,6 +11,7 @@ from domain.customers.models import Customer
 from domain.dunning.cases import require_dunning
 from domain.dunning.letters import letters_of
 from domain.dunning.models import Dunning, DunningLetter
+from domain.invoicing.access import INVOICING_ROLES
 from domain.invoicing.models import Invoice
 from domain.payments.balances import invoice_balances
 from kernel.clock import utcnow
@@ -62,8 +63,9 @@ def get_letter(session: Session, who: Principal, letter_id: int) -> DunningLette
 
 def dunning_brief(session: Session, who: Principal, task, variables: dict, language: str = "de") -> dict | None:
     """Beside "Klärfall" and "Übergabe an Inkasso / Anwalt": the case, its invoice and what is open on
-    it, every letter sent with its claim, and the dispute (its reason and who recorded it)."""
-    if who.is_portal:
+    it, every letter sent with its claim, and the dispute (its reason and who recorded it). Only for
+    whoever may read dunning cases (accounting, managers): ops see every task, not its case."""
+    if who.is_portal or not who.has_any(*INVOICING_ROLES):
         return None
     case = session.get(Dunning, variables.get("dunning_id"))
     if case is None:

@@ -62,10 +62,10 @@ def invoice_facts(session: Session, invoice: Invoice) -> dict[str, Any]:
 
 
 def invoice_brief(session: Session, who: Principal, task, variables: dict, language: str = "de") -> dict | None:
-    """Beside "Approve invoice" and "Review reply to invoice" (staff only: these tasks are accounting's
-    and managers')."""
+    """Beside "Approve invoice" and "Review reply to invoice": for staff, who read invoices and open
+    items (these tasks are accounting's and managers'; ops see every task)."""
     invoice = session.get(Invoice, variables.get("invoice_id"))
-    if invoice is None or who.is_portal:
+    if invoice is None or not who.is_staff:
         return None
     customer = session.get_one(Customer, invoice.customer_id)
     brief: dict[str, Any] = {

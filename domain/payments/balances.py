@@ -1,7 +1,8 @@
 """What is open on each issued invoice, read from the records in a fixed number of queries.
 
 open = amount_due (gross less the down payments a final invoice deducts)
-       − payments − Skonto − credit used (allocations of the kinds that settle)
+       − payments (with the customer's credit applied later) − Skonto − credit notes' credit used
+         (allocations of the kinds that settle)
        − issued credit notes that correct the invoice
        + returned direct debits (allocations of kind `return` re-open what the collection paid).
 A negative figure is what the customer has paid or been credited beyond the invoice.
@@ -89,7 +90,7 @@ def _balances(session: Session, statement: Select[tuple[Invoice]], today: date, 
     balances = []
     for invoice in invoices:
         kinds = settled.get(invoice.id, {})
-        paid = kinds.get("payment", ZERO) - kinds.get("return", ZERO)
+        paid = kinds.get("payment", ZERO) + kinds.get("credit", ZERO) - kinds.get("return", ZERO)
         credited = Decimal(credit_notes.get(invoice.id) or ZERO) + kinds.get("credit_note", ZERO)
         skonto = kinds.get("skonto", ZERO)
         open_amount = to_cents(invoice.amount_due - paid - skonto - credited)

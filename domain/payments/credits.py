@@ -1,9 +1,10 @@
 """A customer's credit settling an issued invoice. What an over-payment left (`CustomerCredit`, the
 rest of a payment no invoice took) stays the customer's until accounting applies it to a later
 invoice, as Odoo's "outstanding credits" or ERPNext's advances: the payment that brought the money
-then settles that invoice too (an allocation of kind `payment`), and its credit shrinks by as much.
-The oldest credit is used first; nothing is applied beyond what is open on the invoice or beyond the
-credit in the invoice's currency.
+then settles that invoice too (an allocation of kind `credit`, dated the company day it was applied,
+which is when the DATEV hand-over books it), and its credit shrinks by as much. The oldest credit is
+used first; nothing is applied beyond what is open on the invoice or beyond the credit in the
+invoice's currency, nor while a SEPA direct debit collects the invoice (the customer would pay twice).
 
 Who: accounting and managers (the payments' rule), checked here where the credit is applied."""
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.customers.access import readable_customer
@@ -20,6 +21,7 @@ from domain.customers.timeline import money_param, record_trace
 from domain.invoicing.models import Invoice
 from domain.payments.balances import PAYABLE_KINDS, invoice_balances
 from domain.payments.commands import ZERO, lock_payments, note_balance_changed, require_payments
+from domain.payments.mandate_models import DirectDebitItem
 from domain.payments.models import CustomerCredit, PaymentAllocation
 from kernel import formatting
 from kernel.clock import utcnow
@@ -49,6 +51,15 @@ def credit_of(session: Session, customer_id: int, currency: str, lock: bool = Fa
     return list(session.scalars(statement.with_for_update() if lock else statement))
 
 
+def _being_collected(session: Session, invoice_id: int) -> bool:
+    """A direct debit run collects the invoice, and no returned debit re-opened it since."""
+    collected = session.scalar(select(func.count()).select_from(DirectDebitItem)
+                               .where(DirectDebitItem.invoice_id == invoice_id))
+    returned = session.scalar(select(func.count()).select_from(PaymentAllocation)
+                              .where(PaymentAllocation.invoice_id == invoice_id, PaymentAllocation.kind == "return"))
+    return bool(collected) and (returned or 0) < collected
+
+
 def apply_credit(session: Session, who: Principal, invoice_id: int, amount: Decimal | None,
                  today: date) -> CreditApplied:
     """Settle the issued invoice with the customer's credit: `amount`, or (None) as much as the credit
@@ -68,6 +79,9 @@ def apply_credit(session: Session, who: Principal, invoice_id: int, amount: Deci
         raise Conflict(f"invoice {invoice.number} is settled: nothing to apply credit to")
     if available <= 0:
         raise Conflict(f"the customer has no credit in {invoice.currency}")
+    if _being_collected(session, invoice.id):
+        raise Conflict(f"invoice {invoice.number} is being collected by SEPA direct debit: apply credit only "
+                       "if the collection comes back")
     wanted = min(open_amount, available) if amount is None else amount
     problem = None
     if wanted <= 0 or wanted != to_cents(wanted):
@@ -86,8 +100,9 @@ def apply_credit(session: Session, who: Principal, invoice_id: int, amount: Deci
         credit.amount -= take
         left -= take
         used.append((credit.payment_id, to_cents(take)))
-        session.add(PaymentAllocation(payment_id=credit.payment_id, invoice_id=invoice.id, kind="payment",
-                                      amount=take, credit_note_id=None, shares=[], created_at=now))
+        session.add(PaymentAllocation(payment_id=credit.payment_id, invoice_id=invoice.id, kind="credit",
+                                      amount=take, credit_note_id=None, shares=[], applied_on=today,
+                                      created_at=now))
     session.flush()
     note_balance_changed(session, {invoice.id})
     record_trace(session, invoice.customer_id, "credit_applied", who.username,

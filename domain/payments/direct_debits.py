@@ -1,7 +1,7 @@
 """Collecting invoices by SEPA direct debit: one run per collection date and scheme, one pain.008 file.
 
-A run takes every issued invoice (and down-payment invoice) that is still owed — its amount due less
-what issued credit notes took back — of every customer with an active mandate of the run's scheme
+A run takes every issued invoice (and down-payment invoice) that is still owed — what is open on it
+after payments, Skonto, credit notes and applied credit — of every customer with an active mandate of the run's scheme
 signed by the collection date, unless an earlier run collected it already. The mandate's first
 collection goes as FRST, every later one as RCUR. The file is built and validated against the
 pain.008.001.08 schema before anything is recorded; the run, its items and the file (in the content
@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.invoicing.models import Invoice
+from domain.payments.balances import invoice_balances
 from domain.payments.mandate_models import DirectDebitItem, DirectDebitRun, Mandate
 from domain.payments.mandates import require_accounting
 from domain.payments.sepa_debit import Creditor, DirectDebit, SepaDataError, build_direct_debit_file
 from domain.settings import CompanySettings
-from kernel.db import ExactDecimal
 from kernel.documents import DocumentStore
 from kernel.errors import Conflict, NotFound, ValidationFailed
 from kernel.principal import Principal
@@ -65,7 +65,7 @@ def collect_due_invoices(session: Session, who: Principal, settings: CompanySett
             {"field": "collection_date", "message": f"after today ({today.isoformat()}): banks need the file first"}])
     creditor = creditor_of(settings)
     mandates = _mandates_by_customer(session, scheme, collection_date)
-    owed = _owed_invoices(session, list(mandates))
+    owed = _owed_invoices(session, list(mandates), today)
     if not owed:
         raise Conflict(f"nothing to collect on {collection_date.isoformat()}: no invoice still owed by a customer "
                        f"with an active {scheme} mandate that no run collected yet")
@@ -117,8 +117,9 @@ def _mandates_by_customer(session: Session, scheme: str, collection_date: date) 
     return chosen
 
 
-def _owed_invoices(session: Session, customer_ids: list[int]) -> list[tuple[Invoice, Decimal]]:
-    """(invoice, amount still owed) of these customers' issued invoices no run collected, oldest first."""
+def _owed_invoices(session: Session, customer_ids: list[int], today: date) -> list[tuple[Invoice, Decimal]]:
+    """(invoice, amount still open) of these customers' issued invoices no run collected, oldest first:
+    what payments, Skonto, credit notes and applied credit left of each (domain.payments.balances)."""
     if not customer_ids:
         return []
     invoices = list(session.scalars(
@@ -126,23 +127,12 @@ def _owed_invoices(session: Session, customer_ids: list[int]) -> list[tuple[Invo
                               Invoice.kind.in_(COLLECTED_KINDS), Invoice.currency == "EUR",
                               ~exists().where(DirectDebitItem.invoice_id == Invoice.id))
         .order_by(Invoice.issue_date, Invoice.id)))
-    credited = _credited(session, [invoice.id for invoice in invoices])
-    owed = []
-    for invoice in invoices:
-        amount = invoice.amount_due - credited.get(invoice.id, ZERO)
-        if amount > ZERO:
-            owed.append((invoice, amount.quantize(Decimal("0.01"))))
-    return owed
-
-
-def _credited(session: Session, invoice_ids: list[int]) -> dict[int, Decimal]:
-    if not invoice_ids:
-        return {}
-    rows = session.execute(select(Invoice.corrects_id, func.sum(Invoice.gross_total, type_=ExactDecimal()))
-                           .where(Invoice.corrects_id.in_(invoice_ids), Invoice.kind == "credit_note",
-                                  Invoice.status == "issued")
-                           .group_by(Invoice.corrects_id)).all()
-    return {invoice_id: Decimal(total) for invoice_id, total in rows}
+    if not invoices:
+        return []
+    open_on = {balance.invoice_id: balance.open_amount for balance in invoice_balances(
+        session, today=today, invoice_ids=[invoice.id for invoice in invoices], only_open=True)}
+    return [(invoice, open_on[invoice.id].quantize(Decimal("0.01"))) for invoice in invoices
+            if open_on.get(invoice.id, ZERO) > ZERO]
 
 
 def readable_run(session: Session, who: Principal, run_id: int) -> DirectDebitRun:

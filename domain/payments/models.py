@@ -14,7 +14,8 @@ on an invoice is its `amount_due` less what the allocations naming it settle (do
 - `Payment`: money received (or, for a returned direct debit, given back), with its source.
 - `PaymentAllocation`: what a payment does to one invoice, by kind: `payment` settles, `skonto`
   settles as the early-payment discount (with its net and tax per rate in `shares`), `return`
-  re-opens (a returned direct debit), `credit_note` settles by a credit note's credit. Amounts are
+  re-opens (a returned direct debit), `credit_note` settles by a credit note's credit, `credit`
+  settles by the payment's rest, the customer's credit, applied later (`applied_on`). Amounts are
   positive; the kind says which way they count.
 - `CustomerCredit`: a payment's rest that no invoice explains (an over-payment), the customer's credit."""
 from __future__ import annotations
@@ -35,8 +36,8 @@ IMPORT_STATES = ("received", "importing", "imported", "failed")
 OUTCOMES = ("matched", "partial", "overpaid", "returned", "unmatched", "duplicate")
 CLARIFICATIONS = ("open", "assigned", "not_customer_payment")
 PAYMENT_SOURCES = ("manual", "statement", "direct_debit")
-ALLOCATION_KINDS = ("payment", "skonto", "return", "credit_note")
-SETTLING_KINDS = ("payment", "skonto", "credit_note")  # lower what is open; `return` raises it again
+ALLOCATION_KINDS = ("payment", "skonto", "return", "credit_note", "credit")
+SETTLING_KINDS = ("payment", "skonto", "credit_note", "credit")  # lower what is open; `return` raises it again
 
 
 class BankStatementImport(QueueItem, Base):
@@ -109,11 +110,13 @@ class PaymentAllocation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id"), index=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(12))  # payment | skonto | return | credit_note
+    kind: Mapped[str] = mapped_column(String(12))  # payment | skonto | return | credit_note | credit
     amount: Mapped[Decimal]  # positive; the kind says whether it settles or re-opens
     credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"))  # kind credit_note: whose credit
     # kind skonto: [{"rate": "19.00", "gross": "23.80", "net": "20.00", "tax": "3.80"}] (§17 UStG)
     shares: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # kind credit: the payment's rest (the customer's credit) applied later, on this company day
+    applied_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
