@@ -64,7 +64,8 @@ def apply_credit(session: Session, who: Principal, invoice_id: int, amount: Deci
                  today: date) -> CreditApplied:
     """Settle the issued invoice with the customer's credit: `amount`, or (None) as much as the credit
     and the open amount allow. 422 naming `amount` when it is not positive, exceeds what is open or
-    exceeds the credit; 409 when the invoice is settled or the customer has no credit."""
+    exceeds the credit; 409 when the invoice is settled, the customer has no credit or a direct debit
+    collects the invoice. A settled invoice is announced as by a payment (its dunning and process end)."""
     require_payments(who)
     lock_payments(session)  # read what is open and allocate against it, one booking at a time
     invoice = session.get(Invoice, invoice_id)
