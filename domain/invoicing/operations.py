@@ -1,7 +1,8 @@
 """The service tasks of the order-to-invoice process (bpmn/order_to_invoice.bpmn), run by the worker's
-flows. Each is idempotent: a retry finds what the first attempt committed (the invoice issued, its PDF
-stored, its mail queued under its dedupe key) and does not do it again. Each refuses an invoice that
-is not the one its process was started for."""
+flows: issue, render, send, and remind the approvers of an approval that is due. Each is idempotent:
+a retry finds what the first attempt committed (the invoice issued, its PDF stored, its mail queued
+under its dedupe key) and does not do it again. Each refuses an invoice that is not the one its
+process was started for."""
 from __future__ import annotations
 
 from sqlalchemy import select, update
@@ -17,11 +18,12 @@ from domain.invoicing.issuing import EInvoiceFile
 from domain.invoicing.models import Invoice
 from domain.invoicing.process import summary
 from domain.settings import CompanySettings
+from domain.users import User
 from kernel import formatting
 from kernel.documents import Document, DocumentStore
 from kernel.errors import ValidationFailed
 from kernel.principal import SYSTEM, Principal
-from mailers.outbox import OutboxMail, queue_mail
+from mailers.outbox import OutboxMail, Recipient, queue_mail
 from runtime.runtime import JobContext, OperationRegistry
 
 NAMES = {"de": {"invoice": "Rechnung", "down_payment": "Abschlagsrechnung", "credit_note": "Rechnungskorrektur"},
@@ -117,6 +119,29 @@ class InvoiceOperations:
                          "invoice", invoice.id, params={"invoice": invoice.number, "address": recipient.address})
             return {"outbox_id": mail.id}
 
+    def remind_approvers(self, params: dict, job: JobContext) -> dict:
+        """A mail to each active member of the approver group with an address: the approval is due.
+        Once per member (its dedupe key), however often the job runs."""
+        group = params["group"]
+        with self.kontor.transaction() as session:
+            invoice = _invoice(session, params["invoice_id"], job)
+            users = [user for user in session.scalars(select(User).where(User.active.is_(True),
+                                                                         User.email.is_not(None)))
+                     if group in (user.groups or [])]
+            for user in users:
+                recipient = Recipient(address=user.email, name=user.full_name or user.username, language="de")
+                queue_mail(session, self.settings, who=SYSTEM, recipient=recipient,
+                           template="invoice_approval_reminder",
+                           context={"invoice": params["summary"], "approver_name": recipient.name,
+                                    "salutation": None,
+                                    "sender_name": "Kontor", "company_name": self.settings.company_name},
+                           dedupe_key=f"invoice-approval-reminder:{job.instance_id}:{user.username}",
+                           record=("invoice_approval", invoice.id), subject_tag=invoice.label)
+            if not users:
+                job.log.warning("nobody in group %s has an e-mail address; invoice %s waits unreminded", group,
+                                invoice.label)
+            return {"reminded": sorted(user.username for user in users)}
+
     def _context(self, session, invoice: Invoice, recipient, lang: str, xrechnung: bool) -> dict:
         contact = session.get(Contact, recipient.contact_id) if recipient.contact_id else None
         money = lambda amount: formatting.money(amount, invoice.currency, lang)  # noqa: E731
@@ -132,5 +157,5 @@ class InvoiceOperations:
 
 def register(operations: OperationRegistry, kontor) -> None:
     ops = InvoiceOperations(kontor)
-    for name in ("issue", "render_pdf", "send"):
+    for name in ("issue", "render_pdf", "send", "remind_approvers"):
         operations.register(f"invoicing.{name}", getattr(ops, name))

@@ -18,7 +18,8 @@ def register(kontor) -> None:
     runtime.guards.register("invoicing.review_reply", process.guard_review_reply)
     runtime.completions.register("invoicing.record_approval", process.record_approval)
     runtime.register_task_view(process.PROCESS, invoice_brief)
-    kontor.mail_routes.register_record("invoice", invoice_for_change)
+    for record_type in ("invoice", "invoice_approval"):  # a reply to the invoice's or its approvers' mail
+        kontor.mail_routes.register_record(record_type, invoice_for_change)
     kontor.document_owners.register("invoice", Invoice, _readable_invoice_file)
 
 
