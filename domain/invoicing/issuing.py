@@ -30,7 +30,7 @@ from domain.settings import CompanySettings
 from kernel import formatting
 from kernel.clock import utcnow
 from kernel.errors import ValidationFailed
-from kernel.money import TaxedLine, document_totals, percent_of
+from kernel.money import DocumentTotals, TaxedLine, document_totals, percent_of
 from kernel.principal import Principal
 
 ZERO = Decimal("0.00")
@@ -67,6 +67,12 @@ def check_issuable(session: Session, who: Principal, invoice_id: int, settings: 
         savepoint.rollback()
 
 
+def totals_of(invoice: Invoice, lines: list[InvoiceLine]) -> DocumentTotals:
+    """The sums of the invoice's lines as the shared money module makes them (what the issue fixes)."""
+    return document_totals((TaxedLine(line.net, line.tax_rate, line.tax_category) for line in lines),
+                           invoice.header_discount_percent)
+
+
 def issue_invoice(session: Session, who: Principal, invoice_id: int, settings: CompanySettings, today: date,
                   make_einvoice: EInvoiceMaker | None = None, keep_file: FileKeeper | None = None,
                   number: str | None = None) -> Invoice:
@@ -78,8 +84,7 @@ def issue_invoice(session: Session, who: Principal, invoice_id: int, settings: C
     lines = lines_of(session, invoice.id)
     customer = session.get(Customer, invoice.customer_id)
     seller, buyer = seller_of(settings), buyer_of(session, customer, invoice.billing_address_id, invoice.contact_id)
-    totals = document_totals((TaxedLine(line.net, line.tax_rate, line.tax_category) for line in lines),
-                             invoice.header_discount_percent)
+    totals = totals_of(invoice, lines)
     errors = missing_content(seller, buyer, lines, {line.tax_category for line in lines}, totals.gross_total)
     if errors:
         raise ValidationFailed(f"invoice {invoice.label} lacks what the law asks of an invoice", errors)

@@ -14,12 +14,11 @@ from domain.customers.models import Customer
 from domain.customers.timeline import record_trace
 from domain.invoicing.access import invoice_for_change
 from domain.invoicing.commands import draft_for_change
-from domain.invoicing.issuing import lines_of
+from domain.invoicing.issuing import lines_of, totals_of
 from domain.invoicing.models import Invoice
 from domain.lifecycle import TraceEntry, change_state
 from kernel import formatting
 from kernel.errors import Conflict, ExpectedVersion, Forbidden, ValidationFailed
-from kernel.money import TaxedLine, document_totals
 from kernel.principal import Principal
 from runtime.instances import start_instance
 from runtime.models import HumanTask
@@ -49,8 +48,7 @@ def release(session: Session, runtime: ProcessRuntime, who: Principal, invoice_i
     if not lines:
         raise ValidationFailed(f"invoice {invoice.label} has no lines",
                                [{"field": "lines", "message": "an invoice has at least one line"}])
-    gross = document_totals((TaxedLine(line.net, line.tax_rate, line.tax_category) for line in lines),
-                            invoice.header_discount_percent).gross_total
+    gross = totals_of(invoice, lines).gross_total
     first = not session.scalar(select(exists().where(Invoice.customer_id == invoice.customer_id,
                                                      Invoice.status == "issued", Invoice.kind != "credit_note")))
     data = {"invoice_id": invoice.id, "kind": invoice.kind, "gross_total": str(gross),
@@ -66,7 +64,7 @@ def release(session: Session, runtime: ProcessRuntime, who: Principal, invoice_i
     return invoice
 
 
-def _authors(invoice: Invoice) -> set[str]:
+def authors(invoice: Invoice) -> set[str]:
     """Whoever drafted, changed or released the invoice."""
     return {invoice.created_by, invoice.released_by or invoice.created_by, *(invoice.editors or [])}
 
@@ -78,7 +76,7 @@ def guard_approval(session: Session, who: Principal, task: HumanTask, variables:
     if who.is_portal or group not in who.groups:
         raise Forbidden(f"approving this invoice needs the group {group}")
     invoice = session.get(Invoice, variables["invoice_id"])
-    if who.username in _authors(invoice):
+    if who.username in authors(invoice):
         raise Forbidden("four eyes: whoever drafted, changed or released an invoice does not approve it")
     if invoice.status != "released" or invoice.instance_id != task.instance_id:
         raise Conflict(f"invoice {invoice.label} is {invoice.status}; this approval is no longer asked for")

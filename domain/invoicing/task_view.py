@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from domain.customers.models import Customer
-from domain.invoicing.issuing import lines_of
+from domain.invoicing.issuing import lines_of, totals_of
 from domain.invoicing.models import Invoice, InvoiceLine
+from domain.invoicing.process import authors
 from domain.payments.balances import open_items_total
 from kernel.clock import utcnow
-from kernel.money import TaxedLine, document_totals
 from kernel.principal import Principal
 
 REPLY_FIELDS = ("inbound_mail_id", "from", "subject", "reply_text", "route", "review_reason", "evidence")
@@ -43,8 +43,7 @@ def invoice_facts(session: Session, invoice: Invoice) -> dict[str, Any]:
     if invoice.status == "issued":
         net, tax, gross = invoice.net_total, invoice.tax_total, invoice.gross_total
     else:
-        totals = document_totals((TaxedLine(line.net, line.tax_rate, line.tax_category) for line in lines),
-                                 invoice.header_discount_percent)
+        totals = totals_of(invoice, lines)
         net, tax, gross = totals.net_total, totals.tax_total, totals.gross_total
     corrected = session.get(Invoice, invoice.corrects_id) if invoice.corrects_id else None
     return {"id": invoice.id, "label": invoice.label, "number": invoice.number, "kind": invoice.kind,
@@ -76,8 +75,7 @@ def invoice_brief(session: Session, who: Principal, task, variables: dict, langu
         "approval": None, "reply": None}
     if variables.get("approver_group") not in (None, "none"):
         brief["approval"] = {"group": variables["approver_group"], "rule": variables.get("approval_rule"),
-                             "not_by": sorted({invoice.created_by, invoice.released_by or invoice.created_by,
-                                               *(invoice.editors or [])})}
+                             "not_by": sorted(authors(invoice))}
     reply = variables.get("reply")
     if isinstance(reply, dict):
         brief["reply"] = {key: reply.get(key) for key in REPLY_FIELDS}
